@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Readable } from 'node:stream';
+import type { Engine } from '../../engine/engine.js';
+import { AppIdParams, AppParams, BuildQuery, FollowQuery, ListQuery } from '../schemas.js';
+import { actorOf } from '../schemas.js';
+import { views } from '../views.js';
+
+export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  // Source uploads are streamed to disk (with their own size limit), never buffered.
+  fastify.addContentTypeParser(['application/gzip', 'application/x-gzip', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+
+  app.post(
+    '/api/apps/:app/builds',
+    { schema: { tags: ['builds'], summary: 'Upload a source tarball (application/gzip) and start a build', params: AppParams, querystring: BuildQuery } },
+    async (req, reply) => {
+      const body = req.body as Readable | undefined;
+      if (!body || typeof (body as Readable).pipe !== 'function') {
+        return reply.status(415).send({ error: { code: 'INVALID_INPUT', message: 'send the source as a gzip tarball with content-type application/gzip (rewind build DIR does this)' } });
+      }
+      const build = await engine.createBuild(req.params.app, req.query.env, body, { description: req.query.description, actor: actorOf(req) });
+      return reply.status(201).send(views.build(build));
+    },
+  );
+  app.get('/api/apps/:app/builds', { schema: { tags: ['builds'], summary: 'Builds, newest first', params: AppParams, querystring: ListQuery } }, async (req) => {
+    await engine.requireApp(req.params.app);
+    return (await engine.store.builds.list(req.params.app, req.query.limit)).map(views.build);
+  });
+  app.get('/api/apps/:app/builds/:id', { schema: { tags: ['builds'], summary: 'One build', params: AppIdParams } }, async (req) =>
+    views.build(await engine.build(req.params.app, req.params.id)),
+  );
+  app.get(
+    '/api/apps/:app/builds/:id/logs',
+    { schema: { tags: ['builds'], summary: 'Build output (text); with follow=true streams until the build ends', params: AppIdParams, querystring: FollowQuery } },
+    async (req, reply) => {
+      const build = await engine.build(req.params.app, req.params.id);
+      const live = engine.builder.liveOutput(build.id);
+      if (!req.query.follow || live === undefined) {
+        return reply.type('text/plain; charset=utf-8').send(live ?? (await engine.store.builds.logs(build.id)));
+      }
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+      const off = engine.buildOutput.subscribe(build.id, (text) => res.write(text), () => res.end());
+      res.write(live);
+      req.raw.on('close', off);
+      // The build may have ended between reading `live` and subscribing.
+      if (engine.builder.liveOutput(build.id) === undefined) {
+        off();
+        res.end();
+      }
+    },
+  );
+}

@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Engine } from '../../engine/engine.js';
+import { AppParams, EnvQuery, LogsQuery } from '../schemas.js';
+
+export function processesRoutes(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get('/api/apps/:app/ps', { schema: { tags: ['processes'], summary: 'Running instances of an environment', params: AppParams, querystring: EnvQuery } }, (req) =>
+    engine.processes(req.params.app, req.query.env),
+  );
+  app.get(
+    '/api/apps/:app/logs',
+    { schema: { tags: ['processes'], summary: 'Logs of an environment\'s instances (text); follow=true streams', params: AppParams, querystring: LogsQuery } },
+    async (req, reply) => {
+      const ac = new AbortController();
+      const stream = await engine.logs(req.params.app, req.query.env, { follow: req.query.follow, lines: req.query.lines, signal: ac.signal });
+      req.raw.on('close', () => ac.abort());
+      return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(stream);
+    },
+  );
+}

@@ -1,0 +1,50 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+
+/** Request schemas: one per operation, shared by the route, the OpenAPI document and the clients. */
+export const AppParams = Type.Object({ app: Type.String({ description: 'app name' }) });
+export const AppIdParams = Type.Object({ app: Type.String(), id: Type.String() });
+export const IdParams = Type.Object({ id: Type.String() });
+export const EnvQuery = Type.Object({ env: Type.String({ default: 'production', description: 'environment name' }) });
+export const ListQuery = Type.Object({
+  env: Type.String({ default: 'production' }),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+});
+export const CreateAppBody = Type.Object({ name: Type.String({ description: 'app name: [a-z][a-z0-9-]{0,62}' }) }, { additionalProperties: false });
+export const BuildQuery = Type.Object({
+  env: Type.String({ default: 'production' }),
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+});
+export const FollowQuery = Type.Object({ follow: Type.Boolean({ default: false }) });
+export const LogsQuery = Type.Object({
+  env: Type.String({ default: 'production' }),
+  follow: Type.Boolean({ default: false }),
+  lines: Type.Integer({ minimum: 0, maximum: 10000, default: 100 }),
+});
+export const PromoteBody = Type.Object({ env: Type.String({ default: 'production' }) }, { additionalProperties: false });
+export const RollbackBody = Type.Object(
+  {
+    env: Type.String({ default: 'production' }),
+    release: Type.Optional(Type.String({ description: 'release to roll back to; default: the one active before the current one' })),
+  },
+  { additionalProperties: false },
+);
+export const ConfigBody = Type.Object(
+  {
+    env: Type.String({ default: 'production' }),
+    set: Type.Record(Type.String(), Type.String(), { default: {} }),
+    unset: Type.Array(Type.String(), { default: [] }),
+    promote: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+export const AuditQuery = Type.Object({ app: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }) });
+
+export type ConfigBodyT = Static<typeof ConfigBody>;
+
+/** Who made a change: the X-Rewind-Actor header the CLI sends (user@host), else "api". */
+export function actorOf(req: FastifyRequest): string {
+  const h = req.headers['x-rewind-actor'];
+  const v = Array.isArray(h) ? h[0] : h;
+  return v && v.length <= 200 ? v : 'api';
+}

@@ -1,0 +1,66 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { ArtifactStore } from '../artifacts/artifact-store.js';
+import { Engine } from '../engine/engine.js';
+import { Store } from '../store/store.js';
+import { ensureLocalAgent } from '../targets/local-agent-process.js';
+import { LocalTarget } from '../targets/local-target.js';
+import { buildApp } from './app.js';
+
+export interface ServerOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** Start (or reuse) the local agent; default true. */
+  readonly agent?: boolean;
+}
+
+const MB = 1024 * 1024;
+const envInt = (name: string, fallback: number) => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+
+/** `rewind server`: store, agent, engine and API; recovers unfinished work before it listens. */
+export async function startServer(o: ServerOptions): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const log = pino({ level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), mkdir: true, sync: false }));
+  const store = await Store.openSqlite(dataDir);
+  const binPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'rewind.js');
+  const agentInfo = await ensureLocalAgent({ dataDir: join(dataDir, 'agent'), binPath, log });
+  const target = new LocalTarget(agentInfo.url);
+  const engine = new Engine({
+    store,
+    target,
+    artifacts: new ArtifactStore(join(dataDir, 'artifacts')),
+    dataDir,
+    log,
+    proxyHost: '127.0.0.1',
+    maxUploadBytes: envInt('REWIND_MAX_UPLOAD_MB', 200) * MB,
+    drainTimeoutMs: envInt('REWIND_DRAIN_TIMEOUT_MS', 30_000),
+    buildTimeoutMs: envInt('REWIND_BUILD_TIMEOUT_S', 900) * 1000,
+  });
+  await engine.recover();
+  const app = await buildApp({ engine, logger: log, token: process.env.REWIND_TOKEN || undefined });
+  await app.listen({ port: o.port, host: o.host });
+  const { port } = app.server.address() as { port: number };
+  const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`;
+  const info = join(dataDir, 'server.json');
+  writeFileSync(`${info}.tmp`, JSON.stringify({ pid: process.pid, port, url, agent: agentInfo.url, startedAt: new Date().toISOString() }));
+  renameSync(`${info}.tmp`, info);
+  log.info({ url, agent: agentInfo.url }, 'rewind server listening');
+  return {
+    url,
+    port,
+    async close() {
+      await app.close();
+      await engine.close();
+      await target.close();
+      await store.close();
+      log.flush();
+    },
+  };
+}

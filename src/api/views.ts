@@ -1,0 +1,57 @@
+import { primaryBuild, type Release } from '../domain/release.js';
+import type { Build } from '../store/builds-repo.js';
+import type { Deployment } from '../store/deployments-repo.js';
+import type { BuildView, DeploymentView, ReleaseView } from './types.js';
+
+/** Domain values → API bodies. */
+export const views = {
+  build(b: Build): BuildView {
+    return {
+      id: b.id,
+      app: b.app,
+      status: b.status,
+      description: b.description,
+      components: Object.keys(b.manifest.components),
+      sourceSha256: b.sourceSha256,
+      artifactSha256: b.artifactSha256,
+      release: b.release,
+      env: b.env,
+      error: b.error,
+      createdBy: b.createdBy,
+      createdAt: b.createdAt,
+      finishedAt: b.finishedAt,
+    };
+  },
+  release(r: Release, active: string | null): ReleaseView {
+    return {
+      id: r.id,
+      app: r.app,
+      env: r.env,
+      build: primaryBuild(r),
+      builds: r.builds,
+      kind: r.kind,
+      description: r.description,
+      status: r.id === active ? 'active' : '',
+      config: r.config,
+      manifest: r.manifest,
+      source: r.source,
+      createdBy: r.createdBy,
+      createdAt: r.createdAt,
+    };
+  },
+  deployment(d: Deployment): DeploymentView {
+    return {
+      id: d.id,
+      app: d.app,
+      env: d.env,
+      release: d.release,
+      fromRelease: d.fromRelease,
+      kind: d.kind === 'recover' ? 'deploy' : d.kind,
+      state: d.state,
+      error: d.error,
+      createdBy: d.createdBy,
+      createdAt: d.createdAt,
+      finishedAt: d.finishedAt,
+    };
+  },
+};

@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { RewindError, notFound } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { buildCommandArgv, manifestFromFiles, type Manifest } from '../domain/manifest.js';
+import { makeRelease } from '../domain/release.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { safeExtract } from '../artifacts/safe-extract.js';
+import { packDirectory } from '../artifacts/slug-pack.js';
+import type { EventHub } from '../engine/event-hub.js';
+import type { Build } from '../store/builds-repo.js';
+import type { Store } from '../store/store.js';
+
+export interface BuilderOptions {
+  readonly store: Store;
+  readonly artifacts: ArtifactStore;
+  readonly dataDir: string;
+  /** Live build output, keyed by build id. */
+  readonly hub: EventHub<string>;
+  readonly log: Logger;
+  readonly maxUploadBytes: number;
+  readonly maxUnpackedBytes: number;
+  readonly buildTimeoutMs: number;
+}
+
+/** Turns an uploaded source tarball into a build: validate, run build commands, store the slug, make a release. */
+export class Builder {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly output = new Map<string, string>();
+
+  constructor(private readonly o: BuilderOptions) {}
+
+  /** Validates the upload (archive safety, manifest) before recording anything; then builds in the background. */
+  async create(app: string, env: string, body: Readable, opts: { description?: string; actor: string }): Promise<Build> {
+    const { store, artifacts } = this.o;
+    if (!(await store.apps.get(app))) throw notFound.app(app);
+    if (!(await store.apps.environment(app, env))) throw notFound.env(app, env);
+    const upload = await artifacts.receive(body, { maxBytes: this.o.maxUploadBytes });
+    await mkdir(join(this.o.dataDir, 'builds'), { recursive: true });
+    const workDir = await mkdtemp(join(this.o.dataDir, 'builds', 'work-'));
+    let manifest: Manifest;
+    try {
+      if (upload.size === 0) throw new RewindError('INVALID_INPUT', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
+      await safeExtract(upload.tmpPath, join(workDir, 'src'), { maxBytes: this.o.maxUnpackedBytes, maxEntries: 200_000 });
+      manifest = manifestFromFiles({
+        'rewind.yml': await readFile(join(workDir, 'src', 'rewind.yml'), 'utf8').catch(() => undefined),
+        Procfile: await readFile(join(workDir, 'src', 'Procfile'), 'utf8').catch(() => undefined),
+      });
+    } catch (e) {
+      await rm(workDir, { recursive: true, force: true });
+      await rm(upload.tmpPath, { force: true });
+      throw e;
+    }
+    const source = await artifacts.putFile(upload.tmpPath);
+    const build: Build = {
+      id: newId('B'),
+      app,
+      env,
+      status: 'running',
+      description: opts.description?.trim() || 'build',
+      manifest,
+      sourceSha256: source.sha256,
+      artifactSha256: null,
+      release: null,
+      error: null,
+      createdBy: opts.actor,
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+    };
+    await store.builds.insert(build);
+    await store.audit.record({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
+    this.output.set(build.id, '');
+    const run = this.run(build, workDir)
+      .catch((e) => this.o.log.error({ err: e, build: build.id }, 'build crashed'))
+      .finally(() => {
+        this.running.delete(build.id);
+        this.output.delete(build.id);
+        void rm(workDir, { recursive: true, force: true });
+      });
+    this.running.set(build.id, run);
+    return build;
+  }
+
+  /** Output so far of a running build (undefined once it ended: read the store). */
+  liveOutput(id: string): string | undefined {
+    return this.output.get(id);
+  }
+
+  async waitFor(id: string): Promise<void> {
+    await this.running.get(id);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Builds that were running when the server stopped can't be resumed (their work dir is gone): fail them clearly. */
+  async recover(): Promise<void> {
+    for (const b of await this.o.store.builds.listRunning()) {
+      if (this.running.has(b.id)) continue;
+      const logs = (await this.o.store.builds.logs(b.id)) + '\n--> build interrupted by a server restart\n';
+      await this.o.store.builds.finish(b.id, { status: 'failed', error: 'interrupted by a server restart; run the build again', logs }, new Date().toISOString());
+    }
+  }
+
+  private write(id: string, text: string) {
+    this.output.set(id, (this.output.get(id) ?? '') + text);
+    this.o.hub.publish(id, text);
+  }
+
+  private async run(build: Build, workDir: string): Promise<void> {
+    const { store, artifacts } = this.o;
+    const src = join(workDir, 'src');
+    const finish = async (result: Parameters<Store['builds']['finish']>[1]) => {
+      await store.builds.finish(build.id, result, new Date().toISOString());
+      this.o.hub.end(build.id);
+    };
+    try {
+      const steps = Object.values(build.manifest.components).filter((c) => c.build);
+      if (steps.length === 0) this.write(build.id, '--> no build commands in the manifest; packaging the source as it is\n');
+      for (const c of steps) {
+        this.write(build.id, `--> building ${c.name}: ${c.build}\n`);
+        const code = await this.runCommand(build, src, buildCommandArgv(c.build!));
+        if (code !== 0) {
+          const error = code === null ? `the build command of ${c.name} timed out` : `the build command of ${c.name} exited with code ${code}`;
+          this.write(build.id, `--> ${error}\n`);
+          return await finish({ status: 'failed', error, logs: this.output.get(build.id) ?? '' });
+        }
+      }
+      this.write(build.id, '--> packaging the slug\n');
+      const tmp = join(workDir, 'slug.tar.gz');
+      await packDirectory(src, tmp);
+      const slug = await artifacts.putFile(tmp);
+      const newest = await store.releases.newest(build.app, build.env);
+      const release = makeRelease({
+        app: build.app,
+        env: build.env,
+        kind: 'build',
+        builds: Object.fromEntries(Object.keys(build.manifest.components).map((name) => [name, build.id])),
+        config: newest?.config ?? {},
+        manifest: build.manifest,
+        description: build.description,
+        source: null,
+        createdBy: build.createdBy,
+      });
+      await store.releases.insert(release);
+      await store.audit.record({ actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } });
+      this.write(build.id, `--> build ${build.id} succeeded (slug ${slug.sha256.slice(0, 12)}, ${Math.ceil(slug.size / 1024)} KiB)\n--> release ${release.id} created\n`);
+      await finish({ status: 'succeeded', artifactSha256: slug.sha256, release: release.id, logs: this.output.get(build.id) ?? '' });
+    } catch (e) {
+      const error = `the build could not be stored: ${(e as Error).message}`;
+      this.write(build.id, `--> ${error}\n`);
+      await finish({ status: 'failed', error, logs: this.output.get(build.id) ?? '' });
+    }
+  }
+
+  /** Runs one build command; resolves its exit code, null on timeout. */
+  private runCommand(build: Build, cwd: string, argv: string[]): Promise<number | null> {
+    return new Promise((resolve) => {
+      const child = spawn(argv[0], argv.slice(1), {
+        cwd,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, LANG: process.env.LANG ?? 'C.UTF-8', REWIND_APP: build.app, REWIND_BUILD: build.id, CI: 'true' },
+      });
+      const onData = (b: Buffer) => this.write(build.id, b.toString('utf8'));
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+        resolve(null);
+      }, this.o.buildTimeoutMs);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        this.write(build.id, `${e.message}\n`);
+        resolve(127);
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve(code ?? 1);
+      });
+    });
+  }
+}

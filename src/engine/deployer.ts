@@ -1,0 +1,206 @@
+import type { Logger } from 'pino';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { RewindError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { isRunnable, type Release } from '../domain/release.js';
+import type { ObservedApp } from '../protocol/agent-protocol.js';
+import type { Deployment, DeploymentEvent, DeploymentKind } from '../store/deployments-repo.js';
+import { isUniqueViolation } from '../store/deployments-repo.js';
+import type { Store } from '../store/store.js';
+import type { Target } from '../targets/target.js';
+import { desiredStateFor } from './desired-state.js';
+import type { EventHub } from './event-hub.js';
+
+export interface DeployerOptions {
+  readonly store: Store;
+  readonly target: Target;
+  readonly artifacts: ArtifactStore;
+  readonly hub: EventHub<DeploymentEvent>;
+  readonly log: Logger;
+  readonly drainTimeoutMs: number;
+}
+
+const now = () => new Date().toISOString();
+
+/**
+ * Makes a release active in its environment through the target, as a durable deployment:
+ * one at a time per app/env (a unique index is the lock), every step recorded, resumable after a crash.
+ */
+export class Deployer {
+  private readonly running = new Map<string, Promise<Deployment>>();
+
+  constructor(private readonly o: DeployerOptions) {}
+
+  /**
+   * Records a pending deployment of `release` and starts it. With `insertRelease`, the release is
+   * stored in the same transaction, so a refused deployment leaves no stray release behind.
+   */
+  async start(release: Release, opts: { kind: DeploymentKind; actor: string; insertRelease?: boolean }): Promise<Deployment> {
+    const { store } = this.o;
+    if (!isRunnable(release)) {
+      throw new RewindError('BUILD_NOT_READY', `release ${release.id} has no build to run; deploy a build first with "rewind deploy -a ${release.app}"`);
+    }
+    const env = await store.apps.environment(release.app, release.env);
+    if (!env) throw new RewindError('ENV_NOT_FOUND', `environment "${release.env}" does not exist in app "${release.app}"`);
+    await this.refuseIfBusy(release.app, release.env);
+    const d: Deployment = {
+      id: newId('D'),
+      app: release.app,
+      env: release.env,
+      release: release.id,
+      fromRelease: env.activeRelease,
+      kind: opts.kind,
+      state: 'pending',
+      error: null,
+      createdBy: opts.actor,
+      createdAt: now(),
+      finishedAt: null,
+    };
+    try {
+      await store.db.transaction().execute(async (tx) => {
+        if (opts.insertRelease) await store.releases.insert(release, tx);
+        await store.deployments.insert(d, tx);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) await this.refuseIfBusy(release.app, release.env);
+      throw e;
+    }
+    await store.audit.record({
+      actor: opts.actor,
+      action: `deployment.${opts.kind}`,
+      app: d.app,
+      env: d.env,
+      subject: d.id,
+      detail: { from: d.fromRelease, to: release.id, description: release.description },
+    });
+    this.launch(d, release, `${verb(opts.kind)} ${release.id} (${release.description}) in ${d.app}/${d.env}`);
+    return d;
+  }
+
+  /** Resolves when the deployment has ended (immediately if it is not running in this process). */
+  async waitFor(id: string): Promise<Deployment | undefined> {
+    await this.running.get(id);
+    return this.o.store.deployments.get(id);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /**
+   * After a restart: resume or settle every deployment left pending/running, then make the store's
+   * active release match what the target really serves.
+   */
+  async recover(): Promise<void> {
+    const { store, target } = this.o;
+    for (const d of await store.deployments.allLive()) {
+      if (this.running.has(d.id)) continue;
+      const release = await store.releases.get(d.app, d.release);
+      let observed = await target.observe(d.app, d.env);
+      while (observed?.rollout) {
+        await new Promise((r) => setTimeout(r, 200));
+        observed = await target.observe(d.app, d.env);
+      }
+      if (observed?.release === d.release) {
+        await this.event(d.id, `the server restarted; ${d.release} is live on the target`);
+        await this.settle(d, true, null);
+      } else if (release) {
+        this.launch(d, release, `the server restarted during this deployment; resuming it`);
+      } else {
+        await this.settle(d, false, 'interrupted by a server restart');
+      }
+    }
+    for (const env of await store.apps.allEnvironments()) {
+      if (await store.deployments.live(env.app, env.name)) continue;
+      const observed = await target.observe(env.app, env.name);
+      await this.reconcile(env.app, env.name, env.activeRelease, observed);
+    }
+  }
+
+  private async reconcile(app: string, env: string, active: string | null, observed: ObservedApp | null) {
+    const { store } = this.o;
+    if (observed?.release && observed.release !== active && (await store.releases.get(app, observed.release))) {
+      await store.apps.setActiveRelease(app, env, observed.release);
+      await store.audit.record({ actor: 'rewind', action: 'environment.reconcile', app, env, subject: observed.release, detail: { store: active, target: observed.release } });
+      this.o.log.warn({ app, env, store: active, target: observed.release }, 'active release reconciled with what the target serves');
+    } else if (!observed?.release && active) {
+      const release = await store.releases.get(app, active);
+      if (release) await this.start(release, { kind: 'recover', actor: 'rewind' });
+    }
+  }
+
+  private async refuseIfBusy(app: string, env: string): Promise<void> {
+    const live = await this.o.store.deployments.live(app, env);
+    if (live) {
+      throw new RewindError(
+        'DEPLOYMENT_IN_PROGRESS',
+        `deployment ${live.id} (${live.kind} of ${live.release}) is in progress in ${app}/${env}; wait for it to finish and try again`,
+        { deployment: live.id },
+      );
+    }
+  }
+
+  private launch(d: Deployment, release: Release, first: string) {
+    const p = this.run(d, release, first)
+      .catch(async (e) => {
+        this.o.log.error({ err: e, deployment: d.id }, 'deployment crashed');
+        await this.settle(d, false, `internal error: ${(e as Error).message}`).catch(() => {});
+      })
+      .then(() => this.o.store.deployments.get(d.id) as Promise<Deployment>)
+      .finally(() => this.running.delete(d.id));
+    this.running.set(d.id, p);
+  }
+
+  private async run(d: Deployment, release: Release, first: string): Promise<void> {
+    const { store, target } = this.o;
+    await store.deployments.setRunning(d.id);
+    await this.event(d.id, first);
+    const env = await store.apps.environment(d.app, d.env);
+    if (!env) return this.settle(d, false, 'the environment was deleted');
+    const artifacts = new Map<string, { sha256: string; path: string }>();
+    for (const id of new Set(Object.values(release.builds))) {
+      const b = await store.builds.byId(id);
+      if (!b?.artifactSha256) return this.settle(d, false, `build ${id} has no stored slug`);
+      artifacts.set(id, { sha256: b.artifactSha256, path: this.o.artifacts.path(b.artifactSha256) });
+    }
+    const desired = desiredStateFor({ release, deployment: d.id, proxyPort: env.proxyPort, artifacts, drainTimeoutMs: this.o.drainTimeoutMs });
+    let chain = Promise.resolve();
+    const result = await target
+      .apply(desired, (e) => {
+        if (e.type === 'log') chain = chain.then(() => this.event(d.id, e.message, e.at));
+      })
+      .catch((e: Error) => ({ ok: false as const, release: null, error: `the agent could not be reached: ${e.message}` }));
+    await chain;
+    if (result.ok) {
+      await store.apps.setActiveRelease(d.app, d.env, release.id);
+      await this.event(d.id, `${release.id} is live`);
+      await this.settle(d, true, null);
+    } else {
+      const serving = result.release ?? env.activeRelease;
+      await this.event(d.id, `failed: ${result.error}; ${serving ? `${serving} keeps serving` : 'nothing was serving before'}`);
+      await this.settle(d, false, result.error ?? 'unknown error');
+    }
+  }
+
+  private async event(id: string, message: string, at = now()): Promise<void> {
+    const e = await this.o.store.deployments.appendEvent(id, at, message);
+    this.o.hub.publish(id, e);
+  }
+
+  private async settle(d: Deployment, ok: boolean, error: string | null): Promise<void> {
+    await this.o.store.deployments.finish(d.id, ok ? 'succeeded' : 'failed', error, now());
+    await this.o.store.audit.record({
+      actor: d.createdBy,
+      action: ok ? 'deployment.succeeded' : 'deployment.failed',
+      app: d.app,
+      env: d.env,
+      subject: d.id,
+      detail: { release: d.release, error },
+    });
+    this.o.hub.end(d.id);
+  }
+}
+
+function verb(kind: DeploymentKind): string {
+  return kind === 'recover' ? 'Restarting' : 'Promoting';
+}

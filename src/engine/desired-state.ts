@@ -1,0 +1,43 @@
+import type { Release } from '../domain/release.js';
+import type { DesiredState } from '../protocol/agent-protocol.js';
+
+export interface DesiredStateInput {
+  readonly release: Release;
+  readonly deployment?: string;
+  readonly proxyPort: number;
+  /** build id → { sha256, path } of its slug */
+  readonly artifacts: ReadonlyMap<string, { sha256: string; path: string }>;
+  readonly drainTimeoutMs: number;
+}
+
+/** What the target must run for a release: pure, from values only. */
+export function desiredStateFor(input: DesiredStateInput): DesiredState {
+  const { release } = input;
+  const components = Object.values(release.manifest?.components ?? {})
+    .filter((c) => release.builds[c.name] !== undefined)
+    .map((c) => {
+      const build = release.builds[c.name];
+      const artifact = input.artifacts.get(build);
+      if (!artifact) throw new Error(`no artifact for build ${build} of component ${c.name}`);
+      return {
+        name: c.name,
+        ...(c.command !== undefined ? { command: c.command } : {}),
+        ...(c.static !== undefined ? { static: c.static } : {}),
+        port: c.port,
+        health: c.health,
+        scale: c.scale,
+        build,
+        artifact,
+      };
+    });
+  return {
+    app: release.app,
+    env: release.env,
+    release: release.id,
+    ...(input.deployment ? { deployment: input.deployment } : {}),
+    proxyPort: input.proxyPort,
+    config: release.config,
+    components,
+    drainTimeoutMs: input.drainTimeoutMs,
+  };
+}

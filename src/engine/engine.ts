@@ -1,0 +1,285 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { AppView, EnvironmentView, ProcessView } from '../api/types.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { Builder } from '../builder/builder.js';
+import { applyConfigChange, describeConfigDiff, diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
+import { RewindError, notFound } from '../domain/errors.js';
+import { APP_NAME } from '../domain/ids.js';
+import { makeRelease, rollbackCopy, type Release } from '../domain/release.js';
+import type { ObservedApp } from '../protocol/agent-protocol.js';
+import type { EnvironmentRow } from '../store/apps-repo.js';
+import type { Deployment, DeploymentEvent } from '../store/deployments-repo.js';
+import type { Store } from '../store/store.js';
+import type { Target } from '../targets/target.js';
+import { Deployer } from './deployer.js';
+import { EventHub } from './event-hub.js';
+import { freePort } from './ports.js';
+
+export interface EngineOptions {
+  readonly store: Store;
+  readonly target: Target;
+  readonly artifacts: ArtifactStore;
+  readonly dataDir: string;
+  readonly log: Logger;
+  /** Host the agent's proxies listen on, for URLs. */
+  readonly proxyHost: string;
+  readonly maxUploadBytes: number;
+  readonly drainTimeoutMs: number;
+  readonly buildTimeoutMs: number;
+}
+
+export interface ReleaseChangeResult {
+  readonly release: Release;
+  readonly deployment: Deployment | null;
+}
+
+/** The control plane's operations. The API (and through it the CLI and console) calls only these. */
+export class Engine {
+  readonly store: Store;
+  readonly target: Target;
+  readonly builder: Builder;
+  readonly deployer: Deployer;
+  readonly deploymentEvents = new EventHub<DeploymentEvent>();
+  readonly buildOutput = new EventHub<string>();
+
+  constructor(private readonly o: EngineOptions) {
+    this.store = o.store;
+    this.target = o.target;
+    this.builder = new Builder({
+      store: o.store,
+      artifacts: o.artifacts,
+      dataDir: o.dataDir,
+      hub: this.buildOutput,
+      log: o.log,
+      maxUploadBytes: o.maxUploadBytes,
+      maxUnpackedBytes: Math.max(o.maxUploadBytes * 10, 1 << 30),
+      buildTimeoutMs: o.buildTimeoutMs,
+    });
+    this.deployer = new Deployer({ store: o.store, target: o.target, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, drainTimeoutMs: o.drainTimeoutMs });
+  }
+
+  async recover(): Promise<void> {
+    await this.builder.recover();
+    await this.deployer.recover();
+  }
+
+  async close(): Promise<void> {
+    await this.builder.close();
+    await this.deployer.close();
+  }
+
+  // ── apps ──────────────────────────────────────────────────────────────
+
+  async createApp(name: string, actor: string): Promise<AppView> {
+    if (typeof name !== 'string' || !APP_NAME.test(name)) {
+      throw new RewindError('INVALID_NAME', `"${name}" is not a valid app name: use 1-63 lower-case letters, digits and dashes, starting with a letter (e.g. my-app)`);
+    }
+    if (await this.store.apps.get(name)) throw new RewindError('APP_EXISTS', `app "${name}" already exists; see "rewind apps info ${name}"`);
+    const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
+    await this.store.apps.create(name, { name: 'production', proxyPort: port }, new Date().toISOString());
+    await this.store.audit.record({ actor, action: 'app.create', app: name, detail: { proxyPort: port } });
+    return this.app(name);
+  }
+
+  async deleteApp(name: string, actor: string): Promise<void> {
+    await this.requireApp(name);
+    for (const env of await this.store.apps.environments(name)) {
+      const live = await this.store.deployments.live(name, env.name);
+      if (live) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `deployment ${live.id} is in progress in ${name}/${env.name}; wait for it to finish before deleting the app`);
+    }
+    for (const env of await this.store.apps.environments(name)) await this.target.remove(name, env.name);
+    await this.store.apps.delete(name);
+    await this.store.audit.record({ actor, action: 'app.delete', app: name });
+  }
+
+  async apps(): Promise<AppView[]> {
+    const observed = await this.observeAll();
+    const out: AppView[] = [];
+    for (const a of await this.store.apps.list()) out.push(await this.appView(a.name, a.createdAt, observed));
+    return out;
+  }
+
+  async app(name: string): Promise<AppView> {
+    const a = await this.requireApp(name);
+    return this.appView(a.name, a.createdAt, await this.observeAll());
+  }
+
+  private async appView(name: string, createdAt: string, observed: readonly ObservedApp[] | null): Promise<AppView> {
+    const envs = await this.store.apps.environments(name);
+    const views: EnvironmentView[] = [];
+    for (const e of envs) views.push(await this.envView(e, observed?.find((o) => o.app === name && o.env === e.name) ?? null, observed === null));
+    return { name, createdAt, environments: views };
+  }
+
+  private async envView(e: EnvironmentRow, observed: ObservedApp | null, unreachable: boolean): Promise<EnvironmentView> {
+    const live = await this.store.deployments.live(e.app, e.name);
+    let health = 'empty';
+    if (unreachable) health = 'unknown';
+    else if (live) health = 'deploying';
+    else if (observed?.release) {
+      const serving = observed.instances.filter((i) => i.release === observed.release);
+      health = serving.length > 0 && serving.every((i) => i.state === 'healthy' || i.state === 'running') ? 'healthy' : 'unhealthy';
+    }
+    return {
+      app: e.app,
+      name: e.name,
+      position: e.position,
+      activeRelease: e.activeRelease,
+      proxyPort: e.proxyPort,
+      url: `http://${this.o.proxyHost}:${e.proxyPort}`,
+      health,
+      createdAt: e.createdAt,
+    };
+  }
+
+  private async observeAll(): Promise<readonly ObservedApp[] | null> {
+    try {
+      return await this.target.observeAll();
+    } catch {
+      return null;
+    }
+  }
+
+  async requireApp(name: string) {
+    const a = await this.store.apps.get(name);
+    if (!a) throw notFound.app(name);
+    return a;
+  }
+
+  async requireEnv(app: string, env: string): Promise<EnvironmentRow> {
+    await this.requireApp(app);
+    const e = await this.store.apps.environment(app, env);
+    if (!e) throw notFound.env(app, env);
+    return e;
+  }
+
+  // ── builds ────────────────────────────────────────────────────────────
+
+  async createBuild(app: string, env: string, body: Readable, opts: { description?: string; actor: string }) {
+    await this.requireEnv(app, env);
+    return this.builder.create(app, env, body, opts);
+  }
+
+  async build(app: string, id: string) {
+    await this.requireApp(app);
+    const b = await this.store.builds.get(app, id);
+    if (!b) throw notFound.build(app, id);
+    return b;
+  }
+
+  // ── releases ──────────────────────────────────────────────────────────
+
+  async release(app: string, id: string): Promise<Release> {
+    await this.requireApp(app);
+    const r = await this.store.releases.get(app, id);
+    if (!r) throw notFound.release(app, id);
+    return r;
+  }
+
+  async promote(app: string, id: string, env: string, actor: string): Promise<ReleaseChangeResult> {
+    await this.requireEnv(app, env);
+    const release = await this.release(app, id);
+    if (release.env !== env) {
+      throw new RewindError('INVALID_INPUT', `release ${id} belongs to environment "${release.env}", not "${env}"; pass -e ${release.env}`);
+    }
+    const deployment = await this.deployer.start(release, { kind: 'promote', actor });
+    return { release, deployment };
+  }
+
+  /**
+   * Convox's rollback: a new release copying the target release (by default the one active before
+   * the current one), promoted as a deployment. No release is edited.
+   */
+  async rollback(app: string, env: string, to: string | undefined, actor: string): Promise<ReleaseChangeResult> {
+    const e = await this.requireEnv(app, env);
+    let targetId = to;
+    if (!targetId) {
+      const last = await this.store.deployments.lastSucceeded(app, env);
+      targetId = last?.fromRelease ?? undefined;
+      if (!targetId) {
+        throw new RewindError(
+          'NOTHING_TO_ROLL_BACK',
+          e.activeRelease
+            ? `${app}/${env} has had only one active release (${e.activeRelease}); there is nothing earlier to roll back to`
+            : `${app}/${env} has no active release; deploy one first`,
+        );
+      }
+    }
+    const target = await this.release(app, targetId);
+    if (target.env !== env) {
+      throw new RewindError('INVALID_INPUT', `release ${targetId} belongs to environment "${target.env}", not "${env}"; pass -e ${target.env}`);
+    }
+    const copy = rollbackCopy(target, actor);
+    const deployment = await this.deployer.start(copy, { kind: 'rollback', actor, insertRelease: true });
+    return { release: copy, deployment };
+  }
+
+  // ── config ────────────────────────────────────────────────────────────
+
+  async config(app: string, env: string): Promise<{ config: Config; release: string | null }> {
+    await this.requireEnv(app, env);
+    const newest = await this.store.releases.newest(app, env);
+    return { config: newest?.config ?? {}, release: newest?.id ?? null };
+  }
+
+  /** `env set/unset`: a new release with the newest release's builds and the changed config, promoted unless asked not to. */
+  async changeConfig(
+    app: string,
+    env: string,
+    change: { set: Record<string, string>; unset: string[]; promote: boolean },
+    actor: string,
+  ): Promise<ReleaseChangeResult> {
+    await this.requireEnv(app, env);
+    const newest = await this.store.releases.newest(app, env);
+    const config = applyConfigChange(newest?.config ?? {}, change.set, change.unset);
+    const diff = diffConfig(newest?.config ?? {}, config);
+    if (isEmptyDiff(diff)) throw new RewindError('INVALID_INPUT', 'nothing changes: every variable already has that value');
+    const release = makeRelease({
+      app,
+      env,
+      kind: 'env',
+      builds: newest?.builds ?? {},
+      config,
+      manifest: newest?.manifest ?? null,
+      description: describeConfigDiff(diff),
+      source: null,
+      createdBy: actor,
+    });
+    if (change.promote && newest?.manifest) {
+      const deployment = await this.deployer.start(release, { kind: 'config', actor, insertRelease: true });
+      return { release, deployment };
+    }
+    await this.store.releases.insert(release);
+    await this.store.audit.record({ actor, action: 'release.create', app, env, subject: release.id, detail: { description: release.description } });
+    return { release, deployment: null };
+  }
+
+  // ── processes and logs ────────────────────────────────────────────────
+
+  async processes(app: string, env: string): Promise<ProcessView[]> {
+    await this.requireEnv(app, env);
+    const observed = await this.target.observe(app, env).catch((e: Error) => {
+      throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);
+    });
+    return (observed?.instances ?? []).map((i) => ({
+      id: i.id,
+      component: i.component,
+      release: i.release,
+      build: i.build,
+      pid: i.pid,
+      port: i.port,
+      state: i.state,
+      startedAt: i.startedAt,
+      restarts: i.restarts,
+      rss: i.rss ?? null,
+    }));
+  }
+
+  async logs(app: string, env: string, opts: { follow: boolean; lines: number; signal?: AbortSignal }): Promise<Readable> {
+    await this.requireEnv(app, env);
+    return this.target.logs(app, env, opts).catch((e: Error) => {
+      throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);
+    });
+  }
+}

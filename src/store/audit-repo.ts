@@ -1,0 +1,47 @@
+import type { AuditEntryView } from '../api/types.js';
+import type { Db } from './db.js';
+
+export interface AuditInput {
+  readonly actor: string;
+  readonly action: string;
+  readonly app?: string | null;
+  readonly env?: string | null;
+  readonly subject?: string | null;
+  readonly detail?: unknown;
+}
+
+/** Append-only log of every change: who, what, when. */
+export class AuditRepo {
+  constructor(private readonly db: Db) {}
+
+  async record(e: AuditInput, at = new Date().toISOString()): Promise<void> {
+    await this.db
+      .insertInto('audit')
+      .values({
+        at,
+        actor: e.actor,
+        action: e.action,
+        app: e.app ?? null,
+        env: e.env ?? null,
+        subject: e.subject ?? null,
+        detail: e.detail === undefined ? null : JSON.stringify(e.detail),
+      })
+      .execute();
+  }
+
+  async list(filter: { app?: string; limit?: number }): Promise<AuditEntryView[]> {
+    let q = this.db.selectFrom('audit').selectAll();
+    if (filter.app) q = q.where('app', '=', filter.app);
+    const rows = await q.orderBy('id', 'desc').limit(filter.limit ?? 50).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      app: r.app,
+      env: r.env,
+      subject: r.subject,
+      detail: r.detail === null ? null : JSON.parse(r.detail),
+    }));
+  }
+}

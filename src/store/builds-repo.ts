@@ -1,0 +1,110 @@
+import type { Manifest } from '../domain/manifest.js';
+import type { Db } from './db.js';
+import type { BuildsTable } from './schema.js';
+
+export interface Build {
+  readonly id: string;
+  readonly app: string;
+  readonly env: string;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly description: string;
+  readonly manifest: Manifest;
+  readonly sourceSha256: string;
+  readonly artifactSha256: string | null;
+  readonly release: string | null;
+  readonly error: string | null;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+}
+
+const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
+  id: r.id,
+  app: r.app,
+  env: r.env,
+  status: r.status,
+  description: r.description,
+  manifest: JSON.parse(r.manifest) as Manifest,
+  sourceSha256: r.source_sha256,
+  artifactSha256: r.artifact_sha256,
+  release: r.release,
+  error: r.error,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  finishedAt: r.finished_at,
+});
+
+const COLUMNS = [
+  'id', 'app', 'env', 'status', 'description', 'manifest', 'source_sha256', 'artifact_sha256', 'release', 'error', 'created_by', 'created_at', 'finished_at',
+] as const;
+
+/** Builds: created running, finished once (succeeded with an artifact, or failed with an error). */
+export class BuildsRepo {
+  constructor(private readonly db: Db) {}
+
+  async insert(b: Build): Promise<void> {
+    await this.db
+      .insertInto('builds')
+      .values({
+        id: b.id,
+        app: b.app,
+        env: b.env,
+        status: b.status,
+        description: b.description,
+        manifest: JSON.stringify(b.manifest),
+        source_sha256: b.sourceSha256,
+        artifact_sha256: b.artifactSha256,
+        release: b.release,
+        error: b.error,
+        logs: '',
+        created_by: b.createdBy,
+        created_at: b.createdAt,
+        finished_at: b.finishedAt,
+      })
+      .execute();
+  }
+
+  async get(app: string, id: string): Promise<Build | undefined> {
+    const r = await this.db.selectFrom('builds').select(COLUMNS).where('app', '=', app).where('id', '=', id).executeTakeFirst();
+    return r && toBuild(r);
+  }
+
+  async byId(id: string): Promise<Build | undefined> {
+    const r = await this.db.selectFrom('builds').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+    return r && toBuild(r);
+  }
+
+  async list(app: string, limit = 20): Promise<Build[]> {
+    const rows = await this.db.selectFrom('builds').select(COLUMNS).where('app', '=', app).orderBy('created_at', 'desc').orderBy('id').limit(limit).execute();
+    return rows.map(toBuild);
+  }
+
+  async listRunning(): Promise<Build[]> {
+    const rows = await this.db.selectFrom('builds').select(COLUMNS).where('status', '=', 'running').execute();
+    return rows.map(toBuild);
+  }
+
+  async logs(id: string): Promise<string> {
+    const r = await this.db.selectFrom('builds').select('logs').where('id', '=', id).executeTakeFirst();
+    return r?.logs ?? '';
+  }
+
+  async finish(
+    id: string,
+    result: { status: 'succeeded' | 'failed'; artifactSha256?: string; release?: string | null; error?: string | null; logs: string },
+    now: string,
+  ): Promise<void> {
+    await this.db
+      .updateTable('builds')
+      .set({
+        status: result.status,
+        artifact_sha256: result.artifactSha256 ?? null,
+        release: result.release ?? null,
+        error: result.error ?? null,
+        logs: result.logs,
+        finished_at: now,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+}

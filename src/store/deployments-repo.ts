@@ -1,0 +1,122 @@
+import type { DeploymentState } from '../api/types.js';
+import type { Db } from './db.js';
+import type { DeploymentsTable } from './schema.js';
+
+export type DeploymentKind = 'deploy' | 'promote' | 'rollback' | 'config' | 'recover';
+
+export interface Deployment {
+  readonly id: string;
+  readonly app: string;
+  readonly env: string;
+  readonly release: string;
+  readonly fromRelease: string | null;
+  readonly kind: DeploymentKind;
+  readonly state: DeploymentState;
+  readonly error: string | null;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+}
+
+export interface DeploymentEvent {
+  readonly seq: number;
+  readonly at: string;
+  readonly message: string;
+}
+
+const toDeployment = (r: DeploymentsTable): Deployment => ({
+  id: r.id,
+  app: r.app,
+  env: r.env,
+  release: r.release,
+  fromRelease: r.from_release,
+  kind: r.kind as DeploymentKind,
+  state: r.state,
+  error: r.error,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  finishedAt: r.finished_at,
+});
+
+export const isUniqueViolation = (e: unknown) => /UNIQUE constraint|duplicate key/i.test(String((e as Error)?.message));
+
+export class DeploymentsRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts a pending deployment; throws a unique violation when app/env already has a live one (the lock). */
+  async insert(d: Deployment, db = this.db): Promise<void> {
+    await db
+      .insertInto('deployments')
+      .values({
+        id: d.id,
+        app: d.app,
+        env: d.env,
+        release: d.release,
+        from_release: d.fromRelease,
+        kind: d.kind,
+        state: d.state,
+        live: 1,
+        error: null,
+        created_by: d.createdBy,
+        created_at: d.createdAt,
+        finished_at: null,
+      })
+      .execute();
+  }
+
+  async get(id: string): Promise<Deployment | undefined> {
+    const r = await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toDeployment(r);
+  }
+
+  async live(app: string, env: string): Promise<Deployment | undefined> {
+    const r = await this.db.selectFrom('deployments').selectAll().where('app', '=', app).where('env', '=', env).where('live', '=', 1).executeTakeFirst();
+    return r && toDeployment(r);
+  }
+
+  async allLive(): Promise<Deployment[]> {
+    const rows = await this.db.selectFrom('deployments').selectAll().where('live', '=', 1).execute();
+    return rows.map(toDeployment);
+  }
+
+  async list(app: string, env: string | undefined, limit = 20): Promise<Deployment[]> {
+    let q = this.db.selectFrom('deployments').selectAll().where('app', '=', app);
+    if (env) q = q.where('env', '=', env);
+    const rows = await q.orderBy('created_at', 'desc').limit(limit).execute();
+    return rows.map(toDeployment);
+  }
+
+  /** The last deployment that made a release active in app/env. */
+  async lastSucceeded(app: string, env: string): Promise<Deployment | undefined> {
+    const r = await this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('app', '=', app)
+      .where('env', '=', env)
+      .where('state', '=', 'succeeded')
+      .orderBy('finished_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r && toDeployment(r);
+  }
+
+  async setRunning(id: string): Promise<void> {
+    await this.db.updateTable('deployments').set({ state: 'running' }).where('id', '=', id).execute();
+  }
+
+  /** Ends a deployment and releases the app/env lock. */
+  async finish(id: string, state: 'succeeded' | 'failed' | 'rolled-back', error: string | null, now: string): Promise<void> {
+    await this.db.updateTable('deployments').set({ state, error, live: null, finished_at: now }).where('id', '=', id).execute();
+  }
+
+  async appendEvent(id: string, at: string, message: string): Promise<DeploymentEvent> {
+    const last = await this.db.selectFrom('deployment_events').select((eb) => eb.fn.max('seq').as('seq')).where('deployment', '=', id).executeTakeFirst();
+    const seq = Number(last?.seq ?? 0) + 1;
+    await this.db.insertInto('deployment_events').values({ deployment: id, seq, at, message }).execute();
+    return { seq, at, message };
+  }
+
+  async events(id: string): Promise<DeploymentEvent[]> {
+    return this.db.selectFrom('deployment_events').select(['seq', 'at', 'message']).where('deployment', '=', id).orderBy('seq').execute();
+  }
+}

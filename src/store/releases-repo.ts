@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Config } from '../domain/config.js';
+import { sortConfig } from '../domain/config.js';
+import type { Manifest } from '../domain/manifest.js';
+import type { Release, ReleaseKind } from '../domain/release.js';
+import type { Db } from './db.js';
+import type { Database, ReleasesTable } from './schema.js';
+
+type Row = ReleasesTable & { vars: string };
+
+function toRelease(r: Row): Release {
+  return Object.freeze({
+    id: r.id,
+    app: r.app,
+    env: r.env,
+    kind: r.kind as ReleaseKind,
+    builds: Object.freeze(JSON.parse(r.builds) as Record<string, string>),
+    config: sortConfig(JSON.parse(r.vars) as Record<string, string>),
+    manifest: JSON.parse(r.manifest) as Manifest | null,
+    description: r.description,
+    source: r.source,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+  });
+}
+
+const configId = (c: Config) => createHash('sha256').update(JSON.stringify(c)).digest('hex').slice(0, 32);
+
+/** Releases are insert-only: nothing here updates or deletes one. */
+export class ReleasesRepo {
+  constructor(private readonly db: Db) {}
+
+  private base(db: Db | Transaction<Database> = this.db) {
+    return db.selectFrom('releases').innerJoin('configs', 'configs.id', 'releases.config_id').selectAll('releases').select('configs.vars');
+  }
+
+  async insert(release: Release, tx: Db | Transaction<Database> = this.db): Promise<void> {
+    const vars = JSON.stringify(sortConfig({ ...release.config }));
+    const cid = configId(JSON.parse(vars));
+    await tx.insertInto('configs').values({ id: cid, vars }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    const last = await tx
+      .selectFrom('releases')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('app', '=', release.app)
+      .where('env', '=', release.env)
+      .executeTakeFirst();
+    await tx
+      .insertInto('releases')
+      .values({
+        id: release.id,
+        app: release.app,
+        env: release.env,
+        seq: Number(last?.seq ?? 0) + 1,
+        kind: release.kind,
+        builds: JSON.stringify(release.builds),
+        config_id: cid,
+        manifest: JSON.stringify(release.manifest),
+        description: release.description,
+        source: release.source,
+        created_by: release.createdBy,
+        created_at: release.createdAt,
+      })
+      .execute();
+  }
+
+  async get(app: string, id: string): Promise<Release | undefined> {
+    const r = await this.base().where('releases.app', '=', app).where('releases.id', '=', id).executeTakeFirst();
+    return r && toRelease(r);
+  }
+
+  /** Newest first. */
+  async list(app: string, env: string, limit = 20, beforeSeq?: number): Promise<Release[]> {
+    let q = this.base().where('releases.app', '=', app).where('releases.env', '=', env);
+    if (beforeSeq !== undefined) q = q.where('releases.seq', '<', beforeSeq);
+    const rows = await q.orderBy('releases.seq', 'desc').limit(limit).execute();
+    return rows.map(toRelease);
+  }
+
+  async newest(app: string, env: string): Promise<Release | undefined> {
+    return (await this.list(app, env, 1))[0];
+  }
+}

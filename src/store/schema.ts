@@ -1,0 +1,104 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes. Times are ISO-8601 text; JSON is stored as text. */
+export interface Database {
+  apps: AppsTable;
+  environments: EnvironmentsTable;
+  builds: BuildsTable;
+  configs: ConfigsTable;
+  releases: ReleasesTable;
+  deployments: DeploymentsTable;
+  deployment_events: DeploymentEventsTable;
+  audit: AuditTable;
+}
+
+export interface AppsTable {
+  name: string;
+  created_at: string;
+}
+
+export interface EnvironmentsTable {
+  app: string;
+  name: string;
+  position: number;
+  proxy_port: number;
+  active_release: string | null;
+  created_at: string;
+}
+
+export interface BuildsTable {
+  id: string;
+  app: string;
+  env: string;
+  status: 'running' | 'succeeded' | 'failed';
+  description: string;
+  /** JSON: normalized manifest */
+  manifest: string;
+  source_sha256: string;
+  artifact_sha256: string | null;
+  release: string | null;
+  error: string | null;
+  logs: string;
+  created_by: string;
+  created_at: string;
+  finished_at: string | null;
+}
+
+/** Config snapshots, content-addressed so that releases sharing a config share a row. */
+export interface ConfigsTable {
+  id: string;
+  /** JSON object, sorted keys */
+  vars: string;
+}
+
+export interface ReleasesTable {
+  id: string;
+  app: string;
+  env: string;
+  /** Order within app/env, 1-based. */
+  seq: number;
+  kind: string;
+  /** JSON: component name → build id */
+  builds: string;
+  config_id: string;
+  /** JSON: normalized manifest */
+  manifest: string;
+  description: string;
+  source: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface DeploymentsTable {
+  id: string;
+  app: string;
+  env: string;
+  release: string;
+  from_release: string | null;
+  kind: string;
+  state: 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled-back';
+  /** 1 while pending/running: a unique index on (app, env, live) makes it the app/env lock. */
+  live: number | null;
+  error: string | null;
+  created_by: string;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface DeploymentEventsTable {
+  deployment: string;
+  seq: number;
+  at: string;
+  message: string;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  app: string | null;
+  env: string | null;
+  subject: string | null;
+  detail: string | null;
+}

@@ -1,0 +1,31 @@
+import { AppsRepo } from './apps-repo.js';
+import { AuditRepo } from './audit-repo.js';
+import { BuildsRepo } from './builds-repo.js';
+import { type Db, openSqlite } from './db.js';
+import { DeploymentsRepo } from './deployments-repo.js';
+import { ReleasesRepo } from './releases-repo.js';
+
+/** All repositories over one database. */
+export class Store {
+  readonly apps: AppsRepo;
+  readonly builds: BuildsRepo;
+  readonly releases: ReleasesRepo;
+  readonly deployments: DeploymentsRepo;
+  readonly audit: AuditRepo;
+
+  constructor(readonly db: Db) {
+    this.apps = new AppsRepo(db);
+    this.builds = new BuildsRepo(db);
+    this.releases = new ReleasesRepo(db);
+    this.deployments = new DeploymentsRepo(db);
+    this.audit = new AuditRepo(db);
+  }
+
+  static async openSqlite(dataDir: string): Promise<Store> {
+    return new Store(await openSqlite(dataDir));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

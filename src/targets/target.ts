@@ -1,0 +1,34 @@
+import type { Readable } from 'node:stream';
+import type { AgentEvent, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+
+export interface ApplyResult {
+  readonly ok: boolean;
+  /** The release that takes traffic once apply has finished (the previous one when it failed). */
+  readonly release: string | null;
+  readonly error?: string;
+}
+
+export interface LogOptions {
+  readonly follow: boolean;
+  /** How many past lines to send first. */
+  readonly lines: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Where an environment runs. The engine talks to targets only through this port;
+ * `local` (the agent on this host) implements it, `ssh` will.
+ */
+export interface Target {
+  /** Converges app/env to `desired`: start, health-check, switch, drain. Resolves when the switch happened or failed. */
+  apply(desired: DesiredState, onEvent: (event: AgentEvent) => void): Promise<ApplyResult>;
+  /** What runs for app/env now; null when the target knows nothing of it. */
+  observe(app: string, env: string): Promise<ObservedApp | null>;
+  /** Everything the target runs. */
+  observeAll(): Promise<readonly ObservedApp[]>;
+  /** Log lines of app/env's instances (`TIMESTAMP component.instance message`), newline-separated. */
+  logs(app: string, env: string, options: LogOptions): Promise<Readable>;
+  /** Stops every instance of app/env and frees its proxy port. */
+  remove(app: string, env: string): Promise<void>;
+  close(): Promise<void>;
+}
