@@ -19,8 +19,13 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       if (!body || typeof (body as Readable).pipe !== 'function') {
         return reply.status(415).send({ error: { code: 'INVALID_INPUT', message: 'send the source as a gzip tarball with content-type application/gzip (rewind build DIR does this)' } });
       }
-      const build = await engine.createBuild(req.params.app, req.query.env, body, { description: req.query.description, actor: actorOf(req) });
-      return reply.status(201).send(views.build(build));
+      try {
+        const build = await engine.createBuild(req.params.app, req.query.env, body, { description: req.query.description, actor: actorOf(req) });
+        return reply.status(201).send(views.build(build));
+      } catch (e) {
+        await drain(body);
+        throw e;
+      }
     },
   );
   app.get('/api/apps/:app/builds', { schema: { tags: ['builds'], summary: 'Builds, newest first', params: AppParams, querystring: ListQuery } }, async (req) => {
@@ -52,4 +57,21 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       }
     },
   );
+}
+
+/** Reads what is left of a refused upload (bounded), so the client gets our error reply instead of a reset connection. */
+async function drain(body: Readable, maxMs = 15_000): Promise<void> {
+  if (body.readableEnded || body.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, maxMs);
+    body.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    body.on('error', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    body.resume();
+  });
 }

@@ -1,0 +1,206 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'rewind.js');
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A real Rewind for end-to-end tests: the `rewind server` process on a random port with a temp
+ * data dir, the agent it starts, and the CLI binary. stop() ends every process it started, by pid.
+ */
+export class Rewind {
+  url = '';
+  private server: ChildProcess | null = null;
+  private readonly pids = new Set<number>();
+  serverLog = '';
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<Rewind> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'rewind-e2e-'));
+    const r = new Rewind(dataDir, env);
+    await r.startServer();
+    return r;
+  }
+
+  async startServer(): Promise<void> {
+    await rm(join(this.dataDir, 'server.json'), { force: true });
+    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data', this.dataDir], {
+      env: { ...process.env, ...this.env, REWIND_DATA: this.dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (b) => (this.serverLog += b));
+    child.stderr!.on('data', (b) => (this.serverLog += b));
+    this.server = child;
+    this.pids.add(child.pid!);
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`rewind server exited with ${child.exitCode}: ${this.serverLog}`);
+      const info = await readFile(join(this.dataDir, 'server.json'), 'utf8').catch(() => null);
+      if (info) {
+        const { url, pid } = JSON.parse(info) as { url: string; pid: number };
+        if (pid === child.pid) {
+          this.url = url;
+          break;
+        }
+      }
+      await sleep(50);
+    }
+    if (!this.url) throw new Error(`rewind server did not start: ${this.serverLog}`);
+    const agent = await this.agentInfo();
+    this.pids.add(agent.pid);
+  }
+
+  /** Kills the server process (not the agent). */
+  async killServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const s = this.server;
+    if (!s || s.exitCode !== null) return;
+    const exited = new Promise((r) => s.once('exit', r));
+    s.kill(signal);
+    await exited;
+    this.server = null;
+  }
+
+  async agentInfo(): Promise<{ pid: number; url: string }> {
+    return JSON.parse(await readFile(join(this.dataDir, 'agent', 'agent.json'), 'utf8'));
+  }
+
+  async agentState(): Promise<{ apps: Array<{ app: string; env: string; release: string | null; instances: Array<{ pid: number | null; release: string; state: string }> }> }> {
+    const { url } = await this.agentInfo();
+    const res = await fetch(`${url}/v1/state`);
+    return res.json() as never;
+  }
+
+  /** Runs the real CLI binary against this server. */
+  cli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+    return new Promise((resolvePromise) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { ...process.env, REWIND_HOST: this.url, NO_COLOR: '1', ...opts.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b) => (stdout += b));
+      child.stderr.on('data', (b) => (stderr += b));
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolvePromise({ code: code ?? 1, stdout, stderr });
+      });
+    });
+  }
+
+  async api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  async appUrl(app: string, env = 'production'): Promise<string> {
+    const { body } = await this.api<{ environments: Array<{ name: string; url: string }> }>(`/api/apps/${app}`);
+    return body.environments.find((e) => e.name === env)!.url;
+  }
+
+  /** Waits until app/env has no pending or running deployment. */
+  async settled(app: string, env = 'production', timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { body } = await this.api<Array<{ state: string }>>(`/api/apps/${app}/deployments?env=${env}`);
+      if (Array.isArray(body) && body.every((d) => d.state !== 'pending' && d.state !== 'running')) return;
+      await sleep(100);
+    }
+    throw new Error(`deployments of ${app}/${env} did not settle`);
+  }
+
+  async stop(): Promise<void> {
+    await this.killServer('SIGTERM').catch(() => {});
+    const instancePids: number[] = [];
+    try {
+      const state = await this.agentState();
+      for (const a of state.apps) for (const i of a.instances) if (i.pid) instancePids.push(i.pid);
+    } catch {}
+    if (existsSync(join(this.dataDir, 'agent', 'agent.json'))) this.pids.add((await this.agentInfo()).pid);
+    for (const pid of this.pids) kill(pid, 'SIGKILL');
+    for (const pid of instancePids) kill(-pid, 'SIGKILL');
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+function kill(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(pid, signal);
+  } catch {}
+}
+
+/** A copy of examples/hello in a temp dir, with its VERSION set. */
+export async function helloApp(version: string, patch?: (server: string) => string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-hello-'));
+  await cp(join(ROOT, 'examples', 'hello'), dir, { recursive: true });
+  const file = join(dir, 'server.js');
+  let server = (await readFile(file, 'utf8')).replace(/const VERSION = '[^']*'/, `const VERSION = '${version}'`);
+  if (patch) server = patch(server);
+  await writeFile(file, server);
+  return dir;
+}
+
+export async function setVersion(dir: string, version: string): Promise<void> {
+  const file = join(dir, 'server.js');
+  await writeFile(file, (await readFile(file, 'utf8')).replace(/const VERSION = '[^']*'/, `const VERSION = '${version}'`));
+}
+
+export async function body(url: string): Promise<string> {
+  const res = await fetch(url);
+  return res.text();
+}
+
+export const releaseIdIn = (text: string, label = 'Release:') => new RegExp(`${label}\\s+(R[A-Z]{10})`).exec(text)?.[1];
+
+export interface FixtureOptions {
+  version: string;
+  /** Delay before the server listens (a slow boot). */
+  startDelayMs?: number;
+  /** Status /health answers with. */
+  healthStatus?: number;
+  /** rewind.yml text; default a web component with /health. */
+  manifest?: string;
+  /** Extra files. */
+  files?: Record<string, string>;
+}
+
+/** A tiny app written to a temp dir (not a git checkout). */
+export async function fixtureApp(o: FixtureOptions): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-fixture-'));
+  const server = `
+const http = require('http');
+const VERSION = ${JSON.stringify(o.version)};
+const server = http.createServer((req, res) => {
+  if (req.url === '/health') { res.writeHead(${o.healthStatus ?? 200}); return res.end('health'); }
+  if (req.url.startsWith('/slow')) { const ms = Number(new URL(req.url, 'http://x').searchParams.get('ms') || 1000); return setTimeout(() => res.end('slow ' + VERSION), ms); }
+  res.setHeader('content-type', 'text/plain');
+  res.end('version=' + VERSION + ' greeting=' + (process.env.GREETING || 'hello') + '\\n');
+});
+setTimeout(() => server.listen(Number(process.env.PORT), '127.0.0.1'), ${o.startDelayMs ?? 0});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+  await writeFile(join(dir, 'server.js'), server);
+  await writeFile(
+    join(dir, 'rewind.yml'),
+    o.manifest ?? 'components:\n  web:\n    command: node server.js\n    health:\n      path: /health\n      timeout: 20\n      interval: 0.1\n',
+  );
+  for (const [name, text] of Object.entries(o.files ?? {})) await writeFile(join(dir, name), text);
+  return dir;
+}
