@@ -34,11 +34,11 @@ export class Builder {
   constructor(private readonly o: BuilderOptions) {}
 
   /** Validates the upload (archive safety, manifest) before recording anything; then builds in the background. */
-  async create(app: string, env: string, body: Readable, opts: { description?: string; actor: string }): Promise<Build> {
+  async create(app: string, env: string, body: Readable, opts: { description?: string; actor: string; declaredBytes?: number }): Promise<Build> {
     const { store, artifacts } = this.o;
     if (!(await store.apps.get(app))) throw notFound.app(app);
     if (!(await store.apps.environment(app, env))) throw notFound.env(app, env);
-    const upload = await artifacts.receive(body, { maxBytes: this.o.maxUploadBytes });
+    const upload = await artifacts.receive(body, { maxBytes: this.o.maxUploadBytes, declaredBytes: opts.declaredBytes });
     await mkdir(join(this.o.dataDir, 'builds'), { recursive: true });
     const workDir = await mkdtemp(join(this.o.dataDir, 'builds', 'work-'));
     let manifest: Manifest;

@@ -156,7 +156,7 @@ export class Engine {
 
   // ── builds ────────────────────────────────────────────────────────────
 
-  async createBuild(app: string, env: string, body: Readable, opts: { description?: string; actor: string }) {
+  async createBuild(app: string, env: string, body: Readable, opts: { description?: string; actor: string; declaredBytes?: number }) {
     await this.requireEnv(app, env);
     return this.builder.create(app, env, body, opts);
   }

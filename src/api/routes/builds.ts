@@ -20,7 +20,11 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
         return reply.status(415).send({ error: { code: 'INVALID_INPUT', message: 'send the source as a gzip tarball with content-type application/gzip (rewind build DIR does this)' } });
       }
       try {
-        const build = await engine.createBuild(req.params.app, req.query.env, body, { description: req.query.description, actor: actorOf(req) });
+        const build = await engine.createBuild(req.params.app, req.query.env, body, {
+          description: req.query.description,
+          actor: actorOf(req),
+          declaredBytes: req.headers['content-length'] ? Number(req.headers['content-length']) : undefined,
+        });
         return reply.status(201).send(views.build(build));
       } catch (e) {
         await drain(body);

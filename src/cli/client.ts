@@ -1,0 +1,222 @@
+import { Readable } from 'node:stream';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import type {
+  AppView,
+  BuildView,
+  DeploymentView,
+  EnvironmentView,
+  ProcessView,
+  ReleaseChange,
+  ReleaseView,
+} from '../api/types.js';
+import { readSse } from './sse.js';
+import type { SseEvent } from './sse.js';
+import { UnreachableError, errorFromResponse, networkCode } from './errors.js';
+
+export type { AppView, BuildView, DeploymentView, EnvironmentView, ProcessView, ReleaseChange, ReleaseView };
+
+export interface ClientOptions {
+  /** Server URL, e.g. http://127.0.0.1:7070 */
+  readonly host: string;
+  readonly token?: string;
+  /** `user@hostname`, sent as X-Rewind-Actor for the audit log. */
+  readonly actor: string;
+  /** Aborts streams (logs -f) when the CLI is told to stop. */
+  readonly signal?: AbortSignal;
+}
+
+export interface EnvConfig {
+  readonly config: Record<string, string>;
+  readonly release: string | null;
+}
+
+export interface EnvChange {
+  readonly env: string;
+  readonly set?: Record<string, string>;
+  readonly unset?: readonly string[];
+  readonly promote: boolean;
+}
+
+/** A source upload: the gzip tarball's bytes and their total length. */
+export interface Upload {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly length: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface Call {
+  readonly method?: Dispatcher.HttpMethod;
+  readonly path: string;
+  readonly query?: Query;
+  readonly json?: unknown;
+  readonly upload?: Upload;
+  /** Streams: no body timeout, and the CLI's abort signal. */
+  readonly stream?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+const seg = encodeURIComponent;
+
+/** Typed client of the Rewind HTTP API: one method per route, errors thrown as RewindErrors. */
+export class RewindClient {
+  private readonly dispatcher = new Agent({ connect: { timeout: 10_000 } });
+  readonly host: string;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.host = opts.host.replace(/\/+$/, '');
+  }
+
+  health() {
+    return this.json<{ ok: boolean; version: string }>({ path: '/api/health' });
+  }
+
+  listApps() {
+    return this.json<AppView[]>({ path: '/api/apps' });
+  }
+  createApp(name: string) {
+    return this.json<AppView>({ method: 'POST', path: '/api/apps', json: { name } });
+  }
+  getApp(app: string) {
+    return this.json<AppView>({ path: `/api/apps/${seg(app)}` });
+  }
+  async deleteApp(app: string): Promise<void> {
+    await this.send({ method: 'DELETE', path: `/api/apps/${seg(app)}` });
+  }
+
+  /** Uploads a gzip tarball of the source; the build then runs on the server. */
+  createBuild(app: string, params: { env: string; description?: string }, upload: Upload) {
+    return this.json<BuildView>({ method: 'POST', path: `/api/apps/${seg(app)}/builds`, query: params, upload });
+  }
+  listBuilds(app: string, limit?: number) {
+    return this.json<BuildView[]>({ path: `/api/apps/${seg(app)}/builds`, query: { limit } });
+  }
+  getBuild(app: string, id: string) {
+    return this.json<BuildView>({ path: `/api/apps/${seg(app)}/builds/${seg(id)}` });
+  }
+  /** The build's output; with follow, the stream ends when the build ends. */
+  buildLogs(app: string, id: string, follow = true) {
+    return this.text({ path: `/api/apps/${seg(app)}/builds/${seg(id)}/logs`, query: { follow } });
+  }
+
+  listReleases(app: string, env: string, limit?: number) {
+    return this.json<ReleaseView[]>({ path: `/api/apps/${seg(app)}/releases`, query: { env, limit } });
+  }
+  getRelease(app: string, id: string) {
+    return this.json<ReleaseView>({ path: `/api/apps/${seg(app)}/releases/${seg(id)}` });
+  }
+  promoteRelease(app: string, id: string, env: string) {
+    return this.json<ReleaseChange>({ method: 'POST', path: `/api/apps/${seg(app)}/releases/${seg(id)}/promote`, json: { env } });
+  }
+  /** Without `release`, the server rolls back to the release active before the current one. */
+  rollback(app: string, env: string, release?: string) {
+    return this.json<ReleaseChange>({ method: 'POST', path: `/api/apps/${seg(app)}/rollback`, json: release ? { env, release } : { env } });
+  }
+
+  getEnv(app: string, env: string) {
+    return this.json<EnvConfig>({ path: `/api/apps/${seg(app)}/env`, query: { env } });
+  }
+  changeEnv(app: string, change: EnvChange) {
+    return this.json<ReleaseChange>({ method: 'POST', path: `/api/apps/${seg(app)}/env`, json: change });
+  }
+
+  getDeployment(id: string) {
+    return this.json<DeploymentView>({ path: `/api/deployments/${seg(id)}` });
+  }
+  listDeployments(app: string, env: string) {
+    return this.json<DeploymentView[]>({ path: `/api/apps/${seg(app)}/deployments`, query: { env } });
+  }
+  /** SSE: `step` events (DeploymentEventView), then one `end` (DeploymentView). */
+  async deploymentEvents(id: string): Promise<AsyncIterable<SseEvent>> {
+    const body = await this.send({ path: `/api/deployments/${seg(id)}/events`, stream: true });
+    return readSse(this.guard(body));
+  }
+
+  listProcesses(app: string, env: string) {
+    return this.json<ProcessView[]>({ path: `/api/apps/${seg(app)}/ps`, query: { env } });
+  }
+  logs(app: string, params: { env: string; follow: boolean; lines: number }, signal?: AbortSignal) {
+    return this.text({ path: `/api/apps/${seg(app)}/logs`, query: params, signal });
+  }
+
+  /** Closes the connection pool, so the process can exit at once. */
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async json<T>(call: Call): Promise<T> {
+    const body = await this.send(call);
+    const text = await this.collect(body);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  private async text(call: Call): Promise<AsyncIterable<string>> {
+    const body = await this.send({ ...call, stream: true });
+    return decode(this.guard(body));
+  }
+
+  private async send(call: Call): Promise<Dispatcher.ResponseData['body']> {
+    const url = new URL(this.host + call.path);
+    for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json', 'x-rewind-actor': this.opts.actor };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    let body: string | Readable | undefined;
+    if (call.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(call.json);
+    } else if (call.upload) {
+      headers['content-type'] = 'application/gzip';
+      headers['content-length'] = String(call.upload.length);
+      body = Readable.from(call.upload.body, { objectMode: false });
+    }
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: call.method ?? 'GET',
+        headers,
+        body,
+        dispatcher: this.dispatcher,
+        signal: call.signal ?? (call.stream ? this.opts.signal : undefined),
+        bodyTimeout: call.stream ? 0 : undefined,
+        headersTimeout: call.upload ? 0 : undefined,
+      });
+    } catch (err) {
+      throw this.wrap(err);
+    }
+    if (res.statusCode >= 400) throw errorFromResponse(res.statusCode, await this.collect(res.body));
+    return res.body;
+  }
+
+  private async collect(body: Dispatcher.ResponseData['body']): Promise<string> {
+    try {
+      return await body.text();
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
+  /** Rethrows a connection lost in the middle of a stream as a clear error. */
+  private async *guard(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    try {
+      yield* body;
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
+  private wrap(err: unknown): unknown {
+    const code = networkCode(err);
+    return code ? new UnreachableError(this.host, code) : err;
+  }
+}
+
+async function* decode(source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of source) {
+    const text = decoder.decode(chunk, { stream: true });
+    if (text) yield text;
+  }
+  const tail = decoder.decode();
+  if (tail) yield tail;
+}

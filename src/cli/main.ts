@@ -1,0 +1,97 @@
+/**
+ * The `rewind` command: builds the commander program, runs it, and is the one place where a
+ * failure becomes one `error: …` line on stderr and a non-zero exit code.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { registerAgent } from './agent.js';
+import { registerApps } from './apps.js';
+import { registerBuilds } from './builds.js';
+import { Cli, processIO } from './context.js';
+import type { CliIO } from './context.js';
+import { registerEnv } from './env.js';
+import { describeFailure } from './errors.js';
+import { registerPs } from './ps.js';
+import { registerReleases } from './releases.js';
+import { registerServer } from './server.js';
+
+export type { CliIO } from './context.js';
+
+function version(): string {
+  try {
+    const pkg = fileURLToPath(new URL('../../package.json', import.meta.url));
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The whole command tree; global options are inherited by every subcommand. */
+export function buildProgram(cli: Cli): Command {
+  const program = new Command('rewind')
+    .description('Rewind: build, release, deploy and roll back apps')
+    .version(version())
+    .configureHelp({ showGlobalOptions: true })
+    .option('-a, --app <app>', 'app name (default: REWIND_APP)')
+    .option('-e, --env <env>', 'environment', 'production')
+    .option('--json', 'machine-readable JSON on stdout, nothing else')
+    .option('--verbose', 'print stack traces of errors')
+    .addHelpText('after', '\nEnvironment: REWIND_HOST (default http://127.0.0.1:7070), REWIND_TOKEN, REWIND_APP, REWIND_DATA, NO_COLOR')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => cli.io.stdout.write(s),
+      writeErr: (s) => cli.io.stderr.write(s),
+      outputError: (s, write) => write(cli.errorLine(s)),
+    });
+  registerApps(program, cli);
+  registerBuilds(program, cli);
+  registerReleases(program, cli);
+  registerEnv(program, cli);
+  registerPs(program, cli);
+  registerServer(program, cli);
+  registerAgent(program, cli);
+  return program;
+}
+
+/** Runs `rewind ARGV` in-process and resolves to its exit code; never throws. */
+export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
+  const defaults = processIO();
+  const cli = new Cli({ ...defaults, isTTY: io.isTTY ?? (io.stdout || io.stderr ? false : defaults.isTTY), ...withoutUndefined(io) });
+  try {
+    await buildProgram(cli).parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    cli.out.close();
+    // Commander has already printed its own `error: …` (or the help / version).
+    if (err instanceof CommanderError) return err.exitCode;
+    const failure = describeFailure(err, argv.includes('--verbose'));
+    cli.io.stderr.write(`${cli.errorLine(failure.text)}\n`);
+    return failure.exitCode;
+  } finally {
+    await cli.close().catch(() => {});
+  }
+}
+
+function withoutUndefined(io: Partial<CliIO>): Partial<CliIO> {
+  return Object.fromEntries(Object.entries(io).filter(([, v]) => v !== undefined)) as Partial<CliIO>;
+}
+
+/** True when this module is the program: `node dist/cli/main.js` or `bin/rewind.js` (which imports it). */
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    const real = realpathSync(entry);
+    const self = fileURLToPath(import.meta.url);
+    return real === self || real === resolve(dirname(self), '../../bin/rewind.js');
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  process.exitCode = await run(process.argv.slice(2));
+}
