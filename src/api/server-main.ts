@@ -30,8 +30,10 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const log = pino({ level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), mkdir: true, sync: false }));
   const store = await Store.openSqlite(dataDir);
   const binPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'rewind.js');
-  const agentInfo = await ensureLocalAgent({ dataDir: join(dataDir, 'agent'), binPath, log });
-  const target = new LocalTarget(agentInfo.url);
+  const agentDir = join(dataDir, 'agent');
+  let agentInfo = await ensureLocalAgent({ dataDir: agentDir, binPath, log });
+  // When the agent has died, the next call finds (or starts) it again.
+  const target = new LocalTarget(async () => (agentInfo = await ensureLocalAgent({ dataDir: agentDir, binPath, log })).url);
   const engine = new Engine({
     store,
     target,

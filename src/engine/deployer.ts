@@ -129,7 +129,8 @@ export class Deployer {
     }
   }
 
-  private async refuseIfBusy(app: string, env: string): Promise<void> {
+  /** Throws DEPLOYMENT_IN_PROGRESS naming the running deployment, if app/env has one. */
+  async refuseIfBusy(app: string, env: string): Promise<void> {
     const live = await this.o.store.deployments.live(app, env);
     if (live) {
       throw new RewindError(

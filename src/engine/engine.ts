@@ -193,6 +193,7 @@ export class Engine {
    */
   async rollback(app: string, env: string, to: string | undefined, actor: string): Promise<ReleaseChangeResult> {
     const e = await this.requireEnv(app, env);
+    await this.deployer.refuseIfBusy(app, env);
     let targetId = to;
     if (!targetId) {
       const last = await this.store.deployments.lastSucceeded(app, env);

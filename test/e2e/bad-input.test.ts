@@ -68,7 +68,7 @@ describe('bad input is refused clearly and changes nothing', () => {
   it('a failing build makes no release and the deploy shows its last log lines', async () => {
     const dir = await fixtureApp({
       version: 'v9',
-      manifest: 'components:\n  web:\n    command: node server.js\n    build: echo compiling-step-one && echo "fatal: missing semicolon" >&2 && exit 4\n',
+      manifest: 'components:\n  web:\n    command: node server.js\n    build: \'echo compiling-step-one && echo "fatal: missing semicolon" >&2 && exit 4\'\n',
     });
     dirs.push(dir);
     const before = await counts();
