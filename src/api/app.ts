@@ -7,6 +7,7 @@ import { appsRoutes } from './routes/apps.js';
 import { buildsRoutes } from './routes/builds.js';
 import { consoleRoutes } from './routes/console.js';
 import { deploymentsRoutes } from './routes/deployments.js';
+import { eventsRoutes } from './routes/events.js';
 import { processesRoutes } from './routes/processes.js';
 import { releasesRoutes } from './routes/releases.js';
 
@@ -50,6 +51,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   releasesRoutes(app, o.engine);
   deploymentsRoutes(app, o.engine);
   processesRoutes(app, o.engine);
+  eventsRoutes(app, o.engine);
   consoleRoutes(app, o.engine);
   return app;
 }

@@ -53,7 +53,7 @@ export interface ReleaseView {
   readonly builds: Readonly<Record<string, string>>;
   readonly kind: 'build' | 'env' | 'rollback' | 'promote' | 'revert' | 'backup' | 'upgrade';
   readonly description: string;
-  /** `active` for the live one, '' otherwise. */
+  /** `active` for the live one, `rolled back` for one rolled back in its environment, '' otherwise. */
   readonly status: string;
   readonly config: Readonly<Record<string, string>>;
   readonly manifest: unknown;
@@ -86,10 +86,43 @@ export interface DeploymentEventView {
   readonly message: string;
 }
 
-/** Returned by promote, rollback and env changes: the release made (if any) and its deployment (if promoted). */
+export interface ComponentStepView {
+  readonly component: string;
+  readonly action: 'keep' | 'change' | 'add' | 'remove';
+  /** build ids */
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+export interface ConfigStepView {
+  readonly key: string;
+  readonly action: 'add' | 'change' | 'remove';
+  /** Values of secret-looking keys are masked (********). */
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+/** What a rollback, revert or promotion will do (or did) to an environment, computed from values only. */
+export interface PlanView {
+  readonly app: string;
+  readonly env: string;
+  /** The active release now (null: the environment runs nothing). */
+  readonly from: string | null;
+  /** The release being copied or reverted, when there is one. */
+  readonly source: string | null;
+  /** Description of the release the action makes. */
+  readonly description: string;
+  /** True when the environment ends up running nothing. */
+  readonly empty: boolean;
+  readonly components: readonly ComponentStepView[];
+  readonly config: readonly ConfigStepView[];
+}
+
+/** Returned by promote, rollback, revert and env changes: the release made (if any), its deployment (if promoted), and the plan. */
 export interface ReleaseChange {
   readonly release: ReleaseView;
   readonly deployment: DeploymentView | null;
+  readonly plan?: PlanView;
 }
 
 export interface ProcessView {
@@ -114,4 +147,15 @@ export interface AuditEntryView {
   readonly env: string | null;
   readonly subject: string | null;
   readonly detail: unknown;
+}
+
+/** One `change` event of GET /api/events: the audit entry just recorded. */
+export interface ChangeEvent {
+  /** e.g. app.create, build.create, release.create, deployment.rollback, deployment.succeeded, deployment.failed */
+  readonly action: string;
+  readonly app: string | null;
+  readonly env: string | null;
+  readonly subject: string | null;
+  readonly actor: string;
+  readonly at: string;
 }

@@ -116,6 +116,7 @@ export class Builder {
     const src = join(workDir, 'src');
     const finish = async (result: Parameters<Store['builds']['finish']>[1]) => {
       await store.builds.finish(build.id, result, new Date().toISOString());
+      await store.audit.record({ actor: build.createdBy, action: `build.${result.status}`, app: build.app, env: build.env, subject: build.id, detail: result.error ? { error: result.error } : undefined });
       this.o.hub.end(build.id);
     };
     try {

@@ -12,7 +12,15 @@ export interface AuditInput {
 
 /** Append-only log of every change: who, what, when. */
 export class AuditRepo {
+  private readonly listeners = new Set<(e: AuditInput & { at: string }) => void>();
+
   constructor(private readonly db: Db) {}
+
+  /** Every recorded change is also announced to listeners (the API's live /api/events stream). */
+  onRecord(listener: (e: AuditInput & { at: string }) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   async record(e: AuditInput, at = new Date().toISOString()): Promise<void> {
     await this.db
@@ -27,6 +35,7 @@ export class AuditRepo {
         detail: e.detail === undefined ? null : JSON.stringify(e.detail),
       })
       .execute();
+    for (const l of this.listeners) l({ ...e, at });
   }
 
   async list(filter: { app?: string; limit?: number }): Promise<AuditEntryView[]> {

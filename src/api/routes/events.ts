@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../../engine/engine.js';
+import type { ChangeEvent } from '../types.js';
+
+/** `GET /api/events`: a server-sent `change` event for every recorded change, so consoles stay live without polling. */
+export function eventsRoutes(app: FastifyInstance, engine: Engine): void {
+  app.get('/api/events', { schema: { tags: ['events'], summary: 'Server-sent events: `change` {action, app, env, subject, at} for every change' } }, (req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(': connected\n\n');
+    const off = engine.store.audit.onRecord((e) => {
+      const change: ChangeEvent = { action: e.action, app: e.app ?? null, env: e.env ?? null, subject: e.subject ?? null, actor: e.actor, at: e.at };
+      res.write(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
+    });
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    req.raw.on('close', () => {
+      off();
+      clearInterval(ping);
+    });
+  });
+}
