@@ -1,0 +1,104 @@
+/**
+ * The agent's small HTTP API (JSON, NDJSON for rollouts, text for logs). Handlers validate,
+ * call AgentCore, shape the reply.
+ */
+import type { ServerResponse } from 'node:http';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AgentEvent } from '../protocol/agent-protocol.js';
+import type { AgentCore } from './agent-core.js';
+import { AgentHttpError } from './agent-core.js';
+import type { AgentLogger } from './app-runtime.js';
+import { validateDesiredState } from './desired-validation.js';
+
+interface AppParams {
+  app: string;
+  env: string;
+}
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).type('application/json').send({ error: { code, message } });
+}
+
+function writable(res: ServerResponse): boolean {
+  return !res.destroyed && !res.writableEnded;
+}
+
+export function buildAgentServer(core: AgentCore, logger: AgentLogger): FastifyInstance {
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof AgentHttpError) return sendError(reply, err.status, err.code, err.message);
+    const status = err.statusCode ?? 500;
+    if (status < 500) return sendError(reply, status, 'INVALID_INPUT', err.message);
+    logger.error({ err }, 'agent API error');
+    return sendError(reply, 500, 'INTERNAL', `agent error: ${err.message}`);
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url} on the agent`));
+
+  app.get('/v1/health', async () => ({ ok: true, pid: process.pid, version: core.version }));
+
+  app.get('/v1/state', async () => core.state());
+
+  app.get<{ Params: AppParams }>('/v1/apps/:app/:env', async (req, reply) => {
+    const observed = core.observe(req.params.app, req.params.env);
+    if (!observed) return sendError(reply, 404, 'APP_NOT_FOUND', `the agent runs nothing for ${req.params.app} (${req.params.env})`);
+    return observed;
+  });
+
+  app.delete<{ Params: AppParams }>('/v1/apps/:app/:env', async (req) => {
+    await core.remove(req.params.app, req.params.env);
+    return { ok: true };
+  });
+
+  app.post('/v1/deploy', async (req, reply) => {
+    const desired = validateDesiredState(req.body);
+    if (desired instanceof Error) return sendError(reply, 400, 'INVALID_DESIRED_STATE', desired.message);
+    // Events emitted before the response starts are queued; the rollout never waits for the client.
+    let out: ServerResponse | null = null;
+    const queued: AgentEvent[] = [];
+    const send = (event: AgentEvent) => {
+      if (!out) queued.push(event);
+      else if (writable(out)) out.write(`${JSON.stringify(event)}\n`);
+    };
+    const done = core.deploy(desired, send);
+    reply.hijack();
+    out = reply.raw;
+    out.on('error', () => {});
+    out.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    queued.splice(0).forEach(send);
+    send(await done);
+    if (writable(out)) out.end();
+  });
+
+  const followers = new Set<ServerResponse>();
+  app.addHook('onClose', async () => {
+    for (const res of followers) res.end();
+  });
+
+  app.get<{ Params: AppParams; Querystring: { lines?: string; follow?: string } }>('/v1/apps/:app/:env/logs', async (req, reply) => {
+    const lines = Math.max(0, Math.min(10_000, Number.parseInt(req.query.lines ?? '100', 10) || 0));
+    const follow = req.query.follow === '1' || req.query.follow === 'true';
+    const logs = core.recentLogs(req.params.app, req.params.env, lines);
+    if (!logs) return sendError(reply, 404, 'APP_NOT_FOUND', `the agent runs nothing for ${req.params.app} (${req.params.env})`);
+    if (!follow) return reply.type('text/plain; charset=utf-8').send(logs.lines.map((l) => `${l}\n`).join(''));
+    reply.hijack();
+    const res = reply.raw;
+    res.on('error', () => {});
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.write(logs.lines.map((l) => `${l}\n`).join(''));
+    followers.add(res);
+    const stop = logs.follow(
+      (line) => {
+        if (writable(res)) res.write(`${line}\n`);
+      },
+      () => res.end(), // the app/env was removed, or the agent is closing
+    );
+    res.on('close', () => {
+      stop();
+      followers.delete(res);
+    });
+  });
+
+  return app;
+}

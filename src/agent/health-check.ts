@@ -1,0 +1,100 @@
+/**
+ * Health of a starting instance: HTTP GET of the health path (2xx/3xx), else a TCP connect to its
+ * port, else the process staying up for a moment. Polled until a deadline, like Kamal's boot.
+ */
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import type { HealthSpec } from '../protocol/agent-protocol.js';
+import type { ExitInfo } from './supervisor.js';
+
+export type HealthOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'timeout'; readonly detail: string }
+  | { readonly ok: false; readonly reason: 'exited'; readonly exit: ExitInfo }
+  | { readonly ok: false; readonly reason: 'aborted' };
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Human description of a health check, for log lines: "GET /health, 30s". */
+export function describeHealth(spec: HealthSpec, hasPort: boolean): string {
+  const how = !hasPort ? `up for ${Math.min(2000, spec.timeoutMs) / 1000}s` : spec.path ? `GET ${spec.path}` : 'TCP connect';
+  return `${how} within ${spec.timeoutMs / 1000}s`;
+}
+
+export function probeHttp(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'rewind-agent/health', connection: 'close' } },
+      (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 400, detail: `GET ${path} answered ${status}` });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs}ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, detail: `GET ${path}: ${err.code ?? err.message}` }));
+    req.end();
+  });
+}
+
+export function probeTcp(port: number, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve({ ok: true, detail: `port ${port} accepts connections` });
+    });
+    socket.once('timeout', () => socket.destroy(new Error('timeout')));
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, detail: `port ${port}: ${err.code ?? err.message}` }));
+  });
+}
+
+export interface WaitHealthyOptions {
+  readonly port: number | null;
+  readonly spec: HealthSpec;
+  readonly exited: Promise<ExitInfo>;
+  readonly signal?: AbortSignal;
+}
+
+/** Polls until healthy, the process exits (fails at once), the deadline passes or `signal` aborts. */
+export async function waitHealthy(opts: WaitHealthyOptions): Promise<HealthOutcome> {
+  const started = Date.now();
+  const deadline = started + opts.spec.timeoutMs;
+  let exit: ExitInfo | null = null;
+  void opts.exited.then((info) => (exit = info));
+  let detail = 'no probe answered yet';
+  for (;;) {
+    if (opts.signal?.aborted) return { ok: false, reason: 'aborted' };
+    if (exit) return { ok: false, reason: 'exited', exit };
+    const now = Date.now();
+    if (opts.port === null) {
+      if (now - started >= Math.min(2000, opts.spec.timeoutMs)) return { ok: true };
+    } else {
+      const timeout = Math.max(100, Math.min(5000, deadline - now));
+      const result = opts.spec.path ? await probeHttp(opts.port, opts.spec.path, timeout) : await probeTcp(opts.port, timeout);
+      if (exit) return { ok: false, reason: 'exited', exit };
+      if (result.ok) return { ok: true };
+      detail = result.detail;
+    }
+    if (Date.now() >= deadline) return { ok: false, reason: 'timeout', detail };
+    const wait = opts.port === null ? Math.min(opts.spec.intervalMs, 100) : opts.spec.intervalMs;
+    await pause(Math.max(10, Math.min(wait, deadline - Date.now())), opts.exited, opts.signal);
+  }
+}
+
+/** Sleeps `ms`, waking early when the process exits or the signal aborts. */
+function pause(ms: number, exited: Promise<ExitInfo>, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    void exited.then(done);
+  });
+}

@@ -1,0 +1,130 @@
+/**
+ * What the agent can learn about a process from the kernel: is it alive, when did it start,
+ * how much memory does it use. Linux /proc when readable; plain signals otherwise.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+interface ProcStat {
+  readonly state: string;
+  readonly pgrp: number;
+  /** Clock ticks since boot at which the process started: with the pid, identifies it. */
+  readonly startTime: string;
+}
+
+/** Parses /proc/<pid>/stat; null when the process does not exist or /proc is not readable. */
+function readStat(pid: number): ProcStat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name may contain spaces and parentheses: fields start after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '?', pgrp: Number(fields[2]), startTime: fields[19] ?? '' };
+}
+
+const hasProc = (() => {
+  try {
+    readFileSync('/proc/self/stat');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** True when pid runs (a zombie waiting to be reaped is dead) and, if given, started at `startTime`. */
+export function isAlive(pid: number, startTime?: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!hasProc) return true;
+  const stat = readStat(pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  return startTime === undefined || startTime === stat.startTime;
+}
+
+/** The kernel's start time of pid, to tell a re-adopted process from a recycled pid. */
+export function processStartTime(pid: number): string | undefined {
+  return readStat(pid)?.startTime;
+}
+
+/** True while any non-zombie process of process group `pgid` exists. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!hasProc) return true;
+  // Orphans are reparented to pid 1, which may not reap them: ignore zombies.
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') return true;
+  }
+  return false;
+}
+
+/** Resident set size in bytes from /proc/<pid>/status VmRSS, when readable. */
+export function readRss(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (bind 0, read, close); `preferred` first when given and free. */
+export async function freePort(preferred?: number): Promise<number> {
+  if (preferred) {
+    const ok = await tryListen(preferred);
+    if (ok !== null) return ok;
+  }
+  const port = await tryListen(0);
+  if (port === null) throw new Error('no free TCP port on 127.0.0.1');
+  return port;
+}
+
+function tryListen(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(null));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address ? address.port : null;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+/** Sends `signal` to the process group led by pid; false when it no longer exists. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Kills what is left of a dead instance's process group (children that outlived their leader).
+ * Safe against pid reuse: Linux does not hand out a pid still used as a process group id, so a
+ * group named after a dead pid can only be that instance's.
+ */
+export function killLeftoverGroup(pid: number): void {
+  const stat = readStat(pid);
+  const leaderGone = hasProc ? !stat || stat.state === 'Z' || stat.state === 'X' : !isAlive(pid);
+  if (leaderGone && groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+}

@@ -1,0 +1,92 @@
+/**
+ * The agent's memory across restarts: which app/envs it runs, on which proxy port, with which
+ * desired state, and the instances (pids) it must re-adopt. Written by temp file + fsync + rename.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DesiredState } from '../protocol/agent-protocol.js';
+import { AGENT_STATE_FILE } from '../protocol/agent-protocol.js';
+
+/** live: part of the running release. starting: new in an unfinished rollout. draining: being replaced. */
+export type InstanceRole = 'live' | 'starting' | 'draining';
+
+export interface PersistedInstance {
+  readonly id: string;
+  readonly component: string;
+  readonly release: string;
+  readonly build: string;
+  readonly role: InstanceRole;
+  readonly pid: number | null;
+  /** Kernel start time of pid, so that a recycled pid is never adopted (or killed). */
+  readonly pidStart?: string;
+  readonly port: number | null;
+  readonly startedAt: string;
+  readonly restarts: number;
+  /** How much of the instance's raw log file has been copied to the combined log. */
+  readonly logOffset: number;
+}
+
+export interface PersistedApp {
+  readonly app: string;
+  readonly env: string;
+  readonly release: string | null;
+  readonly proxyPort: number;
+  /** The desired state of `release`; null before the first successful rollout. */
+  readonly desired: DesiredState | null;
+  readonly instances: readonly PersistedInstance[];
+}
+
+export interface PersistedState {
+  readonly version: 1;
+  readonly apps: readonly PersistedApp[];
+}
+
+export const EMPTY_STATE: PersistedState = { version: 1, apps: [] };
+
+export function stateFilePath(dataDir: string): string {
+  return join(dataDir, AGENT_STATE_FILE);
+}
+
+/** Writes `data` so that readers see the old or the new content, never a torn file. */
+export function writeFileAtomic(path: string, data: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  try {
+    // Make the rename itself durable; not every file system lets a directory be fsynced.
+    const dir = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+export function writeState(dataDir: string, state: PersistedState): void {
+  writeFileAtomic(stateFilePath(dataDir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The persisted state; empty when there is none. A corrupt file is an error: never guess about pids. */
+export function readState(dataDir: string): PersistedState {
+  let text: string;
+  try {
+    text = readFileSync(stateFilePath(dataDir), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
+    throw err;
+  }
+  const parsed = JSON.parse(text) as Partial<PersistedState>;
+  if (parsed.version !== 1 || !Array.isArray(parsed.apps)) {
+    throw new Error(`${stateFilePath(dataDir)} is not an agent state file (version ${String(parsed.version)})`);
+  }
+  return { version: 1, apps: parsed.apps };
+}

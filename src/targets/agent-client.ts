@@ -1,0 +1,170 @@
+/**
+ * A small typed HTTP client for the agent's API (see src/agent/agent-server.ts), over undici.
+ */
+import type { Readable } from 'node:stream';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { RewindError } from '../domain/errors.js';
+import type { AgentEvent, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+
+export type ResultEvent = Extract<AgentEvent, { type: 'result' }>;
+
+export interface AgentHealth {
+  readonly ok: true;
+  readonly pid: number;
+  readonly version: string;
+}
+
+/** The agent answered with an error: `{ error: { code, message } }` and an HTTP status. */
+export class AgentRequestError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'AgentRequestError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Splits a byte/text stream into NDJSON values; keeps the incomplete last line for the next chunk. */
+export class NdjsonParser {
+  #rest = '';
+
+  push(chunk: string): unknown[] {
+    const text = this.#rest + chunk;
+    const lines = text.split('\n');
+    this.#rest = lines.pop() ?? '';
+    return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+  }
+
+  /** Whatever complete value is left when the stream ends (a last line without newline). */
+  end(): unknown[] {
+    const rest = this.#rest;
+    this.#rest = '';
+    if (rest.trim() === '') return [];
+    try {
+      return [JSON.parse(rest) as unknown];
+    } catch {
+      return []; // cut mid-line by a broken connection
+    }
+  }
+}
+
+function unavailable(url: string, err: unknown): RewindError {
+  const code = (err as { code?: string }).code ?? (err as Error).message;
+  return new RewindError('AGENT_UNAVAILABLE', `the Rewind agent at ${url} is not answering (${code}); restart "rewind server" or run "rewind agent"`);
+}
+
+export class AgentClient {
+  readonly url: string;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(url: string) {
+    this.url = url.replace(/\/+$/, '');
+    this.#dispatcher = new Agent({ keepAliveTimeout: 4000, connect: { timeout: 5000 } });
+  }
+
+  async #call(method: Dispatcher.HttpMethod, path: string, options: { body?: unknown; bodyTimeout?: number; headersTimeout?: number; signal?: AbortSignal } = {}): Promise<Dispatcher.ResponseData> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.url}${path}`, {
+        method,
+        dispatcher: this.#dispatcher,
+        headers: options.body !== undefined ? { 'content-type': 'application/json' } : {},
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        headersTimeout: options.headersTimeout ?? 30_000,
+        bodyTimeout: options.bodyTimeout ?? 60_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      throw unavailable(this.url, err);
+    }
+    if (res.statusCode >= 400) {
+      const text = await res.body.text().catch(() => '');
+      let code = `HTTP_${res.statusCode}`;
+      let message = text || `the agent answered ${res.statusCode} to ${method} ${path}`;
+      try {
+        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+        code = parsed.error?.code ?? code;
+        message = parsed.error?.message ?? message;
+      } catch {
+        /* not JSON */
+      }
+      throw new AgentRequestError(res.statusCode, code, message);
+    }
+    return res;
+  }
+
+  async #json<T>(method: Dispatcher.HttpMethod, path: string): Promise<T> {
+    const res = await this.#call(method, path);
+    return (await res.body.json()) as T;
+  }
+
+  health(): Promise<AgentHealth> {
+    return this.#json('GET', '/v1/health');
+  }
+
+  state(): Promise<AgentState> {
+    return this.#json('GET', '/v1/state');
+  }
+
+  /** What the agent runs for app/env; null when it knows nothing of it. */
+  async observe(app: string, env: string): Promise<ObservedApp | null> {
+    try {
+      return await this.#json<ObservedApp>('GET', `/v1/apps/${encodeURIComponent(app)}/${encodeURIComponent(env)}`);
+    } catch (err) {
+      if (err instanceof AgentRequestError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Starts a rollout and streams its events to `onEvent`. Resolves with the `result` event, or
+   * null when the stream broke before it (the rollout goes on in the agent: observe it).
+   */
+  async deploy(desired: DesiredState, onEvent: (event: AgentEvent) => void): Promise<ResultEvent | null> {
+    const res = await this.#call('POST', '/v1/deploy', { body: desired, bodyTimeout: 0 });
+    const parser = new NdjsonParser();
+    let result: ResultEvent | null = null;
+    const handle = (values: unknown[]) => {
+      for (const value of values) {
+        const event = value as AgentEvent;
+        if (event.type === 'result') result = event;
+        onEvent(event);
+      }
+    };
+    try {
+      res.body.setEncoding('utf8');
+      for await (const chunk of res.body) handle(parser.push(chunk as string));
+      handle(parser.end());
+    } catch {
+      handle(parser.end());
+    }
+    return result;
+  }
+
+  /** Stops everything of app/env on the agent. */
+  async remove(app: string, env: string): Promise<void> {
+    const res = await this.#call('DELETE', `/v1/apps/${encodeURIComponent(app)}/${encodeURIComponent(env)}`, { bodyTimeout: 0, headersTimeout: 120_000 });
+    await res.body.dump();
+  }
+
+  /** `lines` past log lines, then (with follow) new ones until `signal` aborts or the stream is destroyed. */
+  async logs(app: string, env: string, options: { lines: number; follow: boolean; signal?: AbortSignal }): Promise<Readable> {
+    const query = `lines=${Math.max(0, Math.floor(options.lines))}${options.follow ? '&follow=1' : ''}`;
+    const res = await this.#call('GET', `/v1/apps/${encodeURIComponent(app)}/${encodeURIComponent(env)}/logs?${query}`, {
+      bodyTimeout: options.follow ? 0 : 60_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return res.body;
+  }
+
+  /** Closes idle connections; streams still open after a second (followed logs) are cut. */
+  async close(): Promise<void> {
+    const closed = this.#dispatcher.close().then(() => true);
+    const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref());
+    if (!(await Promise.race([closed, timer]))) await this.#dispatcher.destroy();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The agent as its own process (started like `rewind server` does, through ensureLocalAgent):
+ * SIGKILLed between and during rollouts, restarted, it re-adopts what runs.
+ *
+ * The agent is compiled with tsc into node_modules/.cache/rewind-agent-test (vitest runs TS, node
+ * does not) and started by fixtures/run-agent.mjs, which takes the CLI's `agent --data DIR --port N`.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort, isAlive } from '../../src/agent/proc-info.js';
+import type { AgentEvent, AgentInfo } from '../../src/protocol/agent-protocol.js';
+import { ensureLocalAgent, readAgentInfo } from '../../src/targets/local-agent-process.js';
+import { LocalTarget } from '../../src/targets/local-target.js';
+import { FIXTURES, desiredState, get, killRecorded, packApp, removeTempDirs, tempDir, waitFor, web } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const started: number[] = [];
+let agentDir: string;
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(FIXTURES, 'tsconfig.agent.json')], { cwd: ROOT, stdio: 'pipe' });
+  process.env.REWIND_AGENT_MODULE = join(ROOT, 'node_modules', '.cache', 'rewind-agent-test', 'agent', 'agent-main.js');
+  agentDir = join(tempDir(), 'agent');
+}, 30_000);
+
+afterAll(async () => {
+  for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGTERM');
+  await waitFor('the agents to stop', () => started.every((pid) => !isAlive(pid)), 5000).catch(() => {
+    for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  killRecorded(agentDir);
+  removeTempDirs();
+});
+
+async function ensure(): Promise<AgentInfo> {
+  const info = await ensureLocalAgent({ dataDir: agentDir, binPath: join(FIXTURES, 'run-agent.mjs') });
+  if (!started.includes(info.pid)) started.push(info.pid);
+  return info;
+}
+
+async function sigkill(pid: number): Promise<void> {
+  process.kill(pid, 'SIGKILL');
+  await waitFor(`agent ${pid} to die`, () => !isAlive(pid));
+}
+
+it('survives SIGKILL: a restarted agent re-adopts the same pids, serves, and cleans up an interrupted rollout', async () => {
+  const [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
+  const first = await ensure();
+  expect(first.pid).not.toBe(process.pid);
+  expect(readAgentInfo(agentDir)).toEqual(first);
+  expect(await ensure()).toEqual(first); // an agent that answers is reused
+
+  const target = new LocalTarget(async () => (await ensure()).url, { pollIntervalMs: 100 });
+  try {
+    const proxyPort = await freePort();
+    const events: AgentEvent[] = [];
+    const applied = await target.apply(desiredState('RONE', proxyPort, [web(v1, { scale: 2 })]), (e) => events.push(e));
+    expect(applied).toEqual({ ok: true, release: 'RONE' });
+    expect(events.at(-1)).toMatchObject({ type: 'result', ok: true });
+    const pids = (await target.observe('shop', 'production'))?.instances.map((i) => i.pid) ?? [];
+    expect(pids).toHaveLength(2);
+
+    // Logs follow: past lines first, then new ones as they come.
+    const abort = new AbortController();
+    const stream = await target.logs('shop', 'production', { lines: 5, follow: true, signal: abort.signal });
+    stream.setEncoding('utf8');
+    let seen = '';
+    stream.on('data', (chunk: string) => (seen += chunk));
+    stream.on('error', () => {});
+    await get(proxyPort, '/log');
+    await waitFor('a followed line', () => seen.includes('hello from v1'));
+    abort.abort();
+
+    await sigkill(first.pid);
+    expect(pids.every((pid) => isAlive(pid as number))).toBe(true);
+
+    const second = await ensure();
+    expect(second.pid).not.toBe(first.pid);
+    const adopted = await target.observe('shop', 'production');
+    expect(adopted?.release).toBe('RONE');
+    expect(adopted?.instances.map((i) => i.pid)).toEqual(pids);
+    expect((await get(proxyPort)).body).toBe('v1\n');
+
+    // SIGKILL during a rollout: the stream breaks, the next agent stops the half-started instance,
+    // and apply reports that RONE still runs.
+    const during: AgentEvent[] = [];
+    const applying = target.apply(desiredState('RTWO', proxyPort, [web(v2)], { BOOT_DELAY_MS: '3000' }), (e) => during.push(e));
+    const startLine = await waitFor('the new instance to start', () => during.find((e) => e.type === 'log' && e.message.startsWith('starting web.')));
+    const orphan = Number(/\(pid (\d+)\)/.exec(startLine.type === 'log' ? startLine.message : '')?.[1]);
+    await sigkill(second.pid);
+    const outcome = await applying;
+    expect(outcome).toMatchObject({ ok: false, release: 'RONE' });
+    expect(outcome.error).toContain('RTWO is not the running release');
+    expect(isAlive(orphan)).toBe(false);
+    const third = readAgentInfo(agentDir) as AgentInfo;
+    expect(third.pid).not.toBe(second.pid);
+    expect((await target.observe('shop', 'production'))?.instances.map((i) => i.pid)).toEqual(pids);
+    expect((await get(proxyPort)).body).toBe('v1\n');
+  } finally {
+    await target.close();
+  }
+}, 40_000);

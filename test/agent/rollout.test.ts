@@ -1,0 +1,256 @@
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningAgent } from '../../src/agent/agent-main.js';
+import { runAgent } from '../../src/agent/agent-main.js';
+import { freePort, groupAlive, isAlive } from '../../src/agent/proc-info.js';
+import type { ObservedApp } from '../../src/protocol/agent-protocol.js';
+import { AgentClient } from '../../src/targets/agent-client.js';
+import type { Artifact } from './helpers.js';
+import { deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+
+let v1: Artifact;
+let v2: Artifact;
+let agent: RunningAgent;
+let agentDir: string;
+let client: AgentClient;
+
+beforeAll(async () => {
+  [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
+});
+
+async function startAgent(): Promise<void> {
+  agentDir = join(tempDir(), 'agent');
+  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
+  client = new AgentClient(agent.url);
+}
+
+afterEach(async () => {
+  await client?.close();
+  await stopAgent(agent, agentDir);
+});
+
+afterAll(() => removeTempDirs());
+
+const observe = async (app = 'shop'): Promise<ObservedApp> => (await client.observe(app, 'production')) as ObservedApp;
+
+describe('agent rollouts', () => {
+  it('serves v1 through the proxy, then switches to v2; logs and state tell the story', async () => {
+    await startAgent();
+    const proxyPort = await freePort();
+    expect((await get(proxyPort).catch((e: Error) => ({ status: 0, body: e.message }))).status).toBe(0);
+
+    const first = await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)], { GREETING: 'hi' }));
+    expect(first.result).toMatchObject({ type: 'result', ok: true, release: 'RONE' });
+    const messages = first.events.filter((e) => e.type === 'log').map((e) => e.message);
+    expect(messages[0]).toBe('Deploying RONE to shop (production): web×1');
+    expect(messages.some((m) => /^starting web\.[0-9a-f]{6} \(pid \d+\) on port \d+$/.test(m))).toBe(true);
+    expect(messages.some((m) => /^web\.[0-9a-f]{6} healthy$/.test(m))).toBe(true);
+    expect(messages).toContain(`Switched traffic to RONE (1 web instance) on port ${proxyPort}`);
+    expect((await get(proxyPort)).body).toBe('v1\n');
+
+    const one = await observe();
+    expect(one).toMatchObject({ app: 'shop', env: 'production', release: 'RONE', proxyPort });
+    expect(one.rollout).toBeUndefined();
+    expect(one.instances).toHaveLength(1);
+    expect(one.instances[0]).toMatchObject({ component: 'web', release: 'RONE', state: 'healthy', restarts: 0 });
+    expect(one.instances[0]?.rss).toBeGreaterThan(1_000_000);
+
+    // The instance got exactly the documented environment, and runs in its slug.
+    const { env, cwd } = JSON.parse((await get(proxyPort, '/env')).body) as { env: Record<string, string>; cwd: string };
+    expect(cwd).toBe(join(agentDir, 'slugs', v1.sha256));
+    expect(Object.keys(env).sort()).toEqual(expect.arrayContaining(['GREETING', 'PORT', 'REWIND_APP', 'REWIND_COMPONENT', 'REWIND_ENV', 'REWIND_RELEASE']));
+    expect(Object.keys(env).filter((k) => !['PATH', 'HOME', 'LANG', 'GREETING', 'PORT', 'REWIND_APP', 'REWIND_COMPONENT', 'REWIND_ENV', 'REWIND_RELEASE', 'PWD', 'SHLVL', '_'].includes(k))).toEqual([]);
+    expect(env).toMatchObject({ GREETING: 'hi', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RONE', REWIND_COMPONENT: 'web', PORT: String(one.instances[0]?.port) });
+
+    const second = await deploy(agent.url, desiredState('RTWO', proxyPort, [web(v2, { scale: 2 })]));
+    expect(second.result).toMatchObject({ ok: true, release: 'RTWO' });
+    const bodies = new Set(await Promise.all([1, 2, 3, 4].map(async () => (await get(proxyPort)).body)));
+    expect([...bodies]).toEqual(['v2\n']);
+    const two = await observe();
+    expect(two.release).toBe('RTWO');
+    expect(two.instances.map((i) => [i.release, i.state])).toEqual([['RTWO', 'healthy'], ['RTWO', 'healthy']]);
+    expect(isAlive(one.instances[0]?.pid as number)).toBe(false);
+
+    await get(proxyPort, '/log');
+    const logs = await waitFor('the app line in the logs', async () => {
+      const text = await (await client.logs('shop', 'production', { lines: 200, follow: false })).setEncoding('utf8').toArray();
+      const all = text.join('');
+      return all.includes('hello from v2') ? all : null;
+    });
+    const lines = logs.trimEnd().split('\n');
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (agent|web\.[0-9a-f]{6}) /);
+    expect(logs).toMatch(/ agent starting web\.[0-9a-f]{6} \(pid \d+\) on port \d+\n/);
+    expect(logs).toMatch(/ agent stopping web\.[0-9a-f]{6} \(pid \d+\)\n/);
+    expect(logs).toMatch(/ web\.[0-9a-f]{6} booting v1 RONE/);
+    expect(logs).toMatch(/ web\.[0-9a-f]{6} hello from v2\n/);
+  });
+
+  it('never routes to a release whose health check fails; the old one keeps serving', async () => {
+    await startAgent();
+    const proxyPort = await freePort();
+    expect((await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)]))).result.ok).toBe(true);
+
+    const bad = await deploy(agent.url, desiredState('RBAD', proxyPort, [web(v2, { health: { path: '/health', timeoutMs: 800, intervalMs: 50 } })], { HEALTH: 'fail' }));
+    expect(bad.result).toMatchObject({ ok: false, release: 'RONE' });
+    expect(bad.result.type === 'result' && !bad.result.ok && bad.result.error).toMatch(/^web\.[0-9a-f]{6} was not healthy within 0\.8s \(GET \/health answered 500\); its last log lines:\n {2}booting v2 RBAD/);
+    expect((await get(proxyPort)).body).toBe('v1\n');
+    const after = await observe();
+    expect(after.release).toBe('RONE');
+    expect(after.instances.map((i) => i.release)).toEqual(['RONE']);
+
+    // A process that dies while booting fails the rollout at once, with its exit code and last lines.
+    const started = Date.now();
+    const crash = await deploy(agent.url, desiredState('RCRASH', proxyPort, [web(v2, { health: { path: '/health', timeoutMs: 20_000, intervalMs: 100 } })], { BOOT: 'crash' }));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(crash.result).toMatchObject({ ok: false, release: 'RONE' });
+    const error = crash.result.type === 'result' && !crash.result.ok ? crash.result.error : '';
+    expect(error).toMatch(/^web\.[0-9a-f]{6} exited with code 3 during startup; its last log lines:\n/);
+    expect(error).toContain('boom: DATABASE_URL is not set');
+    expect((await get(proxyPort)).body).toBe('v1\n');
+  });
+
+  it('answers 409 to a second deploy while one runs, and reports the rollout meanwhile', async () => {
+    await startAgent();
+    const proxyPort = await freePort();
+    const slow = deploy(agent.url, desiredState('RSLOW', proxyPort, [web(v1)], { BOOT_DELAY_MS: '700' }));
+    const during = await waitFor('the rollout to be reported', async () => (await observe().catch(() => null))?.rollout);
+    expect(during).toMatchObject({ release: 'RSLOW' });
+    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(desiredState('ROTHER', proxyPort, [web(v2)])) });
+    expect(res.statusCode).toBe(409);
+    expect(await res.body.json()).toMatchObject({ error: { code: 'ROLLOUT_IN_PROGRESS' } });
+    expect((await slow).result.ok).toBe(true);
+    expect((await observe()).rollout).toBeUndefined();
+  });
+
+  it('restarts a crashed instance with backoff and routes to it again', async () => {
+    await startAgent();
+    const proxyPort = await freePort();
+    await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)]));
+    const before = (await observe()).instances[0];
+    expect((await get(proxyPort, '/crash')).body).toBe('bye\n');
+    const restarted = await waitFor('the restart', async () => {
+      const i = (await observe()).instances[0];
+      return i && i.restarts === 1 && i.state === 'healthy' ? i : null;
+    });
+    expect(restarted.pid).not.toBe(before?.pid);
+    expect(restarted.id).toBe(before?.id);
+    expect((await get(proxyPort)).body).toBe('v1\n');
+    const logs = (await (await client.logs('shop', 'production', { lines: 50, follow: false })).setEncoding('utf8').toArray()).join('');
+    expect(logs).toMatch(new RegExp(` agent web\\.${before?.id} exited with code 1, restarting in 1s\\n`));
+  });
+
+  it('completes a slow request started before a switch', async () => {
+    await startAgent();
+    const proxyPort = await freePort();
+    await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)]));
+    const slow = get(proxyPort, '/slow?ms=1500');
+    await new Promise((r) => setTimeout(r, 200));
+    const switched = await deploy(agent.url, desiredState('RTWO', proxyPort, [web(v2)]));
+    expect(switched.result.ok).toBe(true);
+    expect(switched.events.some((e) => e.type === 'log' && e.message === 'Draining 1 request in flight on RONE (up to 5s)')).toBe(true);
+    expect(await slow).toMatchObject({ status: 200, body: 'v1 slow\n' });
+    expect((await get(proxyPort)).body).toBe('v2\n');
+  });
+
+  it('runs workers and static components, forgets an app on DELETE, and says 503 when nothing runs', async () => {
+    await startAgent();
+    const proxyPort = await freePort();
+    const site = await packApp('site', { 'index.html': '<h1>hello</h1>\n' });
+    const desired = desiredState('RSITE', proxyPort, [
+      { ...web(site, { name: 'worker', command: 'echo starting the worker; node worker.js', port: false, health: { timeoutMs: 300, intervalMs: 50 } }) },
+      { ...web(site, { name: 'assets', command: undefined, static: '.', health: { path: '/', timeoutMs: 2000, intervalMs: 50 } }) },
+    ]);
+    const { result } = await deploy(agent.url, desired);
+    expect(result.ok).toBe(true);
+    const page = await get(proxyPort, '/index.html');
+    expect(page).toMatchObject({ status: 200, body: '<h1>hello</h1>\n' });
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect((await get(proxyPort, '/../../etc/passwd')).status).toBe(404);
+    const observed = await observe();
+    expect(observed.instances.map((i) => [i.component, i.state, i.pid === null])).toEqual([['worker', 'running', false], ['assets', 'healthy', true]]);
+
+    const del = await request(`${agent.url}/v1/apps/shop/production`, { method: 'DELETE' });
+    expect(await del.body.json()).toEqual({ ok: true });
+    // The worker ran under a shell that did not exec it: the whole process group was stopped.
+    expect(groupAlive(observed.instances[0]?.pid as number)).toBe(false);
+    expect((await request(`${agent.url}/v1/apps/shop/production`)).statusCode).toBe(404);
+    expect((await request(`${agent.url}/v1/apps/nope/production`, { method: 'DELETE' })).statusCode).toBe(200);
+
+    // A web component scaled to 0: the proxy answers, clearly, that nothing runs.
+    await deploy(agent.url, desiredState('REMPTY', proxyPort, [web(v1, { scale: 0 })], {}, 'empty'));
+    const empty = await get(proxyPort);
+    expect(empty.status).toBe(503);
+    expect(empty.body).toContain('no release of empty (production) is running; deploy one with `rewind deploy -a empty`');
+  });
+
+  it('finishes a rollout whose client went away, and tunnels upgrade requests', async () => {
+    await startAgent();
+    const proxyPort = await freePort();
+    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(desiredState('RONE', proxyPort, [web(v1)], { BOOT_DELAY_MS: '500' })) });
+    expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    res.body.destroy(); // the client hangs up right away
+    const done = await waitFor('the rollout to finish', async () => {
+      const o = await observe().catch(() => null);
+      return o && !o.rollout && o.release ? o : null;
+    });
+    expect(done.release).toBe('RONE');
+    expect((await get(proxyPort)).body).toBe('v1\n');
+
+    const echoed = await new Promise<{ version: string; data: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: proxyPort, path: '/ws', headers: { connection: 'Upgrade', upgrade: 'echo' } });
+      req.on('upgrade', (answer, socket) => {
+        socket.once('data', (d: Buffer) => {
+          resolve({ version: String(answer.headers['x-version']), data: d.toString() });
+          socket.destroy();
+        });
+        socket.write('ping');
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(echoed).toEqual({ version: 'v1', data: 'ping' });
+  });
+
+  it('re-adopts running instances after an in-process restart, and refuses bad input', async () => {
+    await startAgent();
+    const proxyPort = await freePort();
+    await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1, { scale: 2 })]));
+    const pids = (await observe()).instances.map((i) => i.pid);
+    await client.close();
+    await agent.close(); // instances keep running
+    expect(pids.every((p) => isAlive(p as number))).toBe(true);
+    agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
+    client = new AgentClient(agent.url);
+    const again = await observe();
+    expect(again.instances.map((i) => i.pid)).toEqual(pids);
+    expect(again.instances.map((i) => i.state)).toEqual(['healthy', 'healthy']);
+    expect((await get(proxyPort)).body).toBe('v1\n');
+
+    // An adopted process is not the agent's child: its death is noticed by polling, and it is restarted.
+    const victim = again.instances[0];
+    process.kill(victim?.pid as number, 'SIGKILL');
+    const back = await waitFor('the adopted instance to be restarted', async () => {
+      const i = (await observe()).instances.find((x) => x.id === victim?.id);
+      return i && i.restarts === 1 && i.state === 'healthy' ? i : null;
+    });
+    expect(back.pid).not.toBe(victim?.pid);
+
+    // A new proxy port: the new one serves once the release switched, the old one is closed.
+    const movedPort = await freePort();
+    expect((await deploy(agent.url, desiredState('RTWO', movedPort, [web(v2)]))).result.ok).toBe(true);
+    expect((await get(movedPort)).body).toBe('v2\n');
+    await expect(get(proxyPort)).rejects.toThrow();
+    expect((await observe()).proxyPort).toBe(movedPort);
+
+    const bad = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app: '../etc', env: 'production' }) });
+    expect(bad.statusCode).toBe(400);
+    const body = (await bad.body.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('INVALID_DESIRED_STATE');
+    expect(body.error.message).toContain('app must match');
+    const junk = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    expect(junk.statusCode).toBe(400);
+    expect(((await junk.body.json()) as { error: { code: string } }).error.code).toBe('INVALID_INPUT');
+  });
+});

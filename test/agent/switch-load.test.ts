@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { afterAll, expect, it } from 'vitest';
+import { runAgent } from '../../src/agent/agent-main.js';
+import { freePort } from '../../src/agent/proc-info.js';
+import { deploy, desiredState, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
+
+afterAll(() => removeTempDirs());
+
+it('switches v1↔v2 20 times under a few hundred req/s without one failed request', async () => {
+  const [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
+  const agentDir = join(tempDir(), 'agent');
+  const agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
+  try {
+    const proxyPort = await freePort();
+    const release = (n: number) => `R${String.fromCharCode(65 + (n % 26)).repeat(10)}`;
+    const state = (n: number) => desiredState(release(n), proxyPort, [web(n % 2 === 0 ? v1 : v2, { scale: 2 })]);
+    expect((await deploy(agent.url, state(0))).result.ok).toBe(true);
+
+    const served = { v1: 0, v2: 0, other: 0 };
+    let finish!: (result: autocannon.Result) => void;
+    const finished = new Promise<autocannon.Result>((resolve) => (finish = resolve));
+    const load = autocannon({
+      url: `http://127.0.0.1:${proxyPort}`,
+      connections: 8,
+      overallRate: 300,
+      duration: 120,
+      requests: [
+        {
+          method: 'GET',
+          path: '/',
+          onResponse: (_status: number, body: string) => {
+            const key = body === 'v1\n' ? 'v1' : body === 'v2\n' ? 'v2' : 'other';
+            served[key]++;
+          },
+        },
+      ],
+    }, (err, result) => {
+      if (err) throw err;
+      finish(result);
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    for (let n = 1; n <= 20; n++) {
+      const { result } = await deploy(agent.url, state(n));
+      expect(result).toMatchObject({ ok: true, release: release(n) });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    load.stop();
+    const result = await finished;
+    expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, other: served.other }).toEqual({ errors: 0, timeouts: 0, non2xx: 0, other: 0 });
+    expect(result.requests.total).toBeGreaterThan(1000);
+    expect(served.v1).toBeGreaterThan(100);
+    expect(served.v2).toBeGreaterThan(100);
+  } finally {
+    await stopAgent(agent, agentDir);
+  }
+}, 60_000);

@@ -1,0 +1,217 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateDesiredState } from '../../src/agent/desired-validation.js';
+import { tailLines } from '../../src/agent/log-files.js';
+import { freePort } from '../../src/agent/proc-info.js';
+import { combinedLogPath, formatLogLine, instanceArgv, instanceEnv, instanceLogPath, instancePlan, restartDelayMs, routedComponent, slugPath } from '../../src/agent/process-commands.js';
+import { AppProxy, Upstream } from '../../src/agent/proxy.js';
+import { clientResponseHeaders, isHopByHop, upstreamRequestHeaders, withoutHopByHop } from '../../src/agent/proxy-headers.js';
+import { SlugCache, sha256File, unsafeEntryReason } from '../../src/agent/slug-cache.js';
+import type { PersistedState } from '../../src/agent/state-file.js';
+import { readState, stateFilePath, writeState } from '../../src/agent/state-file.js';
+import { resolveStaticPath } from '../../src/agent/static-server.js';
+import { NdjsonParser } from '../../src/targets/agent-client.js';
+import { agentProcessArgv } from '../../src/targets/local-agent-process.js';
+import { desiredState, get, removeTempDirs, tempDir, web } from './helpers.js';
+
+afterAll(() => removeTempDirs());
+
+const artifact = { sha256: 'a'.repeat(64), path: '/tmp/a.tgz' };
+
+describe('process commands', () => {
+  const input = {
+    app: 'shop',
+    env: 'production',
+    release: 'RABCDEFGHIJ',
+    component: web(artifact, { command: 'node server.js --port $PORT' }),
+    config: { DATABASE_URL: 'postgres://x', PORT: '1', REWIND_APP: 'evil' },
+    slugDir: '/data/agent/slugs/aaa',
+    port: 40001,
+    agentEnv: { PATH: '/usr/bin', HOME: '/home/r', LANG: 'C.UTF-8', SECRET: 'agent-only', TERM: 'xterm' },
+  };
+
+  it('runs the manifest command through /bin/sh -c, in the slug dir, with exactly the documented env', () => {
+    expect(instanceArgv('node server.js')).toEqual(['/bin/sh', '-c', 'node server.js']);
+    expect(instancePlan(input)).toEqual({
+      argv: ['/bin/sh', '-c', 'node server.js --port $PORT'],
+      cwd: '/data/agent/slugs/aaa',
+      env: { PATH: '/usr/bin', HOME: '/home/r', LANG: 'C.UTF-8', DATABASE_URL: 'postgres://x', PORT: '40001', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web' },
+    });
+  });
+
+  it('gives no PORT to components without one, and builds no process for static ones', () => {
+    expect(instanceEnv({ ...input, config: {}, port: null, agentEnv: {} })).toEqual({ REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web' });
+    expect(() => instancePlan({ ...input, component: web(artifact, { command: undefined, static: 'public' }) })).toThrow('has no command');
+  });
+
+  it('names paths, log lines, backoff and the routed component', () => {
+    expect(slugPath('/d', 'abc')).toBe('/d/slugs/abc');
+    expect(instanceLogPath('/d', 'shop', 'production', 'web', 'ab12cd')).toBe('/d/logs/shop/production/web.ab12cd.log');
+    expect(combinedLogPath('/d', 'shop', 'production')).toBe('/d/logs/shop/production/_combined.log');
+    expect(formatLogLine(new Date('2025-01-02T03:04:05.678Z'), 'web.ab12cd', 'hi')).toBe('2025-01-02T03:04:05.678Z web.ab12cd hi');
+    expect([0, 1, 2, 3, 4, 5, 6, 10].map(restartDelayMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    const worker = web(artifact, { name: 'worker', port: false });
+    const api = web(artifact, { name: 'api' });
+    expect(routedComponent([worker, api, web(artifact)])?.name).toBe('web');
+    expect(routedComponent([worker, api])?.name).toBe('api');
+    expect(routedComponent([worker])).toBeUndefined();
+    expect(agentProcessArgv('/r/bin/rewind.js', '/data/agent')).toEqual(['/r/bin/rewind.js', 'agent', '--data', '/data', '--port', '0']);
+  });
+});
+
+describe('proxy headers', () => {
+  it('drops hop-by-hop headers, proxy-* and those named in Connection', () => {
+    for (const h of ['Connection', 'keep-alive', 'Proxy-Authorization', 'proxy-connection', 'TE', 'trailer', 'transfer-encoding', 'upgrade']) expect(isHopByHop(h)).toBe(true);
+    expect(isHopByHop('x-custom', new Set(['x-custom']))).toBe(true);
+    expect(isHopByHop('content-type')).toBe(false);
+    expect(withoutHopByHop({ connection: 'close, x-secret', 'x-secret': '1', 'content-length': 3, 'set-cookie': ['a=1', 'b=2'], te: 'trailers' })).toEqual({ 'content-length': '3', 'set-cookie': ['a=1', 'b=2'] });
+    expect(clientResponseHeaders({ 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', etag: '"x"' })).toEqual({ etag: '"x"' });
+  });
+
+  it('adds X-Forwarded-* and Forwarded, appending to what earlier proxies said', () => {
+    expect(upstreamRequestHeaders({ host: 'shop.local:8080', accept: '*/*', expect: '100-continue', connection: 'keep-alive' }, { remoteAddress: '::ffff:10.0.0.7', proto: 'http' })).toEqual({
+      host: 'shop.local:8080',
+      accept: '*/*',
+      'x-forwarded-for': '10.0.0.7',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'shop.local:8080',
+      forwarded: 'for=10.0.0.7;host="shop.local:8080";proto=http',
+    });
+    const chained = upstreamRequestHeaders({ host: 'a', 'x-forwarded-for': '1.2.3.4', 'x-forwarded-proto': 'https', forwarded: 'for=1.2.3.4' }, { remoteAddress: '::1', proto: 'http' });
+    expect(chained['x-forwarded-for']).toBe('1.2.3.4, ::1');
+    expect(chained['x-forwarded-proto']).toBe('https');
+    expect(chained.forwarded).toBe('for=1.2.3.4, for="[::1]";host="a";proto=http');
+  });
+});
+
+describe('state file', () => {
+  it('round-trips through temp file + rename, leaving no temp file', () => {
+    const dir = tempDir();
+    expect(readState(dir)).toEqual({ version: 1, apps: [] });
+    const state: PersistedState = {
+      version: 1,
+      apps: [{ app: 'shop', env: 'production', release: 'RONE', proxyPort: 4100, desired: desiredState('RONE', 4100, [web(artifact)]), instances: [{ id: 'ab12cd', component: 'web', release: 'RONE', build: 'B1', role: 'live', pid: 123, pidStart: '999', port: 40001, startedAt: '2025-01-01T00:00:00.000Z', restarts: 2, logOffset: 17 }] }],
+    };
+    writeState(dir, state);
+    expect(readState(dir)).toEqual(state);
+    expect(readdirSync(dir)).toEqual(['agent-state.json']);
+    writeFileSync(stateFilePath(dir), '{"version":7}');
+    expect(() => readState(dir)).toThrow('is not an agent state file');
+  });
+});
+
+describe('small parsers', () => {
+  it('parses NDJSON across chunk boundaries', () => {
+    const parser = new NdjsonParser();
+    expect(parser.push('{"type":"log","message":"a"}\n{"type":"lo')).toEqual([{ type: 'log', message: 'a' }]);
+    expect(parser.push('g","message":"b"}\n\n')).toEqual([{ type: 'log', message: 'b' }]);
+    expect(parser.push('{"type":"result"}')).toEqual([]);
+    expect(parser.end()).toEqual([{ type: 'result' }]);
+    expect(parser.push('{"cut')).toEqual([]);
+    expect(parser.end()).toEqual([]);
+  });
+
+  it('validates desired states, collecting every problem', () => {
+    const ok = desiredState('RONE', 4100, [web(artifact)]);
+    expect(validateDesiredState(ok)).toBe(ok);
+    const bad = validateDesiredState({ ...ok, app: 'Shop', proxyPort: 70000, components: [web(artifact, { name: '../x', scale: -1, artifact: { sha256: 'x', path: 'rel' } })] });
+    expect(bad).toBeInstanceOf(Error);
+    expect((bad as Error).message).toBe(
+      'invalid desired state: app must match ^[a-z][a-z0-9-]{0,62}$; proxyPort must be an integer from 1 to 65535; components[0].name must match ^[a-z][a-z0-9-]{0,62}$; components[0].scale must be an integer from 0 to 64; components[0].artifact must be { sha256: 64 hex digits, path: an absolute path }',
+    );
+  });
+
+  it('keeps static files inside their folder', () => {
+    expect(resolveStaticPath('/s/public', '/css/a.css?v=1')).toBe('/s/public/css/a.css');
+    expect(resolveStaticPath('/s/public', '/../secret')).toBe(null);
+    expect(resolveStaticPath('/s/public', '/%2e%2e/secret')).toBe(null);
+    expect(resolveStaticPath('/s/public', '/%00')).toBe(null);
+  });
+
+  it('reads the last lines of a file', () => {
+    const file = join(tempDir(), 'f.log');
+    writeFileSync(file, Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n') + '\n');
+    expect(tailLines(file, 3)).toEqual(['line 4997', 'line 4998', 'line 4999']);
+    expect(tailLines(join(tempDir(), 'none'), 3)).toEqual([]);
+  });
+});
+
+describe('slugs', () => {
+  it('refuses absolute, escaping and special entries', () => {
+    expect(unsafeEntryReason('app/server.js', 'File')).toBeNull();
+    expect(unsafeEntryReason('../evil', 'File')).toBe('entry ../evil points outside the slug');
+    expect(unsafeEntryReason('/etc/passwd', 'File')).toBe('entry /etc/passwd points outside the slug');
+    expect(unsafeEntryReason('a/../../b', 'File')).toBe('entry a/../../b points outside the slug');
+    expect(unsafeEntryReason('link', 'SymbolicLink', '/etc')).toBe('link link -> /etc points outside the slug');
+    expect(unsafeEntryReason('a/link', 'SymbolicLink', '../../x')).toBe('link a/link -> ../../x points outside the slug');
+    expect(unsafeEntryReason('a/link', 'SymbolicLink', '../x')).toBeNull();
+    expect(unsafeEntryReason('dev', 'CharacterDevice')).toBe('entry dev has unsupported type CharacterDevice');
+  });
+
+  it('extracts once, checks the sha256, and never leaves a half-extracted slug', async () => {
+    const dir = tempDir();
+    const src = join(dir, 'src');
+    mkdirSync(join(src, 'sub'), { recursive: true });
+    writeFileSync(join(src, 'sub', 'a.txt'), 'a\n');
+    const good = join(dir, 'good.tgz');
+    await tar.c({ gzip: true, cwd: src, file: good }, ['.']);
+    const evil = join(dir, 'evil.tgz');
+    await tar.c({ gzip: true, cwd: join(src, 'sub'), file: evil, preservePaths: true }, ['a.txt', '../sub/a.txt']);
+    const agentDir = join(dir, 'agent');
+    const cache = new SlugCache(agentDir);
+    await cache.cleanup();
+    const sha = await sha256File(good);
+    const [one, two] = await Promise.all([cache.ensure({ sha256: sha, path: good }), cache.ensure({ sha256: sha, path: good })]);
+    expect(one).toBe(join(agentDir, 'slugs', sha));
+    expect(two).toBe(one);
+    expect(readFileSync(join(one, 'sub', 'a.txt'), 'utf8')).toBe('a\n');
+    await expect(cache.ensure({ sha256: 'b'.repeat(64), path: good })).rejects.toThrow(`has sha256 ${sha}, expected ${'b'.repeat(64)}`);
+    const evilSha = await sha256File(evil);
+    await expect(cache.ensure({ sha256: evilSha, path: evil })).rejects.toThrow('entry ../sub/a.txt points outside the slug');
+    expect(existsSync(join(agentDir, 'slugs', evilSha))).toBe(false);
+    expect(readdirSync(join(agentDir, 'slugs'))).toEqual([sha]);
+  });
+});
+
+describe('proxy', () => {
+  it('answers 502 when the upstream refuses, retries idempotent requests on another upstream, streams bodies', async () => {
+    const backend = createServer((req, res) => {
+      res.setHeader('connection', 'keep-alive');
+      res.setHeader('x-seen', JSON.stringify({ fwd: req.headers['x-forwarded-for'], conn: req.headers.connection, te: req.headers.te, host: req.headers.host }));
+      req.pipe(res);
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const live = (backend.address() as AddressInfo).port;
+    const dead = await freePort();
+    const proxy = new AppProxy('shop', 'dev');
+    await proxy.listen(0);
+    try {
+      expect(await get(proxy.port)).toMatchObject({ status: 503, body: expect.stringContaining('no release of shop (dev) is running; deploy one with `rewind deploy -a shop -e dev`') });
+      proxy.setUpstreams([new Upstream('dead', dead)]);
+      const bad = await get(proxy.port);
+      expect(bad.status).toBe(502);
+      expect(bad.body).toContain('the upstream of shop (dev) failed: ECONNREFUSED');
+
+      // Round-robin over a dead and a live upstream: every GET still succeeds thanks to the retry.
+      proxy.setUpstreams([new Upstream('dead', dead), new Upstream('live', live)]);
+      const results = await Promise.all([1, 2, 3, 4].map(() => get(proxy.port, '/', { te: 'trailers', 'x-forwarded-for': '9.9.9.9' })));
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(JSON.parse(results[0]?.headers['x-seen'] as string)).toEqual({ fwd: '9.9.9.9, 127.0.0.1', conn: 'keep-alive', host: `127.0.0.1:${proxy.port}` });
+
+      proxy.setUpstreams([new Upstream('live', live)]);
+      const big = 'x'.repeat(3 * 1024 * 1024);
+      const { request } = await import('undici');
+      const echoed = await request(`http://127.0.0.1:${proxy.port}/echo`, { method: 'POST', body: big });
+      expect(echoed.statusCode).toBe(200);
+      expect((await echoed.body.text()).length).toBe(big.length);
+      expect(proxy.upstreams[0]?.inflight).toBe(0);
+    } finally {
+      await proxy.close();
+      await new Promise((r) => backend.close(r));
+    }
+  });
+});
