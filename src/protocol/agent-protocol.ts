@@ -36,9 +36,29 @@ export interface DesiredState {
   readonly proxyPort: number;
   readonly config: Readonly<Record<string, string>>;
   readonly components: readonly DesiredComponent[];
-  /** How long old instances may finish in-flight requests before they are stopped. */
+  /** How long old instances may finish in-flight requests (and keep WebSockets, streams) before they are cut. */
   readonly drainTimeoutMs: number;
+  /**
+   * Other HTTP components reachable on their own stable port: component name → port. The routed
+   * component (`web`) is on `proxyPort` and must not be listed. A component that was routed before
+   * and is absent from a later desired state keeps its port, which answers 404 "not deployed".
+   */
+  readonly routes?: Readonly<Record<string, number>>;
+  /**
+   * Warm standby: after a switch the replaced release's instances keep running without traffic for
+   * `keepMs`, at most `count` releases, so that rolling back to one is a route swap. Default 15 min, 1;
+   * `count: 0` stops replaced instances once drained.
+   */
+  readonly standby?: { readonly keepMs: number; readonly count: number };
+  /**
+   * For `windowMs` after the switch the agent watches the new release; when its web instances fail
+   * 3 health probes in a row or its instances crash 3 times, it switches back to the previous release
+   * by itself and reports it in `ObservedApp.autoRollbacks`. Absent: no watch.
+   */
+  readonly autoRollback?: { readonly windowMs: number };
 }
+
+export const DEFAULT_STANDBY = { keepMs: 15 * 60_000, count: 1 } as const;
 
 export type InstanceState = 'starting' | 'healthy' | 'running' | 'unhealthy' | 'crashed' | 'stopping' | 'standby';
 
@@ -54,6 +74,21 @@ export interface ObservedInstance {
   readonly restarts: number;
   /** Resident memory in bytes, when the agent could read it. */
   readonly rss?: number;
+  /** For standby instances (state `standby`, or crashed/restarting while on standby): when they are stopped. */
+  readonly standbyUntil?: string;
+}
+
+/** A switch back to the previous release that the agent made on its own (DesiredState.autoRollback). */
+export interface AutoRollback {
+  readonly id: string;
+  /** The release that was rolled back (and whose instances were stopped). */
+  readonly from: string;
+  /** The release serving after the rollback; null when it could not be brought back (`from` still serves). */
+  readonly to: string | null;
+  /** The deployment that made `from` live, when its desired state named one. */
+  readonly deployment?: string;
+  readonly reason: string;
+  readonly at: string;
 }
 
 export interface ObservedApp {
@@ -65,11 +100,23 @@ export interface ObservedApp {
   /** Present while a rollout to another release is under way. */
   readonly rollout?: { readonly release: string; readonly deployment?: string; readonly phase: string };
   readonly instances: readonly ObservedInstance[];
+  /** Route ports of the deployed components other than the routed one (DesiredState.routes). */
+  readonly routes?: Readonly<Record<string, number>>;
+  /** Route ports kept open for components the running release does not have: they answer 404. */
+  readonly undeployedRoutes?: Readonly<Record<string, number>>;
+  /** Present while the agent watches `release` for an automatic rollback to `previous`. */
+  readonly watch?: { readonly release: string; readonly previous: string; readonly until: string };
+  /** The last automatic rollbacks, oldest first (at most 10). */
+  readonly autoRollbacks?: readonly AutoRollback[];
 }
 
 export interface AgentState {
   readonly pid: number;
   readonly version: string;
+  /** Who serves the proxy ports: the agent itself, or an nginx master it runs. */
+  readonly proxy?: 'builtin' | 'nginx';
+  /** The shared port routing by host name (`APP.localhost`, `APP.ENV.localhost`), when one is open. */
+  readonly sharedPort?: number;
   readonly apps: readonly ObservedApp[];
 }
 
