@@ -7,6 +7,7 @@ import { appsRoutes } from './routes/apps.js';
 import { buildsRoutes } from './routes/builds.js';
 import { consoleRoutes } from './routes/console.js';
 import { deploymentsRoutes } from './routes/deployments.js';
+import { environmentsRoutes } from './routes/environments.js';
 import { eventsRoutes } from './routes/events.js';
 import { processesRoutes } from './routes/processes.js';
 import { releasesRoutes } from './routes/releases.js';
@@ -47,6 +48,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true, version: VERSION }));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   appsRoutes(app, o.engine);
+  environmentsRoutes(app, o.engine);
   buildsRoutes(app, o.engine);
   releasesRoutes(app, o.engine);
   deploymentsRoutes(app, o.engine);

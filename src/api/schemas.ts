@@ -10,6 +10,10 @@ export const ListQuery = Type.Object({
   env: Type.String({ default: 'production' }),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
 });
+export const BuildsQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+  component: Type.Optional(Type.String({ description: 'only builds that built this component (its version history)' })),
+});
 export const CreateAppBody = Type.Object({ name: Type.String({ description: 'app name: [a-z][a-z0-9-]{0,62}' }) }, { additionalProperties: false });
 export const BuildQuery = Type.Object({
   env: Type.String({ default: 'production' }),
@@ -22,13 +26,32 @@ export const LogsQuery = Type.Object({
   lines: Type.Integer({ minimum: 0, maximum: 10000, default: 100 }),
 });
 export const PromoteBody = Type.Object({ env: Type.String({ default: 'production' }) }, { additionalProperties: false });
+const DryRun = Type.Boolean({ default: false, description: 'only compute and return the plan; change nothing' });
 export const RollbackBody = Type.Object(
   {
     env: Type.String({ default: 'production' }),
-    release: Type.Optional(Type.String({ description: 'release to roll back to; default: the one active before the current one' })),
+    release: Type.Optional(Type.String({ description: 'release to roll back to (a copy of it is made and promoted); default: the state before the current release' })),
+    components: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'component rollback: component → an earlier succeeded build of that component' }),
+    ),
+    dryRun: DryRun,
   },
   { additionalProperties: false },
 );
+export const RevertBody = Type.Object({ env: Type.String({ default: 'production' }), dryRun: DryRun }, { additionalProperties: false });
+export const PromoteEnvBody = Type.Object(
+  {
+    from: Type.String({ description: 'environment whose active release is promoted' }),
+    to: Type.String({ description: 'environment that gets the new release' }),
+    components: Type.Optional(Type.Array(Type.String(), { description: 'only these components (default: all of them)' })),
+    dryRun: DryRun,
+  },
+  { additionalProperties: false },
+);
+export const DiffQuery = Type.Object({ from: Type.String(), to: Type.String() });
+export const CreateEnvBody = Type.Object({ name: Type.String(), after: Type.Optional(Type.String()) }, { additionalProperties: false });
+export const EnvParams = Type.Object({ app: Type.String(), env: Type.String() });
+export const ForceQuery = Type.Object({ force: Type.Boolean({ default: false }) });
 export const ConfigBody = Type.Object(
   {
     env: Type.String({ default: 'production' }),

@@ -15,8 +15,10 @@ export interface EnvironmentView {
   readonly proxyPort: number;
   /** http://127.0.0.1:PORT */
   readonly url: string;
-  /** healthy | unhealthy | empty | unknown (agent unreachable) | deploying */
+  /** healthy | unhealthy | empty (runs nothing) | unknown (agent unreachable) | deploying */
   readonly health: string;
+  /** component → URL, for HTTP components other than the one at `url` */
+  readonly components: Readonly<Record<string, string>>;
   readonly createdAt: string;
 }
 
@@ -31,9 +33,13 @@ export interface BuildView {
   readonly app: string;
   readonly status: 'running' | 'succeeded' | 'failed';
   readonly description: string;
+  /** The components this build built; a release's other components reuse earlier builds. */
   readonly components: readonly string[];
   readonly sourceSha256: string;
+  /** The first component's slug (see `artifacts`). */
   readonly artifactSha256: string | null;
+  /** component → slug sha256 */
+  readonly artifacts: Readonly<Record<string, string>>;
   /** The release a succeeded build created (in the env it was uploaded for). */
   readonly release: string | null;
   readonly env: string;

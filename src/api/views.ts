@@ -11,9 +11,10 @@ export const views = {
       app: b.app,
       status: b.status,
       description: b.description,
-      components: Object.keys(b.manifest.components),
+      components: b.components,
       sourceSha256: b.sourceSha256,
-      artifactSha256: b.artifactSha256,
+      artifactSha256: Object.values(b.artifacts)[0] ?? null,
+      artifacts: b.artifacts,
       release: b.release,
       env: b.env,
       error: b.error,
@@ -22,7 +23,7 @@ export const views = {
       finishedAt: b.finishedAt,
     };
   },
-  release(r: Release, active: string | null): ReleaseView {
+  release(r: Release, active: string | null, marks: readonly string[] = []): ReleaseView {
     return {
       id: r.id,
       app: r.app,
@@ -31,7 +32,7 @@ export const views = {
       builds: r.builds,
       kind: r.kind,
       description: r.description,
-      status: r.id === active ? 'active' : '',
+      status: r.id === active ? 'active' : marks.includes('rolled back') ? 'rolled back' : '',
       config: r.config,
       manifest: r.manifest,
       source: r.source,

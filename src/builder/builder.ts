@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -10,9 +11,19 @@ import { makeRelease } from '../domain/release.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { safeExtract } from '../artifacts/safe-extract.js';
 import { packDirectory } from '../artifacts/slug-pack.js';
+import { hashTree } from '../artifacts/source-hash.js';
 import type { EventHub } from '../engine/event-hub.js';
 import type { Build } from '../store/builds-repo.js';
 import type { Store } from '../store/store.js';
+
+interface BuildPlan {
+  /** component → source hash */
+  readonly hashes: Record<string, string>;
+  /** component → earlier build it reuses */
+  readonly reuse: Record<string, string>;
+  /** components to build now */
+  readonly build: string[];
+}
 
 export interface BuilderOptions {
   readonly store: Store;
@@ -54,6 +65,14 @@ export class Builder {
       await rm(upload.tmpPath, { force: true });
       throw e;
     }
+    let plan: BuildPlan;
+    try {
+      plan = await this.planComponents(app, join(workDir, 'src'), manifest);
+    } catch (e) {
+      await rm(workDir, { recursive: true, force: true });
+      await rm(upload.tmpPath, { force: true });
+      throw e;
+    }
     const source = await artifacts.putFile(upload.tmpPath);
     const build: Build = {
       id: newId('B'),
@@ -63,7 +82,9 @@ export class Builder {
       description: opts.description?.trim() || 'build',
       manifest,
       sourceSha256: source.sha256,
-      artifactSha256: null,
+      components: plan.build,
+      artifacts: {},
+      sourceHashes: plan.hashes,
       release: null,
       error: null,
       createdBy: opts.actor,
@@ -73,7 +94,7 @@ export class Builder {
     await store.builds.insert(build);
     await store.audit.record({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
     this.output.set(build.id, '');
-    const run = this.run(build, workDir)
+    const run = this.run(build, workDir, plan)
       .catch((e) => this.o.log.error({ err: e, build: build.id }, 'build crashed'))
       .finally(() => {
         this.running.delete(build.id);
@@ -111,7 +132,29 @@ export class Builder {
     this.o.hub.publish(id, text);
   }
 
-  private async run(build: Build, workDir: string): Promise<void> {
+  /**
+   * Which components this upload must build: those whose source folder (and build spec) hash
+   * differs from every earlier succeeded build of that component; the others reuse that build.
+   */
+  private async planComponents(app: string, src: string, manifest: Manifest): Promise<BuildPlan> {
+    const hashes: Record<string, string> = {};
+    const reuse: Record<string, string> = {};
+    const build: string[] = [];
+    for (const c of Object.values(manifest.components)) {
+      const dir = join(src, c.path ?? '.');
+      if (!(await stat(dir).catch(() => null))?.isDirectory()) {
+        throw new RewindError('INVALID_MANIFEST', `rewind.yml: components.${c.name}.path "${c.path}" is not a folder of the source; create it or fix the path`);
+      }
+      const spec = JSON.stringify({ path: c.path ?? '.', build: c.build ?? null, static: c.static ?? null });
+      hashes[c.name] = createHash('sha256').update(spec).update(await hashTree(dir)).digest('hex');
+      const earlier = await this.o.store.builds.reusable(app, c.name, hashes[c.name]);
+      if (earlier) reuse[c.name] = earlier.id;
+      else build.push(c.name);
+    }
+    return { hashes, reuse, build };
+  }
+
+  private async run(build: Build, workDir: string, plan: BuildPlan): Promise<void> {
     const { store, artifacts } = this.o;
     const src = join(workDir, 'src');
     const finish = async (result: Parameters<Store['builds']['finish']>[1]) => {
@@ -120,27 +163,33 @@ export class Builder {
       this.o.hub.end(build.id);
     };
     try {
-      const steps = Object.values(build.manifest.components).filter((c) => c.build);
-      if (steps.length === 0) this.write(build.id, '--> no build commands in the manifest; packaging the source as it is\n');
-      for (const c of steps) {
-        this.write(build.id, `--> building ${c.name}: ${c.build}\n`);
-        const code = await this.runCommand(build, src, buildCommandArgv(c.build!));
-        if (code !== 0) {
-          const error = code === null ? `the build command of ${c.name} timed out` : `the build command of ${c.name} exited with code ${code}`;
-          this.write(build.id, `--> ${error}\n`);
-          return await finish({ status: 'failed', error, logs: this.output.get(build.id) ?? '' });
-        }
+      for (const [name, id] of Object.entries(plan.reuse)) this.write(build.id, `--> ${name}: unchanged, reusing build ${id}\n`);
+      const slugs: Record<string, string> = {};
+      for (const name of plan.build) {
+        const c = build.manifest.components[name];
+        const dir = join(src, c.path ?? '.');
+        if (c.build) {
+          this.write(build.id, `--> building ${c.name}: ${c.build}\n`);
+          const code = await this.runCommand(build, dir, buildCommandArgv(c.build));
+          if (code !== 0) {
+            const error = code === null ? `the build command of ${c.name} timed out` : `the build command of ${c.name} exited with code ${code}`;
+            this.write(build.id, `--> ${error}\n`);
+            return await finish({ status: 'failed', error, logs: this.output.get(build.id) ?? '' });
+          }
+        } else this.write(build.id, `--> ${c.name}: no build command; packaging its files as they are\n`);
+        const tmp = join(workDir, `slug-${name}.tar.gz`);
+        await packDirectory(dir, tmp);
+        const slug = await artifacts.putFile(tmp);
+        slugs[name] = slug.sha256;
+        this.write(build.id, `--> ${c.name}: slug ${slug.sha256.slice(0, 12)} (${Math.ceil(slug.size / 1024)} KiB)\n`);
       }
-      this.write(build.id, '--> packaging the slug\n');
-      const tmp = join(workDir, 'slug.tar.gz');
-      await packDirectory(src, tmp);
-      const slug = await artifacts.putFile(tmp);
       const newest = await store.releases.newest(build.app, build.env);
+      const builds = Object.fromEntries(Object.keys(build.manifest.components).map((name) => [name, plan.reuse[name] ?? build.id]));
       const release = makeRelease({
         app: build.app,
         env: build.env,
         kind: 'build',
-        builds: Object.fromEntries(Object.keys(build.manifest.components).map((name) => [name, build.id])),
+        builds,
         config: newest?.config ?? {},
         manifest: build.manifest,
         description: build.description,
@@ -149,8 +198,8 @@ export class Builder {
       });
       await store.releases.insert(release);
       await store.audit.record({ actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } });
-      this.write(build.id, `--> build ${build.id} succeeded (slug ${slug.sha256.slice(0, 12)}, ${Math.ceil(slug.size / 1024)} KiB)\n--> release ${release.id} created\n`);
-      await finish({ status: 'succeeded', artifactSha256: slug.sha256, release: release.id, logs: this.output.get(build.id) ?? '' });
+      this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
+      await finish({ status: 'succeeded', artifacts: slugs, release: release.id, logs: this.output.get(build.id) ?? '' });
     } catch (e) {
       const error = `the build could not be stored: ${(e as Error).message}`;
       this.write(build.id, `--> ${error}\n`);

@@ -13,9 +13,14 @@ export interface ComponentSpec {
   readonly name: string;
   /** Shell command line, run as ['/bin/sh', '-c', command] (see buildCommandArgv). Absent for static components. */
   readonly command?: string;
-  /** Command run at build time in the source dir. */
+  /** Command run at build time in the component's folder. */
   readonly build?: string;
-  /** Folder (relative to the source root) served as files instead of a process. */
+  /**
+   * The component's source folder, relative to the source root (absent: the root). Its files alone
+   * make the component's build and decide, by content hash, whether a deploy rebuilds it.
+   */
+  readonly path?: string;
+  /** Folder (relative to the component's folder) served as files instead of a process. */
   readonly static?: string;
   /** Serves HTTP on $PORT. */
   readonly port: boolean;
@@ -37,7 +42,7 @@ export interface ManifestIssue {
 }
 
 export const COMPONENT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
-export const COMPONENT_KEYS = ['build', 'command', 'port', 'health', 'scale', 'static'] as const;
+export const COMPONENT_KEYS = ['build', 'command', 'path', 'port', 'health', 'scale', 'static'] as const;
 export const HEALTH_KEYS = ['path', 'timeout', 'interval'] as const;
 export const TOP_LEVEL_KEYS = ['components', 'pipelines'] as const;
 export const MAX_SCALE = 20;
@@ -218,7 +223,18 @@ function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>): ComponentSpec | 
     } else staticDir = normalized;
   }
 
-  let port = name === 'web';
+  let dir = text('path');
+  if (dir !== undefined) {
+    const f = fields.get('path')!;
+    const normalized = normalizeRelative(dir);
+    if (normalized === null) {
+      issues.add(f.node, `${path}.path`, `must be a folder inside the source (relative, without ..), got ${describeText(dir)}`);
+      dir = undefined;
+    } else dir = normalized === '.' ? undefined : normalized;
+  }
+
+  // Static components are served over HTTP by the agent.
+  let port = name === 'web' || fields.has('static');
   const portField = fields.get('port');
   if (portField) {
     const v = scalarValue(portField.node);
@@ -248,6 +264,7 @@ function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>): ComponentSpec | 
     name,
     ...(command !== undefined && { command }),
     ...(build !== undefined && { build }),
+    ...(dir !== undefined && { path: dir }),
     ...(staticDir !== undefined && { static: staticDir }),
     port,
     health,

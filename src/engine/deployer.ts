@@ -8,8 +8,9 @@ import type { Deployment, DeploymentEvent, DeploymentKind } from '../store/deplo
 import { isUniqueViolation } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
-import { desiredStateFor } from './desired-state.js';
+import { desiredStateFor, slugKey } from './desired-state.js';
 import type { EventHub } from './event-hub.js';
+import { freePort } from './ports.js';
 
 export interface DeployerOptions {
   readonly store: Store;
@@ -35,9 +36,10 @@ export class Deployer {
    * Records a pending deployment of `release` and starts it. With `insertRelease`, the release is
    * stored in the same transaction, so a refused deployment leaves no stray release behind.
    */
-  async start(release: Release, opts: { kind: DeploymentKind; actor: string; insertRelease?: boolean }): Promise<Deployment> {
+  async start(release: Release, opts: { kind: DeploymentKind; actor: string; insertRelease?: boolean; allowEmpty?: boolean }): Promise<Deployment> {
     const { store } = this.o;
-    if (!isRunnable(release)) {
+    const empty = Object.keys(release.builds).length === 0;
+    if (!isRunnable(release) && !(opts.allowEmpty && empty)) {
       throw new RewindError('BUILD_NOT_READY', `release ${release.id} has no build to run; deploy a build first with "rewind deploy -a ${release.app}"`);
     }
     const env = await store.apps.environment(release.app, release.env);
@@ -159,12 +161,13 @@ export class Deployer {
     const env = await store.apps.environment(d.app, d.env);
     if (!env) return this.settle(d, false, 'the environment was deleted');
     const artifacts = new Map<string, { sha256: string; path: string }>();
-    for (const id of new Set(Object.values(release.builds))) {
-      const b = await store.builds.byId(id);
-      if (!b?.artifactSha256) return this.settle(d, false, `build ${id} has no stored slug`);
-      artifacts.set(id, { sha256: b.artifactSha256, path: this.o.artifacts.path(b.artifactSha256) });
+    for (const [component, id] of Object.entries(release.builds)) {
+      const sha = (await store.builds.byId(id))?.artifacts[component];
+      if (!sha) return this.settle(d, false, `build ${id} has no stored slug for ${component}`);
+      artifacts.set(slugKey(id, component), { sha256: sha, path: this.o.artifacts.path(sha) });
     }
-    const desired = desiredStateFor({ release, deployment: d.id, proxyPort: env.proxyPort, artifacts, drainTimeoutMs: this.o.drainTimeoutMs });
+    const routes = await this.routesFor(release);
+    const desired = desiredStateFor({ release, deployment: d.id, proxyPort: env.proxyPort, artifacts, routes, drainTimeoutMs: this.o.drainTimeoutMs });
     let chain = Promise.resolve();
     const result = await target
       .apply(desired, (e) => {
@@ -174,13 +177,28 @@ export class Deployer {
     await chain;
     if (result.ok) {
       await store.apps.setActiveRelease(d.app, d.env, release.id);
-      await this.event(d.id, `${release.id} is live`);
+      if (d.kind === 'rollback' && d.fromRelease) await store.releases.mark(d.fromRelease, 'rolled back', d.createdBy, d.id, now());
+      await this.event(d.id, desired.components.length ? `${release.id} is live` : `${release.id} is live: ${d.app}/${d.env} runs nothing now`);
       await this.settle(d, true, null);
     } else {
       const serving = result.release ?? env.activeRelease;
       await this.event(d.id, `failed: ${result.error}; ${serving ? `${serving} keeps serving` : 'nothing was serving before'}`);
       await this.settle(d, false, result.error ?? 'unknown error');
     }
+  }
+
+  /** Stable ports of the HTTP components other than the one on the environment's port, allocated once. */
+  private async routesFor(release: Release): Promise<Record<string, number>> {
+    const { store } = this.o;
+    const http = Object.values(release.manifest?.components ?? {}).filter((c) => c.port);
+    const main = http.find((c) => c.name === 'web') ?? http[0];
+    const ports = await store.apps.componentPorts(release.app, release.env);
+    for (const c of http) {
+      if (c === main || ports[c.name]) continue;
+      ports[c.name] = await freePort('127.0.0.1', await store.apps.usedPorts());
+      await store.apps.addComponentPort(release.app, release.env, c.name, ports[c.name]);
+    }
+    return Object.fromEntries(http.filter((c) => c !== main).map((c) => [c.name, ports[c.name]]));
   }
 
   private async event(id: string, message: string, at = now()): Promise<void> {

@@ -5,8 +5,10 @@ export interface DesiredStateInput {
   readonly release: Release;
   readonly deployment?: string;
   readonly proxyPort: number;
-  /** build id → { sha256, path } of its slug */
+  /** `${build}/${component}` → { sha256, path } of that component's slug (see slugKey) */
   readonly artifacts: ReadonlyMap<string, { sha256: string; path: string }>;
+  /** component → stable proxy port, for HTTP components other than the one on proxyPort */
+  readonly routes?: Readonly<Record<string, number>>;
   readonly drainTimeoutMs: number;
 }
 
@@ -17,7 +19,7 @@ export function desiredStateFor(input: DesiredStateInput): DesiredState {
     .filter((c) => release.builds[c.name] !== undefined)
     .map((c) => {
       const build = release.builds[c.name];
-      const artifact = input.artifacts.get(build);
+      const artifact = input.artifacts.get(slugKey(build, c.name));
       if (!artifact) throw new Error(`no artifact for build ${build} of component ${c.name}`);
       return {
         name: c.name,
@@ -36,8 +38,11 @@ export function desiredStateFor(input: DesiredStateInput): DesiredState {
     release: release.id,
     ...(input.deployment ? { deployment: input.deployment } : {}),
     proxyPort: input.proxyPort,
+    ...(input.routes && Object.keys(input.routes).length ? { routes: input.routes } : {}),
     config: release.config,
     components,
     drainTimeoutMs: input.drainTimeoutMs,
   };
 }
+
+export const slugKey = (build: string, component: string) => `${build}/${component}`;

@@ -5,14 +5,15 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { Builder } from '../builder/builder.js';
 import { applyConfigChange, describeConfigDiff, diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
 import { RewindError, notFound } from '../domain/errors.js';
-import { APP_NAME } from '../domain/ids.js';
-import { makeRelease, rollbackCopy, type Release } from '../domain/release.js';
+import { APP_NAME, ENV_NAME } from '../domain/ids.js';
+import { makeRelease, type Release } from '../domain/release.js';
 import type { ObservedApp } from '../protocol/agent-protocol.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
 import type { Deployment, DeploymentEvent } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
 import { Deployer } from './deployer.js';
+import { ReleaseOps } from './release-ops.js';
 import { EventHub } from './event-hub.js';
 import { freePort } from './ports.js';
 
@@ -40,6 +41,8 @@ export class Engine {
   readonly target: Target;
   readonly builder: Builder;
   readonly deployer: Deployer;
+  /** Rollbacks (to a release, of components, of a bundle), reverts, promotions, diffs. */
+  readonly releases: ReleaseOps;
   readonly deploymentEvents = new EventHub<DeploymentEvent>();
   readonly buildOutput = new EventHub<string>();
 
@@ -57,6 +60,7 @@ export class Engine {
       buildTimeoutMs: o.buildTimeoutMs,
     });
     this.deployer = new Deployer({ store: o.store, target: o.target, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, drainTimeoutMs: o.drainTimeoutMs });
+    this.releases = new ReleaseOps(o.store, this.deployer, (app, env) => this.requireEnv(app, env));
   }
 
   async recover(): Promise<void> {
@@ -119,8 +123,10 @@ export class Engine {
     else if (live) health = 'deploying';
     else if (observed?.release) {
       const serving = observed.instances.filter((i) => i.release === observed.release);
-      health = serving.length > 0 && serving.every((i) => i.state === 'healthy' || i.state === 'running') ? 'healthy' : 'unhealthy';
+      if (serving.length === 0) health = 'empty';
+      else health = serving.every((i) => i.state === 'healthy' || i.state === 'running') ? 'healthy' : 'unhealthy';
     }
+    const ports = await this.store.apps.componentPorts(e.app, e.name);
     return {
       app: e.app,
       name: e.name,
@@ -129,6 +135,7 @@ export class Engine {
       proxyPort: e.proxyPort,
       url: `http://${this.o.proxyHost}:${e.proxyPort}`,
       health,
+      components: Object.fromEntries(Object.entries(ports).map(([c, p]) => [c, `http://${this.o.proxyHost}:${p}`])),
       createdAt: e.createdAt,
     };
   }
@@ -139,6 +146,42 @@ export class Engine {
     } catch {
       return null;
     }
+  }
+
+  // ── environments ──────────────────────────────────────────────────────
+
+  async environments(app: string): Promise<readonly EnvironmentView[]> {
+    return (await this.app(app)).environments;
+  }
+
+  async createEnvironment(app: string, name: string, after: string | undefined, actor: string): Promise<EnvironmentView> {
+    await this.requireApp(app);
+    if (typeof name !== 'string' || !ENV_NAME.test(name)) {
+      throw new RewindError('INVALID_NAME', `"${name}" is not a valid environment name: use 1-31 lower-case letters, digits and dashes, starting with a letter (e.g. test)`);
+    }
+    if (await this.store.apps.environment(app, name)) throw new RewindError('APP_EXISTS', `environment "${name}" already exists in app "${app}"; see "rewind envs -a ${app}"`);
+    if (after !== undefined) await this.requireEnv(app, after);
+    const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
+    await this.store.apps.createEnvironment(app, name, after ?? null, port, new Date().toISOString());
+    await this.store.audit.record({ actor, action: 'environment.create', app, env: name, detail: { after: after ?? null, proxyPort: port } });
+    return (await this.environments(app)).find((e) => e.name === name)!;
+  }
+
+  /** Refused while the environment runs something, unless forced; refused for an app's last environment. */
+  async deleteEnvironment(app: string, name: string, force: boolean, actor: string): Promise<void> {
+    const env = await this.requireEnv(app, name);
+    const all = await this.store.apps.environments(app);
+    if (all.length === 1) throw new RewindError('INVALID_INPUT', `"${name}" is the only environment of ${app}; delete the app instead (rewind apps delete ${app})`);
+    const live = await this.store.deployments.live(app, name);
+    if (live) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `deployment ${live.id} is in progress in ${app}/${name}; wait for it to finish`);
+    const observed = await this.target.observe(app, name).catch(() => null);
+    const running = (observed?.instances.length ?? 0) > 0 || (env.activeRelease !== null && observed === null);
+    if (running && !force) {
+      throw new RewindError('INVALID_INPUT', `${app}/${name} is running ${env.activeRelease ?? 'instances'}; pass --force to stop it and delete the environment with its releases`);
+    }
+    await this.target.remove(app, name);
+    await this.store.apps.deleteEnvironment(app, name);
+    await this.store.audit.record({ actor, action: 'environment.delete', app, env: name, detail: { force, activeRelease: env.activeRelease } });
   }
 
   async requireApp(name: string) {
@@ -185,35 +228,6 @@ export class Engine {
     }
     const deployment = await this.deployer.start(release, { kind: 'promote', actor });
     return { release, deployment };
-  }
-
-  /**
-   * Convox's rollback: a new release copying the target release (by default the one active before
-   * the current one), promoted as a deployment. No release is edited.
-   */
-  async rollback(app: string, env: string, to: string | undefined, actor: string): Promise<ReleaseChangeResult> {
-    const e = await this.requireEnv(app, env);
-    await this.deployer.refuseIfBusy(app, env);
-    let targetId = to;
-    if (!targetId) {
-      const last = await this.store.deployments.lastSucceeded(app, env);
-      targetId = last?.fromRelease ?? undefined;
-      if (!targetId) {
-        throw new RewindError(
-          'NOTHING_TO_ROLL_BACK',
-          e.activeRelease
-            ? `${app}/${env} has had only one active release (${e.activeRelease}); there is nothing earlier to roll back to`
-            : `${app}/${env} has no active release; deploy one first`,
-        );
-      }
-    }
-    const target = await this.release(app, targetId);
-    if (target.env !== env) {
-      throw new RewindError('INVALID_INPUT', `release ${targetId} belongs to environment "${target.env}", not "${env}"; pass -e ${target.env}`);
-    }
-    const copy = rollbackCopy(target, actor);
-    const deployment = await this.deployer.start(copy, { kind: 'rollback', actor, insertRelease: true });
-    return { release: copy, deployment };
   }
 
   // ── config ────────────────────────────────────────────────────────────

@@ -54,7 +54,9 @@ export class AppsRepo {
         await tx.deleteFrom(table).where('deployment', 'in', tx.selectFrom('deployments').select('id').where('app', '=', name)).execute();
       }
       await tx.deleteFrom('deployments').where('app', '=', name).execute();
+      await tx.deleteFrom('release_marks').where('release', 'in', tx.selectFrom('releases').select('id').where('app', '=', name)).execute();
       await tx.deleteFrom('releases').where('app', '=', name).execute();
+      await tx.deleteFrom('component_ports').where('app', '=', name).execute();
       await tx.deleteFrom('builds').where('app', '=', name).execute();
       await tx.deleteFrom('environments').where('app', '=', name).execute();
       await tx.deleteFrom('apps').where('name', '=', name).execute();
@@ -78,7 +80,40 @@ export class AppsRepo {
 
   async usedPorts(): Promise<Set<number>> {
     const rows = await this.db.selectFrom('environments').select('proxy_port').execute();
-    return new Set(rows.map((r) => r.proxy_port));
+    const components = await this.db.selectFrom('component_ports').select('port').execute();
+    return new Set([...rows.map((r) => r.proxy_port), ...components.map((r) => r.port)]);
+  }
+
+  /** Adds an environment after `after` (else last), shifting the ones behind it. */
+  async createEnvironment(app: string, name: string, after: string | null, proxyPort: number, now: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const envs = await tx.selectFrom('environments').select(['name', 'position']).where('app', '=', app).orderBy('position').execute();
+      const anchor = after === null ? envs.at(-1) : envs.find((e) => e.name === after);
+      const position = anchor ? anchor.position + 1 : 0;
+      await tx.updateTable('environments').set((eb) => ({ position: eb('position', '+', 1) })).where('app', '=', app).where('position', '>=', position).execute();
+      await tx.insertInto('environments').values({ app, name, position, proxy_port: proxyPort, active_release: null, created_at: now }).execute();
+    });
+  }
+
+  /** Deletes an environment and its history (releases, deployments, ports). */
+  async deleteEnvironment(app: string, env: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const deployments = tx.selectFrom('deployments').select('id').where('app', '=', app).where('env', '=', env);
+      await tx.deleteFrom('deployment_events').where('deployment', 'in', deployments).execute();
+      await tx.deleteFrom('deployments').where('app', '=', app).where('env', '=', env).execute();
+      await tx.deleteFrom('releases').where('app', '=', app).where('env', '=', env).execute();
+      await tx.deleteFrom('component_ports').where('app', '=', app).where('env', '=', env).execute();
+      await tx.deleteFrom('environments').where('app', '=', app).where('name', '=', env).execute();
+    });
+  }
+
+  async componentPorts(app: string, env: string): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('component_ports').select(['component', 'port']).where('app', '=', app).where('env', '=', env).execute();
+    return Object.fromEntries(rows.map((r) => [r.component, r.port]));
+  }
+
+  async addComponentPort(app: string, env: string, component: string, port: number): Promise<void> {
+    await this.db.insertInto('component_ports').values({ app, env, component, port }).onConflict((oc) => oc.columns(['app', 'env', 'component']).doNothing()).execute();
   }
 
   async setActiveRelease(app: string, env: string, release: string | null): Promise<void> {

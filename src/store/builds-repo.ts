@@ -10,7 +10,12 @@ export interface Build {
   readonly description: string;
   readonly manifest: Manifest;
   readonly sourceSha256: string;
-  readonly artifactSha256: string | null;
+  /** The components this build built (the others of its release reuse earlier builds). */
+  readonly components: readonly string[];
+  /** component → slug sha256, once succeeded */
+  readonly artifacts: Readonly<Record<string, string>>;
+  /** component → content hash of its source folder and build spec */
+  readonly sourceHashes: Readonly<Record<string, string>>;
   readonly release: string | null;
   readonly error: string | null;
   readonly createdBy: string;
@@ -26,7 +31,9 @@ const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
   description: r.description,
   manifest: JSON.parse(r.manifest) as Manifest,
   sourceSha256: r.source_sha256,
-  artifactSha256: r.artifact_sha256,
+  components: JSON.parse(r.components) as string[],
+  artifacts: JSON.parse(r.artifacts) as Record<string, string>,
+  sourceHashes: JSON.parse(r.source_hashes) as Record<string, string>,
   release: r.release,
   error: r.error,
   createdBy: r.created_by,
@@ -35,7 +42,7 @@ const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
 });
 
 const COLUMNS = [
-  'id', 'app', 'env', 'status', 'description', 'manifest', 'source_sha256', 'artifact_sha256', 'release', 'error', 'created_by', 'created_at', 'finished_at',
+  'id', 'app', 'env', 'status', 'description', 'manifest', 'source_sha256', 'components', 'artifacts', 'source_hashes', 'release', 'error', 'created_by', 'created_at', 'finished_at',
 ] as const;
 
 /** Builds: created running, finished once (succeeded with an artifact, or failed with an error). */
@@ -53,7 +60,9 @@ export class BuildsRepo {
         description: b.description,
         manifest: JSON.stringify(b.manifest),
         source_sha256: b.sourceSha256,
-        artifact_sha256: b.artifactSha256,
+        components: JSON.stringify(b.components),
+        artifacts: JSON.stringify(b.artifacts),
+        source_hashes: JSON.stringify(b.sourceHashes),
         release: b.release,
         error: b.error,
         logs: '',
@@ -79,6 +88,34 @@ export class BuildsRepo {
     return rows.map(toBuild);
   }
 
+  /** Builds that built `component`, newest first: its version history. */
+  async ofComponent(app: string, component: string, limit = 20): Promise<Build[]> {
+    const rows = await this.db
+      .selectFrom('builds')
+      .select(COLUMNS)
+      .where('app', '=', app)
+      .where('components', 'like', `%${JSON.stringify(component)}%`)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(limit * 4)
+      .execute();
+    return rows.map(toBuild).filter((b) => b.components.includes(component)).slice(0, limit);
+  }
+
+  /** The newest succeeded build whose `component` had this source hash: a deploy reuses it instead of building again. */
+  async reusable(app: string, component: string, sourceHash: string): Promise<Build | undefined> {
+    const rows = await this.db
+      .selectFrom('builds')
+      .select(COLUMNS)
+      .where('app', '=', app)
+      .where('status', '=', 'succeeded')
+      .where('source_hashes', 'like', `%${sourceHash}%`)
+      .orderBy('created_at', 'desc')
+      .limit(10)
+      .execute();
+    return rows.map(toBuild).find((b) => b.sourceHashes[component] === sourceHash && b.artifacts[component]);
+  }
+
   async listRunning(): Promise<Build[]> {
     const rows = await this.db.selectFrom('builds').select(COLUMNS).where('status', '=', 'running').execute();
     return rows.map(toBuild);
@@ -91,14 +128,14 @@ export class BuildsRepo {
 
   async finish(
     id: string,
-    result: { status: 'succeeded' | 'failed'; artifactSha256?: string; release?: string | null; error?: string | null; logs: string },
+    result: { status: 'succeeded' | 'failed'; artifacts?: Record<string, string>; release?: string | null; error?: string | null; logs: string },
     now: string,
   ): Promise<void> {
     await this.db
       .updateTable('builds')
       .set({
         status: result.status,
-        artifact_sha256: result.artifactSha256 ?? null,
+        artifacts: JSON.stringify(result.artifacts ?? {}),
         release: result.release ?? null,
         error: result.error ?? null,
         logs: result.logs,

@@ -28,7 +28,10 @@ const migrations: Record<string, Migration> = {
         .addColumn('description', 'text', (c) => c.notNull())
         .addColumn('manifest', 'text', (c) => c.notNull())
         .addColumn('source_sha256', 'text', (c) => c.notNull())
-        .addColumn('artifact_sha256', 'text')
+        // JSON: the components this build built, component → slug sha256, component → source hash
+        .addColumn('components', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('artifacts', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('source_hashes', 'text', (c) => c.notNull().defaultTo('{}'))
         .addColumn('release', 'text')
         .addColumn('error', 'text')
         .addColumn('logs', 'text', (c) => c.notNull().defaultTo(''))
@@ -96,6 +99,25 @@ const migrations: Record<string, Migration> = {
         .addColumn('detail', 'text')
         .execute();
       await db.schema.createIndex('audit_app_at').on('audit').columns(['app', 'at']).execute();
+      // Stable proxy ports of HTTP components other than the one on the environment's port.
+      await db.schema
+        .createTable('component_ports')
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('component', 'text', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull().unique())
+        .addPrimaryKeyConstraint('component_ports_pk', ['app', 'env', 'component'])
+        .execute();
+      // Marks on releases in their environment (`rolled back`): releases themselves stay immutable.
+      await db.schema
+        .createTable('release_marks')
+        .addColumn('release', 'text', (c) => c.notNull())
+        .addColumn('mark', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('deployment', 'text')
+        .addPrimaryKeyConstraint('release_marks_pk', ['release', 'mark'])
+        .execute();
       void sql;
     },
   },

@@ -77,6 +77,26 @@ export class ReleasesRepo {
     return rows.map(toRelease);
   }
 
+  /** The release just before `id` in its environment's history (by sequence), if any. */
+  async before(release: Release): Promise<Release | undefined> {
+    const row = await this.db.selectFrom('releases').select('seq').where('id', '=', release.id).executeTakeFirst();
+    if (!row) return undefined;
+    return (await this.list(release.app, release.env, 1, row.seq))[0];
+  }
+
+  async mark(release: string, mark: string, actor: string, deployment: string | null, at: string): Promise<void> {
+    await this.db.insertInto('release_marks').values({ release, mark, actor, deployment, at }).onConflict((oc) => oc.columns(['release', 'mark']).doNothing()).execute();
+  }
+
+  /** Marks of these releases: release id → marks. */
+  async marks(ids: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (ids.length === 0) return out;
+    const rows = await this.db.selectFrom('release_marks').select(['release', 'mark']).where('release', 'in', ids).execute();
+    for (const r of rows) out.set(r.release, [...(out.get(r.release) ?? []), r.mark]);
+    return out;
+  }
+
   async newest(app: string, env: string): Promise<Release | undefined> {
     return (await this.list(app, env, 1))[0];
   }

@@ -10,6 +10,23 @@ export interface Database {
   deployments: DeploymentsTable;
   deployment_events: DeploymentEventsTable;
   audit: AuditTable;
+  component_ports: ComponentPortsTable;
+  release_marks: ReleaseMarksTable;
+}
+
+export interface ComponentPortsTable {
+  app: string;
+  env: string;
+  component: string;
+  port: number;
+}
+
+export interface ReleaseMarksTable {
+  release: string;
+  mark: string;
+  at: string;
+  actor: string;
+  deployment: string | null;
 }
 
 export interface AppsTable {
@@ -35,7 +52,9 @@ export interface BuildsTable {
   /** JSON: normalized manifest */
   manifest: string;
   source_sha256: string;
-  artifact_sha256: string | null;
+  components: string;
+  artifacts: string;
+  source_hashes: string;
   release: string | null;
   error: string | null;
   logs: string;

@@ -42,7 +42,7 @@ describe('walk-through: deploy v1, v2, env set, roll back to v1', () => {
     expect(list.code).toBe(0);
     const lines = list.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+STATUS\s+BUILD\s+CREATED\s+DESCRIPTION$/);
-    expect(lines[1]).toMatch(/^R[A-Z]{10}\s+active\s+B[A-Z]{10}\s+.*ago\s+env add:GREETING$/);
+    expect(lines[1]).toMatch(/^R[A-Z]{10}\s+active\s+B[A-Z]{10}\s+(now|\d+ seconds? ago)\s+env add:GREETING$/);
     expect(await body(url)).toContain('GREETING=hi');
 
     const rb = await rw.cli(['releases', 'rollback', r1, '-a', 'hello']);

@@ -58,13 +58,22 @@ describe('parseManifest: valid manifests and defaults', () => {
         assets: {
           name: 'assets',
           static: 'public',
-          port: false,
+          port: true,
           health: { timeoutMs: 30_000, intervalMs: 500 },
           scale: 1,
         },
       },
     });
     expect(Object.keys(m.components)).toEqual(['web', 'assets']);
+  });
+
+  it('a component folder: normalized, and refused when it escapes', () => {
+    const m = parseManifest('components:\n  api:\n    path: ./services/api/\n    command: node api.js\n  web:\n    path: .\n    command: node web.js\n');
+    expect(m.components.api.path).toBe('services/api');
+    expect(m.components.web.path).toBeUndefined();
+    expect(() => parseManifest('components:\n  api:\n    path: ../elsewhere\n    command: node api.js\n')).toThrow(
+      'rewind.yml:3: components.api.path must be a folder inside the source (relative, without ..), got "../elsewhere"',
+    );
   });
 
   it('defaults: web serves HTTP, others do not; scale 1; health 30 s / 0.5 s without a path', () => {
@@ -149,7 +158,7 @@ describe('parseManifest: valid manifests and defaults', () => {
 describe('parseManifest: errors', () => {
   it('reports an unknown key with the known ones', () => {
     expect(messageOf(yml('components:', '  web:', '    command: x', '    scal: 2'))).toBe(
-      'rewind.yml:4: components.web.scal is not a known key (known: build, command, port, health, scale, static)',
+      'rewind.yml:4: components.web.scal is not a known key (known: build, command, path, port, health, scale, static)',
     );
   });
 
@@ -169,7 +178,7 @@ describe('parseManifest: errors', () => {
     expect(e.status).toBe(422);
     expect(e.message).toBe(
       [
-        'rewind.yml:4: components.web.scal is not a known key (known: build, command, port, health, scale, static)',
+        'rewind.yml:4: components.web.scal is not a known key (known: build, command, path, port, health, scale, static)',
         'rewind.yml:6: components.web.scale must be a whole number from 1 to 20, got "two"',
         'rewind.yml:7: components.worker needs a command (or static: FOLDER)',
         'rewind.yml:8: components.worker.port must be true or false, got 1',
@@ -178,7 +187,7 @@ describe('parseManifest: errors', () => {
     expect(e.details).toEqual({
       file: 'rewind.yml',
       errors: [
-        { line: 4, path: 'components.web.scal', message: 'components.web.scal is not a known key (known: build, command, port, health, scale, static)' },
+        { line: 4, path: 'components.web.scal', message: 'components.web.scal is not a known key (known: build, command, path, port, health, scale, static)' },
         { line: 6, path: 'components.web.scale', message: 'components.web.scale must be a whole number from 1 to 20, got "two"' },
         { line: 7, path: 'components.worker', message: 'components.worker needs a command (or static: FOLDER)' },
         { line: 8, path: 'components.worker.port', message: 'components.worker.port must be true or false, got 1' },

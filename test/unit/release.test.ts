@@ -43,7 +43,10 @@ describe('releases', () => {
       release: base,
       deployment: 'DAAAAAAAAAA',
       proxyPort: 41000,
-      artifacts: new Map([['BAAAAAAAAAA', { sha256: 'ab'.repeat(32), path: '/data/a.tar.gz' }]]),
+      artifacts: new Map([
+        ['BAAAAAAAAAA/web', { sha256: 'ab'.repeat(32), path: '/data/a.tar.gz' }],
+        ['BAAAAAAAAAA/worker', { sha256: 'cd'.repeat(32), path: '/data/b.tar.gz' }],
+      ]),
       drainTimeoutMs: 5000,
     });
     expect(d).toMatchObject({ app: 'shop', env: 'production', release: base.id, deployment: 'DAAAAAAAAAA', proxyPort: 41000, config: { GREETING: 'hi' } });

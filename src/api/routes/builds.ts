@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../../engine/engine.js';
-import { AppIdParams, AppParams, BuildQuery, FollowQuery, ListQuery } from '../schemas.js';
+import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery } from '../schemas.js';
 import { actorOf } from '../schemas.js';
 import { views } from '../views.js';
 
@@ -32,10 +32,16 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       }
     },
   );
-  app.get('/api/apps/:app/builds', { schema: { tags: ['builds'], summary: 'Builds, newest first', params: AppParams, querystring: ListQuery } }, async (req) => {
-    await engine.requireApp(req.params.app);
-    return (await engine.store.builds.list(req.params.app, req.query.limit)).map(views.build);
-  });
+  app.get(
+    '/api/apps/:app/builds',
+    { schema: { tags: ['builds'], summary: 'Builds, newest first; with component, the build history of that component', params: AppParams, querystring: BuildsQuery } },
+    async (req) => {
+      await engine.requireApp(req.params.app);
+      const { component, limit } = req.query;
+      const list = component ? await engine.store.builds.ofComponent(req.params.app, component, limit) : await engine.store.builds.list(req.params.app, limit);
+      return list.map(views.build);
+    },
+  );
   app.get('/api/apps/:app/builds/:id', { schema: { tags: ['builds'], summary: 'One build', params: AppIdParams } }, async (req) =>
     views.build(await engine.build(req.params.app, req.params.id)),
   );

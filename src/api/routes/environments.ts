@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Engine } from '../../engine/engine.js';
+import { AppParams, CreateEnvBody, EnvParams, ForceQuery, actorOf } from '../schemas.js';
+
+export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get('/api/apps/:app/envs', { schema: { tags: ['environments'], summary: 'Environments in order: active release, URL, health', params: AppParams } }, (req) =>
+    engine.environments(req.params.app),
+  );
+  app.post(
+    '/api/apps/:app/envs',
+    { schema: { tags: ['environments'], summary: 'Create an environment (after another one, else last)', params: AppParams, body: CreateEnvBody } },
+    async (req, reply) => reply.status(201).send(await engine.createEnvironment(req.params.app, req.body.name, req.body.after, actorOf(req))),
+  );
+  app.delete(
+    '/api/apps/:app/envs/:env',
+    { schema: { tags: ['environments'], summary: 'Delete an environment; refused while it runs something unless force=true', params: EnvParams, querystring: ForceQuery } },
+    async (req, reply) => {
+      await engine.deleteEnvironment(req.params.app, req.params.env, req.query.force, actorOf(req));
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,168 @@
+import type { PlanView } from '../api/types.js';
+import { RewindError, notFound } from '../domain/errors.js';
+import { isId } from '../domain/ids.js';
+import { EMPTY_STATE, planBetween, revertOnto, withComponents, type EnvState } from '../domain/plan.js';
+import { makeRelease, type Release, type ReleaseKind } from '../domain/release.js';
+import type { Deployment, DeploymentKind } from '../store/deployments-repo.js';
+import type { EnvironmentRow } from '../store/apps-repo.js';
+import type { Store } from '../store/store.js';
+import type { Deployer } from './deployer.js';
+
+export interface Outcome {
+  readonly plan: PlanView;
+  /** Absent on a dry run. */
+  readonly release?: Release;
+  readonly deployment?: Deployment | null;
+}
+
+interface Proposal {
+  readonly app: string;
+  readonly env: string;
+  readonly active: Release | null;
+  readonly next: EnvState;
+  readonly kind: ReleaseKind;
+  readonly deploymentKind: DeploymentKind;
+  readonly description: string;
+  readonly source: string | null;
+}
+
+const stateOf = (r: Release | null | undefined): EnvState => (r ? { builds: r.builds, config: r.config, manifest: r.manifest } : EMPTY_STATE);
+
+/**
+ * Rollbacks, reverts and promotions: each first computes a plan from values only (what --dry-run
+ * shows), then makes one release and one deployment that carry it out. No release is ever edited.
+ */
+export class ReleaseOps {
+  constructor(
+    private readonly store: Store,
+    private readonly deployer: Deployer,
+    private readonly requireEnv: (app: string, env: string) => Promise<EnvironmentRow>,
+  ) {}
+
+  async release(app: string, id: string): Promise<Release> {
+    const r = await this.store.releases.get(app, id);
+    if (!r) throw notFound.release(app, id);
+    return r;
+  }
+
+  /**
+   * `releases rollback`: with a release, Convox's copy of it; with components, those components
+   * moved to those builds (Rainbond); with neither, the environment's state before its current
+   * release (Boomi), which is empty when the current release was the first.
+   */
+  async rollback(
+    app: string,
+    env: string,
+    o: { release?: string; components?: Readonly<Record<string, string>>; dryRun?: boolean; actor: string },
+  ): Promise<Outcome> {
+    const e = await this.requireEnv(app, env);
+    if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
+    const active = e.activeRelease ? await this.release(app, e.activeRelease) : null;
+    const base = { app, env, active, kind: 'rollback' as const, deploymentKind: 'rollback' as const };
+    if (o.components && Object.keys(o.components).length > 0) {
+      if (o.release) throw new RewindError('INVALID_INPUT', 'give either a release to roll back to or --component NAME=BUILD, not both');
+      const moves = await this.componentMoves(app, o.components);
+      const description = `rollback ${moves.map((m) => `${m.component} to ${m.build}`).join(', ')}`;
+      return this.carryOut({ ...base, next: withComponents(stateOf(active), moves), description, source: null }, o);
+    }
+    if (o.release) {
+      const target = await this.release(app, o.release);
+      if (target.env !== env) throw new RewindError('INVALID_INPUT', `release ${target.id} belongs to environment "${target.env}", not "${env}"; pass -e ${target.env}`);
+      return this.carryOut({ ...base, next: stateOf(target), description: `rollback to ${target.id}`, source: target.id }, o);
+    }
+    if (!active) throw new RewindError('NOTHING_TO_ROLL_BACK', `${app}/${env} runs no release; there is nothing to roll back`);
+    const made = await this.store.deployments.lastSucceeded(app, env);
+    const previousId = made?.release === active.id ? made.fromRelease : null;
+    const previous = previousId ? await this.release(app, previousId) : null;
+    const description = previous ? `rollback to ${previous.id}` : `rollback to empty (before ${active.id})`;
+    // Config is not a component: an emptied environment keeps its variables for the next deploy.
+    const next = previous ? stateOf(previous) : { ...EMPTY_STATE, config: active.config };
+    return this.carryOut({ ...base, next, description, source: previous?.id ?? null }, o);
+  }
+
+  /** Undoes only what `id` changed (its components and config keys), keeping later changes to the others. */
+  async revert(app: string, env: string, id: string, o: { dryRun?: boolean; actor: string }): Promise<Outcome> {
+    const e = await this.requireEnv(app, env);
+    if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
+    const target = await this.release(app, id);
+    if (target.env !== env) throw new RewindError('INVALID_INPUT', `release ${id} belongs to environment "${target.env}", not "${env}"; pass -e ${target.env}`);
+    const active = e.activeRelease ? await this.release(app, e.activeRelease) : null;
+    const before = await this.store.releases.before(target);
+    const next = revertOnto(stateOf(active), stateOf(before), stateOf(target));
+    return this.carryOut({ app, env, active, next, kind: 'revert', deploymentKind: 'rollback', description: `revert ${id}`, source: id }, o);
+  }
+
+  /** `promote --from A --to B [--components …]`: A's active builds of those components, B's other components and B's config. */
+  async promote(app: string, o: { from: string; to: string; components?: readonly string[]; dryRun?: boolean; actor: string }): Promise<Outcome> {
+    if (o.from === o.to) throw new RewindError('INVALID_INPUT', `--from and --to are both "${o.from}"; promote from one environment to another`);
+    const from = await this.requireEnv(app, o.from);
+    const to = await this.requireEnv(app, o.to);
+    if (!o.dryRun) await this.deployer.refuseIfBusy(app, o.to);
+    if (!from.activeRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `${app}/${o.from} runs no release; deploy to it before promoting from it`);
+    const source = await this.release(app, from.activeRelease);
+    const all = Object.keys(source.builds);
+    const names = o.components && o.components.length > 0 ? [...new Set(o.components)] : all;
+    const unknown = names.filter((n) => !(n in source.builds));
+    if (unknown.length) {
+      throw new RewindError('INVALID_INPUT', `${source.id} in ${o.from} has no component ${unknown.join(', ')}; its components are ${all.join(', ') || 'none'}`);
+    }
+    const active = to.activeRelease ? await this.release(app, to.activeRelease) : null;
+    const moves = names.map((component) => ({ component, build: source.builds[component], spec: source.manifest!.components[component] }));
+    const next = withComponents(stateOf(active), moves);
+    const description = `promote ${source.id} from ${o.from} (${names.join(', ')})`;
+    return this.carryOut({ app, env: o.to, active, next, kind: 'promote', deploymentKind: 'promote', description, source: source.id }, o);
+  }
+
+  /** The same comparison as a plan, between any two releases of an app. */
+  async diff(app: string, fromId: string, toId: string): Promise<PlanView> {
+    const a = await this.release(app, fromId);
+    const b = await this.release(app, toId);
+    const plan = planBetween(stateOf(a), stateOf(b));
+    return { app, env: b.env, from: a.id, source: b.id, description: `diff ${a.id} ${b.id}`, empty: Object.keys(b.builds).length === 0, ...plan };
+  }
+
+  private async componentMoves(app: string, components: Readonly<Record<string, string>>) {
+    const moves = [];
+    for (const [component, buildId] of Object.entries(components)) {
+      if (!isId('B', buildId)) throw new RewindError('INVALID_INPUT', `"${buildId}" is not a build id (B followed by 10 letters); see "rewind builds -a ${app} --component ${component}"`);
+      const b = await this.store.builds.get(app, buildId);
+      if (!b) throw notFound.build(app, buildId);
+      if (b.status !== 'succeeded') {
+        throw new RewindError('INVALID_INPUT', `build ${buildId} ${b.status === 'failed' ? 'failed' : 'is still running'}; only a succeeded build of ${component} can be rolled back to`);
+      }
+      if (!b.components.includes(component) || !b.artifacts[component]) {
+        const built = b.components.length ? `it built ${b.components.join(', ')}` : 'it built no component';
+        throw new RewindError('INVALID_INPUT', `build ${buildId} is not a build of ${component} (${built}); see "rewind builds -a ${app} --component ${component}"`);
+      }
+      moves.push({ component, build: buildId, spec: b.manifest.components[component] });
+    }
+    return moves;
+  }
+
+  private async carryOut(p: Proposal, o: { dryRun?: boolean; actor: string }): Promise<Outcome> {
+    const steps = planBetween(stateOf(p.active), p.next);
+    const plan: PlanView = {
+      app: p.app,
+      env: p.env,
+      from: p.active?.id ?? null,
+      source: p.source,
+      description: p.description,
+      empty: Object.keys(p.next.builds).length === 0,
+      ...steps,
+    };
+    if (o.dryRun) return { plan };
+    const release = makeRelease({
+      app: p.app,
+      env: p.env,
+      kind: p.kind,
+      builds: p.next.builds,
+      config: p.next.config,
+      manifest: p.next.manifest,
+      description: p.description,
+      source: p.source,
+      createdBy: o.actor,
+    });
+    const deployment = await this.deployer.start(release, { kind: p.deploymentKind, actor: o.actor, insertRelease: true, allowEmpty: true });
+    return { plan, release, deployment };
+  }
+}
