@@ -1,0 +1,76 @@
+import type { ApiError } from './types';
+
+/** An API reply that was not 2xx, or a server that could not be reached: `message` is for people. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  /** True when the route itself does not exist on this server (an older Rewind). */
+  get missingRoute(): boolean {
+    return this.status === 404 && this.message.startsWith('no such route');
+  }
+}
+
+const TOKEN_KEY = 'rewind.token';
+
+export const auth = {
+  token: (): string | null => localStorage.getItem(TOKEN_KEY),
+  setToken(token: string | null): void {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+export function headers(json: boolean): Record<string, string> {
+  const h: Record<string, string> = { 'x-rewind-actor': 'console' };
+  if (json) h['content-type'] = 'application/json';
+  const token = auth.token();
+  if (token) h.authorization = `Bearer ${token}`;
+  return h;
+}
+
+/** Turns a non-2xx reply into an ApiFailure carrying the server's own words. */
+export async function failure(res: Response): Promise<ApiFailure> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as ApiError;
+    if (body?.error?.message) return new ApiFailure(res.status, body.error.code, body.error.message);
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiFailure(res.status, 'HTTP', `the server answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
+}
+
+export async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body), signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiFailure(0, 'UNREACHABLE', 'Cannot reach the Rewind server. Is `rewind server` still running?');
+  }
+  if (!res.ok) throw await failure(res);
+  return res;
+}
+
+export async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await send(method, path, body);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+export const get = <T>(path: string) => json<T>('GET', path);
+export const post = <T>(path: string, body: unknown) => json<T>('POST', path, body);
+
+export const q = (params: Record<string, string | number | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') s.set(k, String(v));
+  const text = s.toString();
+  return text ? `?${text}` : '';
+};
+
+export const enc = encodeURIComponent;

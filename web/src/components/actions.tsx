@@ -1,0 +1,108 @@
+import type { Features } from '../api/features';
+import { rewind } from '../api/rewind';
+import type { BuildView, ReleaseView } from '../api/types';
+import { useFeatures } from '../lib/features';
+import { comparePlan } from '../lib/plan';
+import { ActionDialog, type PlannedPlan } from './action-dialog';
+import { Id } from './bits';
+
+/** One of the actions that change what an environment runs; each opens the plan-then-confirm dialog. */
+export type Action =
+  | { readonly kind: 'rollback'; readonly release: ReleaseView }
+  | { readonly kind: 'promote'; readonly release: ReleaseView }
+  | { readonly kind: 'revert'; readonly release: ReleaseView }
+  | { readonly kind: 'component'; readonly component: string; readonly build: BuildView }
+  | { readonly kind: 'promote-env'; readonly from: string; readonly to: string };
+
+const COMPUTED = 'This plan was computed by the console from the two releases (this server has no dry run for it yet).';
+
+async function activeRelease(app: string, env: string): Promise<ReleaseView | null> {
+  const a = await rewind.app(app);
+  const id = a.environments.find((e) => e.name === env)?.activeRelease;
+  return id ? rewind.release(app, id) : null;
+}
+
+function planFor(app: string, env: string, a: Action, f: Features): () => Promise<PlannedPlan> {
+  return async () => {
+    switch (a.kind) {
+      case 'rollback':
+        if (f.rollbackDryRun) return { plan: await rewind.rollbackPlan(app, { env, release: a.release.id }) };
+        return { plan: comparePlan(app, env, await activeRelease(app, env), a.release), note: COMPUTED };
+      case 'promote': {
+        const active = await activeRelease(app, env);
+        if (f.diff && active) return { plan: await rewind.diff(app, active.id, a.release.id) };
+        return { plan: comparePlan(app, env, active, a.release), note: COMPUTED };
+      }
+      case 'revert':
+        return { plan: await rewind.revertPlan(app, a.release.id, env) };
+      case 'component': {
+        if (f.rollbackDryRun) return { plan: await rewind.rollbackPlan(app, { env, components: { [a.component]: a.build.id } }) };
+        const active = await activeRelease(app, env);
+        const to = { builds: { ...(active?.builds ?? {}), [a.component]: a.build.id }, config: active?.config ?? {} };
+        return { plan: comparePlan(app, env, active, to), note: COMPUTED };
+      }
+      case 'promote-env': {
+        if (f.promoteEnvDryRun) return { plan: await rewind.promoteEnvPlan(app, { from: a.from, to: a.to }) };
+        const source = await activeRelease(app, a.from);
+        if (!source) throw new Error(`${a.from} has no active release to promote`);
+        return { plan: comparePlan(app, a.to, await activeRelease(app, a.to), source), note: COMPUTED };
+      }
+    }
+  };
+}
+
+export function ActionFor({ app, env, action, onClose }: { app: string; env: string; action: Action; onClose: () => void }) {
+  const features = useFeatures();
+  const loadPlan = planFor(app, env, action, features);
+  const common = { app, env, loadPlan, onClose };
+  switch (action.kind) {
+    case 'rollback': {
+      const id = action.release.id;
+      const intro = (
+        <p>
+          Rewind makes a new release in <strong>{env}</strong> that copies <Id>{id}</Id> (its builds and config) and deploys it with zero downtime. Every
+          release stays in the history.
+        </p>
+      );
+      return <ActionDialog {...common} title={`Roll back ${env} to ${id}`} intro={intro} confirmLabel="Roll back" run={() => rewind.rollback(app, { env, release: id })} />;
+    }
+    case 'promote': {
+      const id = action.release.id;
+      const intro = (
+        <p>
+          Makes <Id>{id}</Id> the active release of <strong>{env}</strong> as it is, with a zero-downtime deployment.
+        </p>
+      );
+      return <ActionDialog {...common} title={`Promote ${id} in ${env}`} intro={intro} confirmLabel="Promote" run={() => rewind.promote(app, id, env)} />;
+    }
+    case 'revert': {
+      const id = action.release.id;
+      const intro = (
+        <p>
+          Undoes only what <Id>{id}</Id> changed, keeping every later change to other components and keys, as a new release in <strong>{env}</strong>.
+        </p>
+      );
+      return <ActionDialog {...common} title={`Revert ${id} in ${env}`} intro={intro} confirmLabel="Revert" run={() => rewind.revert(app, id, env)} />;
+    }
+    case 'component': {
+      const { component, build } = action;
+      const intro = (
+        <p>
+          Moves just <strong>{component}</strong> back to build <Id>{build.id}</Id> ({build.description || 'no description'}) as a rolling update. Other
+          components and the config stay as they are.
+        </p>
+      );
+      const run = () => rewind.rollback(app, { env, components: { [component]: build.id } });
+      return <ActionDialog {...common} title={`Roll back ${component} to ${build.id}`} intro={intro} confirmLabel="Roll back" run={run} />;
+    }
+    case 'promote-env': {
+      const intro = (
+        <p>
+          Copies what runs in <strong>{action.from}</strong> into a new release of <strong>{action.to}</strong> and deploys it.
+        </p>
+      );
+      const run = () => rewind.promoteEnv(app, { from: action.from, to: action.to });
+      return <ActionDialog {...common} env={action.to} title={`Promote ${action.from} → ${action.to}`} intro={intro} confirmLabel="Promote" run={run} />;
+    }
+  }
+}

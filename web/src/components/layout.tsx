@@ -1,0 +1,76 @@
+import { useState, type ReactNode } from 'react';
+import { auth } from '../api/client';
+import { useLive } from '../lib/live';
+import { Link } from '../lib/router';
+import { Modal } from './modal';
+
+/** The page frame: brand, where you are, whether live updates flow, and the API token. */
+export function Layout({ children, crumbs }: { children: ReactNode; crumbs: ReadonlyArray<{ label: string; to?: string }> }) {
+  const live = useLive();
+  const [tokenOpen, setTokenOpen] = useState(false);
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <Link to="/" className="brand" aria-label="Rewind: all apps">
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+            <path d="M12 4a8 8 0 1 1-7.5 10.8" fill="none" stroke="currentColor" strokeWidth="2.4" strokeLinecap="round" />
+            <path d="M2.5 7.5l2 4.6 4.6-2" fill="none" stroke="currentColor" strokeWidth="2.4" strokeLinecap="round" strokeLinejoin="round" />
+          </svg>
+          Rewind
+        </Link>
+        <nav aria-label="Breadcrumb" className="crumbs">
+          <ol>
+            {crumbs.map((c, i) => (
+              <li key={i}>{c.to && i < crumbs.length - 1 ? <Link to={c.to}>{c.label}</Link> : <span aria-current="page">{c.label}</span>}</li>
+            ))}
+          </ol>
+        </nav>
+        <span className={live.connected ? 'live on' : 'live off'} role="status" title={live.connected ? 'Live: changes appear as they happen' : 'Reconnecting to the server…'}>
+          {live.connected ? 'Live' : 'Offline'}
+        </span>
+        <button type="button" className="ghost small" onClick={() => setTokenOpen(true)}>
+          API token
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+      {tokenOpen && <TokenDialog onClose={() => setTokenOpen(false)} />}
+    </>
+  );
+}
+
+function TokenDialog({ onClose }: { onClose: () => void }) {
+  const [value, setValue] = useState(auth.token() ?? '');
+  const save = () => {
+    auth.setToken(value.trim() || null);
+    window.location.reload();
+  };
+  return (
+    <Modal
+      title="API token"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" className="primary" onClick={save}>
+            Save
+          </button>
+        </>
+      }
+    >
+      <p>
+        Needed only when the server was started with <code>REWIND_TOKEN</code>. It is kept in this browser.
+      </p>
+      <label className="field">
+        Token
+        <input type="password" value={value} onChange={(e) => setValue(e.target.value)} autoComplete="off" />
+      </label>
+    </Modal>
+  );
+}

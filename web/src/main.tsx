@@ -1,0 +1,19 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app';
+import { FeaturesProvider } from './lib/features';
+import { LiveProvider } from './lib/live';
+import { Router } from './lib/router';
+import './styles.css';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <Router>
+      <LiveProvider>
+        <FeaturesProvider>
+          <App />
+        </FeaturesProvider>
+      </LiveProvider>
+    </Router>
+  </StrictMode>,
+);

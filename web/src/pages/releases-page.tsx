@@ -1,0 +1,89 @@
+import { useState } from 'react';
+import { rewind } from '../api/rewind';
+import type { AppView } from '../api/types';
+import { ActionFor, type Action } from '../components/actions';
+import { AppShell } from '../components/app-shell';
+import { Ago, Badge, Command, Empty, ErrorNote, Id, Loading } from '../components/bits';
+import { aboutApp, useResource } from '../lib/live';
+import { Link } from '../lib/router';
+
+/** The release timeline of one environment, newest first, with Rollback and Promote on the others. */
+export function ReleasesPage({ app }: { app: string }) {
+  return (
+    <AppShell app={app} title="Releases" envPicker>
+      {(a, env) => <Timeline app={a} env={env} />}
+    </AppShell>
+  );
+}
+
+function Timeline({ app, env }: { app: AppView; env: string }) {
+  const name = app.name;
+  const res = useResource(`releases:${name}:${env}`, () => rewind.releases(name, env, 100), aboutApp(name));
+  const [action, setAction] = useState<Action | null>(null);
+  if (res.error) return <ErrorNote error={res.error} action="load the releases" />;
+  if (!res.data) return <Loading what="releases" />;
+  if (res.data.length === 0)
+    return (
+      <Empty title={`No releases in ${env} yet`}>
+        <p>A deploy makes the first one:</p>
+        <Command>{`rewind deploy DIR -a ${name}${env === 'production' ? '' : ` -e ${env}`}`}</Command>
+      </Empty>
+    );
+  const activeAt = res.data.findIndex((r) => r.status === 'active');
+  const q = env === 'production' ? '' : `?env=${encodeURIComponent(env)}`;
+  return (
+    <>
+      <ol className="timeline" aria-label={`Releases of ${name} in ${env}, newest first`}>
+        {res.data.map((r, i) => {
+          const active = r.status === 'active';
+          const older = activeAt < 0 || i > activeAt;
+          return (
+            <li key={r.id} className={active ? 'release current' : 'release'} data-release={r.id} aria-current={active ? 'true' : undefined}>
+              <span className={`dot kind-${r.kind}`} aria-hidden="true" />
+              <div className="release-main">
+                <div className="release-line">
+                  <Link to={`/apps/${name}/releases/${r.id}${q}`}>
+                    <Id>{r.id}</Id>
+                  </Link>
+                  {active && <Badge tone="active">active</Badge>}
+                  {r.status === 'rolled back' && <Badge tone="warn">rolled back</Badge>}
+                  <Badge tone="kind">{r.kind}</Badge>
+                  <span className="desc">{r.description}</span>
+                </div>
+                <div className="release-meta muted">
+                  {r.build && (
+                    <>
+                      build <Id>{r.build}</Id>
+                      {Object.keys(r.builds).length > 1 && ` +${Object.keys(r.builds).length - 1}`} ·{' '}
+                    </>
+                  )}
+                  <Ago at={r.createdAt} /> by {r.createdBy}
+                  {r.source && (
+                    <>
+                      {' '}
+                      · copy of <Id>{r.source}</Id>
+                    </>
+                  )}
+                </div>
+              </div>
+              {!active && (
+                <div className="release-actions">
+                  {older && (
+                    <button type="button" aria-label={`Rollback to ${r.id}`} onClick={() => setAction({ kind: 'rollback', release: r })}>
+                      Rollback
+                    </button>
+                  )}
+                  <button type="button" className="ghost" aria-label={`Promote ${r.id}`} onClick={() => setAction({ kind: 'promote', release: r })}>
+                    Promote
+                  </button>
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+      {action && <ActionFor app={name} env={env} action={action} onClose={() => setAction(null)} />}
+    </>
+  );
+}
+
