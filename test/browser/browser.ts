@@ -1,0 +1,59 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT } from '../e2e/harness.js';
+
+/** Debian's chromium (`.ci/run` installs it with apt); REWIND_CHROMIUM overrides the path. */
+export const CHROMIUM = process.env.REWIND_CHROMIUM ?? '/usr/bin/chromium';
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export async function openPage(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(20_000);
+  await page.goto(url);
+  return page;
+}
+
+/** Saves a full-page screenshot as test-results/NAME.png (gitignored). */
+export async function shot(page: Page, name: string): Promise<string> {
+  const dir = join(ROOT, 'test-results');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
+
+/**
+ * An app with two components in their own folders, so each one's build is reused until its own
+ * files change: `web` answers HTTP with its version, `worker` just runs.
+ */
+export async function twoComponentApp(web: string, worker: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-duo-'));
+  await writeTwoComponentApp(dir, web, worker);
+  return dir;
+}
+
+export async function writeTwoComponentApp(dir: string, web: string, worker: string): Promise<void> {
+  await mkdir(join(dir, 'web'), { recursive: true });
+  await mkdir(join(dir, 'worker'), { recursive: true });
+  await writeFile(
+    join(dir, 'rewind.yml'),
+    'components:\n  web:\n    path: web\n    command: node server.js\n    health:\n      path: /health\n      timeout: 20\n      interval: 0.1\n  worker:\n    path: worker\n    command: node worker.js\n',
+  );
+  await writeFile(
+    join(dir, 'web', 'server.js'),
+    `const http = require('http');
+const server = http.createServer((req, res) => res.end(req.url === '/health' ? 'ok' : 'web ${web}\\n'));
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`,
+  );
+  await writeFile(join(dir, 'worker', 'worker.js'), `console.log('worker ${worker} started');\nsetInterval(() => {}, 1000);\nprocess.on('SIGTERM', () => process.exit(0));\n`);
+}

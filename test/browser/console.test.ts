@@ -1,0 +1,130 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { body, fixtureApp, Rewind, ROOT } from '../e2e/harness.js';
+import { launchBrowser, openPage, shot, twoComponentApp, writeTwoComponentApp } from './browser.js';
+
+interface Rel {
+  id: string;
+  status: string;
+  description: string;
+  builds: Record<string, string>;
+}
+
+/**
+ * The seeds' flow in a real browser against a real server and agent: deploy with the CLI, open the
+ * console, click Rollback, read the plan, confirm, watch the log, see the new active release.
+ */
+describe('console in a browser', () => {
+  let rw: Rewind;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [rw, browser] = await Promise.all([Rewind.start(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rw?.stop();
+  });
+
+  const deploy = async (dir: string, app: string, description: string) => {
+    const r = await rw.cli(['deploy', dir, '-a', app, '-d', description]);
+    expect(r.code, r.stderr).toBe(0);
+  };
+  const releases = async (app: string) => (await rw.api<Rel[]>(`/api/apps/${app}/releases`)).body;
+
+  it('rolls an app back from the release timeline: plan, confirm, live log, new active release', async () => {
+    expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
+    await deploy(await fixtureApp({ version: 'v1' }), 'shop', 'v1: first version');
+    await deploy(await fixtureApp({ version: 'v2' }), 'shop', 'v2: new checkout');
+    const url = await rw.appUrl('shop');
+    expect(await body(url)).toContain('version=v2');
+    const [v2, v1] = await releases('shop');
+
+    const page = await openPage(browser, `${rw.url}/apps/shop/releases`);
+    const watcher = await openPage(browser, `${rw.url}/apps/shop/releases`);
+    await page.getByRole('button', { name: `Rollback to ${v1.id}` }).click();
+
+    const dialog = page.getByRole('dialog', { name: `Roll back production to ${v1.id}` });
+    const plan = dialog.getByRole('region', { name: 'What will change' });
+    await expect.poll(() => plan.locator('tr[data-action="change"]').innerText()).toContain(`${v2.builds.web} → ${v1.builds.web}`);
+    await shot(page, 'rollback-plan');
+
+    await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
+    const log = dialog.getByRole('list', { name: 'Deployment log' });
+    await log.getByText(/switch|traffic|healthy/i).first().waitFor();
+    const outcome = dialog.getByRole('status').filter({ hasText: 'Active release in production' });
+    await outcome.waitFor();
+    const [now] = await releases('shop');
+    expect(now.description).toBe(`rollback to ${v1.id}`);
+    expect(now.status).toBe('active');
+    expect(await outcome.innerText()).toContain(now.id);
+    await shot(page, 'rollback-done');
+    expect(await body(url)).toContain('version=v1');
+
+    // The other console saw it without reloading: the new release is on top and marked active.
+    const top = watcher.locator('li.release').first();
+    await expect.poll(() => top.getAttribute('data-release'), { timeout: 10_000 }).toBe(now.id);
+    expect(await top.getAttribute('aria-current')).toBe('true');
+    await shot(watcher, 'live-second-console');
+
+    await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await expect.poll(() => page.locator('li.release[aria-current="true"]').getAttribute('data-release')).toBe(now.id);
+    await shot(page, 'releases-after-rollback');
+    await Promise.all([page.close(), watcher.close()]);
+  });
+
+  it('rolls one component back from "view more versions", keeping the other', async () => {
+    expect((await rw.cli(['apps', 'create', 'duo'])).code).toBe(0);
+    const dir = await twoComponentApp('v1', 'v1');
+    await deploy(dir, 'duo', 'first web and worker');
+    await writeTwoComponentApp(dir, 'v2', 'v2');
+    await deploy(dir, 'duo', 'web v2 and worker v2');
+    const url = await rw.appUrl('duo');
+    expect(await body(url)).toContain('web v2');
+    const [v2, v1] = await releases('duo');
+    expect(v2.builds.web).not.toBe(v1.builds.web);
+
+    const page = await openPage(browser, `${rw.url}/apps/duo`);
+    await page.getByRole('link', { name: 'View more versions of web in production' }).click();
+    await page.getByRole('button', { name: `Rollback web to ${v1.builds.web}` }).click();
+
+    const dialog = page.getByRole('dialog', { name: `Roll back web to ${v1.builds.web}` });
+    const plan = dialog.getByRole('region', { name: 'What will change' });
+    await expect.poll(() => plan.locator('tr[data-action="change"]').innerText()).toContain(`${v2.builds.web} → ${v1.builds.web}`);
+    expect(await plan.locator('tr[data-action="keep"]').innerText()).toContain('worker');
+    await shot(page, 'component-rollback-plan');
+
+    await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Active release in production' }).waitFor();
+    const [now] = await releases('duo');
+    expect(now.status).toBe('active');
+    expect(now.builds).toEqual({ web: v1.builds.web, worker: v2.builds.worker });
+    expect(await body(url)).toContain('web v1');
+    await shot(page, 'component-rollback-done');
+
+    await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await page.locator(`li[data-build="${v1.builds.web}"][class~="current"]`).waitFor();
+    await page.close();
+  });
+
+  it('shows the app overview and refreshes it live when the CLI changes something', async () => {
+    const page = await openPage(browser, `${rw.url}/apps/shop`);
+    const active = page.getByTestId('active-production');
+    const before = await active.innerText();
+    expect((await rw.cli(['env', 'set', 'GREETING=hi', 'API_TOKEN=s3cret', '-a', 'shop'])).code).toBe(0);
+    await expect.poll(() => active.innerText(), { timeout: 10_000 }).not.toBe(before);
+    const [now] = await releases('shop');
+    expect(await active.innerText()).toBe(now.id);
+    await page.getByText('env add:API_TOKEN').first().waitFor();
+    await shot(page, 'app-overview');
+    if (process.env.REWIND_DOCS_SCREENSHOT) {
+      await page.goto(`${rw.url}/apps/shop/releases`);
+      await page.locator('li.release').nth(3).waitFor();
+      await mkdir(join(ROOT, 'docs', 'img'), { recursive: true });
+      await copyFile(await shot(page, 'console'), join(ROOT, 'docs', 'img', 'console.png'));
+    }
+    await page.close();
+  });
+});
