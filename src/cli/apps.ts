@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AppView } from '../api/types.js';
 import type { Cli } from './context.js';
+import { componentUrls } from './envs.js';
 import { keyValues, relativeTime, table } from './format.js';
 
 /** `NAME  ENVIRONMENTS  RELEASE  HEALTH  URL`: release, health and URL of the -e environment. */
@@ -22,7 +23,7 @@ export function appInfo(app: AppView, now: number = Date.now()): string[] {
     ['Created', relativeTime(app.createdAt, now)],
   ];
   for (const e of [...app.environments].sort((a, b) => a.position - b.position)) {
-    pairs.push([e.name, ''], ['  Release', e.activeRelease ?? ''], ['  URL', e.url], ['  Health', e.health]);
+    pairs.push([e.name, ''], ['  Release', e.activeRelease ?? ''], ['  URL', [e.url, ...componentUrls(e)].join('\n')], ['  Health', e.health]);
   }
   return keyValues(pairs);
 }

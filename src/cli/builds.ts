@@ -22,6 +22,14 @@ export function buildsTable(builds: readonly BuildView[], now: number = Date.now
   );
 }
 
+/** One component's build history ("view more versions"): `ID  STATUS  CREATED  DESCRIPTION`, newest first. */
+export function componentBuildsTable(builds: readonly BuildView[], now: number = Date.now()): string[] {
+  return table(
+    ['ID', 'STATUS', 'CREATED', 'DESCRIPTION'],
+    builds.map((b) => [b.id, b.status, relativeTime(b.createdAt, now), b.description]),
+  );
+}
+
 export function buildInfo(b: BuildView, now: number = Date.now()): string[] {
   const pairs: [string, string][] = [
     ['Id', b.id],
@@ -124,7 +132,7 @@ async function settled(cli: Cli, app: string, id: string): Promise<BuildView> {
   }
 }
 
-/** `rewind build [DIR]`, `rewind deploy [DIR]`, `rewind builds`, `builds info BID`, `builds logs BID`. */
+/** `rewind build [DIR]`, `rewind deploy [DIR]`, `rewind builds [--component NAME]`, `builds info BID`, `builds logs BID`. */
 export function registerBuilds(program: Command, cli: Cli): void {
   program
     .command('build')
@@ -157,11 +165,12 @@ export function registerBuilds(program: Command, cli: Cli): void {
   const builds = program
     .command('builds')
     .option('--limit <n>', 'how many builds', '20')
+    .option('--component <name>', "one component's build history, to pick a build to roll it back to")
     .description('list builds, newest first')
-    .action(async (o: { limit: string }, cmd: Command) => {
+    .action(async (o: { limit: string; component?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
-      const list = await cli.client.listBuilds(cli.app(g), positive(o.limit, '--limit'));
-      cli.out.lines(buildsTable(list));
+      const list = await cli.client.listBuilds(cli.app(g), positive(o.limit, '--limit'), o.component);
+      cli.out.lines(o.component ? componentBuildsTable(list) : buildsTable(list));
       cli.out.result(list);
     });
 

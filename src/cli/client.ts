@@ -6,6 +6,7 @@ import type {
   BuildView,
   DeploymentView,
   EnvironmentView,
+  PlanView,
   ProcessView,
   ReleaseChange,
   ReleaseView,
@@ -14,7 +15,7 @@ import { readSse } from './sse.js';
 import type { SseEvent } from './sse.js';
 import { UnreachableError, errorFromResponse, networkCode } from './errors.js';
 
-export type { AppView, BuildView, DeploymentView, EnvironmentView, ProcessView, ReleaseChange, ReleaseView };
+export type { AppView, BuildView, DeploymentView, EnvironmentView, PlanView, ProcessView, ReleaseChange, ReleaseView };
 
 export interface ClientOptions {
   /** Server URL, e.g. http://127.0.0.1:7070 */
@@ -24,6 +25,24 @@ export interface ClientOptions {
   readonly actor: string;
   /** Aborts streams (logs -f) when the CLI is told to stop. */
   readonly signal?: AbortSignal;
+}
+
+/** What a rollback, revert or promotion answers: only the plan on a dry run, else the release made and its deployment too. */
+export type Planned = { readonly plan: PlanView } | (ReleaseChange & { readonly plan: PlanView });
+
+/** `releases rollback`: to a release, some components to earlier builds, or (neither) the state before the current release. */
+export interface RollbackRequest {
+  readonly env: string;
+  readonly release?: string;
+  readonly components?: Readonly<Record<string, string>>;
+  readonly dryRun?: boolean;
+}
+
+export interface PromoteRequest {
+  readonly from: string;
+  readonly to: string;
+  readonly components?: readonly string[];
+  readonly dryRun?: boolean;
 }
 
 export interface EnvConfig {
@@ -89,8 +108,9 @@ export class RewindClient {
   createBuild(app: string, params: { env: string; description?: string }, upload: Upload) {
     return this.json<BuildView>({ method: 'POST', path: `/api/apps/${seg(app)}/builds`, query: params, upload });
   }
-  listBuilds(app: string, limit?: number) {
-    return this.json<BuildView[]>({ path: `/api/apps/${seg(app)}/builds`, query: { limit } });
+  /** With a component: that component's build history ("view more versions"). */
+  listBuilds(app: string, limit?: number, component?: string) {
+    return this.json<BuildView[]>({ path: `/api/apps/${seg(app)}/builds`, query: { limit, component } });
   }
   getBuild(app: string, id: string) {
     return this.json<BuildView>({ path: `/api/apps/${seg(app)}/builds/${seg(id)}` });
@@ -109,9 +129,30 @@ export class RewindClient {
   promoteRelease(app: string, id: string, env: string) {
     return this.json<ReleaseChange>({ method: 'POST', path: `/api/apps/${seg(app)}/releases/${seg(id)}/promote`, json: { env } });
   }
-  /** Without `release`, the server rolls back to the release active before the current one. */
-  rollback(app: string, env: string, release?: string) {
-    return this.json<ReleaseChange>({ method: 'POST', path: `/api/apps/${seg(app)}/rollback`, json: release ? { env, release } : { env } });
+  /** Without `release` or `components`, the server rolls the environment back to its state before the current release. */
+  rollback(app: string, req: RollbackRequest) {
+    return this.json<Planned>({ method: 'POST', path: `/api/apps/${seg(app)}/rollback`, json: { ...req, dryRun: req.dryRun || undefined } });
+  }
+  /** Undoes only what one release changed, keeping later changes. */
+  revert(app: string, id: string, req: { env: string; dryRun?: boolean }) {
+    return this.json<Planned>({ method: 'POST', path: `/api/apps/${seg(app)}/releases/${seg(id)}/revert`, json: { ...req, dryRun: req.dryRun || undefined } });
+  }
+  /** The active release of one environment (or some of its components) into another. */
+  promote(app: string, req: PromoteRequest) {
+    return this.json<Planned>({ method: 'POST', path: `/api/apps/${seg(app)}/promote`, json: { ...req, dryRun: req.dryRun || undefined } });
+  }
+  diff(app: string, from: string, to: string) {
+    return this.json<PlanView>({ path: `/api/apps/${seg(app)}/diff`, query: { from, to } });
+  }
+
+  listEnvironments(app: string) {
+    return this.json<EnvironmentView[]>({ path: `/api/apps/${seg(app)}/envs` });
+  }
+  createEnvironment(app: string, name: string, after?: string) {
+    return this.json<EnvironmentView>({ method: 'POST', path: `/api/apps/${seg(app)}/envs`, json: after ? { name, after } : { name } });
+  }
+  async deleteEnvironment(app: string, env: string, force: boolean): Promise<void> {
+    await this.send({ method: 'DELETE', path: `/api/apps/${seg(app)}/envs/${seg(env)}`, query: { force: force || undefined } });
   }
 
   getEnv(app: string, env: string) {

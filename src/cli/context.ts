@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { RewindClient } from './client.js';
 import { noApp } from './errors.js';
@@ -16,6 +17,8 @@ export interface CliIO {
   readonly isTTY: boolean | { readonly stdout: boolean; readonly stderr: boolean };
   /** Stops long-running commands (server, agent, logs -f) like SIGINT does. */
   readonly signal?: AbortSignal;
+  /** Where answers to questions (`Proceed? [y/N]`) come from; none: nothing is ever asked. */
+  readonly stdin?: NodeJS.ReadableStream & { readonly isTTY?: boolean };
 }
 
 export function processIO(): CliIO {
@@ -24,6 +27,7 @@ export function processIO(): CliIO {
     stderr: process.stderr,
     env: process.env,
     isTTY: { stdout: Boolean(process.stdout.isTTY), stderr: Boolean(process.stderr.isTTY) },
+    stdin: process.stdin,
   };
 }
 
@@ -146,6 +150,32 @@ export class Cli {
     const app = explicit || g.app;
     if (!app) throw noApp();
     return app;
+  }
+
+  /** A person at a terminal can answer questions: stdin and stdout are both terminals. */
+  get interactive(): boolean {
+    return Boolean(this.io.stdin?.isTTY) && this.stdoutTTY;
+  }
+
+  /**
+   * Asks a yes/no question (on stdout, or stderr with --json) and reads one line; only `y` or
+   * `yes` is a yes, so Enter, anything else and end of input mean no.
+   */
+  async confirm(question: string): Promise<boolean> {
+    const input = this.io.stdin;
+    if (!input) return false;
+    (this.out.json ? this.io.stderr : this.io.stdout).write(`${question} `);
+    const rl = createInterface({ input, terminal: false });
+    let answer = '';
+    try {
+      for await (const line of rl) {
+        answer = line;
+        break;
+      }
+    } finally {
+      rl.close();
+    }
+    return /^\s*y(es)?\s*$/i.test(answer);
   }
 
   /** A notice on stderr (never on stdout, so --json output stays clean). */

@@ -12,6 +12,7 @@ import { registerBuilds } from './builds.js';
 import { Cli, processIO } from './context.js';
 import type { CliIO } from './context.js';
 import { registerEnv } from './env.js';
+import { registerEnvs } from './envs.js';
 import { describeFailure } from './errors.js';
 import { registerPs } from './ps.js';
 import { registerReleases } from './releases.js';
@@ -49,6 +50,7 @@ export function buildProgram(cli: Cli): Command {
   registerApps(program, cli);
   registerBuilds(program, cli);
   registerReleases(program, cli);
+  registerEnvs(program, cli);
   registerEnv(program, cli);
   registerPs(program, cli);
   registerServer(program, cli);
@@ -59,7 +61,14 @@ export function buildProgram(cli: Cli): Command {
 /** Runs `rewind ARGV` in-process and resolves to its exit code; never throws. */
 export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
   const defaults = processIO();
-  const cli = new Cli({ ...defaults, isTTY: io.isTTY ?? (io.stdout || io.stderr ? false : defaults.isTTY), ...withoutUndefined(io) });
+  // A caller that captures the output (a test) answers questions only through its own stdin.
+  const captured = Boolean(io.stdout || io.stderr);
+  const cli = new Cli({
+    ...defaults,
+    isTTY: io.isTTY ?? (captured ? false : defaults.isTTY),
+    stdin: captured ? undefined : defaults.stdin,
+    ...withoutUndefined(io),
+  });
   try {
     await buildProgram(cli).parseAsync([...argv], { from: 'user' });
     return 0;

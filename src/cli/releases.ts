@@ -4,6 +4,8 @@ import type { Cli } from './context.js';
 import { followDeployment } from './follow.js';
 import { configLines, keyValues, relativeTime, table, when } from './format.js';
 import { positive } from './options.js';
+import { collect, diffLines, parseComponentBuilds, parseNames, runPlanned } from './plan.js';
+import type { PlanFlags } from './plan.js';
 
 /** Exactly Convox's `releases` table: `ID  STATUS  BUILD  CREATED  DESCRIPTION`, newest first. */
 export function releasesTable(releases: readonly ReleaseView[], now: number = Date.now()): string[] {
@@ -31,7 +33,10 @@ export function releaseInfo(r: ReleaseView, now: number = Date.now()): string[] 
   return keyValues(pairs);
 }
 
-/** `rewind releases`, `releases info RID`, `releases promote RID`, `releases rollback [RID]`. */
+/**
+ * `rewind releases`, `releases info RID`, `releases promote RID`, `releases rollback [RID]`,
+ * `releases revert RID`, and the comparisons between releases: `promote --from --to`, `diff R1 R2`.
+ */
 export function registerReleases(program: Command, cli: Cli): void {
   const releases = program
     .command('releases')
@@ -71,17 +76,68 @@ export function registerReleases(program: Command, cli: Cli): void {
 
   releases
     .command('rollback')
-    .argument('[id]', 'release to roll back to (default: the one active before the current one)')
-    .description('copy an old release into a new one and promote it, streaming the rollout')
-    .action(async (id: string | undefined, _o: unknown, cmd: Command) => {
+    .argument('[id]', 'release to roll back to (default: the state before the current release)')
+    .option('--component <name=build>', 'move just this component to an earlier build of its own (repeatable)', collect, [])
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('-y, --yes', 'do not ask for confirmation in a terminal')
+    .description('roll the -e environment back: to a release, some components to earlier builds, or its state before the current release')
+    .action(async (id: string | undefined, o: { component: string[] } & PlanFlags, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = cli.app(g);
-      if (id) cli.out.start(`Rolling back to ${id}`);
-      const change = await cli.client.rollback(app, g.env, id);
-      // Without an id the server picks the release; the copy's source names it.
-      if (!id) cli.out.start(`Rolling back to ${change.release.source ?? 'the previous release'}`);
-      const deployment = change.deployment ? await followDeployment(cli, change.deployment) : null;
-      cli.out.done(`OK, ${change.release.id}`);
-      cli.out.result({ release: change.release, deployment });
+      const components = parseComponentBuilds(o.component);
+      const moves = Object.keys(components).length > 0 ? components : undefined;
+      await runPlanned(cli, o, {
+        call: (dryRun) => cli.client.rollback(app, { env: g.env, release: id, components: moves, dryRun }),
+        // `rollback to R…`, `rollback web to B…`, `rollback to empty (before R…)`
+        label: (plan) => (plan.description.startsWith('rollback') ? `Rolling back${plan.description.slice('rollback'.length)}` : `Rolling back (${plan.description})`),
+        early: id && !moves ? `Rolling back to ${id}` : undefined,
+      });
+    });
+
+  releases
+    .command('revert')
+    .argument('<id>', 'release whose changes to undo (R…)')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('-y, --yes', 'do not ask for confirmation in a terminal')
+    .description('undo only what one release changed (its components and config keys), keeping later changes')
+    .action(async (id: string, o: PlanFlags, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      await runPlanned(cli, o, {
+        call: (dryRun) => cli.client.revert(app, id, { env: g.env, dryRun }),
+        label: () => `Reverting ${id}`,
+        early: `Reverting ${id}`,
+      });
+    });
+
+  program
+    .command('promote')
+    .requiredOption('--from <env>', 'environment whose active release is promoted')
+    .option('--to <env>', 'environment to promote into (default: -e)')
+    .option('--components <names>', 'only these components, comma-separated (default: all)')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('-y, --yes', 'do not ask for confirmation in a terminal')
+    .description("promote one environment's active release (or some of its components) to another, with the target's own config")
+    .action(async (o: { from: string; to?: string; components?: string } & PlanFlags, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      const to = o.to ?? g.env;
+      const components = o.components === undefined ? undefined : parseNames(o.components);
+      await runPlanned(cli, o, {
+        call: (dryRun) => cli.client.promote(app, { from: o.from, to, components, dryRun }),
+        label: (plan) => `Promoting ${plan.source ?? ''} from ${o.from} to ${to}`,
+      });
+    });
+
+  program
+    .command('diff')
+    .argument('<from>', 'release id (R…)')
+    .argument('<to>', 'release id (R…)')
+    .description('compare two releases: per component keep | change | add | remove, and config keys')
+    .action(async (from: string, to: string, _o: unknown, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const plan = await cli.client.diff(cli.app(g), from, to);
+      cli.out.lines(diffLines(plan));
+      cli.out.result(plan);
     });
 }

@@ -94,6 +94,10 @@ describe('rewind releases rollback (fake API)', () => {
   const change: ReleaseChange = {
     release: release('RZYXWVUTSR', { kind: 'rollback', description: 'rollback to RBCDEFGHIJ', source: 'RBCDEFGHIJ' }),
     deployment: deployment('DABCDEFGHI'),
+    plan: {
+      app: 'myapp', env: 'production', from: 'RCDEFGHIJK', source: 'RBCDEFGHIJ', description: 'rollback to RBCDEFGHIJ', empty: false,
+      components: [{ component: 'web', action: 'keep', from: 'BABCDEFGHI', to: 'BABCDEFGHI' }], config: [],
+    },
   };
 
   it('streams the rollout and ends with OK, RNEW', async () => {
@@ -146,7 +150,7 @@ describe('rewind releases rollback (fake API)', () => {
     expect(connections).toBe(2);
   });
 
-  it('with --json prints {release, deployment} and no steps', async () => {
+  it('with --json prints {release, deployment, plan} and no steps', async () => {
     const end = deployment('DABCDEFGHI', { state: 'succeeded' });
     const { env } = await serve({
       'POST /api/apps/myapp/rollback': () => change,
@@ -154,7 +158,7 @@ describe('rewind releases rollback (fake API)', () => {
     });
     const r = await rewind(['releases', 'rollback', '-a', 'myapp', '--json'], env);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ release: change.release, deployment: end });
+    expect(JSON.parse(r.stdout)).toEqual({ release: change.release, deployment: end, plan: change.plan });
   });
 });
 

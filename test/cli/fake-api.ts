@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { run } from '../../src/cli/main.js';
 
 export interface FakeRequest {
@@ -81,8 +82,11 @@ export function sse(events: readonly [string, unknown][]): string[] {
   return chunks;
 }
 
-/** Runs `rewind ARGS` in-process, capturing stdout and stderr. */
-export async function rewind(args: string[], env: Record<string, string | undefined> = {}, isTTY = false) {
+/**
+ * Runs `rewind ARGS` in-process, capturing stdout and stderr. `stdin` (text typed at a terminal)
+ * makes stdin a TTY that answers questions with it.
+ */
+export async function rewind(args: string[], env: Record<string, string | undefined> = {}, isTTY = false, stdin?: string) {
   let stdout = '';
   let stderr = '';
   const code = await run(args, {
@@ -90,6 +94,7 @@ export async function rewind(args: string[], env: Record<string, string | undefi
     stderr: { write: (s: string) => (stderr += s) },
     env: { USER: 'ann', ...env },
     isTTY,
+    ...(stdin !== undefined && { stdin: Object.assign(Readable.from([stdin]), { isTTY: true }) }),
   });
   return { code, stdout, stderr };
 }

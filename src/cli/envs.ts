@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import type { EnvironmentView } from '../api/types.js';
+import type { Cli } from './context.js';
+import { table } from './format.js';
+
+/** `api: http://…` lines for an environment's HTTP components other than the one at its URL. */
+export function componentUrls(e: EnvironmentView): string[] {
+  // An older server sends no `components`.
+  const urls = e.components ?? {};
+  return Object.keys(urls)
+    .sort()
+    .map((c) => `${c}: ${urls[c]}`);
+}
+
+/**
+ * `NAME  RELEASE  HEALTH  URL` in the environments' order; each other HTTP component's URL
+ * follows on its own line under URL. HEALTH `empty` means the environment runs nothing.
+ */
+export function envsTable(envs: readonly EnvironmentView[]): string[] {
+  const rows: string[][] = [];
+  for (const e of [...envs].sort((a, b) => a.position - b.position)) {
+    rows.push([e.name, e.activeRelease ?? '', e.health, e.url]);
+    for (const line of componentUrls(e)) rows.push(['', '', '', line]);
+  }
+  return table(['NAME', 'RELEASE', 'HEALTH', 'URL'], rows);
+}
+
+/** `rewind envs`, `envs create NAME [--after ENV]`, `envs delete NAME [--force]`. */
+export function registerEnvs(program: Command, cli: Cli): void {
+  const envs = program
+    .command('envs')
+    .description("list an app's environments in order: active release, health, URLs")
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const list = await cli.client.listEnvironments(cli.app(g));
+      cli.out.lines(envsTable(list));
+      cli.out.result(list);
+    });
+
+  envs
+    .command('create')
+    .argument('<name>', 'environment name, e.g. test')
+    .option('--after <env>', 'place it after this environment (default: last)')
+    .description('create an environment with its own config, releases and URL')
+    .action(async (name: string, o: { after?: string }, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      cli.out.start(`Creating ${name}`);
+      const env = await cli.client.createEnvironment(app, name, o.after);
+      cli.out.done();
+      cli.out.line(`URL: ${env.url}`);
+      cli.out.result(env);
+    });
+
+  envs
+    .command('delete')
+    .argument('<name>', 'environment name')
+    .option('--force', 'stop what it runs and delete it anyway')
+    .description('delete an environment with its releases (refused while it runs something, unless --force)')
+    .action(async (name: string, o: { force?: boolean }, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      cli.out.start(`Deleting ${name}`);
+      await cli.client.deleteEnvironment(app, name, Boolean(o.force));
+      cli.out.done();
+      cli.out.result({ deleted: name });
+    });
+}
