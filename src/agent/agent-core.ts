@@ -2,16 +2,20 @@
  * The agent's model: one AppRuntime per app/env, persisted on every change, re-adopted on start.
  * The HTTP API is a thin shell over this class.
  */
+import { randomBytes } from 'node:crypto';
 import type { AgentEvent, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
 import type { AgentContext, AgentLogger } from './app-runtime.js';
 import { AppRuntime } from './app-runtime.js';
+import type { DataPlane } from './data-plane.js';
+import { BuiltinPlane } from './data-plane.js';
+import type { Instance } from './instance.js';
 import { createInstance, label } from './instance.js';
 import { isAlive, killLeftoverGroup } from './proc-info.js';
 import { slugPath } from './process-commands.js';
-import type { RolloutResult } from './rollout.js';
+import type { RolloutOptions, RolloutResult } from './rollout.js';
 import { runRollout } from './rollout.js';
 import type { SlugCache } from './slug-cache.js';
-import type { PersistedApp, PersistedState } from './state-file.js';
+import type { PersistedApp, PersistedInstance, PersistedState } from './state-file.js';
 import { writeState } from './state-file.js';
 import { adoptProcess, stopOrphan } from './supervisor.js';
 
@@ -32,25 +36,31 @@ export interface AgentCoreOptions {
   readonly logger: AgentLogger;
   readonly version: string;
   readonly stopGraceMs?: number;
+  /** Who serves the proxy ports; default: the agent itself. */
+  readonly plane?: DataPlane;
 }
 
 const key = (app: string, env: string) => `${app}/${env}`;
 
 export class AgentCore {
   readonly version: string;
+  readonly plane: DataPlane;
   readonly #ctx: AgentContext;
   readonly #runtimes = new Map<string, AppRuntime>();
   #closing = false;
 
   constructor(opts: AgentCoreOptions) {
     this.version = opts.version;
+    this.plane = opts.plane ?? new BuiltinPlane();
     this.#ctx = {
       dataDir: opts.dataDir,
       slugs: opts.slugs,
       agentEnv: process.env,
       logger: opts.logger,
       stopGraceMs: opts.stopGraceMs ?? 5000,
+      plane: this.plane,
       persist: () => this.persist(),
+      tripped: (rt, reason) => this.#autoRollback(rt, reason),
     };
   }
 
@@ -63,11 +73,17 @@ export class AgentCore {
   }
 
   state(): AgentState {
-    return { pid: process.pid, version: this.version, apps: [...this.#runtimes.values()].map((rt) => rt.observe()) };
+    const shared = this.plane.sharedPort;
+    return { pid: process.pid, version: this.version, proxy: this.plane.kind, ...(shared ? { sharedPort: shared } : {}), apps: [...this.#runtimes.values()].map((rt) => rt.observe()) };
   }
 
   observe(app: string, env: string): ObservedApp | null {
     return this.#runtimes.get(key(app, env))?.observe() ?? null;
+  }
+
+  /** Opens the shared port that routes by host name to each app/env's main port. */
+  openShared(port: number): Promise<number> {
+    return this.plane.openShared(port, (app, env) => this.#runtimes.get(key(app, env))?.proxy);
   }
 
   recentLogs(app: string, env: string, lines: number): { lines: string[]; follow(fn: (line: string) => void, onEnd: () => void): () => void } | null {
@@ -89,12 +105,18 @@ export class AgentCore {
       rt = new AppRuntime(this.#ctx, desired.app, desired.env, desired.proxyPort);
       this.#runtimes.set(id, rt);
     }
-    const runtime = rt;
+    if (rt.watch) rt.log.system(`A new rollout replaces the automatic-rollback watch of ${rt.watch.release}`);
+    rt.disarm();
+    const emit = (message: string) => onEvent({ type: 'log', at: new Date().toISOString(), message });
+    return this.#run(rt, desired, emit);
+  }
+
+  #run(runtime: AppRuntime, desired: DesiredState, emit: (message: string) => void, options: RolloutOptions = {}): Promise<RolloutResult> {
+    const id = key(runtime.app, runtime.env);
     const abort = new AbortController();
     runtime.rollout = { release: desired.release, ...(desired.deployment ? { deployment: desired.deployment } : {}), phase: 'queued' };
     runtime.rolloutAbort = abort;
-    const emit = (message: string) => onEvent({ type: 'log', at: new Date().toISOString(), message });
-    const done = runRollout(runtime, desired, emit, abort.signal).finally(() => {
+    const done = runRollout(runtime, desired, emit, abort.signal, options).finally(() => {
       runtime.rollout = null;
       runtime.rolloutAbort = null;
       runtime.rolloutDone = null;
@@ -107,6 +129,27 @@ export class AgentCore {
     });
     runtime.rolloutDone = done;
     return done;
+  }
+
+  /** The watched release of `rt` misbehaves: switch back to the release it replaced, and record it. */
+  #autoRollback(rt: AppRuntime, reason: string): boolean {
+    const watch = rt.watch;
+    if (!watch || rt.rollout || rt.removing || rt.closed || this.#closing || rt.release !== watch.release) return false;
+    rt.disarm();
+    const from = watch.release;
+    const deployment = rt.desired?.deployment;
+    // The previous release comes back as it was, minus what belonged to its own deployment.
+    const { deployment: _deployment, autoRollback: _watch, ...target } = watch.previous;
+    const at = new Date().toISOString();
+    rt.log.system(`Automatic rollback of ${from} to ${target.release}: ${reason}`);
+    this.#ctx.logger.warn({ app: rt.app, env: rt.env, from, to: target.release, reason }, 'automatic rollback');
+    void this.#run(rt, target, () => {}, { automatic: true }).then((result) => {
+      const id = randomBytes(6).toString('hex');
+      rt.recordAutoRollback({ id, from, to: result.ok ? target.release : null, ...(deployment ? { deployment } : {}), reason, at });
+      rt.log.system(result.ok ? `Automatic rollback of ${from} done: ${target.release} is serving again` : `Automatic rollback of ${from} failed; ${from} is still serving: ${result.error}`);
+      this.persist();
+    });
+    return true;
   }
 
   /** Stops and forgets app/env; a no-op for an unknown one. */
@@ -122,51 +165,70 @@ export class AgentCore {
   async adopt(state: PersistedState): Promise<void> {
     for (const app of state.apps) await this.#adoptApp(app);
     this.persist();
+    await this.plane.settle().catch((err: Error) => this.#ctx.logger.error({ err }, 'the proxy did not take the re-adopted routes'));
   }
 
   async #adoptApp(p: PersistedApp): Promise<void> {
     const rt = new AppRuntime(this.#ctx, p.app, p.env, p.proxyPort);
     rt.release = p.release;
     rt.desired = p.desired;
+    rt.previous = p.previous ?? null;
+    rt.autoRollbacks = [...(p.autoRollbacks ?? [])];
     this.#runtimes.set(key(p.app, p.env), rt);
-    await rt.proxy.listen(p.proxyPort).catch((err: NodeJS.ErrnoException) => {
-      rt.log.system(`cannot reopen proxy port ${p.proxyPort}: ${err.code ?? err.message}; the next deploy will retry`);
-      this.#ctx.logger.error({ app: p.app, env: p.env, err }, 'cannot reopen proxy port');
-    });
+    const problems = await rt.routing.reopen(p.proxyPort, p.routes ?? {}, p.undeployedRoutes ?? {});
+    for (const problem of problems) {
+      rt.log.system(`${problem}; the next deploy will retry`);
+      this.#ctx.logger.error({ app: p.app, env: p.env }, problem);
+    }
+    const now = Date.now();
+    const standby = new Map((p.standby ?? []).filter((s) => Date.parse(s.until) > now).map((s) => [s.desired.release, s.desired]));
+    for (const s of p.standby ?? []) if (standby.has(s.desired.release)) rt.standby.add(s.desired, Date.parse(s.until));
     for (const pi of p.instances) {
-      const component = pi.role === 'live' ? p.desired?.components.find((c) => c.name === pi.component) : undefined;
-      if (!p.desired || !component) {
-        // Started by a rollout that never finished, or being drained when the agent died.
+      const desired = pi.role === 'live' ? p.desired : pi.role === 'standby' ? standby.get(pi.release) : undefined;
+      const component = desired?.components.find((c) => c.name === pi.component);
+      if (!desired || !component) {
+        // Started by a rollout that never finished, being drained when the agent died, or an expired standby.
         if (pi.pid !== null && (await stopOrphan(pi.pid, pi.pidStart, this.#ctx.stopGraceMs))) {
-          rt.log.system(`stopped ${pi.component}.${pi.id} (pid ${pi.pid}), left over from an interrupted rollout`);
+          rt.log.system(`stopped ${pi.component}.${pi.id} (pid ${pi.pid}), left over from ${pi.role === 'standby' ? 'an expired standby' : 'an interrupted rollout'}`);
         }
         rt.log.track(pi.component, pi.id, pi.logOffset);
         rt.log.untrack(pi.id, true);
         continue;
       }
-      const instance = createInstance({ id: pi.id, desired: p.desired, component, slugDir: slugPath(this.#ctx.dataDir, component.artifact.sha256), role: 'live', port: pi.port, restarts: pi.restarts });
+      const instance = createInstance({ id: pi.id, desired, component, slugDir: slugPath(this.#ctx.dataDir, component.artifact.sha256), role: pi.role, port: pi.port, restarts: pi.restarts });
       instance.startedAt = pi.startedAt;
       rt.instances.push(instance);
       rt.log.track(component.name, pi.id, pi.logOffset);
-      if (pi.pid !== null && component.command !== undefined && isAlive(pi.pid, pi.pidStart)) {
-        const handle = adoptProcess(pi.pid, pi.pidStart);
-        instance.handle = handle;
-        rt.watch(instance, handle);
-        rt.log.system(`re-adopted ${label(instance)} (pid ${pi.pid})${pi.port !== null ? ` on port ${pi.port}` : ''}`);
-        rt.markHealthy(instance);
-      } else {
-        if (component.command !== undefined) rt.log.system(`${label(instance)} (pid ${pi.pid ?? '-'}) is gone; starting it again`);
-        else instance.restarts--; // serving static files again after an agent restart is not a crash
-        if (pi.pid !== null) killLeftoverGroup(pi.pid);
-        void rt.restart(instance);
-      }
+      this.#adoptInstance(rt, instance, pi);
     }
+    const watch = p.watch;
+    if (watch && rt.previous && watch.release === rt.release && Date.parse(watch.until) > now) {
+      const windowMs = p.desired?.autoRollback?.windowMs ?? Date.parse(watch.until) - now;
+      rt.arm(p.desired as DesiredState, rt.previous, windowMs, watch.crashes, Date.parse(watch.until));
+    }
+  }
+
+  #adoptInstance(rt: AppRuntime, instance: Instance, pi: PersistedInstance): void {
+    const component = instance.component;
+    if (pi.pid !== null && component.command !== undefined && isAlive(pi.pid, pi.pidStart)) {
+      const handle = adoptProcess(pi.pid, pi.pidStart);
+      instance.handle = handle;
+      rt.watchExit(instance, handle);
+      rt.log.system(`re-adopted ${label(instance)} (pid ${pi.pid})${pi.port !== null ? ` on port ${pi.port}` : ''}${pi.role === 'standby' ? ' on standby' : ''}`);
+      rt.markHealthy(instance);
+      return;
+    }
+    if (component.command !== undefined) rt.log.system(`${label(instance)} (pid ${pi.pid ?? '-'}) is gone; starting it again`);
+    else instance.restarts--; // serving static files again after an agent restart is not a crash
+    if (pi.pid !== null) killLeftoverGroup(pi.pid);
+    void rt.restart(instance);
   }
 
   /** Stops the proxies and supervision; instances keep running unless `stopInstances`. */
   async close(stopInstances: boolean): Promise<void> {
     this.#closing = true;
     await Promise.all([...this.#runtimes.values()].map((rt) => rt.close(stopInstances)));
+    await this.plane.close(stopInstances);
     this.persist();
   }
 }

@@ -9,6 +9,7 @@ import type { AgentInfo } from '../protocol/agent-protocol.js';
 import { AGENT_INFO_FILE } from '../protocol/agent-protocol.js';
 import { AgentCore } from './agent-core.js';
 import { buildAgentServer } from './agent-server.js';
+import { startNginxPlane } from './nginx-plane.js';
 import type { AgentLogger } from './app-runtime.js';
 import { isAlive, processStartTime } from './proc-info.js';
 import { SlugCache } from './slug-cache.js';
@@ -28,12 +29,23 @@ export interface RunAgentOptions {
   readonly log?: AgentLogger | false;
   /** Grace between SIGTERM and SIGKILL when stopping instances; default 5000. */
   readonly stopGraceMs?: number;
+  /**
+   * The shared port routing by host name (`APP.localhost` → production, `APP.ENV.localhost`); 0 picks
+   * a free one; absent or null: none. `rewind agent --http-port N`, default REWIND_HTTP_PORT.
+   */
+  readonly sharedPort?: number | null;
+  /** Who serves the proxy ports: the agent itself (default), or an nginx master it runs (`--proxy nginx`). */
+  readonly proxy?: 'builtin' | 'nginx';
+  /** The nginx binary for `proxy: 'nginx'`; default `nginx` on PATH. */
+  readonly nginxBin?: string;
 }
 
 export interface RunningAgent {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** The shared host-name port, when one is open. */
+  readonly sharedPort: number | null;
   /** Stops the API and the proxies. Instances keep running (re-adopted at the next start) unless `stopInstances`. */
   close(options?: { stopInstances?: boolean }): Promise<void>;
 }
@@ -94,9 +106,14 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   try {
     const slugs = new SlugCache(dataDir);
     await slugs.cleanup();
-    const core = new AgentCore({ dataDir, slugs, logger, version: agentVersion(), ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}) });
+    const plane = opts.proxy === 'nginx' ? await startNginxPlane({ dataDir, logger, ...(opts.nginxBin ? { bin: opts.nginxBin } : {}) }) : undefined;
+    const core = new AgentCore({ dataDir, slugs, logger, version: agentVersion(), ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}), ...(plane ? { plane } : {}) });
     // Re-adopt before the API answers, so the control plane never sees a half-loaded agent.
     await core.adopt(loadState(dataDir, logger));
+    if (opts.sharedPort !== undefined && opts.sharedPort !== null) {
+      // The per-app ports serve anyway: a taken shared port is reported, not fatal.
+      await core.openShared(opts.sharedPort).catch((err: NodeJS.ErrnoException) => logger.error({ port: opts.sharedPort, err }, `cannot open the shared port ${opts.sharedPort}: ${err.code ?? err.message}`));
+    }
     const server = buildAgentServer(core, logger);
     await server.listen({ port: opts.port, host });
     const address = server.server.address();
@@ -110,6 +127,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
       url: info.url,
       port,
       pid: process.pid,
+      sharedPort: core.plane.sharedPort,
       close: (options) =>
         (closing ??= (async () => {
           await server.close();

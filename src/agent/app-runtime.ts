@@ -1,20 +1,29 @@
 /**
- * Everything the agent runs for one app/env: its proxy, its instances (live, starting, draining),
- * its logs. Starts, supervises (restart with backoff) and stops instances; rollouts build on it.
+ * Everything the agent runs for one app/env: its ports, its instances (live, starting, standby,
+ * draining), its logs. Starts, supervises (health probes, restart with backoff) and stops
+ * instances; retires replaced ones to the warm standby; watches a new release for an automatic
+ * rollback. Rollouts (rollout.ts) build on it.
  */
 import { join } from 'node:path';
-import type { DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AutoRollback, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { DataPlane } from './data-plane.js';
+import type { ProbeResult } from './health-check.js';
 import { waitHealthy } from './health-check.js';
+import { FAILED_PROBES_TO_ACT, STEADY_PROBE_MS, monitorHealth } from './health-monitor.js';
 import type { Instance } from './instance.js';
 import { label, observeInstance, persistInstance } from './instance.js';
 import { AppLog } from './log-files.js';
 import { freePort, killLeftoverGroup } from './proc-info.js';
 import { instancePlan, restartDelayMs, routedComponent, servesHttp } from './process-commands.js';
-import { AppProxy, Upstream } from './proxy.js';
+import type { ProxyBinding } from './proxy.js';
+import { Upstream } from './proxy.js';
+import { RouteSet } from './routing.js';
 import type { SlugCache } from './slug-cache.js';
+import type { StandbySet } from './standby.js';
+import { StandbyPool, standbyPolicy } from './standby.js';
 import type { PersistedApp } from './state-file.js';
 import { serveStatic } from './static-server.js';
-import type { ExitInfo, ProcessHandle } from './supervisor.js';
+import type { ProcessHandle } from './supervisor.js';
 import { describeExit, spawnInstance } from './supervisor.js';
 
 /** Minimal pino-compatible logger for the agent's own diagnostics. */
@@ -31,52 +40,91 @@ export interface AgentContext {
   readonly logger: AgentLogger;
   /** Grace between SIGTERM and SIGKILL when stopping an instance. */
   readonly stopGraceMs: number;
+  readonly plane: DataPlane;
   persist(): void;
+  /** The watched release of `rt` misbehaves; true when an automatic rollback was started. */
+  tripped(rt: AppRuntime, reason: string): boolean;
 }
 
 /** Uptime after which a restart counts as a fresh failure again (backoff back to 1s). */
 const STABLE_MS = 30_000;
+/** Crashes of a watched release within its window that make it roll back. */
+export const CRASHES_TO_ROLL_BACK = 3;
+const MAX_AUTO_ROLLBACKS = 10;
+
+/** A release under watch after its switch: crashing or failing health checks rolls it back to `previous`. */
+export interface ReleaseWatch {
+  readonly release: string;
+  readonly previous: DesiredState;
+  readonly windowMs: number;
+  readonly until: number;
+  crashes: number;
+  timer: NodeJS.Timeout;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)}s`);
 
 export class AppRuntime {
   readonly app: string;
   readonly env: string;
   readonly ctx: AgentContext;
   readonly log: AppLog;
-  proxy: AppProxy;
+  readonly routing: RouteSet;
+  readonly standby: StandbyPool;
   release: string | null = null;
   desired: DesiredState | null = null;
+  /** The desired state that was live before `desired`: where an automatic rollback goes. */
+  previous: DesiredState | null = null;
   instances: Instance[] = [];
+  watch: ReleaseWatch | null = null;
+  autoRollbacks: AutoRollback[] = [];
   rollout: { release: string; deployment?: string; phase: string } | null = null;
   rolloutAbort: AbortController | null = null;
   rolloutDone: Promise<unknown> | null = null;
   closed = false;
   /** Set while DELETE stops everything: no new rollout may start. */
   removing = false;
+  /** Aborted when the runtime closes: background drains end early. */
+  readonly #lifetime = new AbortController();
+  readonly #background = new Set<Promise<void>>();
 
   constructor(ctx: AgentContext, app: string, env: string, proxyPort: number) {
     this.ctx = ctx;
     this.app = app;
     this.env = env;
     this.log = new AppLog(ctx.dataDir, app, env);
-    this.proxy = new AppProxy(app, env);
+    this.routing = new RouteSet(ctx.plane, app, env);
+    this.standby = new StandbyPool((set) => this.#track(this.#stopStandby(set, 'its time on standby is over')));
     this.wantedProxyPort = proxyPort;
   }
 
   /** The proxy port this app/env should listen on (the proxy may not have bound it yet). */
   wantedProxyPort: number;
 
+  /** The binding of the main port (the web component). */
+  get proxy(): ProxyBinding {
+    return this.routing.main;
+  }
+
   observe(): ObservedApp {
+    const { routes, undeployed } = this.routing.ports();
     return {
       app: this.app,
       env: this.env,
       release: this.release,
       proxyPort: this.proxy.port || this.wantedProxyPort,
       ...(this.rollout ? { rollout: { ...this.rollout } } : {}),
-      instances: this.instances.map(observeInstance),
+      instances: this.instances.map((i) => observeInstance(i, i.role === 'standby' ? this.standby.get(i.desired.release)?.until : undefined)),
+      ...(Object.keys(routes).length ? { routes } : {}),
+      ...(Object.keys(undeployed).length ? { undeployedRoutes: undeployed } : {}),
+      ...(this.watch ? { watch: { release: this.watch.release, previous: this.watch.previous.release, until: new Date(this.watch.until).toISOString() } } : {}),
+      ...(this.autoRollbacks.length ? { autoRollbacks: [...this.autoRollbacks] } : {}),
     };
   }
 
   toPersisted(): PersistedApp {
+    const { routes, undeployed } = this.routing.ports();
     return {
       app: this.app,
       env: this.env,
@@ -84,17 +132,23 @@ export class AppRuntime {
       proxyPort: this.proxy.port || this.wantedProxyPort,
       desired: this.desired,
       instances: this.instances.map((i) => persistInstance(i, this.log.offsetOf(i.id))),
+      previous: this.previous,
+      standby: this.standby.sets.map((s) => ({ desired: s.desired, until: new Date(s.until).toISOString() })),
+      routes,
+      undeployedRoutes: undeployed,
+      watch: this.watch ? { release: this.watch.release, until: new Date(this.watch.until).toISOString(), crashes: this.watch.crashes } : null,
+      autoRollbacks: this.autoRollbacks,
     };
   }
 
-  /** True when the proxy should route to `instance` once it is healthy. */
+  /** True when `instance` is of the component the main port routes to. */
   isRouted(instance: Instance): boolean {
     return routedComponent(instance.desired.components)?.name === instance.component.name;
   }
 
-  /** Rebuilds the proxy's upstream set from the live, healthy, routed instances: one assignment. */
+  /** Gives every port its healthy live instances: one assignment each, in one tick. */
   refreshUpstreams(): void {
-    this.proxy.setUpstreams(this.instances.filter((i) => i.role === 'live' && i.upstream && i.state === 'healthy').map((i) => i.upstream as Upstream));
+    this.routing.refresh(this.instances, this.desired);
   }
 
   /** Starts the process (or static server) of `instance`, and watches it. */
@@ -115,32 +169,38 @@ export class AppRuntime {
     this.log.track(c.name, instance.id, this.log.offsetOf(instance.id));
     const where = instance.port !== null ? ` on port ${instance.port}` : '';
     say(`starting ${label(instance)} (${handle.pid !== null ? `pid ${handle.pid}` : 'static files'})${where}`);
-    this.watch(instance, handle);
+    this.watchExit(instance, handle);
     return handle;
   }
 
   /** Reacts to the exit of `handle` while it is still the instance's current process. */
-  watch(instance: Instance, handle: ProcessHandle): void {
+  watchExit(instance: Instance, handle: ProcessHandle): void {
     void handle.exited.then((info) => {
       if (instance.handle !== handle || instance.stopping || this.closed) return;
       instance.state = 'crashed';
-      if (instance.role === 'live') this.#crashed(instance, info);
+      if (instance.role === 'live' || instance.role === 'standby') this.#crashed(instance, describeExit(info));
     });
   }
 
-  #crashed(instance: Instance, info: ExitInfo): void {
+  #crashed(instance: Instance, what: string): void {
+    instance.stopProbe?.();
+    instance.stopProbe = null;
     const upSince = Date.parse(instance.startedAt);
     if (Date.now() - upSince > STABLE_MS) instance.failures = 0;
     const delay = restartDelayMs(instance.failures);
     instance.failures++;
     this.log.pump();
-    this.log.system(`${label(instance)} ${describeExit(info)}, restarting in ${delay / 1000}s`);
+    this.log.system(`${label(instance)} ${what}, restarting in ${delay / 1000}s`);
     this.#unroute(instance);
     this.ctx.persist();
     instance.restartTimer = setTimeout(() => void this.restart(instance), delay);
+    const watch = this.watch;
+    if (watch && instance.role === 'live' && instance.desired.release === watch.release && ++watch.crashes >= CRASHES_TO_ROLL_BACK) {
+      this.ctx.tripped(this, `its instances crashed ${watch.crashes} times within ${Math.round(watch.windowMs / 1000)}s of the switch (last: ${label(instance)} ${what})`);
+    }
   }
 
-  /** Starts a live instance again (after a crash, or when it was found dead at agent start). */
+  /** Starts a live or standby instance again (after a crash, or when it was found dead at agent start). */
   async restart(instance: Instance): Promise<void> {
     instance.restartTimer = null;
     if (instance.stopping || this.closed) return;
@@ -150,14 +210,14 @@ export class AppRuntime {
       if (instance.port !== null) instance.port = await freePort(instance.port);
       await this.ctx.slugs.ensure(instance.component.artifact);
     } catch (err) {
-      return this.#crashed(instance, { code: null, signal: null, error: (err as Error).message });
+      return this.#crashed(instance, describeExit({ code: null, signal: null, error: (err as Error).message }));
     }
     if (instance.stopping || this.closed) return;
     let handle: ProcessHandle;
     try {
       handle = await this.start(instance);
     } catch (err) {
-      return this.#crashed(instance, { code: null, signal: null, error: (err as Error).message });
+      return this.#crashed(instance, describeExit({ code: null, signal: null, error: (err as Error).message }));
     }
     this.ctx.persist();
     const outcome = await waitHealthy({ port: servesHttp(instance.component) ? instance.port : null, spec: instance.component.health, exited: handle.exited, signal: instance.abort.signal });
@@ -165,34 +225,75 @@ export class AppRuntime {
     if (outcome.ok) return this.markHealthy(instance);
     if (outcome.reason === 'timeout') {
       this.log.system(`${label(instance)} is not healthy after ${instance.component.health.timeoutMs / 1000}s (${outcome.detail})`);
-      instance.state = 'unhealthy';
-      instance.handle = null; // its exit is ours, not a crash for watch() to react to
-      await handle.stop(this.ctx.stopGraceMs);
-      if (!instance.stopping && !this.closed) this.#crashed(instance, { code: null, signal: null, error: 'not healthy' });
+      await this.#recycle(instance, 'was not healthy');
     }
-    // 'exited' is handled by watch(); 'aborted' means it is being stopped.
+    // 'exited' is handled by watchExit(); 'aborted' means it is being stopped.
   }
 
-  /** Records a started instance as healthy and, for the routed component of a live release, routes to it. */
+  /** Stops an instance that runs but is not healthy, then restarts it like a crashed one. */
+  async #recycle(instance: Instance, what: string): Promise<void> {
+    instance.state = 'unhealthy';
+    instance.stopProbe?.();
+    instance.stopProbe = null;
+    this.#unroute(instance);
+    const handle = instance.handle;
+    instance.handle = null; // its exit is ours, not a crash for watchExit() to react to
+    await handle?.stop(this.ctx.stopGraceMs);
+    if (!instance.stopping && !this.closed) this.#crashed(instance, what);
+  }
+
+  /** Records a started (or re-adopted) instance as up; live ones of a routed component get traffic. */
   markHealthy(instance: Instance, say: (message: string) => void = (m) => this.log.system(m)): void {
-    const routed = this.isRouted(instance) && instance.port !== null;
-    instance.state = servesHttp(instance.component) ? 'healthy' : 'running';
-    say(`${label(instance)} ${instance.state}`);
-    if (routed && (!instance.upstream || instance.upstream.port !== instance.port)) {
+    const http = servesHttp(instance.component) && instance.port !== null;
+    instance.state = instance.role === 'standby' ? 'standby' : http ? 'healthy' : 'running';
+    say(`${label(instance)} ${instance.state === 'standby' ? 'healthy (standby)' : instance.state}`);
+    if (http && (!instance.upstream || instance.upstream.port !== instance.port)) {
       void instance.upstream?.close();
       instance.upstream = new Upstream(instance.id, instance.port as number);
     }
-    if (instance.role === 'live') {
-      this.refreshUpstreams();
-      this.ctx.persist();
+    this.#probe(instance);
+    if (instance.role === 'live') this.refreshUpstreams();
+    if (instance.role === 'live' || instance.role === 'standby') this.ctx.persist();
+  }
+
+  /** (Re)starts the periodic health probes of an instance that serves HTTP. */
+  #probe(instance: Instance): void {
+    instance.stopProbe?.();
+    instance.stopProbe = null;
+    instance.probeFailures = 0;
+    if (!servesHttp(instance.component) || instance.port === null || instance.component.command === undefined) return;
+    const spec = instance.component.health;
+    instance.stopProbe = monitorHealth({
+      port: instance.port,
+      spec,
+      interval: () => (this.#watched(instance) ? spec.intervalMs : Math.max(spec.intervalMs, STEADY_PROBE_MS)),
+      onResult: (result) => this.#probed(instance, result),
+    });
+  }
+
+  #watched(instance: Instance): boolean {
+    return this.watch !== null && instance.role === 'live' && instance.desired.release === this.watch.release;
+  }
+
+  #probed(instance: Instance, result: ProbeResult): void {
+    if (instance.stopping || this.closed || (instance.state !== 'healthy' && instance.state !== 'standby')) return;
+    if (result.ok) {
+      instance.probeFailures = 0;
+      return;
     }
+    if (++instance.probeFailures < FAILED_PROBES_TO_ACT) return;
+    const failed = `failed ${instance.probeFailures} health checks in a row (${result.detail})`;
+    if (this.#watched(instance) && this.isRouted(instance) && this.ctx.tripped(this, `${label(instance)} ${failed}`)) return;
+    if (instance.role !== 'live' && instance.role !== 'standby') return;
+    this.log.system(`${label(instance)} ${failed}; restarting it`);
+    void this.#recycle(instance, 'was unhealthy');
   }
 
   #unroute(instance: Instance): void {
     const upstream = instance.upstream;
     if (!upstream) return;
     instance.upstream = null;
-    this.refreshUpstreams();
+    if (instance.role === 'live') this.refreshUpstreams();
     void upstream.close();
   }
 
@@ -202,6 +303,9 @@ export class AppRuntime {
     instance.stopping = true;
     instance.abort.abort();
     if (instance.restartTimer) clearTimeout(instance.restartTimer);
+    if (instance.cutTimer) clearTimeout(instance.cutTimer);
+    instance.stopProbe?.();
+    instance.stopProbe = null;
     instance.state = 'stopping';
     this.#unroute(instance);
     const handle = instance.handle;
@@ -213,13 +317,125 @@ export class AppRuntime {
     this.instances = this.instances.filter((i) => i !== instance);
   }
 
-  /** Stops everything, closes the proxy: the app/env is forgotten. */
+  /** The instances of a standby set that are up and can take traffic at once; null if one is not. */
+  warmInstances(set: StandbySet): Instance[] | null {
+    const members = this.instances.filter((i) => i.role === 'standby' && i.desired.release === set.release);
+    const expected = set.desired.components.reduce((n, c) => n + c.scale, 0);
+    return members.length === expected && members.every((i) => i.state === 'standby' && i.handle !== null) ? members : null;
+  }
+
+  /** Takes a standby set out of the pool for a rollout of `desired` (same fingerprint): its instances are relabelled. */
+  takeStandby(set: StandbySet, members: readonly Instance[], desired: DesiredState): void {
+    this.standby.take(set);
+    for (const instance of members) {
+      if (instance.cutTimer) clearTimeout(instance.cutTimer);
+      instance.cutTimer = null;
+      instance.desired = desired;
+      instance.component = desired.components.find((c) => c.name === instance.component.name) ?? instance.component;
+      instance.role = 'starting';
+    }
+  }
+
+  /**
+   * After a switch: the replaced instances go to the warm standby (`keep`), or are drained and
+   * stopped. Either way their in-flight requests, streams and WebSockets get `drainTimeoutMs` to
+   * finish before they are cut. `unused` ports are closed once drained.
+   */
+  retire(old: readonly Instance[], oldDesired: DesiredState | null, keep: boolean, desired: DesiredState, unused: readonly ProxyBinding[], say: (m: string) => void): void {
+    const policy = standbyPolicy(desired);
+    const standby = keep && oldDesired !== null && policy.count > 0 && policy.keepMs > 0;
+    const upstreams = old.flatMap((i) => (i.upstream ? [i.upstream] : []));
+    const inflight = upstreams.reduce((sum, u) => sum + u.inflight, 0);
+    const from = oldDesired?.release ?? 'the old release';
+    if (inflight > 0) say(`Draining ${plural(inflight, 'request')} in flight on ${from} (up to ${desired.drainTimeoutMs / 1000}s)`);
+    for (const instance of old) {
+      instance.role = standby ? 'standby' : 'draining';
+      if (!standby) instance.state = 'stopping';
+      else if (instance.state === 'healthy' || instance.state === 'running') instance.state = 'standby';
+    }
+    if (standby && oldDesired) {
+      this.standby.add(oldDesired, Date.now() + policy.keepMs);
+      if (old.length > 0) say(`Keeping ${plural(old.length, 'instance')} of ${from} on warm standby for ${minutes(policy.keepMs)}`);
+      for (const set of this.standby.trim(policy.count)) this.#track(this.#stopStandby(set, `at most ${plural(policy.count, 'release')} on standby`));
+    }
+    const task = (async () => {
+      const plane = this.ctx.plane;
+      const drained = await plane.drain(upstreams, desired.drainTimeoutMs, this.#lifetime.signal);
+      if (this.closed) return;
+      // A rollback may have made some of them live again meanwhile: only cut the others.
+      const still = old.filter((i) => i.role !== 'live' && i.upstream);
+      if (!drained) {
+        this.log.system(`Requests still in flight on ${from} after ${desired.drainTimeoutMs / 1000}s; ${standby ? 'cutting them' : 'stopping the old instances anyway'}`);
+        plane.cut(still.map((i) => i.upstream as Upstream));
+      }
+      await Promise.all(unused.map((b) => b.close()));
+      if (!standby) await Promise.all(old.map((i) => this.stop(i)));
+      this.ctx.persist();
+    })();
+    this.#track(task);
+  }
+
+  /** Work that goes on after a rollout returned; close() and remove() wait for it. */
+  #track(task: Promise<void>): void {
+    const tracked = task.catch((err: unknown) => this.ctx.logger.error({ app: this.app, env: this.env, err }, 'background task failed'));
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
+  }
+
+  async #stopStandby(set: StandbySet, why: string): Promise<void> {
+    const members = this.instances.filter((i) => i.role === 'standby' && i.desired.release === set.release);
+    if (members.length) this.log.system(`Stopping ${plural(members.length, 'standby instance')} of ${set.release}: ${why}`);
+    await Promise.all(members.map((i) => this.stop(i)));
+    this.ctx.persist();
+  }
+
+  /** Watches `desired` (just switched to) for `windowMs`: see ReleaseWatch. */
+  arm(desired: DesiredState, previous: DesiredState, windowMs: number, crashes = 0, until = Date.now() + windowMs): void {
+    this.disarm();
+    const timer = setTimeout(() => {
+      if (this.watch?.timer !== timer) return;
+      this.watch = null;
+      this.log.system(`${desired.release} stayed healthy for ${Math.round(windowMs / 1000)}s; automatic rollback disarmed`);
+      for (const i of this.instances) if (i.role === 'live' && i.stopProbe) this.#probe(i);
+      this.ctx.persist();
+    }, Math.max(0, until - Date.now()));
+    timer.unref();
+    this.watch = { release: desired.release, previous, windowMs, until, crashes, timer };
+    // Probe the watched instances at their own interval from now on.
+    for (const i of this.instances) if (i.role === 'live' && i.stopProbe) this.#probe(i);
+  }
+
+  disarm(): void {
+    if (this.watch) clearTimeout(this.watch.timer);
+    this.watch = null;
+  }
+
+  recordAutoRollback(record: AutoRollback): void {
+    this.autoRollbacks = [...this.autoRollbacks, record].slice(-MAX_AUTO_ROLLBACKS);
+  }
+
+  #quiet(): void {
+    this.#lifetime.abort();
+    this.standby.clearTimers();
+    if (this.watch) clearTimeout(this.watch.timer);
+    for (const instance of this.instances) {
+      if (instance.restartTimer) clearTimeout(instance.restartTimer);
+      if (instance.cutTimer) clearTimeout(instance.cutTimer);
+      instance.stopProbe?.();
+      instance.stopProbe = null;
+      instance.abort.abort();
+    }
+  }
+
+  /** Stops everything, closes the ports: the app/env is forgotten. */
   async remove(): Promise<void> {
     this.removing = true;
     this.rolloutAbort?.abort();
     await this.rolloutDone?.catch(() => {});
     this.closed = true;
-    await this.proxy.close();
+    this.#quiet();
+    await Promise.all(this.#background);
+    await this.routing.close();
     await Promise.all(this.instances.map((i) => this.stop(i)));
     this.log.close();
   }
@@ -233,16 +449,15 @@ export class AppRuntime {
     this.rolloutAbort?.abort();
     await this.rolloutDone?.catch(() => {});
     this.closed = true;
-    for (const instance of this.instances) {
-      if (instance.restartTimer) clearTimeout(instance.restartTimer);
-      instance.abort.abort();
-      if (!stopInstances) instance.handle?.release();
-    }
-    await this.proxy.close();
+    this.#quiet();
+    for (const instance of this.instances) if (!stopInstances) instance.handle?.release();
+    await Promise.all(this.#background);
+    await this.routing.close();
     if (stopInstances) {
       await Promise.all(this.instances.map((i) => i.handle?.stop(this.ctx.stopGraceMs)));
       for (const instance of this.instances) if (instance.role !== 'live') this.log.untrack(instance.id, true);
       this.instances = this.instances.filter((i) => i.role === 'live');
+      this.standby.trim(0);
     }
     this.log.close();
   }

@@ -4,6 +4,7 @@
  */
 import { isAbsolute } from 'node:path';
 import type { DesiredComponent, DesiredState } from '../protocol/agent-protocol.js';
+import { routedComponent, servesHttp } from './process-commands.js';
 
 /** App, environment and component names (same rule as the control plane's). */
 export const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -44,6 +45,26 @@ function checkComponent(c: unknown, at: string, problems: Problems): void {
   }
 }
 
+/** Routes: other HTTP components of this release, each on its own port, distinct from the main one. */
+function checkRoutes(body: Record<string, unknown>, components: readonly DesiredComponent[], problems: Problems): void {
+  if (body.routes === undefined) return;
+  if (!isObject(body.routes)) {
+    problems.push('routes must be an object of component name → port');
+    return;
+  }
+  const routed = routedComponent(components)?.name;
+  const ports = new Map<number, string>([[body.proxyPort as number, 'proxyPort']]);
+  for (const [name, port] of Object.entries(body.routes)) {
+    const component = components.find((c) => c.name === name);
+    if (!component) problems.push(`routes.${name}: there is no component ${name}`);
+    else if (!servesHttp(component)) problems.push(`routes.${name}: component ${name} does not serve HTTP`);
+    else if (name === routed) problems.push(`routes.${name}: ${name} is served on proxyPort already`);
+    if (!isInt(port, 1, 65535)) problems.push(`routes.${name} must be a port from 1 to 65535`);
+    else if (ports.has(port)) problems.push(`routes.${name}: port ${port} is used by ${ports.get(port)} too`);
+    else ports.set(port, `routes.${name}`);
+  }
+}
+
 /** The body as a DesiredState, or an Error listing everything wrong with it. */
 export function validateDesiredState(body: unknown): DesiredState | Error {
   const problems: Problems = [];
@@ -66,6 +87,16 @@ export function validateDesiredState(body: unknown): DesiredState | Error {
     const names = (body.components as DesiredComponent[]).map((c) => c?.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) problems.push(`component ${String(dup)} appears twice`);
+    if (problems.length === 0) checkRoutes(body, body.components as DesiredComponent[], problems);
+  }
+  if (body.standby !== undefined) {
+    const standby = body.standby;
+    if (!isObject(standby) || !isInt(standby.keepMs, 0, 7 * 24 * 3_600_000) || !isInt(standby.count, 0, 10)) {
+      problems.push('standby must be { keepMs: an integer from 0 to 604800000, count: an integer from 0 to 10 }');
+    }
+  }
+  if (body.autoRollback !== undefined && (!isObject(body.autoRollback) || !isInt(body.autoRollback.windowMs, 0, 24 * 3_600_000))) {
+    problems.push('autoRollback must be { windowMs: an integer from 0 to 86400000 }');
   }
   return problems.length ? new Error(`invalid desired state: ${problems.join('; ')}`) : (body as unknown as DesiredState);
 }

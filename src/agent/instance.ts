@@ -10,9 +10,12 @@ import type { ProcessHandle } from './supervisor.js';
 
 export interface Instance {
   readonly id: string;
-  /** The desired state of the release this instance belongs to (its config, its component). */
-  readonly desired: DesiredState;
-  readonly component: DesiredComponent;
+  /**
+   * The desired state of the release this instance belongs to (its config, its component).
+   * Relabelled when a rollback release (a copy with a new id) reuses it from the warm standby.
+   */
+  desired: DesiredState;
+  component: DesiredComponent;
   readonly slugDir: string;
   role: InstanceRole;
   state: InstanceState;
@@ -26,8 +29,14 @@ export interface Instance {
   restartTimer: NodeJS.Timeout | null;
   /** Aborts a restart in progress when the instance is being stopped. */
   abort: AbortController;
-  /** Present while the proxy may route to this instance. */
+  /** Present while the instance serves HTTP and is up: the proxy routes to it when it is live. */
   upstream: Upstream | null;
+  /** Consecutive failed health probes since it was last healthy. */
+  probeFailures: number;
+  /** Stops its periodic health probes. */
+  stopProbe: (() => void) | null;
+  /** Cuts what is still in flight on it once a replaced instance's drain timeout passed. */
+  cutTimer: NodeJS.Timeout | null;
 }
 
 export function createInstance(fields: { id: string; desired: DesiredState; component: DesiredComponent; slugDir: string; role: InstanceRole; port: number | null; restarts?: number }): Instance {
@@ -42,6 +51,9 @@ export function createInstance(fields: { id: string; desired: DesiredState; comp
     restartTimer: null,
     abort: new AbortController(),
     upstream: null,
+    probeFailures: 0,
+    stopProbe: null,
+    cutTimer: null,
   };
 }
 
@@ -58,7 +70,8 @@ export function label(instance: Pick<Instance, 'id' | 'component'>): string {
   return `${instance.component.name}.${instance.id}`;
 }
 
-export function observeInstance(instance: Instance): ObservedInstance {
+/** What the agent reports of an instance; `standbyUntil` (epoch ms) for one on standby. */
+export function observeInstance(instance: Instance, standbyUntil?: number): ObservedInstance {
   // A crashed instance waiting for its restart has no process: do not report the dead pid.
   const pid = instance.state === 'crashed' ? null : (instance.handle?.pid ?? null);
   const rss = pid !== null ? readRss(pid) : undefined;
@@ -73,6 +86,7 @@ export function observeInstance(instance: Instance): ObservedInstance {
     startedAt: instance.startedAt,
     restarts: instance.restarts,
     ...(rss !== undefined ? { rss } : {}),
+    ...(standbyUntil !== undefined ? { standbyUntil: new Date(standbyUntil).toISOString() } : {}),
   };
 }
 

@@ -1,7 +1,9 @@
 /**
- * A rollout, booted like Kamal: prepare slugs, start the new instances, wait for their health with
- * a deadline, switch the proxy in one assignment, drain and stop the old ones. On failure only the
- * new instances are stopped and the old release keeps serving.
+ * A rollout, booted like Kamal: bind the ports, start the new instances, wait for their health with
+ * a deadline, switch every port in one tick, then retire the old instances (warm standby, or drain
+ * and stop). A release whose instances already run on warm standby (same fingerprint) skips the
+ * start: the rollout is a route swap. On failure only the new instances are stopped and the old
+ * release keeps serving.
  */
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -13,16 +15,21 @@ import type { Instance } from './instance.js';
 import { createInstance, label, newInstanceId } from './instance.js';
 import { freePort } from './proc-info.js';
 import { routedComponent, servesHttp } from './process-commands.js';
-import { AppProxy, drain } from './proxy.js';
+import type { RoutePlan } from './routing.js';
 import { describeExit } from './supervisor.js';
 
 export type RolloutResult = Extract<AgentEvent, { type: 'result' }>;
+
+export interface RolloutOptions {
+  /** An automatic rollback: the replaced (bad) instances are stopped, not kept warm, and no watch is armed. */
+  readonly automatic?: boolean;
+}
 
 class RolloutFailed extends Error {}
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (message: string) => void, signal: AbortSignal): Promise<RolloutResult> {
+export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (message: string) => void, signal: AbortSignal, options: RolloutOptions = {}): Promise<RolloutResult> {
   const say = (message: string) => {
     rt.log.system(message);
     emit(message);
@@ -31,8 +38,9 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     rt.rollout = { release: desired.release, ...(desired.deployment ? { deployment: desired.deployment } : {}), phase: name };
   };
   const previous = rt.release;
-  const fresh: Instance[] = [];
-  let newProxy: AppProxy | null = null;
+  const previousDesired = rt.desired;
+  let fresh: Instance[] = [];
+  let plan: RoutePlan | null = null;
   const checkAborted = () => {
     if (signal.aborted) throw new RolloutFailed('rollout aborted: the agent is shutting down or the app was removed');
   };
@@ -40,76 +48,45 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     const shape = desired.components.map((c) => `${c.name}×${c.scale}`).join(', ') || 'no components';
     say(`Deploying ${desired.release} to ${rt.app} (${rt.env}): ${shape}`);
     phase('preparing');
-    newProxy = await openProxy(rt, desired.proxyPort);
-    const slugs = new Map<string, string>();
-    for (const c of desired.components) {
-      if (slugs.has(c.artifact.sha256)) continue;
-      say(`Preparing slug of ${c.build} (sha256 ${c.artifact.sha256.slice(0, 12)})`);
-      slugs.set(c.artifact.sha256, await rt.ctx.slugs.ensure(c.artifact).catch((err: Error) => Promise.reject(new RolloutFailed(err.message))));
-      checkAborted();
-    }
-    for (const c of desired.components) {
-      if (c.command === undefined) await checkStaticDir(slugs.get(c.artifact.sha256) as string, c.name, c.static);
-    }
-
-    phase('starting');
-    const taken = new Set(rt.instances.map((i) => i.id));
-    for (const component of desired.components) {
-      for (let n = 0; n < component.scale; n++) {
-        const id = newInstanceId(taken);
-        taken.add(id);
-        let port = servesHttp(component) ? await freePort() : null;
-        // The probe socket is closed at once, so the kernel may offer the same port twice.
-        while (port !== null && fresh.some((i) => i.port === port)) port = await freePort();
-        const instance = createInstance({ id, desired, component, slugDir: slugs.get(component.artifact.sha256) as string, role: 'starting', port });
-        rt.instances.push(instance);
-        fresh.push(instance);
-      }
-    }
-    for (const instance of fresh) await rt.start(instance, say);
-    rt.ctx.persist();
+    const prepared = await rt.routing.prepare(desired).catch((err: Error) => Promise.reject(new RolloutFailed(err.message)));
+    plan = prepared;
     checkAborted();
-
-    phase('health');
-    if (fresh.length > 0) {
-      const specs = [...new Set(desired.components.filter((c) => c.scale > 0).map((c) => `${c.name}: ${describeHealth(c.health, servesHttp(c))}`))];
-      say(`Waiting for ${plural(fresh.length, 'instance')} to be healthy (${specs.join('; ')})`);
+    const set = rt.standby.find(desired);
+    const warm = set ? rt.warmInstances(set) : null;
+    if (set && warm) {
+      // No await from here to the switch: nothing can change the standby instances in between.
+      rt.takeStandby(set, warm, desired);
+      fresh = warm;
+      say(set.release === desired.release ? `Reusing ${plural(warm.length, 'warm standby instance')} of ${set.release}: no process to start` : `Reusing ${plural(warm.length, 'warm standby instance')} of ${set.release} (same builds and config): no process to start`);
+      for (const instance of fresh) instance.state = servesHttp(instance.component) && instance.port !== null ? 'healthy' : 'running';
+    } else {
+      await startFresh(rt, desired, fresh, say, phase, checkAborted, signal);
     }
-    const failure = await waitAllHealthy(rt, fresh, say, signal);
-    checkAborted();
-    if (failure) throw new RolloutFailed(failure);
-    const died = fresh.find((i) => i.state !== 'healthy' && i.state !== 'running');
-    if (died) throw new RolloutFailed(`${label(died)} stopped before traffic was switched${lastLines(rt, died)}`);
 
     phase('switching');
     const old = rt.instances.filter((i) => i.role === 'live');
-    for (const instance of old) {
-      instance.role = 'draining';
-      instance.state = 'stopping';
-    }
     for (const instance of fresh) instance.role = 'live';
-    const oldProxy = newProxy ? rt.proxy : null;
-    if (newProxy) rt.proxy = newProxy;
-    newProxy = null;
+    for (const instance of old) instance.role = 'draining'; // retire() below keeps them warm, or stops them
+    const unused = rt.routing.commit(prepared, desired);
+    plan = null;
     rt.wantedProxyPort = desired.proxyPort;
     rt.release = desired.release;
     rt.desired = desired;
+    rt.previous = options.automatic ? null : previousDesired;
     rt.refreshUpstreams();
     rt.ctx.persist();
     const web = routedComponent(desired.components);
-    const routed = fresh.filter((i) => i.upstream !== null).length;
+    const routed = fresh.filter((i) => i.upstream !== null && i.component.name === web?.name).length;
+    await rt.ctx.plane.settle().catch((err: Error) => say(`The proxy did not take the new routes: ${err.message}`));
     say(web ? `Switched traffic to ${desired.release} (${plural(routed, `${web.name} instance`)}) on port ${desired.proxyPort}` : `Switched to ${desired.release} (no component serves HTTP)`);
 
     phase('draining');
-    if (old.length > 0) {
-      const upstreams = old.flatMap((i) => (i.upstream ? [i.upstream] : []));
-      const inflight = upstreams.reduce((sum, u) => sum + u.inflight, 0);
-      if (inflight > 0) say(`Draining ${plural(inflight, 'request')} in flight on ${previous ?? 'the old release'} (up to ${desired.drainTimeoutMs / 1000}s)`);
-      const drained = await Promise.race([drain(upstreams, desired.drainTimeoutMs), aborted(signal)]);
-      if (!drained && !signal.aborted) say(`Requests still in flight after ${desired.drainTimeoutMs / 1000}s; stopping the old instances anyway`);
-      await Promise.all(old.map((i) => rt.stop(i, say)));
+    rt.retire(old, previousDesired, !options.automatic, desired, unused, say);
+    const windowMs = desired.autoRollback?.windowMs ?? 0;
+    if (!options.automatic && windowMs > 0 && previousDesired) {
+      rt.arm(desired, previousDesired, windowMs);
+      say(`Watching ${desired.release} for ${Math.round(windowMs / 1000)}s: failing health checks or crashes roll it back to ${previous}`);
     }
-    await oldProxy?.close();
     rt.ctx.persist();
     say(`Release ${desired.release} is live`);
     return { type: 'result', at: new Date().toISOString(), ok: true, release: desired.release };
@@ -121,25 +98,53 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
       await Promise.all(fresh.filter((i) => i.role === 'starting').map((i) => rt.stop(i, say)));
       say(previous ? `${previous} is still serving` : `Nothing runs for ${rt.app} (${rt.env})`);
     }
-    await newProxy?.close();
+    if (plan) await rt.routing.abandon(plan);
     rt.ctx.persist();
     return { type: 'result', at: new Date().toISOString(), ok: false, error: message, release: rt.release };
   }
 }
 
-/** The proxy on `port`: the current one, opened on a first deploy, or a new one when the port changes. */
-async function openProxy(rt: AppRuntime, port: number): Promise<AppProxy | null> {
-  const fail = (err: NodeJS.ErrnoException) => {
-    throw new RolloutFailed(`cannot listen on proxy port ${port}: ${err.code ?? err.message}`);
-  };
-  if (rt.proxy.port === port) return null;
-  if (rt.proxy.port === 0) {
-    await rt.proxy.listen(port).catch(fail);
-    return null;
+/** Prepares the slugs, starts every instance of `desired` (added to `fresh`) and waits until all are healthy. */
+async function startFresh(rt: AppRuntime, desired: DesiredState, fresh: Instance[], say: (m: string) => void, phase: (name: string) => void, checkAborted: () => void, signal: AbortSignal): Promise<void> {
+  const slugs = new Map<string, string>();
+  for (const c of desired.components) {
+    if (slugs.has(c.artifact.sha256)) continue;
+    say(`Preparing slug of ${c.build} (sha256 ${c.artifact.sha256.slice(0, 12)})`);
+    slugs.set(c.artifact.sha256, await rt.ctx.slugs.ensure(c.artifact).catch((err: Error) => Promise.reject(new RolloutFailed(err.message))));
+    checkAborted();
   }
-  const proxy = new AppProxy(rt.app, rt.env);
-  await proxy.listen(port).catch(fail);
-  return proxy;
+  for (const c of desired.components) {
+    if (c.command === undefined) await checkStaticDir(slugs.get(c.artifact.sha256) as string, c.name, c.static);
+  }
+
+  phase('starting');
+  const taken = new Set(rt.instances.map((i) => i.id));
+  for (const component of desired.components) {
+    for (let n = 0; n < component.scale; n++) {
+      const id = newInstanceId(taken);
+      taken.add(id);
+      let port = servesHttp(component) ? await freePort() : null;
+      // The probe socket is closed at once, so the kernel may offer the same port twice.
+      while (port !== null && (fresh.some((i) => i.port === port) || rt.instances.some((i) => i.port === port))) port = await freePort();
+      const instance = createInstance({ id, desired, component, slugDir: slugs.get(component.artifact.sha256) as string, role: 'starting', port });
+      rt.instances.push(instance);
+      fresh.push(instance);
+    }
+  }
+  for (const instance of fresh) await rt.start(instance, say);
+  rt.ctx.persist();
+  checkAborted();
+
+  phase('health');
+  if (fresh.length > 0) {
+    const specs = [...new Set(desired.components.filter((c) => c.scale > 0).map((c) => `${c.name}: ${describeHealth(c.health, servesHttp(c))}`))];
+    say(`Waiting for ${plural(fresh.length, 'instance')} to be healthy (${specs.join('; ')})`);
+  }
+  const failure = await waitAllHealthy(rt, fresh, say, signal);
+  checkAborted();
+  if (failure) throw new RolloutFailed(failure);
+  const died = fresh.find((i) => i.state !== 'healthy' && i.state !== 'running');
+  if (died) throw new RolloutFailed(`${label(died)} stopped before traffic was switched${lastLines(rt, died)}`);
 }
 
 async function checkStaticDir(slugDir: string, component: string, dir: string | undefined): Promise<void> {
@@ -186,11 +191,4 @@ function lastLines(rt: AppRuntime, instance: Instance): string {
   rt.log.pump();
   const lines = rt.log.lastRawLines(instance.component.name, instance.id, 10);
   return lines.length ? `; its last log lines:\n${lines.map((l) => `  ${l}`).join('\n')}` : '; it wrote nothing to its log';
-}
-
-function aborted(signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(false);
-    signal.addEventListener('abort', () => resolve(false), { once: true });
-  });
 }

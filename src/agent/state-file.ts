@@ -4,11 +4,14 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { DesiredState } from '../protocol/agent-protocol.js';
+import type { AutoRollback, DesiredState } from '../protocol/agent-protocol.js';
 import { AGENT_STATE_FILE } from '../protocol/agent-protocol.js';
 
-/** live: part of the running release. starting: new in an unfinished rollout. draining: being replaced. */
-export type InstanceRole = 'live' | 'starting' | 'draining';
+/**
+ * live: part of the running release. starting: new in an unfinished rollout. draining: replaced,
+ * stopped once drained. standby: replaced, kept running without traffic for a quick rollback.
+ */
+export type InstanceRole = 'live' | 'starting' | 'draining' | 'standby';
 
 export interface PersistedInstance {
   readonly id: string;
@@ -34,6 +37,16 @@ export interface PersistedApp {
   /** The desired state of `release`; null before the first successful rollout. */
   readonly desired: DesiredState | null;
   readonly instances: readonly PersistedInstance[];
+  /** The desired state live before `desired`: where an automatic rollback goes. */
+  readonly previous?: DesiredState | null;
+  /** Warm standby releases (their instances have role `standby`), oldest first; `until` is ISO. */
+  readonly standby?: readonly { readonly desired: DesiredState; readonly until: string }[];
+  /** Route ports: of deployed components, and kept open (404) for components no longer deployed. */
+  readonly routes?: Readonly<Record<string, number>>;
+  readonly undeployedRoutes?: Readonly<Record<string, number>>;
+  /** The automatic-rollback watch of `release`, while its window lasts. */
+  readonly watch?: { readonly release: string; readonly until: string; readonly crashes: number } | null;
+  readonly autoRollbacks?: readonly AutoRollback[];
 }
 
 export interface PersistedState {

@@ -64,11 +64,15 @@ describe('agent rollouts', () => {
     expect(Object.keys(env).filter((k) => !['PATH', 'HOME', 'LANG', 'GREETING', 'PORT', 'REWIND_APP', 'REWIND_COMPONENT', 'REWIND_ENV', 'REWIND_RELEASE', 'PWD', 'SHLVL', '_'].includes(k))).toEqual([]);
     expect(env).toMatchObject({ GREETING: 'hi', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RONE', REWIND_COMPONENT: 'web', PORT: String(one.instances[0]?.port) });
 
-    const second = await deploy(agent.url, desiredState('RTWO', proxyPort, [web(v2, { scale: 2 })]));
+    // Without a warm standby, the replaced instance is drained and stopped right after the switch.
+    const second = await deploy(agent.url, { ...desiredState('RTWO', proxyPort, [web(v2, { scale: 2 })]), standby: { keepMs: 0, count: 0 } });
     expect(second.result).toMatchObject({ ok: true, release: 'RTWO' });
     const bodies = new Set(await Promise.all([1, 2, 3, 4].map(async () => (await get(proxyPort)).body)));
     expect([...bodies]).toEqual(['v2\n']);
-    const two = await observe();
+    const two = await waitFor('the old instance to be stopped', async () => {
+      const o = await observe();
+      return o.instances.length === 2 ? o : null;
+    });
     expect(two.release).toBe('RTWO');
     expect(two.instances.map((i) => [i.release, i.state])).toEqual([['RTWO', 'healthy'], ['RTWO', 'healthy']]);
     expect(isAlive(one.instances[0]?.pid as number)).toBe(false);
@@ -241,7 +245,7 @@ describe('agent rollouts', () => {
     const movedPort = await freePort();
     expect((await deploy(agent.url, desiredState('RTWO', movedPort, [web(v2)]))).result.ok).toBe(true);
     expect((await get(movedPort)).body).toBe('v2\n');
-    await expect(get(proxyPort)).rejects.toThrow();
+    await waitFor('the old proxy port to be closed', () => get(proxyPort).then(() => false, () => true));
     expect((await observe()).proxyPort).toBe(movedPort);
 
     const bad = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app: '../etc', env: 'production' }) });
