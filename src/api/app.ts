@@ -9,6 +9,7 @@ import { consoleRoutes } from './routes/console.js';
 import { deploymentsRoutes } from './routes/deployments.js';
 import { environmentsRoutes } from './routes/environments.js';
 import { eventsRoutes } from './routes/events.js';
+import { pipelinesRoutes } from './routes/pipelines.js';
 import { processesRoutes } from './routes/processes.js';
 import { releasesRoutes } from './routes/releases.js';
 
@@ -54,6 +55,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   deploymentsRoutes(app, o.engine);
   processesRoutes(app, o.engine);
   eventsRoutes(app, o.engine);
+  pipelinesRoutes(app, o.engine);
   consoleRoutes(app, o.engine);
   return app;
 }

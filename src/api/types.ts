@@ -165,3 +165,72 @@ export interface ChangeEvent {
   readonly actor: string;
   readonly at: string;
 }
+
+// ── pipelines ─────────────────────────────────────────────────────────────
+
+export interface PipelineView {
+  readonly app: string;
+  readonly name: string;
+  /** manifest (from the newest build's rewind.yml) | api */
+  readonly source: string;
+  readonly tasks: readonly unknown[];
+  readonly updatedAt: string;
+}
+
+export type RunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+export type TaskStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+/** none: never rolled back; not rolled back: the run was rolled back but this task had no backup. */
+export type RollbackStatus = 'none' | 'running' | 'rolled back' | 'failed' | 'not rolled back';
+
+export interface PipelineTaskView {
+  readonly index: number;
+  readonly kind: string;
+  readonly name: string;
+  readonly status: TaskStatus;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  /** The definition's options (env, enableRollback, …). */
+  readonly options: unknown;
+  readonly build: string | null;
+  readonly release: string | null;
+  readonly deployment: string | null;
+  /** The backup release taken before a deploy task with enableRollback. */
+  readonly backupRelease: string | null;
+  readonly rollbackStatus: RollbackStatus;
+  readonly rollbackDeployment: string | null;
+  readonly error: string | null;
+}
+
+export interface PipelineLogView {
+  readonly seq: number;
+  readonly at: string;
+  /** run | rollback */
+  readonly section: string;
+  readonly task: number | null;
+  readonly message: string;
+}
+
+export interface PipelineRunView {
+  readonly id: string;
+  readonly app: string;
+  readonly pipeline: string;
+  readonly status: RunStatus;
+  readonly stories: readonly string[];
+  readonly build: string | null;
+  readonly error: string | null;
+  readonly rollbackStatus: RollbackStatus;
+  readonly rollbackReason: string | null;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  readonly tasks: readonly PipelineTaskView[];
+  /** Present only when a rollback was triggered: its log lines. */
+  readonly rollback?: { readonly status: RollbackStatus; readonly reason: string | null; readonly logs: readonly PipelineLogView[] };
+}
+
+export interface StoryView {
+  readonly id: string;
+  readonly runs: number;
+  readonly lastRun: string;
+  readonly lastStatus: string;
+}

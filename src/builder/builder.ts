@@ -35,6 +35,10 @@ export interface BuilderOptions {
   readonly maxUploadBytes: number;
   readonly maxUnpackedBytes: number;
   readonly buildTimeoutMs: number;
+  /** Extra checks of an uploaded manifest before anything is recorded (e.g. its pipelines). */
+  readonly checkManifest?: (app: string, manifest: Manifest) => Promise<void>;
+  /** Called once a build succeeded and its release exists. */
+  readonly afterBuild?: (build: Build, manifest: Manifest) => Promise<void>;
 }
 
 /** Turns an uploaded source tarball into a build: validate, run build commands, store the slug, make a release. */
@@ -60,6 +64,7 @@ export class Builder {
         'rewind.yml': await readFile(join(workDir, 'src', 'rewind.yml'), 'utf8').catch(() => undefined),
         Procfile: await readFile(join(workDir, 'src', 'Procfile'), 'utf8').catch(() => undefined),
       });
+      await this.o.checkManifest?.(app, manifest);
     } catch (e) {
       await rm(workDir, { recursive: true, force: true });
       await rm(upload.tmpPath, { force: true });
@@ -199,6 +204,7 @@ export class Builder {
       await store.releases.insert(release);
       await store.audit.record({ actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } });
       this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
+      if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
       await finish({ status: 'succeeded', artifacts: slugs, release: release.id, logs: this.output.get(build.id) ?? '' });
     } catch (e) {
       const error = `the build could not be stored: ${(e as Error).message}`;

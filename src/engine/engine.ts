@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { AppView, EnvironmentView, ProcessView } from '../api/types.js';
+import type { AppView, EnvironmentView, PipelineLogView, ProcessView } from '../api/types.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { Builder } from '../builder/builder.js';
 import { applyConfigChange, describeConfigDiff, diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
@@ -14,6 +14,7 @@ import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
 import { Deployer } from './deployer.js';
 import { ReleaseOps } from './release-ops.js';
+import { PipelineRunner } from './pipeline-runner.js';
 import { EventHub } from './event-hub.js';
 import { freePort } from './ports.js';
 
@@ -43,6 +44,8 @@ export class Engine {
   readonly deployer: Deployer;
   /** Rollbacks (to a release, of components, of a bundle), reverts, promotions, diffs. */
   readonly releases: ReleaseOps;
+  readonly pipelines: PipelineRunner;
+  readonly pipelineLogs = new EventHub<PipelineLogView>();
   readonly deploymentEvents = new EventHub<DeploymentEvent>();
   readonly buildOutput = new EventHub<string>();
 
@@ -58,17 +61,36 @@ export class Engine {
       maxUploadBytes: o.maxUploadBytes,
       maxUnpackedBytes: Math.max(o.maxUploadBytes * 10, 1 << 30),
       buildTimeoutMs: o.buildTimeoutMs,
+      checkManifest: async (app, manifest) => {
+        if (manifest.pipelines !== undefined) await this.pipelines.check(app, manifest.pipelines);
+      },
+      afterBuild: async (build, manifest) => {
+        if (manifest.pipelines !== undefined) await this.pipelines.define(build.app, manifest.pipelines, 'manifest', build.createdBy);
+      },
     });
     this.deployer = new Deployer({ store: o.store, target: o.target, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, drainTimeoutMs: o.drainTimeoutMs });
     this.releases = new ReleaseOps(o.store, this.deployer, (app, env) => this.requireEnv(app, env));
+    this.pipelines = new PipelineRunner({
+      store: o.store,
+      builder: this.builder,
+      deployer: this.deployer,
+      releases: this.releases,
+      target: o.target,
+      artifacts: o.artifacts,
+      log: o.log,
+      hub: this.pipelineLogs,
+      proxyHost: o.proxyHost,
+    });
   }
 
   async recover(): Promise<void> {
     await this.builder.recover();
     await this.deployer.recover();
+    await this.pipelines.recover();
   }
 
   async close(): Promise<void> {
+    await this.pipelines.close();
     await this.builder.close();
     await this.deployer.close();
   }

@@ -139,3 +139,27 @@ export interface AgentInfo {
 
 export const AGENT_INFO_FILE = 'agent.json';
 export const AGENT_STATE_FILE = 'agent-state.json';
+
+/** One component of a snapshot: its files as they are on disk now, packed as a slug (tar.gz). */
+export interface SnapshotComponent {
+  readonly name: string;
+  /** The build it was started from (the files may have drifted since). */
+  readonly build: string;
+  readonly sha256: string;
+  /** Where the agent wrote the tarball; the control plane copies it into its artifact store. */
+  readonly path: string;
+  readonly size: number;
+}
+
+/**
+ * POST /v1/apps/:app/:env/snapshot: what is actually live — every component's files and the
+ * config in effect in its processes — even if someone changed them outside Rewind.
+ */
+export interface AgentSnapshot {
+  readonly app: string;
+  readonly env: string;
+  /** The release serving traffic; null when nothing runs. */
+  readonly release: string | null;
+  readonly config: Readonly<Record<string, string>>;
+  readonly components: readonly SnapshotComponent[];
+}

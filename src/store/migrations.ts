@@ -121,6 +121,71 @@ const migrations: Record<string, Migration> = {
       void sql;
     },
   },
+  '0002_pipelines': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('pipelines')
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('definition', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pipelines_pk', ['app', 'name'])
+        .execute();
+      await db.schema
+        .createTable('pipeline_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('pipeline', 'text', (c) => c.notNull())
+        .addColumn('definition', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('build', 'text')
+        .addColumn('stories', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('rollback_status', 'text', (c) => c.notNull())
+        .addColumn('rollback_reason', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema.createIndex('pipeline_runs_app_created').on('pipeline_runs').columns(['app', 'created_at']).execute();
+      await db.schema
+        .createTable('pipeline_tasks')
+        .addColumn('run', 'text', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('build', 'text')
+        .addColumn('release', 'text')
+        .addColumn('deployment', 'text')
+        .addColumn('backup_release', 'text')
+        .addColumn('rollback_status', 'text', (c) => c.notNull())
+        .addColumn('rollback_deployment', 'text')
+        .addColumn('error', 'text')
+        .addPrimaryKeyConstraint('pipeline_tasks_pk', ['run', 'idx'])
+        .execute();
+      await db.schema
+        .createTable('pipeline_logs')
+        .addColumn('run', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('section', 'text', (c) => c.notNull())
+        .addColumn('task', 'integer')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pipeline_logs_pk', ['run', 'seq'])
+        .execute();
+      await db.schema
+        .createTable('run_stories')
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('story', 'text', (c) => c.notNull())
+        .addColumn('run', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_stories_pk', ['app', 'story', 'run'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -12,6 +12,69 @@ export interface Database {
   audit: AuditTable;
   component_ports: ComponentPortsTable;
   release_marks: ReleaseMarksTable;
+  pipelines: PipelinesTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_tasks: PipelineTasksTable;
+  pipeline_logs: PipelineLogsTable;
+  run_stories: RunStoriesTable;
+}
+
+export interface PipelinesTable {
+  app: string;
+  name: string;
+  /** JSON PipelineDef */
+  definition: string;
+  /** manifest | api */
+  source: string;
+  updated_at: string;
+}
+
+export interface PipelineRunsTable {
+  id: string;
+  app: string;
+  pipeline: string;
+  definition: string;
+  status: string;
+  build: string | null;
+  stories: string;
+  error: string | null;
+  rollback_status: string;
+  rollback_reason: string | null;
+  created_by: string;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface PipelineTasksTable {
+  run: string;
+  idx: number;
+  kind: string;
+  name: string;
+  status: string;
+  started_at: string | null;
+  finished_at: string | null;
+  build: string | null;
+  release: string | null;
+  deployment: string | null;
+  backup_release: string | null;
+  rollback_status: string;
+  rollback_deployment: string | null;
+  error: string | null;
+}
+
+export interface PipelineLogsTable {
+  run: string;
+  seq: number;
+  section: string;
+  task: number | null;
+  at: string;
+  message: string;
+}
+
+export interface RunStoriesTable {
+  app: string;
+  story: string;
+  run: string;
 }
 
 export interface ComponentPortsTable {

@@ -3,6 +3,7 @@ import { AuditRepo } from './audit-repo.js';
 import { BuildsRepo } from './builds-repo.js';
 import { type Db, openSqlite } from './db.js';
 import { DeploymentsRepo } from './deployments-repo.js';
+import { PipelinesRepo } from './pipelines-repo.js';
 import { ReleasesRepo } from './releases-repo.js';
 
 /** All repositories over one database. */
@@ -12,6 +13,7 @@ export class Store {
   readonly releases: ReleasesRepo;
   readonly deployments: DeploymentsRepo;
   readonly audit: AuditRepo;
+  readonly pipelines: PipelinesRepo;
 
   constructor(readonly db: Db) {
     this.apps = new AppsRepo(db);
@@ -19,6 +21,7 @@ export class Store {
     this.releases = new ReleasesRepo(db);
     this.deployments = new DeploymentsRepo(db);
     this.audit = new AuditRepo(db);
+    this.pipelines = new PipelinesRepo(db);
   }
 
   static async openSqlite(dataDir: string): Promise<Store> {

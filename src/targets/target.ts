@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { AgentEvent, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AgentEvent, AgentSnapshot, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
 
 export interface ApplyResult {
   readonly ok: boolean;
@@ -28,6 +28,11 @@ export interface Target {
   observeAll(): Promise<readonly ObservedApp[]>;
   /** Log lines of app/env's instances (`TIMESTAMP component.instance message`), newline-separated. */
   logs(app: string, env: string, options: LogOptions): Promise<Readable>;
+  /**
+   * Captures what is actually live for app/env (files on disk, config in effect), for backups
+   * before a deploy. Optional: a target without it can't back up.
+   */
+  snapshot?(app: string, env: string): Promise<AgentSnapshot>;
   /** Stops every instance of app/env and frees its proxy port. */
   remove(app: string, env: string): Promise<void>;
   close(): Promise<void>;

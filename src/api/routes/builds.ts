@@ -5,6 +5,7 @@ import type { Engine } from '../../engine/engine.js';
 import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery } from '../schemas.js';
 import { actorOf } from '../schemas.js';
 import { views } from '../views.js';
+import { drain } from '../drain.js';
 
 export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -67,21 +68,4 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       }
     },
   );
-}
-
-/** Reads what is left of a refused upload (bounded), so the client gets our error reply instead of a reset connection. */
-async function drain(body: Readable, maxMs = 15_000): Promise<void> {
-  if (body.readableEnded || body.destroyed) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, maxMs);
-    body.on('end', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    body.on('error', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    body.resume();
-  });
 }

@@ -1,0 +1,149 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Readable } from 'node:stream';
+import { RewindError } from '../../domain/errors.js';
+import type { Engine } from '../../engine/engine.js';
+import type { PipelineLogView, PipelineView } from '../types.js';
+import { AppParams, IdParams, actorOf } from '../schemas.js';
+import { drain } from '../drain.js';
+
+const RunParams = Type.Object({ app: Type.String(), name: Type.String() });
+const RunQuery = Type.Object({
+  story: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'work-item ids (repeatable)' })),
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+});
+/** The JSON form of a run request: `{ stories?: string[], build?: "B…" }`. (A gzip body is a source upload instead.) */
+function checkRunBody(body: unknown): { stories: string[]; build?: string } {
+  if (body === undefined || body === null) return { stories: [] };
+  const o = body as Record<string, unknown>;
+  const bad = (m: string) => new RewindError('INVALID_INPUT', `invalid run request: ${m}; send {"stories": ["ID"], "build": "B…"} or a gzip source tarball`);
+  if (typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object');
+  for (const k of Object.keys(o)) if (k !== 'stories' && k !== 'build') throw bad(`unknown field "${k}"`);
+  if (o.stories !== undefined && !(Array.isArray(o.stories) && o.stories.every((s) => typeof s === 'string'))) throw bad('stories must be a list of ids');
+  if (o.build !== undefined && typeof o.build !== 'string') throw bad('build must be a build id');
+  return { stories: (o.stories as string[] | undefined) ?? [], ...(o.build ? { build: o.build as string } : {}) };
+}
+const ActivityQuery = Type.Object({ story: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) });
+const DefineBody = Type.Object({ pipelines: Type.Unknown({ description: 'name → list of tasks, as under pipelines: in rewind.yml' }) }, { additionalProperties: false });
+const RollbackBody = Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }));
+const StoryParams = Type.Object({ app: Type.String(), id: Type.String() });
+
+const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
+
+export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const runner = engine.pipelines;
+  const list = async (name: string): Promise<PipelineView[]> =>
+    (await engine.store.pipelines.definitions(name)).map((d) => ({ app: name, name: d.def.name, source: d.source, tasks: d.def.tasks, updatedAt: d.updatedAt }));
+
+  app.get('/api/apps/:app/pipelines', { schema: { tags: ['pipelines'], summary: 'Pipeline definitions', params: AppParams } }, async (req) => {
+    await engine.requireApp(req.params.app);
+    return list(req.params.app);
+  });
+  app.put(
+    '/api/apps/:app/pipelines',
+    { schema: { tags: ['pipelines'], summary: 'Define (or redefine) pipelines, in the same format as rewind.yml', params: AppParams, body: DefineBody } },
+    async (req) => {
+      await engine.requireApp(req.params.app);
+      await runner.define(req.params.app, req.body.pipelines, 'api', actorOf(req));
+      return list(req.params.app);
+    },
+  );
+  app.post(
+    '/api/apps/:app/pipelines/:name/runs',
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Start a run: with a gzip source tarball as the body (its rewind.yml pipelines apply), or JSON {stories, build}',
+        params: RunParams,
+        querystring: RunQuery,
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as unknown;
+      const upload = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : undefined;
+      const json = upload ? undefined : checkRunBody(body);
+      try {
+        const run = await runner.start(req.params.app, req.params.name, {
+          source: upload,
+          declaredBytes: upload && req.headers['content-length'] ? Number(req.headers['content-length']) : undefined,
+          build: json?.build,
+          stories: [...asList(req.query.story), ...(json?.stories ?? [])],
+          description: req.query.description,
+          actor: actorOf(req),
+        });
+        return reply.status(201).send(await runner.view(run.id));
+      } catch (e) {
+        if (upload) await drain(upload);
+        throw e;
+      }
+    },
+  );
+  app.get('/api/apps/:app/pipelines/runs', { schema: { tags: ['pipelines'], summary: 'Pipeline activity: runs, newest first', params: AppParams, querystring: ActivityQuery } }, async (req) => {
+    await engine.requireApp(req.params.app);
+    const runs = await engine.store.pipelines.runs(req.params.app, { story: req.query.story, limit: req.query.limit });
+    return Promise.all(runs.map((r) => runner.view(r.id)));
+  });
+  app.get('/api/pipelines/runs/:id', { schema: { tags: ['pipelines'], summary: 'A run: tasks with status, deployment, backup and rollback status; its rollback section if one was triggered', params: IdParams } }, (req) =>
+    runner.view(req.params.id),
+  );
+  app.get('/api/pipelines/runs/:id/logs', { schema: { tags: ['pipelines'], summary: "A run's log lines (run and rollback sections)", params: IdParams } }, async (req) => {
+    await runner.requireRun(req.params.id);
+    return engine.store.pipelines.logs(req.params.id);
+  });
+  app.get('/api/pipelines/runs/:id/events', { schema: { tags: ['pipelines'], summary: 'Server-sent events: `log` per line (past ones first), `end` with the run once it stops moving', params: IdParams } }, async (req, reply) => {
+    const id = req.params.id;
+    await runner.requireRun(id);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let last = 0;
+    const send = (e: PipelineLogView) => {
+      if (e.seq <= last) return;
+      last = e.seq;
+      res.write(`id: ${e.seq}\nevent: log\ndata: ${JSON.stringify(e)}\n\n`);
+    };
+    const finish = async () => {
+      for (const e of await engine.store.pipelines.logs(id)) send(e);
+      res.end(`event: end\ndata: ${JSON.stringify(await runner.view(id))}\n\n`);
+    };
+    const buffered: PipelineLogView[] = [];
+    let replaying = true;
+    const off = engine.pipelineLogs.subscribe(
+      id,
+      (e) => (replaying ? buffered.push(e) : send(e)),
+      () => void finish(),
+    );
+    req.raw.on('close', off);
+    for (const e of await engine.store.pipelines.logs(id)) send(e);
+    replaying = false;
+    buffered.forEach(send);
+    const run = await runner.requireRun(id);
+    const moving = run.status === 'running' || run.status === 'waiting' || run.rollbackStatus === 'running';
+    if (!moving) {
+      off();
+      await finish();
+    }
+  });
+  for (const [verb, approved] of [['approve', true], ['reject', false]] as const) {
+    app.post(`/api/pipelines/runs/:id/${verb}`, { schema: { tags: ['pipelines'], summary: `${verb === 'approve' ? 'Approve' : 'Reject'} the approval task a run waits on`, params: IdParams } }, async (req) => {
+      await runner.decide(req.params.id, approved, actorOf(req));
+      return runner.view(req.params.id);
+    });
+  }
+  app.post(
+    '/api/pipelines/runs/:id/rollback',
+    { schema: { tags: ['pipelines'], summary: 'Roll a run back (during or after it): cancel pending tasks, restore each backup in reverse order', params: IdParams, body: RollbackBody } },
+    async (req, reply) => reply.status(202).send(await runner.rollback(req.params.id, actorOf(req), req.body?.reason ? `${req.body.reason} (by ${actorOf(req)})` : undefined)),
+  );
+  app.get('/api/apps/:app/stories', { schema: { tags: ['stories'], summary: 'Work-item ids seen on runs', params: AppParams } }, async (req) => {
+    await engine.requireApp(req.params.app);
+    return engine.store.pipelines.stories(req.params.app);
+  });
+  app.get('/api/apps/:app/stories/:id', { schema: { tags: ['stories'], summary: "A story's pipeline activity", params: StoryParams } }, async (req) => {
+    await engine.requireApp(req.params.app);
+    const runs = await engine.store.pipelines.runs(req.params.app, { story: req.params.id });
+    return { id: req.params.id, runs: await Promise.all(runs.map((r) => runner.view(r.id))) };
+  });
+}

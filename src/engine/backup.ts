@@ -1,0 +1,97 @@
+import { copyFile } from 'node:fs/promises';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { RewindError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { composeManifest } from '../domain/plan.js';
+import { makeRelease, type Release } from '../domain/release.js';
+import type { ComponentSpec } from '../domain/manifest.js';
+import type { Store } from '../store/store.js';
+import type { Target } from '../targets/target.js';
+
+export interface BackupDeps {
+  readonly store: Store;
+  readonly target: Target;
+  readonly artifacts: ArtifactStore;
+}
+
+/**
+ * Before a deploy with enableRollback: captures what is *actually* live in app/env — the files the
+ * target serves (drift included) and the config in effect — as a `backup` release. In design mode
+ * (nothing is made live) the staged state is the newest release of the environment.
+ */
+export async function takeBackup(
+  deps: BackupDeps,
+  o: { app: string; env: string; mode: 'runtime' | 'design'; label: string; actor: string },
+): Promise<Release> {
+  const { store, target, artifacts } = deps;
+  let release: Release;
+  if (o.mode === 'design') {
+    const newest = await store.releases.newest(o.app, o.env);
+    release = makeRelease({
+      app: o.app,
+      env: o.env,
+      kind: 'backup',
+      builds: newest?.builds ?? {},
+      config: newest?.config ?? {},
+      manifest: newest?.manifest ?? null,
+      description: `backup of ${o.env} (staged ${newest?.id ?? 'nothing'}) before ${o.label}`,
+      source: newest?.id ?? null,
+      createdBy: o.actor,
+    });
+  } else {
+    if (!target.snapshot) throw new RewindError('INVALID_INPUT', `the target of ${o.app}/${o.env} cannot take backups; deploy without enableRollback`);
+    const snap = await target.snapshot(o.app, o.env);
+    const live = snap.release ? await store.releases.get(o.app, snap.release) : undefined;
+    const slugs: Record<string, string> = {};
+    for (const c of snap.components) {
+      const tmp = await artifacts.tempPath('.tar.gz');
+      await copyFile(c.path, tmp);
+      slugs[c.name] = (await artifacts.putFile(tmp)).sha256;
+    }
+    const specs: Record<string, ComponentSpec> = {};
+    for (const c of snap.components) {
+      const spec = live?.manifest?.components[c.name];
+      if (!spec) throw new RewindError('INVALID_INPUT', `${o.app}/${o.env} runs component ${c.name}, which Rewind has no manifest for; deploy without enableRollback`);
+      specs[c.name] = spec;
+    }
+    const manifest = composeManifest(specs);
+    const names = Object.keys(slugs);
+    let builds: Record<string, string> = {};
+    if (names.length > 0) {
+      const now = new Date().toISOString();
+      const buildId = newId('B');
+      await store.builds.insert({
+        id: buildId,
+        app: o.app,
+        env: o.env,
+        status: 'succeeded',
+        description: `backup of the live files of ${o.env}${snap.release ? ` (${snap.release})` : ''}`,
+        manifest: manifest!,
+        sourceSha256: slugs[names[0]],
+        components: names,
+        artifacts: slugs,
+        sourceHashes: {},
+        release: null,
+        error: null,
+        createdBy: o.actor,
+        createdAt: now,
+        finishedAt: now,
+      });
+      builds = Object.fromEntries(names.map((n) => [n, buildId]));
+    }
+    release = makeRelease({
+      app: o.app,
+      env: o.env,
+      kind: 'backup',
+      builds,
+      config: snap.config,
+      manifest,
+      description: `backup of ${o.env} (live ${snap.release ?? 'nothing'}) before ${o.label}`,
+      source: snap.release,
+      createdBy: o.actor,
+    });
+  }
+  await store.releases.insert(release);
+  await store.audit.record({ actor: o.actor, action: 'release.backup', app: o.app, env: o.env, subject: release.id, detail: { source: release.source, label: o.label } });
+  return release;
+}

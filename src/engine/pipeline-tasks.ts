@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCommandArgv } from '../domain/manifest.js';
+import type { TaskDef } from '../domain/pipeline.js';
+import { makeRelease, type Release } from '../domain/release.js';
+import type { Deployment } from '../store/deployments-repo.js';
+import type { Store } from '../store/store.js';
+
+/** What every task executor may use. */
+export interface TaskContext {
+  readonly store: Store;
+  readonly runId: string;
+  readonly app: string;
+  readonly index: number;
+  readonly actor: string;
+  log(message: string): Promise<void>;
+  /** Resolves when the deployment has ended (it may be resumed after a restart). */
+  waitForDeployment(id: string): Promise<Deployment>;
+  /** Set when the run is cancelled (by a rollback); long tasks stop early. */
+  readonly signal: AbortSignal;
+}
+
+export class TaskFailed extends Error {}
+
+/** The release a deploy task makes live (or stages) in its environment: the run's build with that environment's config. */
+export async function releaseForDeploy(ctx: TaskContext, buildRelease: Release, task: Extract<TaskDef, { kind: 'deploy' }>): Promise<Release> {
+  if (buildRelease.env === task.env) return buildRelease;
+  const newest = await ctx.store.releases.newest(ctx.app, task.env);
+  const release = makeRelease({
+    app: ctx.app,
+    env: task.env,
+    kind: 'build',
+    builds: buildRelease.builds,
+    config: newest?.config ?? {},
+    manifest: buildRelease.manifest,
+    description: buildRelease.description,
+    source: buildRelease.id,
+    createdBy: ctx.actor,
+  });
+  await ctx.store.releases.insert(release);
+  return release;
+}
+
+/** Argv and environment of a `run` task: the command through /bin/sh -c, with the environment's URL. */
+export function runTaskCommand(task: Extract<TaskDef, { kind: 'run' }>, app: string, url: string) {
+  return {
+    argv: buildCommandArgv(task.command),
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      LANG: process.env.LANG ?? 'C.UTF-8',
+      URL: url,
+      REWIND_URL: url,
+      REWIND_APP: app,
+      REWIND_ENV: task.env,
+    },
+  };
+}
+
+/** Runs a `run` task's command; its exit code decides. Output goes to the run's log. */
+export async function runCommandTask(ctx: TaskContext, task: Extract<TaskDef, { kind: 'run' }>, url: string): Promise<void> {
+  const { argv, env } = runTaskCommand(task, ctx.app, url);
+  const cwd = await mkdtemp(join(tmpdir(), 'rewind-run-'));
+  try {
+    const code = await new Promise<number | string>((resolve) => {
+      const child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      let pending = '';
+      const onData = (b: Buffer) => {
+        pending += b.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const l of lines) void ctx.log(l);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      const stop = (why: string) => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+        resolve(why);
+      };
+      const timer = setTimeout(() => stop(`timed out after ${task.timeoutMs / 1000} s`), task.timeoutMs);
+      const onAbort = () => stop('cancelled');
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      child.on('error', (e) => resolve(e.message));
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', onAbort);
+        if (pending) void ctx.log(pending);
+        resolve(c ?? 1);
+      });
+    });
+    if (code !== 0) throw new TaskFailed(typeof code === 'number' ? `the command exited with code ${code}` : `the command ${code}`);
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
+}
