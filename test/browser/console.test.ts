@@ -1,7 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { body, fixtureApp, Rewind, ROOT } from '../e2e/harness.js';
 import { launchBrowser, openPage, shot, twoComponentApp, writeTwoComponentApp } from './browser.js';
 
@@ -23,6 +23,13 @@ describe('console in a browser', () => {
   beforeAll(async () => {
     [rw, browser] = await Promise.all([Rewind.start(), launchBrowser()]);
   });
+  afterEach(async (ctx) => {
+    // A failed test leaves a picture of every page it had open.
+    if (ctx.task.result?.state !== 'fail') return;
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    await Promise.all(pages.map((p, i) => shot(p, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}-${i}`).catch(() => {})));
+    await Promise.all(pages.map((p) => p.close().catch(() => {})));
+  });
   afterAll(async () => {
     await browser?.close();
     await rw?.stop();
@@ -33,6 +40,32 @@ describe('console in a browser', () => {
     expect(r.code, r.stderr).toBe(0);
   };
   const releases = async (app: string) => (await rw.api<Rel[]>(`/api/apps/${app}/releases`)).body;
+
+  it('says what to do when there is nothing yet, shows API errors in words, and works with the keyboard', async () => {
+    const page = await openPage(browser, `${rw.url}/`);
+    await page.getByRole('heading', { name: 'No apps yet' }).waitFor();
+    expect(await page.locator('.empty pre').first().innerText()).toContain('rewind apps create NAME\nrewind deploy DIR -a NAME');
+    await shot(page, 'empty');
+
+    await page.goto(`${rw.url}/apps/nope/releases`);
+    const alert = page.getByRole('alert').first();
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(/Could not load nope: .*nope/);
+
+    // Create an app from the keyboard alone: the form has a labelled field and button.
+    await page.goto(`${rw.url}/`);
+    await page.getByRole('textbox', { name: 'New app name' }).focus();
+    await page.keyboard.type('Bad Name');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    expect(await page.getByRole('textbox', { name: 'New app name' }).evaluate((el: HTMLInputElement) => el.validity.valid)).toBe(false);
+    await page.getByRole('textbox', { name: 'New app name' }).fill('kbd');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'kbd', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Nothing deployed yet' }).waitFor();
+    expect(await page.locator('.empty pre').innerText()).toBe('rewind deploy DIR -a kbd');
+    await page.close();
+  });
 
   it('rolls an app back from the release timeline: plan, confirm, live log, new active release', async () => {
     expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
@@ -109,19 +142,54 @@ describe('console in a browser', () => {
     await page.close();
   });
 
+  it('shows a release with masked config and a diff, saves config as a release, and lists deployments', async () => {
+    const page = await openPage(browser, `${rw.url}/apps/shop/config`);
+    await page.getByRole('button', { name: 'Add a variable' }).click();
+    await page.getByRole('textbox', { name: 'New variable name' }).fill('API_TOKEN');
+    await page.getByLabel('Value of API_TOKEN').fill('s3cret');
+    await page.getByRole('button', { name: 'Save as a new release' }).click();
+    const saved = page.getByRole('status').filter({ hasText: 'Saved as release' });
+    await saved.waitFor();
+    expect(await saved.innerText()).toContain('env add:API_TOKEN');
+    await page.getByRole('region', { name: /^Log of deployment/ }).getByText('succeeded', { exact: true }).waitFor();
+    await shot(page, 'config-saved');
+
+    const [now, before] = await releases('shop');
+    expect(now.description).toBe('env add:API_TOKEN');
+    await page.goto(`${rw.url}/apps/shop/releases/${now.id}`);
+    const config = page.getByRole('table', { name: `Variables of ${now.id}` });
+    await config.getByText('********').waitFor();
+    expect(await config.innerText()).not.toContain('s3cret');
+    await page.getByRole('combobox', { name: 'Compare with' }).selectOption(before.id);
+    const diff = page.getByRole('region', { name: `From ${before.id} to ${now.id}` });
+    await diff.locator('tr[data-action="add"]').getByText('API_TOKEN').waitFor();
+    expect(await diff.innerText()).not.toContain('s3cret');
+    await shot(page, 'release');
+
+    await page.getByRole('link', { name: 'Deployments' }).click();
+    await page.getByRole('table').getByText('config').first().waitFor();
+    expect(await page.locator('tbody tr').count()).toBeGreaterThanOrEqual(4);
+    await shot(page, 'deployments');
+    await page.close();
+  });
+
   it('shows the app overview and refreshes it live when the CLI changes something', async () => {
     const page = await openPage(browser, `${rw.url}/apps/shop`);
     const active = page.getByTestId('active-production');
     const before = await active.innerText();
-    expect((await rw.cli(['env', 'set', 'GREETING=hi', 'API_TOKEN=s3cret', '-a', 'shop'])).code).toBe(0);
+    expect((await rw.cli(['env', 'set', 'GREETING=hi', '-a', 'shop'])).code).toBe(0);
     await expect.poll(() => active.innerText(), { timeout: 10_000 }).not.toBe(before);
     const [now] = await releases('shop');
     expect(await active.innerText()).toBe(now.id);
-    await page.getByText('env add:API_TOKEN').first().waitFor();
+    await page.getByText('env add:GREETING').first().waitFor();
     await shot(page, 'app-overview');
     if (process.env.REWIND_DOCS_SCREENSHOT) {
+      // The README's picture: a rollback from the timeline, its plan applied and its log streamed.
       await page.goto(`${rw.url}/apps/shop/releases`);
-      await page.locator('li.release').nth(3).waitFor();
+      const v2 = (await releases('shop')).find((r) => r.description.startsWith('v2'))!;
+      await page.getByRole('button', { name: `Rollback to ${v2.id}` }).click();
+      await page.getByRole('button', { name: 'Roll back', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Active release in production' }).waitFor();
       await mkdir(join(ROOT, 'docs', 'img'), { recursive: true });
       await copyFile(await shot(page, 'console'), join(ROOT, 'docs', 'img', 'console.png'));
     }

@@ -83,9 +83,9 @@ export function ActionDialog(p: ActionDialogProps) {
       <div className="intro">{p.intro}</div>
       {!planned && !planError && <Loading what="the plan" />}
       <ErrorNote error={planError} action="compute the plan" />
-      {planned && (phase.at === 'plan' || phase.at === 'starting') && (
+      {planned && (
         <>
-          <PlanTable plan={planned.plan} caption="What will change" />
+          <PlanTable plan={planned.plan} caption={phase.at === 'plan' || phase.at === 'starting' ? 'What will change' : 'What changes'} />
           {planned.note && <p className="muted small">{planned.note}</p>}
         </>
       )}

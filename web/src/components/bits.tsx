@@ -23,7 +23,7 @@ export function Loading({ what }: { what: string }) {
 export function Empty({ title, children }: { title: string; children?: ReactNode }) {
   return (
     <div className="empty">
-      <h3>{title}</h3>
+      <h2 className="empty-title">{title}</h2>
       {children}
     </div>
   );

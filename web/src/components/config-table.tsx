@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { isSecret, MASK } from '../lib/format';
 
 /** Environment variables, secret-looking values masked until revealed one by one. */
-export function ConfigTable({ config, caption = 'Config' }: { config: Readonly<Record<string, string>>; caption?: string }) {
+export function ConfigTable({ config, caption = 'Config', hideCaption = false }: { config: Readonly<Record<string, string>>; caption?: string; hideCaption?: boolean }) {
   const [shown, setShown] = useState<ReadonlySet<string>>(new Set());
   const keys = Object.keys(config).sort();
   const toggle = (k: string) =>
@@ -14,7 +14,7 @@ export function ConfigTable({ config, caption = 'Config' }: { config: Readonly<R
     });
   return (
     <table className="table compact config">
-      <caption>{caption}</caption>
+      <caption className={hideCaption ? 'sr-only' : undefined}>{caption}</caption>
       <tbody>
         {keys.map((k) => (
           <tr key={k}>

@@ -19,9 +19,12 @@ export function AppsPage() {
       {!apps.data && !apps.error && <Loading what="apps" />}
       {apps.data?.length === 0 && (
         <Empty title="No apps yet">
-          <p>Deploy a first app from a terminal, in the Rewind folder:</p>
-          <Command>{'rewind apps create hello\nrewind deploy examples/hello -a hello'}</Command>
-          <p className="muted">Or create the app here, then deploy it with the second command.</p>
+          <p>Deploy a first app from a terminal:</p>
+          <Command>{'rewind apps create NAME\nrewind deploy DIR -a NAME'}</Command>
+          <p className="muted">
+            For example, from the Rewind folder: <code>rewind apps create hello</code> then <code>rewind deploy examples/hello -a hello</code>. Or create the app
+            here and deploy it with the second command.
+          </p>
         </Empty>
       )}
       <ul className="app-list">

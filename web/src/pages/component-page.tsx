@@ -17,13 +17,23 @@ export function ComponentPage({ app, component }: { app: string; component: stri
   );
 }
 
+/** Owns the dialog, so that it stays open while the list under it reloads (a rollback changes the running build). */
 function Versions({ app, env, component }: { app: AppView; env: string; component: string }) {
+  const [action, setAction] = useState<Action | null>(null);
+  return (
+    <>
+      <VersionList app={app} env={env} component={component} onAction={setAction} />
+      {action && <ActionFor app={app.name} env={env} action={action} onClose={() => setAction(null)} />}
+    </>
+  );
+}
+
+function VersionList({ app, env, component, onAction }: { app: AppView; env: string; component: string; onAction: (a: Action) => void }) {
   const name = app.name;
   const features = useFeatures();
   const active = app.environments.find((e) => e.name === env)?.activeRelease ?? null;
   const release = useResource(`release:${name}:${active}`, () => (active ? rewind.release(name, active) : Promise.resolve(null)));
   const builds = useResource(`builds:${name}:${component}`, () => rewind.builds(name, 200, component), aboutApp(name));
-  const [action, setAction] = useState<Action | null>(null);
   if (builds.error) return <ErrorNote error={builds.error} action="load the builds" />;
   if (!builds.data || release.data === undefined) return <Loading what="versions" />;
   const running = release.data?.builds[component] ?? null;
@@ -56,7 +66,7 @@ function Versions({ app, env, component }: { app: AppView; env: string; componen
             </div>
             {features.componentRollback && b.status === 'succeeded' && earlier(b, i) && (
               <div className="release-actions">
-                <button type="button" aria-label={`Rollback ${component} to ${b.id}`} onClick={() => setAction({ kind: 'component', component, build: b })}>
+                <button type="button" aria-label={`Rollback ${component} to ${b.id}`} onClick={() => onAction({ kind: 'component', component, build: b })}>
                   Rollback
                 </button>
               </div>
@@ -64,7 +74,6 @@ function Versions({ app, env, component }: { app: AppView; env: string; componen
           </li>
         ))}
       </ol>
-      {action && <ActionFor app={name} env={env} action={action} onClose={() => setAction(null)} />}
     </>
   );
 }

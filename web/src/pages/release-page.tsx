@@ -22,8 +22,7 @@ function ReleaseDetail({ app, id }: { app: string; id: string }) {
   const others = useResource(`releases:${app}:${r?.env}`, () => (r ? rewind.releases(app, r.env, 100) : Promise.resolve([])), aboutApp(app));
   const [action, setAction] = useState<Action | null>(null);
   const features = useFeatures();
-  if (rel.error) return <ErrorNote error={rel.error} action={`load release ${id}`} />;
-  if (!r) return <Loading what={`release ${id}`} />;
+  if (!r) return rel.error ? <ErrorNote error={rel.error} action={`load release ${id}`} /> : <Loading what={`release ${id}`} />;
   const list = others.data ?? [];
   const active = list.find((x) => x.status === 'active');
   const at = list.findIndex((x) => x.id === r.id);
@@ -83,7 +82,7 @@ function ReleaseDetail({ app, id }: { app: string; id: string }) {
         <Builds release={r} />
         <div>
           <h3>Config</h3>
-          <ConfigTable config={r.config} caption={`Variables of ${r.id}`} />
+          <ConfigTable config={r.config} caption={`Variables of ${r.id}`} hideCaption />
         </div>
       </section>
       <section className="section">

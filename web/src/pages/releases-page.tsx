@@ -16,10 +16,20 @@ export function ReleasesPage({ app }: { app: string }) {
   );
 }
 
+/** Owns the dialog, so that it stays open while the timeline under it reloads. */
 function Timeline({ app, env }: { app: AppView; env: string }) {
+  const [action, setAction] = useState<Action | null>(null);
+  return (
+    <>
+      <ReleaseList app={app} env={env} onAction={setAction} />
+      {action && <ActionFor app={app.name} env={env} action={action} onClose={() => setAction(null)} />}
+    </>
+  );
+}
+
+function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onAction: (a: Action) => void }) {
   const name = app.name;
   const res = useResource(`releases:${name}:${env}`, () => rewind.releases(name, env, 100), aboutApp(name));
-  const [action, setAction] = useState<Action | null>(null);
   if (res.error) return <ErrorNote error={res.error} action="load the releases" />;
   if (!res.data) return <Loading what="releases" />;
   if (res.data.length === 0)
@@ -69,11 +79,11 @@ function Timeline({ app, env }: { app: AppView; env: string }) {
               {!active && (
                 <div className="release-actions">
                   {older && (
-                    <button type="button" aria-label={`Rollback to ${r.id}`} onClick={() => setAction({ kind: 'rollback', release: r })}>
+                    <button type="button" aria-label={`Rollback to ${r.id}`} onClick={() => onAction({ kind: 'rollback', release: r })}>
                       Rollback
                     </button>
                   )}
-                  <button type="button" className="ghost" aria-label={`Promote ${r.id}`} onClick={() => setAction({ kind: 'promote', release: r })}>
+                  <button type="button" className="ghost" aria-label={`Promote ${r.id}`} onClick={() => onAction({ kind: 'promote', release: r })}>
                     Promote
                   </button>
                 </div>
@@ -82,7 +92,6 @@ function Timeline({ app, env }: { app: AppView; env: string }) {
           );
         })}
       </ol>
-      {action && <ActionFor app={name} env={env} action={action} onClose={() => setAction(null)} />}
     </>
   );
 }
