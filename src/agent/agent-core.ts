@@ -3,7 +3,9 @@
  * The HTTP API is a thin shell over this class.
  */
 import { randomBytes } from 'node:crypto';
-import type { AgentEvent, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import { join } from 'node:path';
+import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import { takeSnapshot, type LiveComponent } from './snapshot.js';
 import type { AgentContext, AgentLogger } from './app-runtime.js';
 import { AppRuntime } from './app-runtime.js';
 import type { DataPlane } from './data-plane.js';
@@ -79,6 +81,31 @@ export class AgentCore {
 
   observe(app: string, env: string): ObservedApp | null {
     return this.#runtimes.get(key(app, env))?.observe() ?? null;
+  }
+
+  /**
+   * What is actually live for app/env: each live component's files (drift included) and the config
+   * its processes run with. Nothing live: an empty snapshot.
+   */
+  async snapshot(app: string, env: string): Promise<AgentSnapshot> {
+    const rt = this.#runtimes.get(key(app, env));
+    const release = rt?.desired?.release ?? null;
+    const live = rt ? rt.instances.filter((i) => i.role === 'live' && i.desired.release === release) : [];
+    const components = new Map<string, LiveComponent>();
+    for (const i of live) {
+      const pid = i.handle?.pid ?? null;
+      const seen = components.get(i.component.name);
+      if (!seen || (seen.pid === null && pid !== null)) components.set(i.component.name, { name: i.component.name, build: i.component.build, slugDir: i.slugDir, pid });
+    }
+    return takeSnapshot({
+      dir: join(this.#ctx.dataDir, 'snapshots'),
+      app,
+      env,
+      release: live.length ? release : null,
+      components: [...components.values()],
+      declaredConfig: rt?.desired?.config ?? {},
+      agentEnv: this.#ctx.agentEnv,
+    });
   }
 
   /** Opens the shared port that routes by host name to each app/env's main port. */

@@ -8,7 +8,6 @@ import { pino } from 'pino';
 import type { AgentInfo } from '../protocol/agent-protocol.js';
 import { AGENT_INFO_FILE } from '../protocol/agent-protocol.js';
 import { AgentCore } from './agent-core.js';
-import { buildAgentServer } from './agent-server.js';
 import { startNginxPlane } from './nginx-plane.js';
 import type { AgentLogger } from './app-runtime.js';
 import { isAlive, processStartTime } from './proc-info.js';
@@ -114,6 +113,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
       // The per-app ports serve anyway: a taken shared port is reported, not fatal.
       await core.openShared(opts.sharedPort).catch((err: NodeJS.ErrnoException) => logger.error({ port: opts.sharedPort, err }, `cannot open the shared port ${opts.sharedPort}: ${err.code ?? err.message}`));
     }
+    // The proxies serve as soon as adopt() is done; the API (fastify) loads after that.
+    const { buildAgentServer } = await import('./agent-server.js');
     const server = buildAgentServer(core, logger);
     await server.listen({ port: opts.port, host });
     const address = server.server.address();

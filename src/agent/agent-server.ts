@@ -51,6 +51,8 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger): FastifyI
     return { ok: true };
   });
 
+  app.post<{ Params: AppParams }>('/v1/apps/:app/:env/snapshot', async (req) => core.snapshot(req.params.app, req.params.env));
+
   app.post('/v1/deploy', async (req, reply) => {
     const desired = validateDesiredState(req.body);
     if (desired instanceof Error) return sendError(reply, 400, 'INVALID_DESIRED_STATE', desired.message);

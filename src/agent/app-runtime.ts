@@ -196,7 +196,7 @@ export class AppRuntime {
     instance.restartTimer = setTimeout(() => void this.restart(instance), delay);
     const watch = this.watch;
     if (watch && instance.role === 'live' && instance.desired.release === watch.release && ++watch.crashes >= CRASHES_TO_ROLL_BACK) {
-      this.ctx.tripped(this, `its instances crashed ${watch.crashes} times within ${Math.round(watch.windowMs / 1000)}s of the switch (last: ${label(instance)} ${what})`);
+      this.ctx.tripped(this, `its instances crashed ${watch.crashes} times within ${watch.windowMs / 1000}s of the switch (last: ${label(instance)} ${what})`);
     }
   }
 
@@ -395,7 +395,7 @@ export class AppRuntime {
     const timer = setTimeout(() => {
       if (this.watch?.timer !== timer) return;
       this.watch = null;
-      this.log.system(`${desired.release} stayed healthy for ${Math.round(windowMs / 1000)}s; automatic rollback disarmed`);
+      this.log.system(`${desired.release} stayed healthy for ${windowMs / 1000}s; automatic rollback disarmed`);
       for (const i of this.instances) if (i.role === 'live' && i.stopProbe) this.#probe(i);
       this.ctx.persist();
     }, Math.max(0, until - Date.now()));

@@ -85,7 +85,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     const windowMs = desired.autoRollback?.windowMs ?? 0;
     if (!options.automatic && windowMs > 0 && previousDesired) {
       rt.arm(desired, previousDesired, windowMs);
-      say(`Watching ${desired.release} for ${Math.round(windowMs / 1000)}s: failing health checks or crashes roll it back to ${previous}`);
+      say(`Watching ${desired.release} for ${windowMs / 1000}s: failing health checks or crashes roll it back to ${previous}`);
     }
     rt.ctx.persist();
     say(`Release ${desired.release} is live`);

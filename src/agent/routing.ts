@@ -135,9 +135,8 @@ export class RouteSet {
     return { routes: of(this.routes), undeployed: of(this.undeployed) };
   }
 
+  /** Closes every port; what they were stays known, to be persisted and reopened by the next agent. */
   async close(): Promise<void> {
     await Promise.all(this.#all().map((b) => b.close()));
-    this.routes.clear();
-    this.undeployed.clear();
   }
 }

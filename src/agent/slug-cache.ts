@@ -7,7 +7,6 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { join } from 'node:path';
-import * as tar from 'tar';
 import { slugPath } from './process-commands.js';
 
 const SHA256 = /^[a-f0-9]{64}$/;
@@ -77,6 +76,8 @@ export class SlugCache {
     await mkdir(tmp, { recursive: true });
     try {
       let refused: string | null = null;
+      // Loaded on first use: an agent that restarts to re-adopt its instances serves sooner without it.
+      const tar = await import('tar');
       await tar.x({
         file: artifact.path,
         cwd: tmp,

@@ -122,7 +122,49 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (err) {
       last = err;
     }
-    await sleep(50);
+    await sleep(20);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** A WebSocket client (undici's) that sends a text message and waits for the answer. */
+export async function openWebSocket(port: number, path = '/ws'): Promise<{ ask(text: string): Promise<string>; closed: Promise<number>; close(): void }> {
+  const { WebSocket } = await import('undici');
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+  const waiting: Array<(text: string) => void> = [];
+  ws.addEventListener('message', (event) => waiting.shift()?.(String(event.data)));
+  const closed = new Promise<number>((resolve) => ws.addEventListener('close', (event) => resolve(event.code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve());
+    ws.addEventListener('error', () => reject(new Error('the WebSocket did not open')));
+  });
+  return {
+    ask: (text) =>
+      new Promise<string>((resolve, reject) => {
+        waiting.push(resolve);
+        ws.send(text);
+        void closed.then(() => reject(new Error('the WebSocket closed')));
+      }),
+    closed,
+    close: () => ws.close(),
+  };
+}
+
+/** Reads a server-sent event stream; resolves with its `data:` lines once it ends. */
+export async function readEvents(port: number, path: string, onEvent: (data: string) => void = () => {}): Promise<{ status: number; events: string[] }> {
+  const res = await request(`http://127.0.0.1:${port}${path}`);
+  const events: string[] = [];
+  res.body.setEncoding('utf8');
+  let rest = '';
+  for await (const chunk of res.body) {
+    rest += chunk as string;
+    const parts = rest.split('\n\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) {
+      const data = part.replace(/^data: /, '');
+      events.push(data);
+      onEvent(data);
+    }
+  }
+  return { status: res.statusCode, events };
 }

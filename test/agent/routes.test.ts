@@ -1,0 +1,130 @@
+/**
+ * Ports: per-component routes (a component's own stable port, 404 once a release no longer has
+ * it), releases that go live as one unit, and the shared port that routes by host name.
+ */
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { RunningAgent } from '../../src/agent/agent-main.js';
+import { runAgent } from '../../src/agent/agent-main.js';
+import { freePort } from '../../src/agent/proc-info.js';
+import type { DesiredState, ObservedApp } from '../../src/protocol/agent-protocol.js';
+import { AgentClient } from '../../src/targets/agent-client.js';
+import type { Artifact } from './helpers.js';
+import { deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
+
+let v1: Artifact;
+let v2: Artifact;
+let agent: RunningAgent;
+let agentDir: string;
+let client: AgentClient;
+
+const start = async () => {
+  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000, sharedPort: 0 });
+  client = new AgentClient(agent.url);
+};
+
+beforeAll(async () => {
+  [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
+  agentDir = join(tempDir(), 'agent');
+  await start();
+});
+
+afterAll(async () => {
+  await client?.close();
+  await stopAgent(agent, agentDir);
+  removeTempDirs();
+});
+
+const observe = async (app: string, env = 'production'): Promise<ObservedApp> => (await client.observe(app, env)) as ObservedApp;
+
+it('serves each routed component on its own port, keeps a 404 page for one a release no longer has, and switches all ports as one', async () => {
+  const [port, apiPort] = [await freePort(), await freePort()];
+  const api = (artifact: Artifact, command = 'exec node server.js') => web(artifact, { name: 'api', command });
+  const both = (release: string, artifact: Artifact, apiCommand?: string): DesiredState => ({ ...desiredState(release, port, [web(artifact), api(artifact, apiCommand)]), routes: { api: apiPort } });
+
+  expect((await deploy(agent.url, both('RONE', v1))).result.ok).toBe(true);
+  expect((await get(port)).body).toBe('v1\n');
+  expect((await get(apiPort)).body).toBe('api v1\n');
+  expect((await observe('shop')).routes).toEqual({ api: apiPort });
+
+  // RTWO has no api: its port stays open and says so.
+  expect((await deploy(agent.url, desiredState('RTWO', port, [web(v2)]))).result.ok).toBe(true);
+  expect((await get(port)).body).toBe('v2\n');
+  const gone = await get(apiPort);
+  expect(gone.status).toBe(404);
+  expect(gone.body).toBe('404 Not Found\n\ncomponent api of shop (production) is not deployed\n');
+  expect((await get(apiPort, '/', { accept: 'text/html' })).body).toContain('<p>component api of shop (production) is not deployed</p>');
+  const two = await observe('shop');
+  expect(two.routes).toBeUndefined();
+  expect(two.undeployedRoutes).toEqual({ api: apiPort });
+
+  // One unit: an api that cannot start keeps the whole release off, web included.
+  const bad = await deploy(agent.url, both('RBAD', v1, 'exit 3'));
+  expect(bad.result).toMatchObject({ ok: false, release: 'RTWO' });
+  expect((await get(port)).body).toBe('v2\n');
+  expect((await get(apiPort)).status).toBe(404);
+
+  // The 404 port survives an agent restart, then serves again when a release brings api back.
+  await client.close();
+  await agent.close();
+  await start();
+  expect((await get(apiPort)).status).toBe(404);
+  expect((await deploy(agent.url, both('RTHREE', v2))).result.ok).toBe(true);
+  expect((await get(apiPort)).body).toBe('api v2\n');
+  expect((await get(port)).body).toBe('v2\n');
+  const three = await observe('shop');
+  expect(three.routes).toEqual({ api: apiPort });
+  expect(three.undeployedRoutes).toBeUndefined();
+});
+
+it('refuses routes that name no HTTP component, the web one, or a port twice', async () => {
+  const base = desiredState('RX', 7001, [web(v1), web(v1, { name: 'worker', port: false, command: 'node worker.js' }), web(v1, { name: 'api' })]);
+  for (const [routes, message] of [
+    [{ nope: 7002 }, 'routes.nope: there is no component nope'],
+    [{ worker: 7002 }, 'routes.worker: component worker does not serve HTTP'],
+    [{ web: 7002 }, 'routes.web: web is served on proxyPort already'],
+    [{ api: 7001 }, 'routes.api: port 7001 is used by proxyPort too'],
+    [{ api: 0 }, 'routes.api must be a port from 1 to 65535'],
+  ] as const) {
+    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...base, routes }) });
+    expect(res.statusCode).toBe(400);
+    expect(((await res.body.json()) as { error: { message: string } }).error.message).toContain(message);
+  }
+});
+
+it('routes the shared port by host name: APP.localhost is production, APP.ENV.localhost another environment', async () => {
+  const shared = (await client.state()).sharedPort as number;
+  expect(shared).toBeGreaterThan(0);
+  expect(agent.sharedPort).toBe(shared);
+  const [prod, dev] = [await freePort(), await freePort()];
+  await deploy(agent.url, desiredState('RPROD', prod, [web(v1)], {}, 'blog'));
+  await deploy(agent.url, { ...desiredState('RDEV', dev, [web(v2)], {}, 'blog'), env: 'dev' });
+  const via = (host: string) => get(shared, '/', { host });
+  expect((await via('blog.localhost')).body).toBe('v1\n');
+  expect((await via(`blog.localhost:${shared}`)).body).toBe('v1\n');
+  expect((await via('BLOG.production.localhost')).body).toBe('v1\n');
+  expect((await via('blog.dev.localhost')).body).toBe('v2\n');
+  expect(await via('nope.localhost')).toMatchObject({ status: 404, body: expect.stringContaining('no app nope (production) runs on this agent') });
+  expect(await via('example.com')).toMatchObject({ status: 404, body: expect.stringContaining(`http://APP.localhost:${shared}/ is the production environment of APP`) });
+  // The app sees the host it was asked for.
+  const seen = JSON.parse((await get(shared, '/env', { host: 'blog.dev.localhost' })).body) as { headers: Record<string, string> };
+  expect(seen.headers).toMatchObject({ host: 'blog.dev.localhost', 'x-forwarded-host': 'blog.dev.localhost', 'x-forwarded-proto': 'http' });
+  expect(seen.headers.forwarded).toBe('for=127.0.0.1;host="blog.dev.localhost";proto=http');
+
+  // Upgrades too.
+  const echoed = await new Promise<string>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: shared, path: '/ws', headers: { host: 'blog.localhost', connection: 'Upgrade', upgrade: 'echo' } });
+    req.on('upgrade', (answer, socket) => {
+      socket.once('data', (d: Buffer) => {
+        resolve(`${String(answer.headers['x-version'])} ${d.toString()}`);
+        socket.destroy();
+      });
+      socket.write('ping');
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  expect(echoed).toBe('v1 ping');
+});

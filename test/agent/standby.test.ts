@@ -1,0 +1,166 @@
+/**
+ * Warm standby: the replaced release keeps running without traffic, and a rollback to it (a copy
+ * with a new release id) is a route swap that starts no process. Also: drains that keep slow
+ * requests, streams and WebSockets alive across a switch.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningAgent } from '../../src/agent/agent-main.js';
+import { runAgent } from '../../src/agent/agent-main.js';
+import { freePort, isAlive } from '../../src/agent/proc-info.js';
+import type { DesiredState, ObservedApp } from '../../src/protocol/agent-protocol.js';
+import { AgentClient } from '../../src/targets/agent-client.js';
+import type { Artifact } from './helpers.js';
+import { deploy, desiredState, get, openWebSocket, packApp, readEvents, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+
+let v1: Artifact;
+let v2: Artifact;
+let agent: RunningAgent;
+let agentDir: string;
+let client: AgentClient;
+
+beforeAll(async () => {
+  [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
+  agentDir = join(tempDir(), 'agent');
+  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
+  client = new AgentClient(agent.url);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await stopAgent(agent, agentDir);
+  removeTempDirs();
+});
+
+let app = 0;
+let current = '';
+afterEach(async () => {
+  await client.remove(current, 'production');
+});
+
+/** Each test deploys its own app on its own port. */
+async function newApp(): Promise<{ name: string; port: number; state(release: string, artifact: Artifact, extra?: Partial<DesiredState>, config?: Record<string, string>): DesiredState }> {
+  const name = `app${++app}`;
+  current = name;
+  const port = await freePort();
+  return { name, port, state: (release, artifact, extra = {}, config = {}) => ({ ...desiredState(release, port, [web(artifact, { scale: 2 })], config, name), ...extra }) };
+}
+
+const observe = async (name: string): Promise<ObservedApp> => (await client.observe(name, 'production')) as ObservedApp;
+const logLines = (events: Awaited<ReturnType<typeof deploy>>['events']) => events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+
+describe('warm standby', () => {
+  it('keeps the replaced release running without traffic; a rollback copy reuses its instances: same pids, no process started', async () => {
+    const { name, port, state } = await newApp();
+    await deploy(agent.url, state('RONE', v1));
+    const one = await observe(name);
+    const pids = one.instances.map((i) => i.pid);
+
+    const second = await deploy(agent.url, state('RTWO', v2));
+    expect(logLines(second.events)).toContain('Keeping 2 instances of RONE on warm standby for 15 min');
+    expect((await get(port)).body).toBe('v2\n');
+    const two = await observe(name);
+    const standby = two.instances.filter((i) => i.state === 'standby');
+    expect(standby.map((i) => [i.release, i.pid])).toEqual(pids.map((pid) => ['RONE', pid]));
+    for (const i of standby) {
+      expect(Date.parse(i.standbyUntil as string) - Date.now()).toBeGreaterThan(14 * 60_000);
+      expect(i.rss).toBeGreaterThan(1_000_000);
+    }
+    expect(two.instances.filter((i) => i.release === 'RTWO').map((i) => i.state)).toEqual(['healthy', 'healthy']);
+
+    // The engine rolls back by copying RONE into a new release: same builds and config, new id.
+    const started = performance.now();
+    const back = await deploy(agent.url, state('RTHREE', v1));
+    const took = performance.now() - started;
+    expect(back.result).toMatchObject({ ok: true, release: 'RTHREE' });
+    const lines = logLines(back.events);
+    expect(lines).toContain('Reusing 2 warm standby instances of RONE (same builds and config): no process to start');
+    expect(lines.filter((l) => l.startsWith('starting ') || l.startsWith('Preparing slug'))).toEqual([]);
+    expect(took).toBeLessThan(500);
+    expect((await get(port)).body).toBe('v1\n');
+    const three = await observe(name);
+    expect(three.release).toBe('RTHREE');
+    expect(three.instances.filter((i) => i.release === 'RTHREE').map((i) => [i.pid, i.state, i.restarts])).toEqual(pids.map((pid) => [pid, 'healthy', 0]));
+    // ... and RTWO is the one on standby now.
+    expect(three.instances.filter((i) => i.state === 'standby').map((i) => i.release)).toEqual(['RTWO', 'RTWO']);
+  });
+
+  it('restarts a crashed standby instance, stops standby after its time, and keeps at most `count` releases', async () => {
+    const { name, state } = await newApp();
+    const short = { standby: { keepMs: 60_000, count: 1 } };
+    await deploy(agent.url, state('RONE', v1, short));
+    await deploy(agent.url, state('RTWO', v2, short));
+    const victim = (await observe(name)).instances.find((i) => i.state === 'standby');
+    process.kill(victim?.pid as number, 'SIGKILL');
+    const back = await waitFor('the standby instance to be restarted', async () => {
+      const i = (await observe(name)).instances.find((x) => x.id === victim?.id);
+      return i?.restarts === 1 && i.state === 'standby' ? i : null;
+    });
+    expect(back.pid).not.toBe(victim?.pid);
+
+    // count 1: RONE leaves the standby when RTWO joins it.
+    const ronePids = (await observe(name)).instances.filter((i) => i.release === 'RONE').map((i) => i.pid as number);
+    await deploy(agent.url, state('RTHREE', v1, { standby: { keepMs: 400, count: 1 } }, { OTHER: 'config' }));
+    await waitFor('RONE to be stopped', async () => ronePids.every((pid) => !isAlive(pid)) && (await observe(name)).instances.every((i) => i.release !== 'RONE'));
+    const twoPids = (await observe(name)).instances.filter((i) => i.release === 'RTWO').map((i) => i.pid as number);
+    expect(twoPids).toHaveLength(2);
+    // keepMs 400: RTWO is stopped soon after.
+    await waitFor('RTWO to expire', async () => twoPids.every((pid) => !isAlive(pid)) && (await observe(name)).instances.length === 2);
+    const logs = (await (await client.logs(name, 'production', { lines: 200, follow: false })).setEncoding('utf8').toArray()).join('');
+    expect(logs).toContain('agent Stopping 2 standby instances of RONE: at most 1 release on standby');
+    expect(logs).toContain('agent Stopping 2 standby instances of RTWO: its time on standby is over');
+  });
+});
+
+describe('drain and switch', () => {
+  it('keeps a slow request, a server-sent event stream and a WebSocket opened before a switch until drained, then cuts the WebSocket', async () => {
+    const { name, port, state } = await newApp();
+    const drain = { drainTimeoutMs: 1500 };
+    await deploy(agent.url, state('RONE', v1, drain));
+    const ws = await openWebSocket(port);
+    expect(await ws.ask('hello')).toBe('v1: hello');
+    const slow = get(port, '/slow?ms=700');
+    const seen: string[] = [];
+    const stream = readEvents(port, '/sse?n=8&ms=100', (data) => seen.push(data));
+    await waitFor('the first event', () => seen.length > 0);
+
+    const switched = await deploy(agent.url, state('RTWO', v2, drain));
+    expect(logLines(switched.events)).toContain('Draining 3 requests in flight on RONE (up to 1.5s)');
+    expect((await get(port)).body).toBe('v2\n');
+    // What was opened before the switch still talks to v1.
+    expect(await ws.ask('still there?')).toBe('v1: still there?');
+    expect(await slow).toMatchObject({ status: 200, body: 'v1 slow\n' });
+    expect(await stream).toEqual({ status: 200, events: [0, 1, 2, 3, 4, 5, 6, 7].map((n) => `v1 ${n}`) });
+    const fresh = await openWebSocket(port);
+    expect(await fresh.ask('hi')).toBe('v2: hi');
+    fresh.close();
+
+    // After the drain timeout the old WebSocket is closed, though its instance stays on standby.
+    const closedAt = await Promise.race([ws.closed.then(() => Date.now()), new Promise<number>((r) => setTimeout(() => r(0), 4000))]);
+    expect(closedAt).toBeGreaterThan(0);
+    expect((await observe(name)).instances.filter((i) => i.release === 'RONE').map((i) => i.state)).toEqual(['standby', 'standby']);
+  });
+
+  it('never refuses a request during a switch: concurrent GETs across a cold and a warm switch all get 200', async () => {
+    const { port, state } = await newApp();
+    await deploy(agent.url, state('RONE', v1));
+    let stop = false;
+    const statuses = new Map<number, number>();
+    const bodies = new Set<string>();
+    const loop = async () => {
+      while (!stop) {
+        const res = await get(port).catch(() => ({ status: 0, body: '' }));
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        bodies.add(res.body);
+      }
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    await deploy(agent.url, state('RTWO', v2));
+    await deploy(agent.url, state('RTHREE', v1));
+    await new Promise((r) => setTimeout(r, 100));
+    stop = true;
+    await Promise.all(loops);
+    expect([...statuses.keys()]).toEqual([200]);
+    expect([...bodies].sort()).toEqual(['v1\n', 'v2\n']);
+  });
+});
