@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { RewindError } from '../domain/errors.js';
-import type { AgentEvent, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
 
 export type ResultEvent = Extract<AgentEvent, { type: 'result' }>;
 
@@ -143,6 +143,11 @@ export class AgentClient {
       handle(parser.end());
     }
     return result;
+  }
+
+  /** Packs what is live for app/env (files and config in effect) for a backup. */
+  snapshot(app: string, env: string): Promise<AgentSnapshot> {
+    return this.#json('POST', `/v1/apps/${encodeURIComponent(app)}/${encodeURIComponent(env)}/snapshot`);
   }
 
   /** Stops everything of app/env on the agent. */

@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RewindError, isRewindError } from '../domain/errors.js';
-import type { AgentEvent, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AgentEvent, AgentSnapshot, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
 import { AgentClient, AgentRequestError } from './agent-client.js';
 import type { ApplyResult, LogOptions, Target } from './target.js';
 
@@ -108,6 +108,10 @@ export class LocalTarget implements Target {
         throw err;
       }
     });
+  }
+
+  snapshot(app: string, env: string): Promise<AgentSnapshot> {
+    return this.#with((client) => client.snapshot(app, env));
   }
 
   remove(app: string, env: string): Promise<void> {
