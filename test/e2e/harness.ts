@@ -3,6 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'rewind.js');
@@ -204,3 +205,84 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
   for (const [name, text] of Object.entries(o.files ?? {})) await writeFile(join(dir, name), text);
   return dir;
 }
+
+// ── the shop example (several components, environments) ─────────────────────────────────
+
+export type ShopComponent = 'web' | 'api' | 'worker' | 'assets';
+
+/**
+ * A copy of examples/shop in a temp dir. `components` keeps only those in rewind.yml (the worker
+ * adds a 2 s "stays up" check to every rollout); `versions` sets each component's VERSION.
+ */
+export async function shopApp(o: { components?: readonly ShopComponent[]; versions?: Partial<Record<ShopComponent, string>> } = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-shop-'));
+  await cp(join(ROOT, 'examples', 'shop'), dir, { recursive: true });
+  if (o.components) {
+    const file = join(dir, 'rewind.yml');
+    const doc = parseYaml(await readFile(file, 'utf8')) as { components: Record<string, unknown> };
+    for (const name of Object.keys(doc.components)) if (!o.components.includes(name as ShopComponent)) delete doc.components[name];
+    await writeFile(file, stringifyYaml(doc));
+  }
+  for (const [c, v] of Object.entries(o.versions ?? {})) await setShopVersion(dir, c as ShopComponent, v);
+  return dir;
+}
+
+const SHOP_FILES: Record<ShopComponent, [file: string, pattern: RegExp, text: (v: string) => string]> = {
+  web: ['web/server.js', /const VERSION = '[^']*'/, (v) => `const VERSION = '${v}'`],
+  api: ['api/server.js', /const VERSION = '[^']*'/, (v) => `const VERSION = '${v}'`],
+  worker: ['worker/worker.js', /const VERSION = '[^']*'/, (v) => `const VERSION = '${v}'`],
+  assets: ['assets/index.html', /<span class="version">[^<]*<\/span>/, (v) => `<span class="version">${v}</span>`],
+};
+
+export async function setShopVersion(dir: string, component: ShopComponent, version: string): Promise<void> {
+  const [file, pattern, text] = SHOP_FILES[component];
+  const path = join(dir, file);
+  await writeFile(path, (await readFile(path, 'utf8')).replace(pattern, text(version)));
+}
+
+/**
+ * The version a shop component's URL serves (`web v1`, `{"version":"v1"}`, `class="version">v1<`),
+ * else `HTTP STATUS: BODY` (e.g. a "not deployed" page), else `unreachable: …`.
+ */
+export async function servedVersion(url: string): Promise<string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const text = await res.text();
+    const m = /web (v[\w.-]+)<|"version":"([^"]+)"|class="version">([^<]+)</.exec(text);
+    if (res.ok && m) return m[1] ?? m[2] ?? m[3];
+    return `HTTP ${res.status}: ${text.trim()}`;
+  } catch (err) {
+    return `unreachable: ${(err as Error).message}`;
+  }
+}
+
+export interface EnvView {
+  name: string;
+  position: number;
+  activeRelease: string | null;
+  url: string;
+  health: string;
+  components: Record<string, string>;
+}
+
+/** An environment as GET /api/apps/:app/envs shows it. */
+export async function envOf(rw: Rewind, app: string, env: string): Promise<EnvView> {
+  const { body } = await rw.api<EnvView[]>(`/api/apps/${app}/envs`);
+  const e = body.find((x) => x.name === env);
+  if (!e) throw new Error(`no environment ${env} in ${app}: ${JSON.stringify(body)}`);
+  return e;
+}
+
+/** What each HTTP component of app/env serves: { web: 'v1', api: 'v1', assets: 'v1' }. */
+export async function servedVersions(rw: Rewind, app: string, env: string, components: readonly ShopComponent[]): Promise<Record<string, string>> {
+  const e = await envOf(rw, app, env);
+  const out: Record<string, string> = {};
+  for (const c of components) {
+    const url = c === 'web' ? e.url : e.components[c];
+    out[c] = url ? await servedVersion(url) : `no URL for ${c}`;
+  }
+  return out;
+}
+
+/** `OK, R…` at the end of a command's output. */
+export const okRelease = (stdout: string) => /^OK, (R[A-Z]{10})$/m.exec(stdout)?.[1];
