@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,10 @@ import { freePort } from '../../src/agent/proc-info.js';
 import { combinedLogPath, formatLogLine, instanceArgv, instanceEnv, instanceLogPath, instancePlan, restartDelayMs, routedComponent, slugPath } from '../../src/agent/process-commands.js';
 import { AppProxy, Upstream } from '../../src/agent/proxy.js';
 import { clientResponseHeaders, isHopByHop, upstreamRequestHeaders, withoutHopByHop } from '../../src/agent/proxy-headers.js';
+import { pageBody } from '../../src/agent/proxy-pages.js';
+import { hostRoute } from '../../src/agent/shared-proxy.js';
+import { fingerprint } from '../../src/agent/standby.js';
+import type { DesiredState } from '../../src/protocol/agent-protocol.js';
 import { SlugCache, sha256File, unsafeEntryReason } from '../../src/agent/slug-cache.js';
 import type { PersistedState } from '../../src/agent/state-file.js';
 import { readState, stateFilePath, writeState } from '../../src/agent/state-file.js';
@@ -212,6 +217,84 @@ describe('proxy', () => {
     } finally {
       await proxy.close();
       await new Promise((r) => backend.close(r));
+    }
+  });
+});
+
+describe('warm standby fingerprint', () => {
+  const base = desiredState('RONE', 4000, [web(artifact), web(artifact, { name: 'worker', port: false })], { A: '1', B: '2' });
+
+  it('matches a copy with a new id, another port or deployment, and components or config in another order', () => {
+    const copy = { ...base, release: 'RCOPY', deployment: 'DX', proxyPort: 4001, components: [...base.components].reverse(), config: { B: '2', A: '1' }, drainTimeoutMs: 1 };
+    expect(fingerprint(copy)).toBe(fingerprint(base));
+  });
+
+  it('differs when a build, command, scale, health or config value differs', () => {
+    const other = [
+      { ...base, config: { A: '1', B: '3' } },
+      { ...base, components: [web(artifact, { scale: 2 }), base.components[1]] },
+      { ...base, components: [web(artifact, { command: 'node other.js' }), base.components[1]] },
+      { ...base, components: [web(artifact, { build: 'BOTHER' }), base.components[1]] },
+      { ...base, components: [web(artifact, { health: { path: '/up', timeoutMs: 5000, intervalMs: 50 } }), base.components[1]] },
+      { ...base, components: [web(artifact)] },
+    ] as DesiredState[];
+    for (const d of other) expect(fingerprint(d)).not.toBe(fingerprint(base));
+  });
+});
+
+describe('desired state: standby, automatic rollback', () => {
+  const base = desiredState('RONE', 4000, [web(artifact)]);
+  it('accepts them, and says what is wrong otherwise', () => {
+    expect(validateDesiredState({ ...base, standby: { keepMs: 60_000, count: 2 }, autoRollback: { windowMs: 30_000 } })).not.toBeInstanceOf(Error);
+    expect(validateDesiredState({ ...base, standby: { keepMs: -1, count: 1 } })).toEqual(new Error('invalid desired state: standby must be { keepMs: an integer from 0 to 604800000, count: an integer from 0 to 10 }'));
+    expect(validateDesiredState({ ...base, autoRollback: { window: 3 } })).toEqual(new Error('invalid desired state: autoRollback must be { windowMs: an integer from 0 to 86400000 }'));
+  });
+});
+
+describe('shared port host names', () => {
+  it('maps APP.localhost to production and APP.ENV.localhost to ENV', () => {
+    expect(hostRoute('shop.localhost')).toEqual({ app: 'shop', env: 'production' });
+    expect(hostRoute('Shop.LOCALHOST:8080')).toEqual({ app: 'shop', env: 'production' });
+    expect(hostRoute('shop.dev.localhost')).toEqual({ app: 'shop', env: 'dev' });
+    expect(hostRoute('shop.localhost.')).toEqual({ app: 'shop', env: 'production' });
+    for (const host of [undefined, 'localhost', 'shop.example.com', 'a.b.c.localhost', '-x.localhost', 'shop..localhost', '127.0.0.1:8080']) expect(hostRoute(host)).toBeNull();
+  });
+});
+
+describe('proxy pages and retries', () => {
+  it('answers text for tools and HTML for browsers', () => {
+    expect(pageBody(503, 'nothing <runs>', '*/*')).toEqual({ type: 'text/plain; charset=utf-8', body: '503 Service Unavailable\n\nnothing <runs>\n' });
+    expect(pageBody(404, 'nothing <runs>', 'text/html,application/xhtml+xml').body).toContain('<h1>404 Not Found</h1><p>nothing &#60;runs&#62;</p>');
+  });
+
+  it('retries an idempotent request once when its instance dies under it, never a POST', async () => {
+    // An instance that accepts the connection and dies before answering.
+    const dying = createNetServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((r) => dying.listen(0, '127.0.0.1', r));
+    const healthy = createServer((req, res) => res.end(`ok ${req.method}\n`));
+    await new Promise<void>((r) => healthy.listen(0, '127.0.0.1', r));
+    const proxy = new AppProxy('shop', 'production');
+    await proxy.listen(0);
+    try {
+      const dead = new Upstream('dying', (dying.address() as AddressInfo).port);
+      const live = new Upstream('live', (healthy.address() as AddressInfo).port);
+      proxy.setUpstreams([dead, live]);
+      const { request } = await import('undici');
+      for (let n = 0; n < 4; n++) {
+        expect(await get(proxy.port)).toMatchObject({ status: 200, body: 'ok GET\n' });
+        const del = await request(`http://127.0.0.1:${proxy.port}/x`, { method: 'DELETE' });
+        expect([del.statusCode, await del.body.text()]).toEqual([200, 'ok DELETE\n']);
+      }
+      const posts = await Promise.all([1, 2, 3, 4].map(async () => (await request(`http://127.0.0.1:${proxy.port}/`, { method: 'POST', body: 'x' })).statusCode));
+      expect(posts.sort()).toEqual([200, 200, 502, 502]);
+      expect(dead.inflight + live.inflight).toBe(0);
+
+      proxy.setNotDeployed('api');
+      expect(await get(proxy.port)).toMatchObject({ status: 404, body: '404 Not Found\n\ncomponent api of shop (production) is not deployed\n' });
+    } finally {
+      await proxy.close();
+      await new Promise((r) => dying.close(r));
+      await new Promise((r) => healthy.close(r));
     }
   });
 });
