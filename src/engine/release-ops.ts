@@ -108,7 +108,10 @@ export class ReleaseOps {
     }
     const active = to.activeRelease ? await this.release(app, to.activeRelease) : null;
     const moves = names.map((component) => ({ component, build: source.builds[component], spec: source.manifest!.components[component] }));
-    const next = withComponents(stateOf(active), moves);
+    // The target's own config is the one in effect there: its newest release's, which includes
+    // changes made with `env set --no-promote` since its active release.
+    const config = (await this.store.releases.newest(app, o.to))?.config ?? active?.config ?? {};
+    const next = { ...withComponents(stateOf(active), moves), config };
     const description = `promote ${source.id} from ${o.from} (${names.join(', ')})`;
     return this.carryOut({ app, env: o.to, active, next, kind: 'promote', deploymentKind: 'promote', description, source: source.id }, o);
   }
