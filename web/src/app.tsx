@@ -10,6 +10,9 @@ import { ComponentPage } from './pages/component-page';
 import { ConfigPage } from './pages/config-page';
 import { DeploymentPage, DeploymentsPage } from './pages/deployments-page';
 import { LogsPage } from './pages/logs-page';
+import { PipelinesPage } from './pages/pipelines-page';
+import { RunPage } from './pages/run-page';
+import { StoriesPage, StoryPage } from './pages/stories-page';
 import { ReleasePage } from './pages/release-page';
 import { ReleasesPage } from './pages/releases-page';
 
@@ -28,6 +31,10 @@ const ROUTES: ReadonlyArray<[string, (p: Params) => ReactNode]> = [
   ['/apps/:app/builds/:id', (p) => <BuildPage app={p.app} id={p.id} />],
   ['/apps/:app/logs', (p) => <LogsPage app={p.app} />],
   ['/apps/:app/activity', (p) => <ActivityPage app={p.app} />],
+  ['/apps/:app/pipelines', (p) => <PipelinesPage app={p.app} />],
+  ['/apps/:app/pipelines/runs/:id', (p) => <RunPage app={p.app} id={p.id} />],
+  ['/apps/:app/stories', (p) => <StoriesPage app={p.app} />],
+  ['/apps/:app/stories/:id', (p) => <StoryPage app={p.app} id={p.id} />],
 ];
 
 export function App() {

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { rewind } from '../api/rewind';
 import type { AppView } from '../api/types';
+import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
 import { Link, setQuery, useLocation } from '../lib/router';
 import { ErrorNote, Loading } from './bits';
@@ -13,6 +14,11 @@ const TABS: ReadonlyArray<[string, string]> = [
   ['/deployments', 'Deployments'],
   ['/logs', 'Processes & logs'],
   ['/activity', 'Activity'],
+];
+/** Shown when the server has release pipelines. */
+const PIPELINE_TABS: ReadonlyArray<[string, string]> = [
+  ['/pipelines', 'Pipelines'],
+  ['/stories', 'Stories'],
 ];
 
 /** The selected environment: ?env=, else production, else the app's first. */
@@ -29,6 +35,7 @@ export function AppShell({ app, children, title, envPicker = false }: { app: str
   const res = useResource(`app:${app}`, () => rewind.app(app), aboutApp(app));
   const env = useEnv(res.data);
   const { path } = useLocation();
+  const tabs = useFeatures().pipelines ? [...TABS.slice(0, 4), ...PIPELINE_TABS, ...TABS.slice(4)] : TABS;
   const base = `/apps/${app}`;
   const crumbs = [{ label: 'Apps', to: '/' }, { label: app, to: base }, ...(title ? [{ label: title }] : [])];
   const envQuery = env !== 'production' ? `?env=${encodeURIComponent(env)}` : '';
@@ -48,11 +55,11 @@ export function AppShell({ app, children, title, envPicker = false }: { app: str
         )}
       </div>
       <nav className="tabs" aria-label={`${app} sections`}>
-        {TABS.map(([suffix, label]) => {
+        {tabs.map(([suffix, label]) => {
           const to = base + suffix;
           const current = suffix === '' ? path === base || path === `${base}/` : path.startsWith(to);
           return (
-            <Link key={suffix} to={to + (suffix ? envQuery : '')} aria-current={current ? 'page' : undefined} className={current ? 'tab current' : 'tab'}>
+            <Link key={suffix} to={to + (suffix && !PIPELINE_TABS.some(([s]) => s === suffix) ? envQuery : '')} aria-current={current ? 'page' : undefined} className={current ? 'tab current' : 'tab'}>
               {label}
             </Link>
           );

@@ -41,7 +41,7 @@ export function Badge({ tone, children, title }: { tone: string; children: React
 const HEALTH_TONE: Record<string, string> = { healthy: 'ok', unhealthy: 'bad', deploying: 'busy', empty: 'idle', unknown: 'warn' };
 export const Health = ({ health }: { health: string }) => <Badge tone={HEALTH_TONE[health] ?? 'idle'}>{health}</Badge>;
 
-const STATE_TONE: Record<string, string> = { succeeded: 'ok', failed: 'bad', 'rolled-back': 'warn', running: 'busy', pending: 'busy' };
+const STATE_TONE: Record<string, string> = { succeeded: 'ok', failed: 'bad', 'rolled-back': 'warn', running: 'busy', pending: 'busy', waiting: 'busy', cancelled: 'idle', skipped: 'idle' };
 export const StateBadge = ({ state }: { state: string }) => <Badge tone={STATE_TONE[state] ?? 'idle'}>{state}</Badge>;
 
 /** "3 minutes ago", with the exact time on hover. */
