@@ -22,6 +22,12 @@ const envInt = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };
+/** Like envInt, but 0 is a value (e.g. REWIND_STANDBY_COUNT=0 turns warm standby off). */
+const envNum = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const v = Number(raw);
+  return raw !== undefined && raw !== '' && Number.isFinite(v) && v >= 0 ? v : fallback;
+};
 
 /** `rewind server`: store, agent, engine and API; recovers unfinished work before it listens. */
 export async function startServer(o: ServerOptions): Promise<{ url: string; port: number; close(): Promise<void> }> {
@@ -42,7 +48,12 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
     log,
     proxyHost: '127.0.0.1',
     maxUploadBytes: envInt('REWIND_MAX_UPLOAD_MB', 200) * MB,
-    drainTimeoutMs: envInt('REWIND_DRAIN_TIMEOUT_MS', 30_000),
+    defaults: {
+      standbyMinutes: envNum('REWIND_STANDBY_MINUTES', 15),
+      standbyCount: envNum('REWIND_STANDBY_COUNT', 1),
+      autoRollbackSeconds: envNum('REWIND_AUTO_ROLLBACK_SECONDS', 60),
+      drainSeconds: envNum('REWIND_DRAIN_TIMEOUT_MS', 30_000) / 1000,
+    },
     buildTimeoutMs: envInt('REWIND_BUILD_TIMEOUT_S', 900) * 1000,
   });
   await engine.recover();

@@ -142,6 +142,8 @@ export interface ProcessView {
   readonly startedAt: string;
   readonly restarts: number;
   readonly rss: number | null;
+  /** For warm-standby instances: when they will be stopped. */
+  readonly standbyUntil: string | null;
 }
 
 export interface AuditEntryView {

@@ -3,6 +3,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { RewindError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { isRunnable, type Release } from '../domain/release.js';
+import { effectiveSettings, type DataPlaneDefaults } from '../domain/env-settings.js';
 import type { ObservedApp } from '../protocol/agent-protocol.js';
 import type { Deployment, DeploymentEvent, DeploymentKind } from '../store/deployments-repo.js';
 import { isUniqueViolation } from '../store/deployments-repo.js';
@@ -18,7 +19,8 @@ export interface DeployerOptions {
   readonly artifacts: ArtifactStore;
   readonly hub: EventHub<DeploymentEvent>;
   readonly log: Logger;
-  readonly drainTimeoutMs: number;
+  /** Server-wide data-plane defaults; each environment's settings override them. */
+  readonly defaults: DataPlaneDefaults;
 }
 
 const now = () => new Date().toISOString();
@@ -167,7 +169,17 @@ export class Deployer {
       artifacts.set(slugKey(id, component), { sha256: sha, path: this.o.artifacts.path(sha) });
     }
     const routes = await this.routesFor(release);
-    const desired = desiredStateFor({ release, deployment: d.id, proxyPort: env.proxyPort, artifacts, routes, drainTimeoutMs: this.o.drainTimeoutMs });
+    const s = effectiveSettings(env.settings, this.o.defaults);
+    const desired = desiredStateFor({
+      release,
+      deployment: d.id,
+      proxyPort: env.proxyPort,
+      artifacts,
+      routes,
+      drainTimeoutMs: s.drainSeconds * 1000,
+      standby: { keepMs: s.standbyMinutes * 60_000, count: s.standbyCount },
+      autoRollbackMs: s.autoRollbackSeconds * 1000,
+    });
     let chain = Promise.resolve();
     const result = await target
       .apply(desired, (e) => {

@@ -10,6 +10,9 @@ export interface DesiredStateInput {
   /** component → stable proxy port, for HTTP components other than the one on proxyPort */
   readonly routes?: Readonly<Record<string, number>>;
   readonly drainTimeoutMs: number;
+  readonly standby?: { readonly keepMs: number; readonly count: number };
+  /** Watch window for an automatic rollback after the switch; 0 or absent: no watch. */
+  readonly autoRollbackMs?: number;
 }
 
 /** What the target must run for a release: pure, from values only. */
@@ -42,6 +45,8 @@ export function desiredStateFor(input: DesiredStateInput): DesiredState {
     config: release.config,
     components,
     drainTimeoutMs: input.drainTimeoutMs,
+    ...(input.standby ? { standby: input.standby } : {}),
+    ...(input.autoRollbackMs ? { autoRollback: { windowMs: input.autoRollbackMs } } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { Builder } from '../builder/builder.js';
 import { applyConfigChange, describeConfigDiff, diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
 import { RewindError, notFound } from '../domain/errors.js';
 import { APP_NAME, ENV_NAME } from '../domain/ids.js';
+import { effectiveSettings, mergeSettings, type DataPlaneDefaults } from '../domain/env-settings.js';
 import { makeRelease, type Release } from '../domain/release.js';
 import type { ObservedApp } from '../protocol/agent-protocol.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
@@ -14,6 +15,7 @@ import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
 import { Deployer } from './deployer.js';
 import { ReleaseOps } from './release-ops.js';
+import { AutoRollbackMonitor } from './auto-rollback-monitor.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { EventHub } from './event-hub.js';
 import { freePort } from './ports.js';
@@ -27,7 +29,7 @@ export interface EngineOptions {
   /** Host the agent's proxies listen on, for URLs. */
   readonly proxyHost: string;
   readonly maxUploadBytes: number;
-  readonly drainTimeoutMs: number;
+  readonly defaults: DataPlaneDefaults;
   readonly buildTimeoutMs: number;
 }
 
@@ -46,6 +48,7 @@ export class Engine {
   readonly releases: ReleaseOps;
   readonly pipelines: PipelineRunner;
   readonly pipelineLogs = new EventHub<PipelineLogView>();
+  readonly monitor: AutoRollbackMonitor;
   readonly deploymentEvents = new EventHub<DeploymentEvent>();
   readonly buildOutput = new EventHub<string>();
 
@@ -68,7 +71,8 @@ export class Engine {
         if (manifest.pipelines !== undefined) await this.pipelines.define(build.app, manifest.pipelines, 'manifest', build.createdBy);
       },
     });
-    this.deployer = new Deployer({ store: o.store, target: o.target, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, drainTimeoutMs: o.drainTimeoutMs });
+    this.deployer = new Deployer({ store: o.store, target: o.target, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, defaults: o.defaults });
+    this.monitor = new AutoRollbackMonitor({ store: o.store, target: o.target, hub: this.deploymentEvents, log: o.log });
     this.releases = new ReleaseOps(o.store, this.deployer, (app, env) => this.requireEnv(app, env));
     this.pipelines = new PipelineRunner({
       store: o.store,
@@ -87,9 +91,12 @@ export class Engine {
     await this.builder.recover();
     await this.deployer.recover();
     await this.pipelines.recover();
+    await this.monitor.tick();
+    this.monitor.start();
   }
 
   async close(): Promise<void> {
+    this.monitor.stop();
     await this.pipelines.close();
     await this.builder.close();
     await this.deployer.close();
@@ -206,6 +213,21 @@ export class Engine {
     await this.store.audit.record({ actor, action: 'environment.delete', app, env: name, detail: { force, activeRelease: env.activeRelease } });
   }
 
+  /** The environment's own settings and those in effect (with the server's defaults). */
+  async settings(app: string, env: string) {
+    const e = await this.requireEnv(app, env);
+    return { settings: e.settings, effective: effectiveSettings(e.settings, this.o.defaults) };
+  }
+
+  /** Changes settings; they apply from the next deployment of the environment. */
+  async changeSettings(app: string, env: string, patch: Readonly<Record<string, unknown>>, actor: string) {
+    const e = await this.requireEnv(app, env);
+    const next = mergeSettings(e.settings, patch);
+    await this.store.apps.setSettings(app, env, next);
+    await this.store.audit.record({ actor, action: 'environment.settings', app, env, detail: patch });
+    return this.settings(app, env);
+  }
+
   async requireApp(name: string) {
     const a = await this.store.apps.get(name);
     if (!a) throw notFound.app(name);
@@ -310,6 +332,7 @@ export class Engine {
       startedAt: i.startedAt,
       restarts: i.restarts,
       rss: i.rss ?? null,
+      standbyUntil: i.standbyUntil ?? null,
     }));
   }
 

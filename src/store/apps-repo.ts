@@ -1,3 +1,4 @@
+import type { EnvSettings } from '../domain/env-settings.js';
 import type { Db } from './db.js';
 
 export interface AppRow {
@@ -12,15 +13,17 @@ export interface EnvironmentRow {
   readonly proxyPort: number;
   readonly activeRelease: string | null;
   readonly createdAt: string;
+  readonly settings: EnvSettings;
 }
 
-const toEnv = (r: { app: string; name: string; position: number; proxy_port: number; active_release: string | null; created_at: string }): EnvironmentRow => ({
+const toEnv = (r: { app: string; name: string; position: number; proxy_port: number; active_release: string | null; created_at: string; settings: string }): EnvironmentRow => ({
   app: r.app,
   name: r.name,
   position: r.position,
   proxyPort: r.proxy_port,
   activeRelease: r.active_release,
   createdAt: r.created_at,
+  settings: JSON.parse(r.settings) as EnvSettings,
 });
 
 /** Apps and their environments. */
@@ -114,6 +117,10 @@ export class AppsRepo {
 
   async addComponentPort(app: string, env: string, component: string, port: number): Promise<void> {
     await this.db.insertInto('component_ports').values({ app, env, component, port }).onConflict((oc) => oc.columns(['app', 'env', 'component']).doNothing()).execute();
+  }
+
+  async setSettings(app: string, env: string, settings: EnvSettings): Promise<void> {
+    await this.db.updateTable('environments').set({ settings: JSON.stringify(settings) }).where('app', '=', app).where('name', '=', env).execute();
   }
 
   async setActiveRelease(app: string, env: string, release: string | null): Promise<void> {

@@ -38,6 +38,11 @@ export class AuditRepo {
     for (const l of this.listeners) l({ ...e, at });
   }
 
+  async has(action: string, subject: string): Promise<boolean> {
+    const r = await this.db.selectFrom('audit').select('id').where('action', '=', action).where('subject', '=', subject).executeTakeFirst();
+    return r !== undefined;
+  }
+
   async list(filter: { app?: string; limit?: number }): Promise<AuditEntryView[]> {
     let q = this.db.selectFrom('audit').selectAll();
     if (filter.app) q = q.where('app', '=', filter.app);

@@ -109,6 +109,11 @@ export class DeploymentsRepo {
     await this.db.updateTable('deployments').set({ state, error, live: null, finished_at: now }).where('id', '=', id).execute();
   }
 
+  /** A deployment that had succeeded, undone afterwards by an automatic rollback. */
+  async markRolledBack(id: string, error: string): Promise<void> {
+    await this.db.updateTable('deployments').set({ state: 'rolled-back', error }).where('id', '=', id).where('state', '=', 'succeeded').execute();
+  }
+
   async appendEvent(id: string, at: string, message: string): Promise<DeploymentEvent> {
     const last = await this.db.selectFrom('deployment_events').select((eb) => eb.fn.max('seq').as('seq')).where('deployment', '=', id).executeTakeFirst();
     const seq = Number(last?.seq ?? 0) + 1;

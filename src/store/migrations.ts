@@ -186,6 +186,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_environment_settings': {
+    async up(db: Kysely<any>) {
+      // JSON: standby, automatic rollback and drain settings of one environment (see EnvSettings).
+      await db.schema.alterTable('environments').addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

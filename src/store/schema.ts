@@ -104,6 +104,7 @@ export interface EnvironmentsTable {
   proxy_port: number;
   active_release: string | null;
   created_at: string;
+  settings: Generated<string>;
 }
 
 export interface BuildsTable {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
 import { AppParams, CreateEnvBody, EnvParams, ForceQuery, actorOf } from '../schemas.js';
 
@@ -12,6 +13,23 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
     '/api/apps/:app/envs',
     { schema: { tags: ['environments'], summary: 'Create an environment (after another one, else last)', params: AppParams, body: CreateEnvBody } },
     async (req, reply) => reply.status(201).send(await engine.createEnvironment(req.params.app, req.body.name, req.body.after, actorOf(req))),
+  );
+  app.get(
+    '/api/apps/:app/envs/:env/settings',
+    { schema: { tags: ['environments'], summary: "An environment's data-plane settings (standby, automatic rollback, drain) and those in effect", params: EnvParams } },
+    (req) => engine.settings(req.params.app, req.params.env),
+  );
+  app.patch(
+    '/api/apps/:app/envs/:env/settings',
+    {
+      schema: {
+        tags: ['environments'],
+        summary: 'Change settings (standbyMinutes, standbyCount, autoRollbackSeconds, drainSeconds; null = server default); they apply from the next deployment',
+        params: EnvParams,
+        body: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()])),
+      },
+    },
+    (req) => engine.changeSettings(req.params.app, req.params.env, req.body, actorOf(req)),
   );
   app.delete(
     '/api/apps/:app/envs/:env',
