@@ -6,12 +6,19 @@ import { dataDir, port } from './options.js';
 import { onInterrupt } from './signals.js';
 
 /** Runs a service until Ctrl-C / SIGTERM (or the run's abort signal), then closes it. */
-export async function serveUntilInterrupted(cli: Cli, name: string, start: () => Promise<RunningService>, info: Record<string, unknown>): Promise<void> {
+export async function serveUntilInterrupted(
+  cli: Cli,
+  name: string,
+  start: () => Promise<RunningService>,
+  info: Record<string, unknown>,
+  hints: (url: string) => string[] = () => [],
+): Promise<void> {
   const interrupt = onInterrupt(cli.io.signal);
   try {
     const service = await start();
     cli.out.line(`Rewind ${name} listening on ${service.url}`);
     cli.out.line(`Data: ${String(info.dataDir)}`);
+    cli.out.lines(hints(service.url));
     cli.out.result({ url: service.url, ...info });
     await interrupt.wait;
     cli.out.start(`Stopping ${name}`);
@@ -34,6 +41,22 @@ export function registerServer(program: Command, cli: Cli): void {
       cli.globals(cmd);
       const opts = { port: port(o.port), host: o.host, dataDir: dataDir(o.data, cli.io.env) };
       const { startServer } = await loadServerMain();
-      await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir });
+      await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir }, serverHints);
     });
+}
+
+/** What a new user does next: open the console, deploy the example. */
+export function serverHints(url: string): string[] {
+  const host = url === 'http://127.0.0.1:7070' ? '' : `REWIND_HOST=${url} `;
+  return [
+    `Console: ${url}/`,
+    `API:     ${url}/api (OpenAPI: ${url}/api/openapi.json)`,
+    '',
+    'Deploy the example from another shell, in this folder:',
+    `  ${host}npx rewind apps create hello`,
+    `  ${host}npx rewind deploy examples/hello -a hello`,
+    `  ${host}npx rewind apps info hello        # the app's URL`,
+    '',
+    'Ctrl-C stops the server; the agent keeps your apps running.',
+  ];
 }
