@@ -1,0 +1,82 @@
+// The issue's targets, judged against one run's results: met, missed (by how much), or not measured.
+
+const times = (value, limit) => `${(value / limit).toFixed(1)}× the target`;
+
+export function judge(r) {
+  const out = [];
+  const dp = r.dataPlane;
+  const warm = dp?.rollbacks?.warm;
+  if (warm?.allMs?.p50 != null) {
+    const swaps = `${warm.warmSwaps}/${warm.n} rollbacks were route swaps to processes that already ran`;
+    const bound =
+      warm.warmSwaps === warm.n
+        ? `bound: time from the API call to the agent's switch (API ${warm.apiMs.p50} ms p50, switch logged at ${warm.switchLoggedMs.p50} ms p50)`
+        : `bound: without a warm standby every rollback starts the release's processes and waits for their health check (cold p50 ${dp.rollbacks.cold.allMs.p50} ms); ${swaps}`;
+    for (const [q, limit] of [['p50', 20], ['p99', 100]]) {
+      const v = warm.allMs[q];
+      out.push({
+        id: `warm-rollback-${q}`,
+        target: `warm rollback ${q} ≤ ${limit} ms to full traffic`,
+        value: `${v} ms`,
+        met: v <= limit,
+        note: v <= limit ? swaps : `missed by ${(v - limit).toFixed(1)} ms (${times(v, limit)}); ${bound}`,
+      });
+    }
+  } else out.push({ id: 'warm-rollback', target: 'warm rollback p50 ≤ 20 ms, p99 ≤ 100 ms', value: 'not measured', met: null, note: r.errors?.dataPlane ?? 'data-plane phase skipped' });
+
+  const sw = dp?.switches;
+  if (sw) {
+    const ok = sw.failedRequests === 0;
+    out.push({
+      id: 'zero-failed',
+      target: `0 failed requests in ${sw.n} switches under load`,
+      value: `${sw.failedRequests} failed of ${sw.load.requests}`,
+      met: ok && sw.n >= 100 ? true : ok ? null : false,
+      note: ok
+        ? `${sw.n} switches (${sw.kinds.rollback} rollbacks, ${sw.kinds.config + sw.kinds.source} deploys) at ${sw.loadRps} req/s${sw.n < 100 ? '; a quick run: fewer than 100 switches, not a verdict' : ''}`
+        : `errors ${sw.load.errors}, timeouts ${sw.load.timeouts}, non-2xx ${sw.load.non2xx}`,
+    });
+  }
+
+  const px = dp?.proxy;
+  if (px) {
+    if (px.nginx) {
+      const ratio = px.ratios.rewindVsNginx;
+      out.push({
+        id: 'proxy-vs-nginx',
+        target: 'built-in proxy ≥ 0.5× nginx throughput',
+        value: `${ratio}× (${px.rewind.rps} vs ${px.nginx.rps} req/s)`,
+        met: ratio >= 0.5,
+        note:
+          ratio >= 0.5
+            ? `p99 ${px.rewind.p99Ms} ms vs ${px.nginx.p99Ms} ms`
+            : `missed by ${(0.5 - ratio).toFixed(3)}×; bound: the Node proxy's single event loop, sharing ${r.machine.cores} cores with the backend and the load generator`,
+      });
+    } else out.push({ id: 'proxy-vs-nginx', target: 'built-in proxy ≥ 0.5× nginx throughput', value: 'not measured', met: null, note: px.nginxNote });
+  }
+
+  const nm = r.nginxMode;
+  if (nm?.available) {
+    const ratio = nm.ratioVsHandNginx;
+    out.push({
+      id: 'nginx-data-plane',
+      target: 'nginx data plane ≥ 0.95× hand-configured nginx',
+      value: `${ratio}×`,
+      met: ratio >= 0.95,
+      note: ratio >= 0.95 ? `${nm.switches?.failedRequests ?? '?'} failed requests in its switches` : `missed by ${(0.95 - ratio).toFixed(3)}×`,
+    });
+  } else out.push({ id: 'nginx-data-plane', target: 'nginx data plane ≥ 0.95× hand-configured nginx', value: 'not available', met: null, note: nm?.reason ?? 'not measured' });
+
+  const cp = r.controlPlane;
+  if (cp?.list) {
+    const v = cp.list.p99;
+    out.push({
+      id: 'release-list-p99',
+      target: `release list p99 ≤ 5 ms at ${cp.releases.toLocaleString('en')} releases`,
+      value: `${v} ms`,
+      met: cp.releases >= 100_000 ? v <= 5 : null,
+      note: `${v <= 5 ? '' : `missed by ${(v - 5).toFixed(2)} ms; `}p50 ${cp.list.p50} ms over ${cp.list.n} requests${cp.releases < 100_000 ? '; a quick run with fewer releases, not a verdict' : ''}`,
+    });
+  } else out.push({ id: 'release-list-p99', target: 'release list p99 ≤ 5 ms at 100,000 releases', value: 'not measured', met: null, note: r.errors?.controlPlane ?? 'control-plane phase skipped' });
+  return out;
+}

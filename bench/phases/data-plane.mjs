@@ -1,0 +1,250 @@
+// Data plane: rollback latency (warm and cold), proxy throughput (direct / Rewind / nginx), and
+// failed requests during deploy/rollback switches under load. One Rewind, one app, three builds.
+import { Probe, switchTimes } from '../lib/probe.mjs';
+import { backgroundLoad, measure } from '../lib/load.mjs';
+import { startNginx } from '../lib/nginx.mjs';
+import { BenchRewind, benchApp } from '../lib/rewind.mjs';
+import { median, memoryOf, round, say, sleep, summary } from '../lib/util.mjs';
+
+const APP = 'bench';
+const ENV = 'production';
+
+export async function dataPlane(cfg, nginx) {
+  const rw = await BenchRewind.start();
+  const memory = {};
+  const sample = (phase) => {
+    memory[phase] = { agent: memoryOf(rw.agentPid), server: memoryOf(rw.serverPid) };
+  };
+  try {
+    await rw.ok('POST', '/api/apps', { name: APP });
+    const versionOfBuild = new Map();
+    const releaseOf = new Map();
+    for (const v of ['v1', 'v2', 'v3']) {
+      const out = await rw.deploy(await benchApp(v), APP);
+      versionOfBuild.set(out.build.id, v);
+      releaseOf.set(v, out.release.id);
+      say(`deployed ${v}: build ${out.build.id}, release ${out.release.id}`);
+    }
+    const url = await rw.appUrl(APP);
+    sample('setup');
+
+    const rollbacks = await measureRollbacks(rw, url, cfg, versionOfBuild, releaseOf);
+    sample('rollbacks');
+    const proxy = await compareProxies(rw, url, cfg, nginx);
+    sample('proxy');
+    const switches = await switchesUnderLoad(rw, url, cfg, proxy.rewind.rps, versionOfBuild);
+    sample('switches');
+    return { rollbacks, proxy, switches, memory };
+  } finally {
+    await rw.stop();
+  }
+}
+
+// ── rollbacks ─────────────────────────────────────────────────────────────
+
+export async function liveInstances(rw, app = APP) {
+  const observed = (await rw.agentState()).apps.find((a) => a.app === app && a.env === ENV);
+  return (observed?.instances ?? []).filter((i) => i.state === 'healthy' || i.state === 'running');
+}
+
+/**
+ * One rollback, timed from just before the API call. `to`: a release id, or undefined for "the
+ * previous one". `warm` says whether traffic went to processes that ran before the call.
+ */
+async function rollbackOnce(rw, probe, to, versionOfBuild) {
+  const before = new Set((await rw.instancePids()).values());
+  let change;
+  let apiMs;
+  let done;
+  const t0 = performance.now();
+  const wall0 = Date.now();
+  const results = await probe.record(async (got) => {
+    const r = await rw.api('POST', `/api/apps/${APP}/rollback`, { env: ENV, ...(to ? { release: to } : {}) });
+    apiMs = performance.now() - t0;
+    if (r.status !== 202) throw new Error(`rollback answered ${r.status}: ${JSON.stringify(r.body)}`);
+    change = r.body;
+    done = await rw.followDeployment(change.deployment.id);
+    // Probes sent after the deployment ended, from every probe loop: nothing may answer from the old release any more.
+    const since = performance.now();
+    while (got.filter((p) => p.sentAt >= since).length < 2 * probe.workers && performance.now() - since < 5000) await sleep(2);
+  });
+  const version = versionOfBuild.get(change.release.build);
+  const times = switchTimes(results, t0, version);
+  const live = await liveInstances(rw);
+  const switched = done.steps.find((s) => /^Switched (traffic )?to /.test(s.message));
+  return {
+    version,
+    release: change.release.id,
+    state: done.deployment.state,
+    apiMs: round(apiMs),
+    firstMs: round(times.firstMs),
+    allMs: round(times.allMs),
+    switchLoggedMs: switched ? switched.at - wall0 : null,
+    deploymentMs: round(done.endedAt - t0),
+    warm: live.length > 0 && live.every((i) => before.has(i.pid)),
+    failedProbes: times.failed,
+  };
+}
+
+function rollbackSummary(runs) {
+  const ok = runs.filter((r) => r.state === 'succeeded' && r.allMs !== null);
+  return {
+    n: runs.length,
+    succeeded: ok.length,
+    warmSwaps: runs.filter((r) => r.warm).length,
+    firstMs: summary(ok.map((r) => r.firstMs)),
+    allMs: summary(ok.map((r) => r.allMs)),
+    apiMs: summary(runs.map((r) => r.apiMs)),
+    switchLoggedMs: summary(ok.filter((r) => r.switchLoggedMs !== null).map((r) => r.switchLoggedMs)),
+    deploymentMs: summary(runs.map((r) => r.deploymentMs)),
+    failedProbes: runs.reduce((n, r) => n + r.failedProbes, 0),
+    runs,
+  };
+}
+
+/**
+ * Warm: roll back to the previous release again and again (v3 ⇄ v2), so the target is always the
+ * release that served just before — the one a warm standby keeps. Cold: roll back to the version that
+ * is neither live nor the previous one (a cycle over v1, v2, v3), which a standby of one release
+ * does not hold.
+ */
+async function measureRollbacks(rw, url, cfg, versionOfBuild, releaseOf) {
+  const probe = new Probe(url, { workers: cfg.probeWorkers, everyMs: 1 });
+  try {
+    const history = ['v1', 'v2', 'v3'];
+    await probe.waitSteady('v3');
+    const warm = [];
+    say(`warm rollbacks: ${cfg.rollbacks} × rollback to the previous release`);
+    for (let i = 0; i < cfg.rollbacks; i++) {
+      const r = await rollbackOnce(rw, probe, undefined, versionOfBuild);
+      warm.push(r);
+      history.push(r.version);
+      if (r.state !== 'succeeded') say(`warm rollback ${i + 1} ended ${r.state}`);
+      await probe.waitSteady(r.version, 10);
+    }
+    const cold = [];
+    say(`cold rollbacks: ${cfg.rollbacks} × rollback to the release neither live nor previous`);
+    for (let i = 0; i < cfg.rollbacks; i++) {
+      // Neither the live release nor the one before it (the one a standby of one release keeps).
+      const target = ['v1', 'v2', 'v3'].find((v) => v !== history.at(-1) && v !== history.at(-2));
+      const r = await rollbackOnce(rw, probe, releaseOf.get(target), versionOfBuild);
+      cold.push(r);
+      history.push(r.version);
+      if (r.state !== 'succeeded') say(`cold rollback ${i + 1} ended ${r.state}`);
+      await probe.waitSteady(r.version, 10);
+    }
+    const result = { warm: rollbackSummary(warm), cold: rollbackSummary(cold), probe: { workers: cfg.probeWorkers, everyMs: 1, sent: probe.sent, failed: probe.failed, failures: probe.failures } };
+    say(`warm: all p50 ${result.warm.allMs.p50} ms p99 ${result.warm.allMs.p99} ms (${result.warm.warmSwaps}/${warm.length} route swaps); cold: all p50 ${result.cold.allMs.p50} ms p99 ${result.cold.allMs.p99} ms`);
+    return result;
+  } finally {
+    await probe.close();
+  }
+}
+
+// ── proxy throughput ──────────────────────────────────────────────────────
+
+/** Throughput and latency of each of `targets` (name → URL), in interleaved rounds; medians per name. */
+export async function compareThroughput(targets, cfg) {
+  const rounds = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+  for (let round = 0; round < cfg.proxyRounds; round++) {
+    for (const [name, target] of Object.entries(targets)) {
+      const r = await measure(`${target}/`, { connections: cfg.connections, durationS: cfg.proxySeconds, warmupS: cfg.warmupSeconds });
+      rounds[name].push(r);
+      say(`throughput round ${round + 1}: ${name} ${r.rps} req/s, p99 ${r.latencyMs.p99} ms`);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(rounds).map(([name, rs]) => [
+      name,
+      {
+        rps: median(rs.map((r) => r.rps)),
+        p50Ms: median(rs.map((r) => r.latencyMs.p50)),
+        p99Ms: median(rs.map((r) => r.latencyMs.p99)),
+        failed: rs.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0),
+        rounds: rs,
+      },
+    ]),
+  );
+}
+
+/** direct, Rewind's proxy and a hand-configured nginx, all in front of the same instance. */
+async function compareProxies(rw, url, cfg, nginx) {
+  const [instance] = await liveInstances(rw);
+  const targets = { direct: `http://127.0.0.1:${instance.port}`, rewind: url };
+  let ng = null;
+  if (nginx.bin) {
+    ng = await startNginx(nginx.bin, instance.port);
+    targets.nginx = ng.url;
+  }
+  try {
+    const got = await compareThroughput(targets, cfg);
+    const out = { connections: cfg.connections, seconds: cfg.proxySeconds, rounds: cfg.proxyRounds, direct: got.direct, rewind: got.rewind, nginx: got.nginx ?? null, nginxNote: nginx.bin ? nginx.version : nginx.reason };
+    out.ratios = {
+      rewindVsDirect: round(out.rewind.rps / out.direct.rps, 3),
+      nginxVsDirect: out.nginx ? round(out.nginx.rps / out.direct.rps, 3) : null,
+      rewindVsNginx: out.nginx ? round(out.rewind.rps / out.nginx.rps, 3) : null,
+    };
+    return out;
+  } finally {
+    await ng?.stop();
+  }
+}
+
+// ── switches under load ───────────────────────────────────────────────────
+
+/**
+ * `cfg.switches` switches while a background load runs at half of the proxy's measured capacity:
+ * odd ones roll back to the previous release, even ones deploy a new release (a config change that
+ * starts new instances; every tenth deploy uploads and builds source with the CLI).
+ */
+export async function switchesUnderLoad(rw, url, cfg, capacity, versionOfBuild, app = APP) {
+  const rate = Math.round(capacity / 2);
+  say(`switches (${app}): ${cfg.switches} under a load of ${rate} req/s (half of ${capacity})`);
+  const load = backgroundLoad(`${url}/`, { rate, connections: cfg.connections });
+  await load.started;
+  await sleep(1000);
+  const switches = [];
+  const kinds = { rollback: 0, config: 0, source: 0 };
+  const started = performance.now();
+  try {
+    for (let i = 0; i < cfg.switches; i++) {
+      const t0 = performance.now();
+      let kind;
+      let deployment;
+      if (i % 2 === 1) {
+        kind = 'rollback';
+        deployment = (await rw.ok('POST', `/api/apps/${app}/rollback`, { env: ENV })).deployment;
+      } else if (i % 20 === 0) {
+        kind = 'source';
+        const v = ['v1', 'v2', 'v3'][(i / 20) % 3];
+        const out = await rw.deploy(await benchApp(v), app);
+        versionOfBuild.set(out.build.id, v);
+        deployment = out.deployment;
+      } else {
+        kind = 'config';
+        deployment = (await rw.ok('POST', `/api/apps/${app}/env`, { env: ENV, set: { MARK: `s${i}` }, unset: [], promote: true })).deployment;
+      }
+      const done = (await rw.followDeployment(deployment.id)).deployment;
+      kinds[kind]++;
+      switches.push({ kind, state: done.state, ms: round(performance.now() - t0) });
+      if (done.state !== 'succeeded') say(`switch ${i + 1} (${kind}) ended ${done.state}: ${done.error}`);
+    }
+  } finally {
+    await sleep(1000);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const r = await load.stop();
+  const failed = (r.errors ?? 0) + (r.timeouts ?? 0) + (r.non2xx ?? 0);
+  say(`switches: ${switches.length} in ${seconds.toFixed(0)} s, ${r.requests} requests, ${failed} failed`);
+  return {
+    capacityRps: capacity,
+    loadRps: rate,
+    n: switches.length,
+    kinds,
+    deploymentsFailed: switches.filter((s) => s.state !== 'succeeded').length,
+    switchMs: summary(switches.map((s) => s.ms)),
+    seconds: round(seconds, 1),
+    load: r,
+    failedRequests: failed,
+  };
+}

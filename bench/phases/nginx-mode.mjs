@@ -1,0 +1,55 @@
+// The agent's optional nginx data plane (`rewind agent --proxy nginx`): its throughput against a
+// hand-configured nginx in front of the same instance, and failed requests during switches.
+import { execFileSync } from 'node:child_process';
+import { startNginx } from '../lib/nginx.mjs';
+import { BenchRewind, benchApp } from '../lib/rewind.mjs';
+import { BIN, memoryOf, round, say } from '../lib/util.mjs';
+import { compareThroughput, liveInstances, switchesUnderLoad } from './data-plane.mjs';
+
+const APP = 'benchnginx';
+
+/** Why the nginx data plane cannot be measured here, or null when it can. */
+export function nginxModeUnavailable(nginx) {
+  if (!nginx.bin) return nginx.reason;
+  let help = '';
+  try {
+    help = execFileSync(process.execPath, [BIN, 'agent', '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    return `rewind agent --help failed: ${err.message}`;
+  }
+  return /--proxy\b/.test(help) ? null : 'not available: this tree\'s agent has no `--proxy nginx` option';
+}
+
+export async function nginxMode(cfg, nginx) {
+  const reason = nginxModeUnavailable(nginx);
+  if (reason) return { available: false, reason };
+  const rw = await BenchRewind.start({ agentArgs: ['--proxy', 'nginx'], env: { REWIND_NGINX: nginx.bin } });
+  try {
+    await rw.ok('POST', '/api/apps', { name: APP });
+    const versionOfBuild = new Map();
+    for (const v of ['v1', 'v2']) versionOfBuild.set((await rw.deploy(await benchApp(v), APP)).build.id, v);
+    const url = await rw.appUrl(APP);
+    const [instance] = await liveInstances(rw, APP);
+    const hand = await startNginx(nginx.bin, instance.port);
+    let got;
+    try {
+      got = await compareThroughput({ handNginx: hand.url, rewindNginx: url }, cfg);
+    } finally {
+      await hand.stop();
+    }
+    const switches = await switchesUnderLoad(rw, url, { ...cfg, switches: Math.max(4, Math.round(cfg.switches / 4)) }, got.rewindNginx.rps, versionOfBuild, APP);
+    return {
+      available: true,
+      handNginx: got.handNginx,
+      rewindNginx: got.rewindNginx,
+      ratioVsHandNginx: round(got.rewindNginx.rps / got.handNginx.rps, 3),
+      switches,
+      memory: { agent: memoryOf(rw.agentPid), server: memoryOf(rw.serverPid) },
+    };
+  } catch (err) {
+    say(`nginx data plane: ${err.message}`);
+    return { available: false, reason: `failed: ${err.message.split('\n')[0]}` };
+  } finally {
+    await rw.stop();
+  }
+}
