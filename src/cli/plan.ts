@@ -111,4 +111,4 @@ export function parseNames(value: string): string[] {
 }
 
 /** Commander's collector for a repeatable option. */
-export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

@@ -77,14 +77,14 @@ export function registerReleases(program: Command, cli: Cli): void {
   releases
     .command('rollback')
     .argument('[id]', 'release to roll back to (default: the state before the current release)')
-    .option('--component <name=build>', 'move just this component to an earlier build of its own (repeatable)', collect, [])
+    .option('--component <name=build>', 'move just this component to an earlier build of its own (repeatable)', collect)
     .option('--dry-run', 'print the plan and change nothing')
     .option('-y, --yes', 'do not ask for confirmation in a terminal')
     .description('roll the -e environment back: to a release, some components to earlier builds, or its state before the current release')
-    .action(async (id: string | undefined, o: { component: string[] } & PlanFlags, cmd: Command) => {
+    .action(async (id: string | undefined, o: { component?: string[] } & PlanFlags, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = cli.app(g);
-      const components = parseComponentBuilds(o.component);
+      const components = parseComponentBuilds(o.component ?? []);
       const moves = Object.keys(components).length > 0 ? components : undefined;
       await runPlanned(cli, o, {
         call: (dryRun) => cli.client.rollback(app, { env: g.env, release: id, components: moves, dryRun }),
