@@ -182,6 +182,18 @@ describe('console in a browser', () => {
     const [now] = await releases('shop');
     expect(await active.innerText()).toBe(now.id);
     await page.getByText('env add:GREETING').first().waitFor();
+
+    // A second environment appears beside production; promote production into it.
+    expect((await rw.api('/api/apps/shop/envs', { method: 'POST', body: JSON.stringify({ name: 'staging' }) })).status).toBe(201);
+    await page.getByRole('heading', { name: 'staging' }).waitFor();
+    await page.getByRole('button', { name: 'Promote to staging' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Promote production → staging' });
+    await dialog.getByRole('region', { name: 'What will change' }).locator('tr[data-action="add"]').getByText('web').waitFor();
+    await dialog.getByRole('button', { name: 'Promote', exact: true }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Active release in staging' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('active-staging').waitFor();
+    expect(await body(await rw.appUrl('shop', 'staging'))).toContain('version=v1');
     await shot(page, 'app-overview');
     if (process.env.REWIND_DOCS_SCREENSHOT) {
       // The README's picture: a rollback from the timeline, its plan applied and its log streamed.

@@ -29,8 +29,16 @@ function Overview({ app }: { app: AppView }) {
     <>
       <ErrorNote error={actives.error ?? builds.error} action="load the environments" />
       <div className="envs">
-        {envs.map((e, i) => (
-          <EnvCard key={e.name} app={app.name} env={e} release={actives.data?.[app.environments.indexOf(e)] ?? null} builds={byId} next={envs[i + 1]?.name} onAction={(act) => setAction(act)} />
+        {envs.map((e) => (
+          <EnvCard
+            key={e.name}
+            app={app.name}
+            env={e}
+            release={actives.data?.[app.environments.indexOf(e)] ?? null}
+            builds={byId}
+            others={envs.filter((o) => o !== e).map((o) => o.name)}
+            onAction={(act) => setAction(act)}
+          />
         ))}
       </div>
       {envs.every((e) => !e.activeRelease) && (
@@ -54,11 +62,12 @@ interface EnvCardProps {
   readonly env: EnvironmentView;
   readonly release: ReleaseView | null;
   readonly builds: ReadonlyMap<string, BuildView>;
-  readonly next?: string;
+  /** The app's other environments, in order: targets for "Promote to". */
+  readonly others: readonly string[];
   readonly onAction: (a: { env: string; action: Action }) => void;
 }
 
-function EnvCard({ app, env, release, builds, next, onAction }: EnvCardProps) {
+function EnvCard({ app, env, release, builds, others, onAction }: EnvCardProps) {
   const features = useFeatures();
   const q = envQ(env.name);
   return (
@@ -99,6 +108,14 @@ function EnvCard({ app, env, release, builds, next, onAction }: EnvCardProps) {
                     <Id>{build}</Id>
                   </Link>{' '}
                   <span className="desc">{builds.get(build)?.description}</span>
+                  {env.components?.[component] && (
+                    <>
+                      {' '}
+                      <a href={env.components[component]} target="_blank" rel="noreferrer" className="small">
+                        {env.components[component]}
+                      </a>
+                    </>
+                  )}
                 </td>
                 <td className="right">
                   <Link to={`/apps/${app}/components/${component}${q}`} aria-label={`View more versions of ${component} in ${env.name}`}>
@@ -117,11 +134,13 @@ function EnvCard({ app, env, release, builds, next, onAction }: EnvCardProps) {
         <Link to={`/apps/${app}/config${q}`} className="button">
           Config
         </Link>
-        {next && features.promoteEnv && env.activeRelease && (
-          <button type="button" onClick={() => onAction({ env: next, action: { kind: 'promote-env', from: env.name, to: next } })}>
-            Promote to {next}
-          </button>
-        )}
+        {features.promoteEnv &&
+          env.activeRelease &&
+          others.map((to) => (
+            <button key={to} type="button" onClick={() => onAction({ env: to, action: { kind: 'promote-env', from: env.name, to } })}>
+              Promote to {to}
+            </button>
+          ))}
       </div>
     </section>
   );
