@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { BuildView } from '../api/types.js';
 import { RewindError } from '../domain/errors.js';
 import type { Cli, GlobalOptions } from './context.js';
+import type { Upload } from './client.js';
 import { loadGitDescribe, loadSourcePack } from './deps.js';
 import { CliError } from './errors.js';
 import { followDeployment, pipeText } from './follow.js';
@@ -66,18 +67,33 @@ async function describe(cli: Cli, g: GlobalOptions, dir: string, given?: string)
  * returns the succeeded build; a failed build throws `build B… failed: …` after its logs.
  */
 export async function buildSource(cli: Cli, g: GlobalOptions, app: string, dirArg: string, description?: string): Promise<BuildView> {
+  const desc = await describe(cli, g, resolve(dirArg), description);
+  const build = await uploadSource(cli, g, dirArg, (upload) => cli.client.createBuild(app, { env: g.env, description: desc }, upload), 'Starting build');
+  const tail = await pipeText(cli, await cli.client.buildLogs(app, build.id, true), { keep: g.json ? 20 : 0 });
+  const final = await settled(cli, app, build.id);
+  if (final.status !== 'succeeded') {
+    for (const line of tail) cli.warn(line);
+    throw new RewindError('BUILD_FAILED', `build ${final.id} failed: ${final.error ?? 'no reason given'}`);
+  }
+  cli.out.line(`Build:   ${final.id}`);
+  cli.out.line(`Release: ${final.release ?? ''}`);
+  return final;
+}
+
+/**
+ * Packs DIR (honouring .gitignore and .rewindignore) and uploads it through `send`, with a
+ * progress bar on a terminal's stderr: `Packaging source... OK`, `Uploading source... OK`, `NEXT... OK`.
+ */
+export async function uploadSource<T>(cli: Cli, g: GlobalOptions, dirArg: string, send: (upload: Upload) => Promise<T>, next: string): Promise<T> {
   const out = cli.out;
   const dir = resolve(dirArg);
   const tmp = await mkdtemp(join(tmpdir(), 'rewind-source-'));
-  let build: BuildView;
   try {
     const file = join(tmp, 'source.tar.gz');
     out.start('Packaging source');
     await (await loadSourcePack()).packSource(dir, file, () => {});
     out.done();
-    const desc = await describe(cli, g, dir, description);
     const size = (await stat(file)).size;
-
     const bar = !g.json && cli.stderrTTY ? new ProgressBar((s) => cli.io.stderr.write(s), 'Uploading source', size) : undefined;
     let uploaded = false;
     const finishUpload = () => {
@@ -86,7 +102,7 @@ export async function buildSource(cli: Cli, g: GlobalOptions, app: string, dirAr
       bar?.clear();
       if (bar) out.start('Uploading source');
       out.done();
-      out.start('Starting build');
+      out.start(next);
     };
     if (!bar) out.start('Uploading source');
     async function* body(): AsyncGenerator<Uint8Array> {
@@ -99,27 +115,19 @@ export async function buildSource(cli: Cli, g: GlobalOptions, app: string, dirAr
       }
       finishUpload();
     }
+    let result: T;
     try {
-      build = await cli.client.createBuild(app, { env: g.env, description: desc }, { body: body(), length: size });
+      result = await send({ body: body(), length: size });
     } catch (err) {
       bar?.clear();
       throw err;
     }
     finishUpload();
     out.done();
+    return result;
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-
-  const tail = await pipeText(cli, await cli.client.buildLogs(app, build.id, true), { keep: g.json ? 20 : 0 });
-  const final = await settled(cli, app, build.id);
-  if (final.status !== 'succeeded') {
-    for (const line of tail) cli.warn(line);
-    throw new RewindError('BUILD_FAILED', `build ${final.id} failed: ${final.error ?? 'no reason given'}`);
-  }
-  out.line(`Build:   ${final.id}`);
-  out.line(`Release: ${final.release ?? ''}`);
-  return final;
 }
 
 /** The build once it is no longer running (its log stream may end a moment before its status changes). */

@@ -6,8 +6,12 @@ import type {
   BuildView,
   DeploymentView,
   EnvironmentView,
+  PipelineLogView,
+  PipelineRunView,
+  PipelineView,
   PlanView,
   ProcessView,
+  StoryView,
   ReleaseChange,
   ReleaseView,
 } from '../api/types.js';
@@ -179,6 +183,46 @@ export class RewindClient {
   }
   logs(app: string, params: { env: string; follow: boolean; lines: number }, signal?: AbortSignal) {
     return this.text({ path: `/api/apps/${seg(app)}/logs`, query: params, signal });
+  }
+
+  listPipelines(app: string) {
+    return this.json<PipelineView[]>({ path: `/api/apps/${seg(app)}/pipelines` });
+  }
+  /** Defines pipelines in rewind.yml's format (name → tasks). */
+  definePipelines(app: string, pipelines: unknown) {
+    return this.json<PipelineView[]>({ method: 'PUT', path: `/api/apps/${seg(app)}/pipelines`, json: { pipelines } });
+  }
+  /** Starts a run, with a source upload (its rewind.yml's pipelines apply) or on an existing build. */
+  startRun(app: string, name: string, o: { stories: readonly string[]; build?: string; description?: string; upload?: Upload }) {
+    const path = `/api/apps/${seg(app)}/pipelines/${seg(name)}/runs`;
+    if (o.upload) return this.json<PipelineRunView>({ method: 'POST', path, query: { story: o.stories.join(',') || undefined, description: o.description }, upload: o.upload });
+    return this.json<PipelineRunView>({ method: 'POST', path, json: { stories: o.stories, ...(o.build ? { build: o.build } : {}) } });
+  }
+  listRuns(app: string, story?: string) {
+    return this.json<PipelineRunView[]>({ path: `/api/apps/${seg(app)}/pipelines/runs`, query: { story } });
+  }
+  getRun(id: string) {
+    return this.json<PipelineRunView>({ path: `/api/pipelines/runs/${seg(id)}` });
+  }
+  runLogs(id: string) {
+    return this.json<PipelineLogView[]>({ path: `/api/pipelines/runs/${seg(id)}/logs` });
+  }
+  /** SSE: `log` events (PipelineLogView), then one `end` (PipelineRunView) once the run stops moving. */
+  async runEvents(id: string): Promise<AsyncIterable<SseEvent>> {
+    const body = await this.send({ path: `/api/pipelines/runs/${seg(id)}/events`, stream: true });
+    return readSse(this.guard(body));
+  }
+  decideRun(id: string, approve: boolean) {
+    return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/${approve ? 'approve' : 'reject'}`, json: {} });
+  }
+  rollbackRun(id: string, reason?: string) {
+    return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/rollback`, json: reason ? { reason } : {} });
+  }
+  listStories(app: string) {
+    return this.json<StoryView[]>({ path: `/api/apps/${seg(app)}/stories` });
+  }
+  getStory(app: string, id: string) {
+    return this.json<{ id: string; runs: PipelineRunView[] }>({ path: `/api/apps/${seg(app)}/stories/${seg(id)}` });
   }
 
   /** Closes the connection pool, so the process can exit at once. */

@@ -14,6 +14,7 @@ import type { CliIO } from './context.js';
 import { registerEnv } from './env.js';
 import { registerEnvs } from './envs.js';
 import { describeFailure } from './errors.js';
+import { registerPipelines } from './pipelines.js';
 import { registerPs } from './ps.js';
 import { registerReleases } from './releases.js';
 import { registerServer } from './server.js';
@@ -53,6 +54,7 @@ export function buildProgram(cli: Cli): Command {
   registerEnvs(program, cli);
   registerEnv(program, cli);
   registerPs(program, cli);
+  registerPipelines(program, cli);
   registerServer(program, cli);
   registerAgent(program, cli);
   return program;

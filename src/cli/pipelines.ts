@@ -1,0 +1,243 @@
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { PipelineLogView, PipelineRunView, PipelineTaskView, PipelineView } from '../api/types.js';
+import { uploadSource } from './builds.js';
+import type { Cli } from './context.js';
+import { CliError, UnreachableError } from './errors.js';
+import { duration, keyValues, relativeTime, table, timestamp, when } from './format.js';
+import { collect } from './plan.js';
+
+/** `build → deploy test (backup) → run test → approval → promote test→production`. */
+export function taskSummary(tasks: readonly unknown[]): string {
+  return tasks
+    .map((t) => {
+      const d = t as { kind: string; name: string; env?: string; from?: string; to?: string; enableRollback?: boolean; mode?: string };
+      const label = d.kind === 'deploy' ? `deploy ${d.env}${d.enableRollback ? ' (backup)' : ''}${d.mode === 'design' ? ' (design)' : ''}` : d.kind === 'promote' ? `promote ${d.from}→${d.to}` : d.kind === 'run' ? `run ${d.env}` : d.kind;
+      return d.name !== d.kind ? `${d.name}: ${label}` : label;
+    })
+    .join(' → ');
+}
+
+export function pipelinesTable(list: readonly PipelineView[]): string[] {
+  return table(['NAME', 'SOURCE', 'TASKS'], list.map((p) => [p.name, p.source, taskSummary(p.tasks)]));
+}
+
+const took = (from: string, to: string | null, now: number) => duration((to ? Date.parse(to) : now) - Date.parse(from));
+
+/** Pipeline activity: `RUN  PIPELINE  STATUS  STARTED  DURATION  STORIES  ROLLBACK`. */
+export function activityTable(runs: readonly PipelineRunView[], now = Date.now()): string[] {
+  return table(
+    ['RUN', 'PIPELINE', 'STATUS', 'STARTED', 'DURATION', 'STORIES', 'ROLLBACK'],
+    runs.map((r) => [r.id, r.pipeline, r.status, relativeTime(r.createdAt, now), took(r.createdAt, r.finishedAt, now), r.stories.join(', '), r.rollbackStatus === 'none' ? '' : r.rollbackStatus]),
+  );
+}
+
+function taskDetail(t: PipelineTaskView): string {
+  const parts: string[] = [];
+  if (t.deployment) parts.push(`deployment ${t.deployment}`);
+  if (t.release) parts.push(`release ${t.release}`);
+  if (t.backupRelease) parts.push(`backup ${t.backupRelease}`);
+  if (t.error) parts.push(t.error);
+  return parts.join(', ');
+}
+
+/** `rewind pipelines show RUN`: the run, each task, its log; the rollback section only when one was triggered. */
+export function runLines(run: PipelineRunView, logs: readonly PipelineLogView[], now = Date.now()): string[] {
+  const out = keyValues([
+    ['Run', run.id],
+    ['Pipeline', run.pipeline],
+    ['Status', run.status + (run.error ? ` (${run.error})` : '')],
+    ['Stories', run.stories.join(', ')],
+    ['Started', when(run.createdAt, now)],
+    ['Duration', took(run.createdAt, run.finishedAt, now)],
+    ['By', run.createdBy],
+  ]);
+  out.push('', 'TASKS');
+  out.push(
+    ...table(
+      ['#', 'TASK', 'KIND', 'STATUS', 'DURATION', 'ROLLBACK', 'DETAIL'],
+      run.tasks.map((t) => [
+        String(t.index + 1),
+        t.name,
+        t.kind,
+        t.status,
+        t.startedAt ? took(t.startedAt, t.finishedAt, now) : '',
+        t.kind === 'deploy' || t.kind === 'promote' ? t.rollbackStatus : '',
+        taskDetail(t),
+      ]),
+    ),
+  );
+  const line = (l: PipelineLogView) => `${timestamp(l.at)} ${l.task === null ? 'run' : `task ${l.task + 1}`}  ${l.message}`;
+  out.push('', 'LOG', ...logs.filter((l) => l.section === 'run').map(line));
+  if (run.rollback) {
+    out.push('', `ROLLBACK (${run.rollback.status}${run.rollback.reason ? `: ${run.rollback.reason}` : ''})`, ...run.rollback.logs.map(line));
+  }
+  return out;
+}
+
+/**
+ * Streams a run's log lines until it stops moving (finished, or its rollback finished); returns the
+ * run. A dropped stream is resumed without repeating lines.
+ */
+async function followRun(cli: Cli, id: string): Promise<PipelineRunView> {
+  let last = 0;
+  let failures = 0;
+  for (;;) {
+    try {
+      for await (const ev of await cli.client.runEvents(id)) {
+        failures = 0;
+        if (ev.event === 'log') {
+          const l = JSON.parse(ev.data) as PipelineLogView;
+          if (l.seq <= last) continue;
+          last = l.seq;
+          cli.out.line(`${timestamp(l.at)} ${l.section === 'rollback' ? 'rollback ' : ''}${l.task === null ? '' : `[${l.task + 1}] `}${l.message}`);
+        } else if (ev.event === 'end') return JSON.parse(ev.data) as PipelineRunView;
+      }
+    } catch (err) {
+      if (!(err instanceof UnreachableError) || ++failures > 10) throw err;
+    }
+    await sleep(500 * Math.max(1, failures));
+  }
+}
+
+/** `rewind pipelines …` and `rewind stories …`. */
+export function registerPipelines(program: Command, cli: Cli): void {
+  const pipelines = program
+    .command('pipelines')
+    .description('list the release pipelines of an app')
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const list = await cli.client.listPipelines(cli.app(g));
+      if (list.length === 0) cli.out.line(`No pipelines yet: define them under pipelines: in rewind.yml, or with "rewind pipelines define FILE -a ${cli.app(g)}"`);
+      else cli.out.lines(pipelinesTable(list));
+      cli.out.result(list);
+    });
+
+  pipelines
+    .command('define')
+    .argument('<file>', 'a YAML or JSON file: name → list of tasks (or a rewind.yml with pipelines:)')
+    .description('define or redefine pipelines through the API')
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const doc = parseYaml(await readFile(file, 'utf8')) as Record<string, unknown> | null;
+      const value = doc && typeof doc === 'object' && 'pipelines' in doc ? doc.pipelines : doc;
+      cli.out.start(`Defining pipelines of ${cli.app(g)}`);
+      const list = await cli.client.definePipelines(cli.app(g), value);
+      cli.out.done();
+      cli.out.lines(pipelinesTable(list));
+      cli.out.result(list);
+    });
+
+  pipelines
+    .command('run')
+    .argument('<name>', 'pipeline name')
+    .argument('[dir]', 'source folder to upload and build (its rewind.yml pipelines apply)')
+    .option('--story <id>', 'work item (user story) this run delivers (repeatable)', collect)
+    .option('--build <id>', 'run on an existing build instead of uploading source')
+    .option('-d, --description <text>', 'build description')
+    .option('--detach', 'start the run and return without streaming it')
+    .description('run a pipeline, streaming its tasks')
+    .action(async (name: string, dir: string | undefined, o: { story?: string[]; build?: string; description?: string; detach?: boolean }, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      const stories = o.story ?? [];
+      const run = dir
+        ? await uploadSource(cli, g, dir, (upload) => cli.client.startRun(app, name, { stories, description: o.description, upload }), `Starting pipeline ${name}`)
+        : await (async () => {
+            cli.out.start(`Starting pipeline ${name}`);
+            const r = await cli.client.startRun(app, name, { stories, build: o.build });
+            cli.out.done();
+            return r;
+          })();
+      cli.out.line(`Run: ${run.id}`);
+      if (o.detach) return cli.out.result(run);
+      const final = await followRun(cli, run.id);
+      cli.out.result(final);
+      if (final.status !== 'succeeded') throw new CliError(`run ${final.id} ${final.status}: ${final.error ?? 'see "rewind pipelines show ' + final.id + '"'}`, 1);
+      cli.out.line(`OK, ${final.id}`);
+    });
+
+  pipelines
+    .command('activity')
+    .option('--story <id>', 'only runs of this work item')
+    .description('pipeline activity: runs, newest first')
+    .action(async (o: { story?: string }, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const runs = await cli.client.listRuns(cli.app(g), o.story);
+      cli.out.lines(activityTable(runs));
+      cli.out.result(runs);
+    });
+
+  pipelines
+    .command('show')
+    .argument('<run>', 'run id (P…)')
+    .description("a run's tasks (status, times, deployment, backup, rollback status) and its logs")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      cli.globals(cmd);
+      const run = await cli.client.getRun(id);
+      cli.out.lines(runLines(run, await cli.client.runLogs(id)));
+      cli.out.result(run);
+    });
+
+  for (const [verb, approve] of [['approve', true], ['reject', false]] as const) {
+    pipelines
+      .command(verb)
+      .argument('<run>', 'run id (P…)')
+      .description(`${approve ? 'approve' : 'reject'} the approval a run waits on`)
+      .action(async (id: string, _o: unknown, cmd: Command) => {
+        cli.globals(cmd);
+        cli.out.start(`${approve ? 'Approving' : 'Rejecting'} ${id}`);
+        const run = await cli.client.decideRun(id, approve);
+        cli.out.done();
+        cli.out.result(run);
+      });
+  }
+
+  pipelines
+    .command('rollback')
+    .argument('<run>', 'run id (P…)')
+    .option('--reason <text>', 'why (kept in the run and the audit log)')
+    .option('--yes', 'do not ask for confirmation')
+    .description('roll a run back, during or after it: cancel what is pending, restore each backup in reverse order')
+    .action(async (id: string, o: { reason?: string; yes?: boolean }, cmd: Command) => {
+      cli.globals(cmd);
+      const run = await cli.client.getRun(id);
+      const deploys = run.tasks.filter((t) => (t.kind === 'deploy' || t.kind === 'promote') && t.status !== 'pending' && t.status !== 'skipped');
+      if (cli.interactive && !o.yes) {
+        const lines = [`Rolling back run ${id} (${run.pipeline}, ${run.status}):`];
+        if (run.status === 'running' || run.status === 'waiting') lines.push('  pending and running tasks are cancelled first');
+        for (const t of [...deploys].reverse()) lines.push(`  task ${t.index + 1} ${t.name}: ${t.backupRelease ? `restore backup ${t.backupRelease}` : 'not rolled back (no backup)'}`);
+        for (const l of lines) cli.io.stdout.write(`${l}\n`);
+        if (!(await cli.confirm('Proceed? [y/N]'))) throw new CliError('cancelled; nothing changed', 1);
+      }
+      cli.out.start(`Rolling back ${id}`);
+      await cli.client.rollbackRun(id, o.reason);
+      cli.out.close();
+      const final = await followRun(cli, id);
+      cli.out.result(final);
+      if (final.rollbackStatus !== 'rolled back') throw new CliError(`rollback of ${id} ${final.rollbackStatus}; see "rewind pipelines show ${id}"`, 1);
+      cli.out.line('OK');
+    });
+
+  const stories = program
+    .command('stories')
+    .description('work items (user stories) seen on pipeline runs')
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const list = await cli.client.listStories(cli.app(g));
+      cli.out.lines(table(['STORY', 'RUNS', 'LAST RUN', 'STATUS'], list.map((s) => [s.id, String(s.runs), relativeTime(s.lastRun), s.lastStatus])));
+      cli.out.result(list);
+    });
+  stories
+    .command('show')
+    .argument('<id>', 'story id')
+    .description("a story's pipeline activity")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const story = await cli.client.getStory(cli.app(g), id);
+      cli.out.lines(activityTable(story.runs));
+      cli.out.result(story);
+    });
+}
