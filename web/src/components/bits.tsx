@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { ApiFailure } from '../api/client';
 import { ago, when } from '../lib/format';
 
 /** An API error in words (role=alert, so screen readers announce it). */
@@ -8,6 +9,7 @@ export function ErrorNote({ error, action }: { error: Error | null | undefined; 
     <div className="error" role="alert">
       <strong>{action ? `Could not ${action}: ` : 'Error: '}</strong>
       {error.message}
+      {error instanceof ApiFailure && error.status === 401 && <> Set the server's token with <em>API token</em> at the top right.</>}
     </div>
   );
 }
