@@ -17,6 +17,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     const ac = new AbortController();
     let delay = 500;
+    let opened = false;
     const loop = async () => {
       while (!ac.signal.aborted) {
         try {
@@ -30,8 +31,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
             ac.signal,
             () => {
               delay = 500;
-              // (Re)connected: refetch, in case changes were missed meanwhile.
-              setLive((l) => ({ connected: true, version: l.version + 1, last: null }));
+              // Reconnected: refetch everything, in case changes were missed meanwhile.
+              setLive((l) => ({ connected: true, version: opened ? l.version + 1 : l.version, last: null }));
+              opened = true;
             },
           );
         } catch {
