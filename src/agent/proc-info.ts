@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 
 interface ProcStat {
   readonly state: string;
+  readonly ppid: number;
   readonly pgrp: number;
   /** Clock ticks since boot at which the process started: with the pid, identifies it. */
   readonly startTime: string;
@@ -22,7 +23,7 @@ function readStat(pid: number): ProcStat | null {
   }
   // The command name may contain spaces and parentheses: fields start after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '?', pgrp: Number(fields[2]), startTime: fields[19] ?? '' };
+  return { state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime: fields[19] ?? '' };
 }
 
 const hasProc = (() => {
@@ -68,6 +69,34 @@ export function groupAlive(pgid: number): boolean {
     if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') return true;
   }
   return false;
+}
+
+/** The living (non-zombie) children of pid, from /proc; [] without /proc. */
+export function childPids(pid: number): number[] {
+  if (!hasProc) return [];
+  try {
+    // Linux keeps the list for us (CONFIG_PROC_CHILDREN): far cheaper than reading every /proc entry.
+    const listed = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return listed ? listed.split(' ').map(Number).filter((child) => isAlive(child)) : [];
+  } catch {
+    /* not available: scan /proc */
+  }
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat && stat.ppid === pid && stat.state !== 'Z' && stat.state !== 'X') out.push(Number(name));
+  }
+  return out;
+}
+
+/** The command line of pid as its process shows it (nginx retitles its workers); '' when unknown. */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
 }
 
 /** Resident set size in bytes from /proc/<pid>/status VmRSS, when readable. */

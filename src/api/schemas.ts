@@ -49,7 +49,7 @@ export const PromoteEnvBody = Type.Object(
   { additionalProperties: false },
 );
 export const DiffQuery = Type.Object({ from: Type.String(), to: Type.String() });
-export const CreateEnvBody = Type.Object({ name: Type.String(), after: Type.Optional(Type.String()) }, { additionalProperties: false });
+export const CreateEnvBody = Type.Object({ name: Type.String(), after: Type.Optional(Type.String()), before: Type.Optional(Type.String()) }, { additionalProperties: false });
 export const EnvParams = Type.Object({ app: Type.String(), env: Type.String() });
 export const ForceQuery = Type.Object({ force: Type.Boolean({ default: false }) });
 export const ConfigBody = Type.Object(

@@ -152,8 +152,8 @@ export class RewindClient {
   listEnvironments(app: string) {
     return this.json<EnvironmentView[]>({ path: `/api/apps/${seg(app)}/envs` });
   }
-  createEnvironment(app: string, name: string, after?: string) {
-    return this.json<EnvironmentView>({ method: 'POST', path: `/api/apps/${seg(app)}/envs`, json: after ? { name, after } : { name } });
+  createEnvironment(app: string, name: string, place: { after?: string; before?: string } = {}) {
+    return this.json<EnvironmentView>({ method: 'POST', path: `/api/apps/${seg(app)}/envs`, json: { name, ...place } });
   }
   async deleteEnvironment(app: string, env: string, force: boolean): Promise<void> {
     await this.send({ method: 'DELETE', path: `/api/apps/${seg(app)}/envs/${seg(env)}`, query: { force: force || undefined } });

@@ -25,7 +25,7 @@ export function envsTable(envs: readonly EnvironmentView[]): string[] {
   return table(['NAME', 'RELEASE', 'HEALTH', 'URL'], rows);
 }
 
-/** `rewind envs`, `envs create NAME [--after ENV]`, `envs delete NAME [--force]`. */
+/** `rewind envs`, `envs create NAME [--after ENV | --before ENV]`, `envs delete NAME [--force]`. */
 export function registerEnvs(program: Command, cli: Cli): void {
   const envs = program
     .command('envs')
@@ -41,12 +41,13 @@ export function registerEnvs(program: Command, cli: Cli): void {
     .command('create')
     .argument('<name>', 'environment name, e.g. test')
     .option('--after <env>', 'place it after this environment (default: last)')
+    .option('--before <env>', 'place it before this environment (e.g. test before production)')
     .description('create an environment with its own config, releases and URL')
-    .action(async (name: string, o: { after?: string }, cmd: Command) => {
+    .action(async (name: string, o: { after?: string; before?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = cli.app(g);
       cli.out.start(`Creating ${name}`);
-      const env = await cli.client.createEnvironment(app, name, o.after);
+      const env = await cli.client.createEnvironment(app, name, { after: o.after, before: o.before });
       cli.out.done();
       cli.out.line(`URL: ${env.url}`);
       cli.out.result(env);

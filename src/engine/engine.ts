@@ -183,16 +183,17 @@ export class Engine {
     return (await this.app(app)).environments;
   }
 
-  async createEnvironment(app: string, name: string, after: string | undefined, actor: string): Promise<EnvironmentView> {
+  async createEnvironment(app: string, name: string, place: { after?: string; before?: string }, actor: string): Promise<EnvironmentView> {
     await this.requireApp(app);
     if (typeof name !== 'string' || !ENV_NAME.test(name)) {
       throw new RewindError('INVALID_NAME', `"${name}" is not a valid environment name: use 1-31 lower-case letters, digits and dashes, starting with a letter (e.g. test)`);
     }
     if (await this.store.apps.environment(app, name)) throw new RewindError('APP_EXISTS', `environment "${name}" already exists in app "${app}"; see "rewind envs -a ${app}"`);
-    if (after !== undefined) await this.requireEnv(app, after);
+    if (place.after !== undefined && place.before !== undefined) throw new RewindError('INVALID_INPUT', 'give --after or --before, not both');
+    for (const anchor of [place.after, place.before]) if (anchor !== undefined) await this.requireEnv(app, anchor);
     const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
-    await this.store.apps.createEnvironment(app, name, after ?? null, port, new Date().toISOString());
-    await this.store.audit.record({ actor, action: 'environment.create', app, env: name, detail: { after: after ?? null, proxyPort: port } });
+    await this.store.apps.createEnvironment(app, name, place, port, new Date().toISOString());
+    await this.store.audit.record({ actor, action: 'environment.create', app, env: name, detail: { ...place, proxyPort: port } });
     return (await this.environments(app)).find((e) => e.name === name)!;
   }
 

@@ -87,12 +87,13 @@ export class AppsRepo {
     return new Set([...rows.map((r) => r.proxy_port), ...components.map((r) => r.port)]);
   }
 
-  /** Adds an environment after `after` (else last), shifting the ones behind it. */
-  async createEnvironment(app: string, name: string, after: string | null, proxyPort: number, now: string): Promise<void> {
+  /** Adds an environment after or before another one (else last), shifting the ones behind it. */
+  async createEnvironment(app: string, name: string, place: { after?: string; before?: string }, proxyPort: number, now: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       const envs = await tx.selectFrom('environments').select(['name', 'position']).where('app', '=', app).orderBy('position').execute();
-      const anchor = after === null ? envs.at(-1) : envs.find((e) => e.name === after);
-      const position = anchor ? anchor.position + 1 : 0;
+      const before = place.before === undefined ? undefined : envs.find((e) => e.name === place.before);
+      const anchor = place.after === undefined ? envs.at(-1) : envs.find((e) => e.name === place.after);
+      const position = before ? before.position : anchor ? anchor.position + 1 : 0;
       await tx.updateTable('environments').set((eb) => ({ position: eb('position', '+', 1) })).where('app', '=', app).where('position', '>=', position).execute();
       await tx.insertInto('environments').values({ app, name, position, proxy_port: proxyPort, active_release: null, created_at: now }).execute();
     });

@@ -25,13 +25,14 @@ describe('environments', () => {
     const test = await cli(['envs', 'create', 'test', '-a', 'envs']);
     expect(test.stdout).toMatch(/^Creating test\.\.\. OK\nURL: http:\/\/127\.0\.0\.1:\d+\n$/);
     await cli(['envs', 'create', 'staging', '-a', 'envs', '--after', 'production']);
+    await cli(['envs', 'create', 'dev', '-a', 'envs', '--before', 'production']);
     const list = await cli(['envs', '-a', 'envs']);
     const rows = list.stdout.trim().split('\n');
     expect(rows[0]).toMatch(/^NAME\s+RELEASE\s+HEALTH\s+URL$/);
-    expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual(['production', 'staging', 'test']);
+    expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual(['dev', 'production', 'staging', 'test']);
     for (const r of rows.slice(1)) expect(r).toMatch(/^\w+\s+empty\s+http:\/\/127\.0\.0\.1:\d+$/);
     const urls = rows.slice(1).map((r) => r.split(/\s+/).at(-1));
-    expect(new Set(urls).size).toBe(3);
+    expect(new Set(urls).size).toBe(4);
 
     await cli(['deploy', dir, '-a', 'envs', '-e', 'staging']);
     const staging = await envOf(rw, 'envs', 'staging');
@@ -50,7 +51,7 @@ describe('environments', () => {
     expect(forced.stdout).toBe('Deleting staging... OK\n');
     expect((await servedVersion(staging.url)).startsWith('unreachable')).toBe(true);
     const left = (await cli(['envs', '-a', 'envs'])).stdout.trim().split('\n');
-    expect(left.slice(1).map((r) => r.split(/\s+/)[0])).toEqual(['production']);
+    expect(left.slice(1).map((r) => r.split(/\s+/)[0])).toEqual(['dev', 'production']);
   });
 
   it('an app’s first release promoted to production and rolled back: production runs nothing and says so (Boomi)', async () => {

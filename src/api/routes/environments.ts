@@ -11,8 +11,8 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
   );
   app.post(
     '/api/apps/:app/envs',
-    { schema: { tags: ['environments'], summary: 'Create an environment (after another one, else last)', params: AppParams, body: CreateEnvBody } },
-    async (req, reply) => reply.status(201).send(await engine.createEnvironment(req.params.app, req.body.name, req.body.after, actorOf(req))),
+    { schema: { tags: ['environments'], summary: 'Create an environment (after or before another one, else last)', params: AppParams, body: CreateEnvBody } },
+    async (req, reply) => reply.status(201).send(await engine.createEnvironment(req.params.app, req.body.name, { after: req.body.after, before: req.body.before }, actorOf(req))),
   );
   app.get(
     '/api/apps/:app/envs/:env/settings',
