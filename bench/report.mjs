@@ -13,6 +13,12 @@ const table = (head, rows) => [row(head), row(head.map(() => '---')), ...rows.ma
 const verdict = (met) => (met === true ? '**met**' : met === false ? '**missed**' : 'n/a');
 const int = (n) => (n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en'));
 
+/** Cores the rest of the machine kept busy during each phase (approximate: see bench/lib/cpu-watch.mjs). */
+function cpuLine(r) {
+  const parts = Object.entries(r.cpu ?? {}).filter(([, c]) => c).map(([k, c]) => `${k} ${c.otherCores} of ${r.machine.cores} cores (the benchmark ${c.ownCores})`);
+  return parts.length ? parts.join('; ') : 'not measured (Linux only)';
+}
+
 function machineSection(r) {
   const m = r.machine;
   return `## Machine and run
@@ -26,6 +32,7 @@ ${table(['', ''], [
     ['Rewind commit', `${m.commit ?? '?'}${m.srcDirty ? ' (with uncommitted changes in src/)' : ''}`],
     ['Load average (1, 5, 15 min) at start', `${m.loadAtStart.join(', ')}${m.loadAtStart[0] > 0.5 ? ' — other work was running on this machine; absolute numbers suffer from it' : ''}`],
     ['1-min load after each phase', Object.entries(r.loadAfter ?? {}).map(([k, l]) => `${k} ${l}`).join(', ') || '–'],
+    ['CPU used by other work during each phase', cpuLine(r)],
     ['nginx', r.nginx.version ?? r.nginx.reason],
     ['Run', `${r.quick ? 'quick (BENCH_QUICK=1)' : 'full'}, ${r.seconds.total} s (${Object.entries(r.seconds).filter(([k]) => k !== 'total').map(([k, s]) => `${k} ${s} s`).join(', ')})`],
   ])}
@@ -49,6 +56,7 @@ function rollbackSection(dp) {
     `${v(s.firstMs.p50)} / ${v(s.firstMs.p99)}`,
     `**${v(s.allMs.p50)} / ${v(s.allMs.p99)}**`,
     `${v(s.apiMs.p50)} / ${v(s.apiMs.p99)}`,
+    v(s.agentStartedMs?.p50),
     v(s.switchLoggedMs.p50),
     `${v(s.deploymentMs.p50)} / ${v(s.deploymentMs.p99)}`,
   ];
@@ -58,9 +66,12 @@ Milliseconds from the \`POST /api/apps/APP/rollback\` call to the first answer f
 release and to full traffic (every answer after it from the target release), measured by
 ${rb.probe.workers} keep-alive probe loops each sending \`GET /\` every ${rb.probe.everyMs} ms
 through the app's URL. *Route swaps* counts rollbacks whose traffic went to processes that were
-already running before the call (a warm standby); the others started new processes.
+already running before the call (a warm standby); the others started new processes. *API answer*:
+the \`202\` of the rollback call; *agent starts* and *agent switched*: when the agent logged the start
+of the rollout and the switch of the route (its clock, millisecond resolution); *deployment done*:
+when the deployment's event stream ended.
 
-${table(['Rollback', 'succeeded', 'route swaps', 'first p50 / p99', 'all p50 / p99', 'API answer p50 / p99', 'switch logged p50', 'deployment done p50 / p99'], [line('warm (to the previous release)', rb.warm), line('cold (to a release neither live nor previous)', rb.cold)])}
+${table(['Rollback', 'succeeded', 'route swaps', 'first p50 / p99', 'all p50 / p99', 'API answer p50 / p99', 'agent starts p50', 'agent switched p50', 'deployment done p50 / p99'], [line('warm (to the previous release)', rb.warm), line('cold (to a release neither live nor previous)', rb.cold)])}
 
 Probe requests: ${int(rb.probe.sent)} sent, ${rb.probe.failed} failed${rb.probe.failures.length ? ` (${[...new Set(rb.probe.failures)].join(', ')})` : ''}.
 `;

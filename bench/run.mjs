@@ -6,6 +6,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { cleanupAll, installExitHandlers, isInterrupted } from './lib/cleanup.mjs';
+import { CpuWatch } from './lib/cpu-watch.mjs';
 import { findNginx } from './lib/nginx.mjs';
 import { judge } from './lib/targets.mjs';
 import { machine, QUICK, ROOT, say } from './lib/util.mjs';
@@ -23,12 +24,13 @@ const wanted = (phase) => !only || only.split(',').includes(phase);
 installExitHandlers();
 const started = Date.now();
 const nginx = findNginx();
-const result = { schema: 1, date: new Date().toISOString(), quick: QUICK, config: cfg, machine: machine(), nginx: { bin: nginx.bin, version: nginx.version, reason: nginx.reason ?? null }, errors: {}, seconds: {}, loadAfter: {} };
+const result = { schema: 1, date: new Date().toISOString(), quick: QUICK, config: cfg, machine: machine(), nginx: { bin: nginx.bin, version: nginx.version, reason: nginx.reason ?? null }, errors: {}, seconds: {}, cpu: {}, loadAfter: {} };
 say(`${QUICK ? 'quick' : 'full'} run on ${result.machine.cpu} (${result.machine.cores} cores), node ${result.machine.node}; nginx: ${nginx.version ?? nginx.reason}`);
 
 async function phase(name, fn) {
   if (!wanted(name) || isInterrupted()) return undefined;
   const t = Date.now();
+  const cpu = new CpuWatch().start();
   try {
     return await fn();
   } catch (err) {
@@ -37,6 +39,7 @@ async function phase(name, fn) {
     return undefined;
   } finally {
     await cleanupAll();
+    result.cpu[name] = cpu.stop();
     result.loadAfter[name] = Math.round(loadavg()[0] * 100) / 100;
     result.seconds[name] = Math.round((Date.now() - t) / 100) / 10;
   }

@@ -10,7 +10,7 @@ export function judge(r) {
     const swaps = `${warm.warmSwaps}/${warm.n} rollbacks were route swaps to processes that already ran`;
     const bound =
       warm.warmSwaps === warm.n
-        ? `bound: time from the API call to the agent's switch (API ${warm.apiMs.p50} ms p50, switch logged at ${warm.switchLoggedMs.p50} ms p50)`
+        ? `bound: the path from the API call to the switch — the control plane answers at ${warm.apiMs.p50} ms, the agent starts the rollout at ${warm.agentStartedMs.p50} ms and switches at ${warm.switchLoggedMs.p50} ms (p50s); the first answer from the target comes at ${warm.firstMs.p50} ms`
         : `bound: without a warm standby every rollback starts the release's processes and waits for their health check (cold p50 ${dp.rollbacks.cold.allMs.p50} ms); ${swaps}`;
     for (const [q, limit] of [['p50', 20], ['p99', 100]]) {
       const v = warm.allMs[q];

@@ -72,6 +72,7 @@ async function rollbackOnce(rw, probe, to, versionOfBuild) {
   const times = switchTimes(results, t0, version);
   const live = await liveInstances(rw);
   const switched = done.steps.find((s) => /^Switched (traffic )?to /.test(s.message));
+  const agentStarted = done.steps.find((s) => /^Deploying /.test(s.message));
   return {
     version,
     release: change.release.id,
@@ -79,6 +80,7 @@ async function rollbackOnce(rw, probe, to, versionOfBuild) {
     apiMs: round(apiMs),
     firstMs: round(times.firstMs),
     allMs: round(times.allMs),
+    agentStartedMs: agentStarted ? agentStarted.at - wall0 : null,
     switchLoggedMs: switched ? switched.at - wall0 : null,
     deploymentMs: round(done.endedAt - t0),
     warm: live.length > 0 && live.every((i) => before.has(i.pid)),
@@ -95,6 +97,7 @@ function rollbackSummary(runs) {
     firstMs: summary(ok.map((r) => r.firstMs)),
     allMs: summary(ok.map((r) => r.allMs)),
     apiMs: summary(runs.map((r) => r.apiMs)),
+    agentStartedMs: summary(ok.filter((r) => r.agentStartedMs !== null).map((r) => r.agentStartedMs)),
     switchLoggedMs: summary(ok.filter((r) => r.switchLoggedMs !== null).map((r) => r.switchLoggedMs)),
     deploymentMs: summary(runs.map((r) => r.deploymentMs)),
     failedProbes: runs.reduce((n, r) => n + r.failedProbes, 0),
