@@ -99,17 +99,20 @@ function proxySection(px) {
   return `## Proxy throughput
 
 The same backend instance (a Node \`http\` server answering ~60 bytes) reached directly, through
-Rewind's built-in proxy (the app's URL), and through nginx configured by hand (its own master
-process, 1 worker, upstream keep-alive). autocannon, ${px.connections} connections, ${px.seconds} s
-per measurement after a 1 s warm-up, ${px.rounds} interleaved round(s); medians.
+Rewind's built-in proxy (the app's URL), through nginx configured by hand (its own master
+process, 1 worker, upstream keep-alive), and — as a reference for what Node's HTTP stack costs —
+through the simplest streaming proxy Node can do (\`bench/lib/node-proxy.mjs\`: an undici Pool,
+no header handling, no retries, no drain accounting). autocannon, ${px.connections} connections,
+${px.seconds} s per measurement after a 1 s warm-up, ${px.rounds} interleaved round(s); medians.
 
 ${table(['Path', 'req/s', '× direct', 'p50', 'p99', 'failed'], [
     line('direct', px.direct, 1),
     line("Rewind's proxy", px.rewind, px.ratios.rewindVsDirect),
+    ...(px.minimalNode ? [line('minimal Node proxy (reference)', px.minimalNode, px.ratios.minimalNodeVsDirect)] : []),
     px.nginx ? line('nginx (by hand)', px.nginx, px.ratios.nginxVsDirect) : ['nginx (by hand)', px.nginxNote, '–', '–', '–', '–'],
   ])}
 
-Rewind's proxy ÷ nginx: **${v(px.ratios.rewindVsNginx, '×')}**.
+Rewind's proxy ÷ nginx: **${v(px.ratios.rewindVsNginx, '×')}**; Rewind's proxy ÷ the minimal Node proxy: ${v(px.ratios.rewindVsMinimalNode, '×')}.
 `;
 }
 

@@ -3,6 +3,7 @@
 import { Probe, switchTimes } from '../lib/probe.mjs';
 import { backgroundLoad, measure } from '../lib/load.mjs';
 import { startNginx } from '../lib/nginx.mjs';
+import { startNodeProxy } from '../lib/node-proxy.mjs';
 import { BenchRewind, benchApp } from '../lib/rewind.mjs';
 import { median, memoryOf, round, say, sleep, summary } from '../lib/util.mjs';
 
@@ -170,26 +171,33 @@ export async function compareThroughput(targets, cfg) {
   );
 }
 
-/** direct, Rewind's proxy and a hand-configured nginx, all in front of the same instance. */
+/**
+ * direct, Rewind's proxy, a hand-configured nginx, and (for reference) the simplest undici proxy
+ * Node can do, all in front of the same instance.
+ */
 async function compareProxies(rw, url, cfg, nginx) {
   const [instance] = await liveInstances(rw);
-  const targets = { direct: `http://127.0.0.1:${instance.port}`, rewind: url };
+  const minimal = await startNodeProxy(instance.port);
+  const targets = { direct: `http://127.0.0.1:${instance.port}`, rewind: url, minimalNode: minimal.url };
   let ng = null;
-  if (nginx.bin) {
-    ng = await startNginx(nginx.bin, instance.port);
-    targets.nginx = ng.url;
-  }
   try {
+    if (nginx.bin) {
+      ng = await startNginx(nginx.bin, instance.port);
+      targets.nginx = ng.url;
+    }
     const got = await compareThroughput(targets, cfg);
-    const out = { connections: cfg.connections, seconds: cfg.proxySeconds, rounds: cfg.proxyRounds, direct: got.direct, rewind: got.rewind, nginx: got.nginx ?? null, nginxNote: nginx.bin ? nginx.version : nginx.reason };
+    const out = { connections: cfg.connections, seconds: cfg.proxySeconds, rounds: cfg.proxyRounds, direct: got.direct, rewind: got.rewind, minimalNode: got.minimalNode, nginx: got.nginx ?? null, nginxNote: nginx.bin ? nginx.version : nginx.reason };
     out.ratios = {
       rewindVsDirect: round(out.rewind.rps / out.direct.rps, 3),
+      minimalNodeVsDirect: round(out.minimalNode.rps / out.direct.rps, 3),
       nginxVsDirect: out.nginx ? round(out.nginx.rps / out.direct.rps, 3) : null,
       rewindVsNginx: out.nginx ? round(out.rewind.rps / out.nginx.rps, 3) : null,
+      rewindVsMinimalNode: round(out.rewind.rps / out.minimalNode.rps, 3),
     };
     return out;
   } finally {
     await ng?.stop();
+    await minimal.stop();
   }
 }
 
