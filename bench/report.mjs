@@ -95,7 +95,8 @@ ${table(['', ''], [
 }
 
 function proxySection(px) {
-  const line = (name, p, ratio) => (p ? [name, int(p.rps), v(ratio), v(p.p50Ms, ' ms'), v(p.p99Ms, ' ms'), p.failed] : [name, 'not measured', '–', '–', '–', '–']);
+  const line = (name, p, ratio) =>
+    p ? [name, int(p.rps), v(ratio), v(p.p50Ms, ' ms'), v(p.p99Ms, ' ms'), v(p.proxyCores), v(p.backendCores), p.failed] : [name, 'not measured', '–', '–', '–', '–', '–', '–'];
   return `## Proxy throughput
 
 The same backend instance (a Node \`http\` server answering ~60 bytes) reached directly, through
@@ -104,12 +105,14 @@ process, 1 worker, upstream keep-alive), and — as a reference for what Node's 
 through the simplest streaming proxy Node can do (\`bench/lib/node-proxy.mjs\`: an undici Pool,
 no header handling, no retries, no drain accounting). autocannon, ${px.connections} connections,
 ${px.seconds} s per measurement after a 1 s warm-up, ${px.rounds} interleaved round(s); medians.
+CPU columns: cores each process used during the measurement (\`/proc/PID/stat\`; the agent for
+Rewind's proxy, master and worker for nginx).
 
-${table(['Path', 'req/s', '× direct', 'p50', 'p99', 'failed'], [
+${table(['Path', 'req/s', '× direct', 'p50', 'p99', 'proxy CPU (cores)', 'backend CPU (cores)', 'failed'], [
     line('direct', px.direct, 1),
     line("Rewind's proxy", px.rewind, px.ratios.rewindVsDirect),
     ...(px.minimalNode ? [line('minimal Node proxy (reference)', px.minimalNode, px.ratios.minimalNodeVsDirect)] : []),
-    px.nginx ? line('nginx (by hand)', px.nginx, px.ratios.nginxVsDirect) : ['nginx (by hand)', px.nginxNote, '–', '–', '–', '–'],
+    px.nginx ? line('nginx (by hand)', px.nginx, px.ratios.nginxVsDirect) : ['nginx (by hand)', px.nginxNote, '–', '–', '–', '–', '–', '–'],
   ])}
 
 Rewind's proxy ÷ nginx: **${v(px.ratios.rewindVsNginx, '×')}**; Rewind's proxy ÷ the minimal Node proxy: ${v(px.ratios.rewindVsMinimalNode, '×')}.
@@ -181,7 +184,8 @@ places (or \`BENCH_NGINX=/path/to/nginx\`); without it the nginx comparisons are
 - **Warm rollback**: \`rollback\` to the previous release, repeatedly (v3 ⇄ v2): the target is always the
   release that served just before, the one a warm standby keeps. **Cold rollback**: \`rollback\` to the
   version that is neither live nor the previous one (cycling v1 → v2 → v3), which a standby of one
-  release does not hold.
+  release does not hold. The server runs with \`REWIND_STANDBY_COUNT=1\`, \`REWIND_STANDBY_MINUTES=15\`
+  (the defaults, pinned) and its other settings at their defaults.
   Whether each rollback really was a route swap is checked, not assumed: the pids serving after it are
   compared with the pids that ran before it.
 - **Switches under load**: capacity is the proxy's throughput measured just before; the load runs in a

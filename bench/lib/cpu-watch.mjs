@@ -40,6 +40,32 @@ function ownTicks(table) {
   return own;
 }
 
+/** CPU ticks (1/100 s) used so far by `pids` and, with `tree`, all their descendants; null off Linux. */
+export function cpuTicks(pids, { tree = false } = {}) {
+  let table;
+  try {
+    table = processTable();
+  } catch {
+    return null;
+  }
+  const want = new Set(pids);
+  if (tree) {
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [pid, p] of table) {
+        if (!want.has(pid) && want.has(p.ppid)) {
+          want.add(pid);
+          grew = true;
+        }
+      }
+    }
+  }
+  let ticks = 0;
+  for (const pid of want) ticks += table.get(pid)?.ticks ?? 0;
+  return ticks;
+}
+
 export class CpuWatch {
   #timer = null;
   #last = null;

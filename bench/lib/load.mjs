@@ -29,10 +29,23 @@ export function cannon(opts) {
   });
 }
 
-/** Throughput and latency of `url` with `connections` keep-alive connections, after a warm-up. */
-export async function measure(url, { connections = 32, durationS = 10, warmupS = 2 } = {}) {
+/**
+ * Throughput and latency of `url` with `connections` keep-alive connections, after a warm-up.
+ * `cpu`: name → () => ticks so far; the digest then says how many cores each used during the run.
+ */
+export async function measure(url, { connections = 32, durationS = 10, warmupS = 2, cpu = {} } = {}) {
   if (warmupS > 0) await cannon({ url, connections, duration: warmupS });
-  return digest(await cannon({ url, connections, duration: durationS }));
+  const before = Object.fromEntries(Object.entries(cpu).map(([k, f]) => [k, f()]));
+  const started = performance.now();
+  const result = digest(await cannon({ url, connections, duration: durationS }));
+  const seconds = (performance.now() - started) / 1000;
+  result.cpuCores = Object.fromEntries(
+    Object.entries(cpu).map(([k, f]) => {
+      const after = f();
+      return [k, after === null || before[k] === null ? null : round((after - before[k]) / 100 / seconds, 2)];
+    }),
+  );
+  return result;
 }
 
 /** Starts a background load at `rate` requests/s; stop() resolves with its digest. */

@@ -19,7 +19,7 @@ export async function startNodeProxy(backendPort) {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`the reference proxy exited (${code})`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {

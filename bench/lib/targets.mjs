@@ -5,11 +5,12 @@ const times = (value, limit) => `${(value / limit).toFixed(1)}× the target`;
 /** What limits the built-in proxy, read from the reference measurements of the same run. */
 function proxyBound(px, cores) {
   const share = px.ratios.rewindVsMinimalNode;
+  const cpu = px.rewind.proxyCores != null ? `the agent used ${px.rewind.proxyCores} cores while nginx used ${px.nginx.proxyCores}; ` : '';
   if (share === null || share === undefined) return `bound: one Node event loop per proxy, sharing ${cores} cores with the backend and the load generator`;
   const minimal = `the simplest undici proxy reaches ${(px.minimalNode.rps / px.nginx.rps).toFixed(2)}× nginx in the same run`;
-  return share >= 0.8
+  return cpu + (share >= 0.8
     ? `bound: Node's HTTP stack — ${minimal}, and Rewind's proxy does ${share}× of that (one event loop, sharing ${cores} cores with the backend and the load generator)`
-    : `bound: ${minimal}, Rewind's proxy only ${share}× of that: its own per-request work costs the rest`;
+    : `bound: ${minimal}, Rewind's proxy only ${share}× of that: its own per-request work costs the rest`);
 }
 
 export function judge(r) {

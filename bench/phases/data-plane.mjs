@@ -4,14 +4,18 @@ import { Probe, switchTimes } from '../lib/probe.mjs';
 import { backgroundLoad, measure } from '../lib/load.mjs';
 import { startNginx } from '../lib/nginx.mjs';
 import { startNodeProxy } from '../lib/node-proxy.mjs';
+import { cpuTicks } from '../lib/cpu-watch.mjs';
 import { BenchRewind, benchApp } from '../lib/rewind.mjs';
 import { median, memoryOf, round, say, sleep, summary } from '../lib/util.mjs';
 
 const APP = 'bench';
 const ENV = 'production';
 
+/** The server's warm-standby defaults, pinned: the cold rollbacks rely on one release kept warm. */
+export const STANDBY_ENV = { REWIND_STANDBY_COUNT: '1', REWIND_STANDBY_MINUTES: '15' };
+
 export async function dataPlane(cfg, nginx) {
-  const rw = await BenchRewind.start();
+  const rw = await BenchRewind.start({ env: STANDBY_ENV });
   const memory = {};
   const sample = (phase) => {
     memory[phase] = { agent: memoryOf(rw.agentPid), server: memoryOf(rw.serverPid) };
@@ -147,16 +151,21 @@ async function measureRollbacks(rw, url, cfg, versionOfBuild, releaseOf) {
 
 // ── proxy throughput ──────────────────────────────────────────────────────
 
-/** Throughput and latency of each of `targets` (name → URL), in interleaved rounds; medians per name. */
-export async function compareThroughput(targets, cfg) {
+/**
+ * Throughput and latency of each of `targets` (name → { url, proxy: () => CPU ticks of the proxy }),
+ * in interleaved rounds, with the cores the proxy and `backend` (() => ticks) used; medians per name.
+ */
+export async function compareThroughput(targets, cfg, backend) {
   const rounds = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
   for (let round = 0; round < cfg.proxyRounds; round++) {
     for (const [name, target] of Object.entries(targets)) {
-      const r = await measure(`${target}/`, { connections: cfg.connections, durationS: cfg.proxySeconds, warmupS: cfg.warmupSeconds });
+      const cpu = { backend, ...(target.proxy ? { proxy: target.proxy } : {}) };
+      const r = await measure(`${target.url}/`, { connections: cfg.connections, durationS: cfg.proxySeconds, warmupS: cfg.warmupSeconds, cpu });
       rounds[name].push(r);
-      say(`throughput round ${round + 1}: ${name} ${r.rps} req/s, p99 ${r.latencyMs.p99} ms`);
+      say(`throughput round ${round + 1}: ${name} ${r.rps} req/s, p99 ${r.latencyMs.p99} ms, cores: proxy ${r.cpuCores.proxy ?? '–'}, backend ${r.cpuCores.backend ?? '–'}`);
     }
   }
+  const cores = (rs, k) => (rs.some((r) => r.cpuCores[k] == null) ? null : median(rs.map((r) => r.cpuCores[k])));
   return Object.fromEntries(
     Object.entries(rounds).map(([name, rs]) => [
       name,
@@ -165,6 +174,8 @@ export async function compareThroughput(targets, cfg) {
         p50Ms: median(rs.map((r) => r.latencyMs.p50)),
         p99Ms: median(rs.map((r) => r.latencyMs.p99)),
         failed: rs.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0),
+        proxyCores: cores(rs, 'proxy'),
+        backendCores: cores(rs, 'backend'),
         rounds: rs,
       },
     ]),
@@ -178,14 +189,18 @@ export async function compareThroughput(targets, cfg) {
 async function compareProxies(rw, url, cfg, nginx) {
   const [instance] = await liveInstances(rw);
   const minimal = await startNodeProxy(instance.port);
-  const targets = { direct: `http://127.0.0.1:${instance.port}`, rewind: url, minimalNode: minimal.url };
+  const targets = {
+    direct: { url: `http://127.0.0.1:${instance.port}` },
+    rewind: { url, proxy: () => cpuTicks([rw.agentPid]) },
+    minimalNode: { url: minimal.url, proxy: () => cpuTicks([minimal.pid]) },
+  };
   let ng = null;
   try {
     if (nginx.bin) {
       ng = await startNginx(nginx.bin, instance.port);
-      targets.nginx = ng.url;
+      targets.nginx = { url: ng.url, proxy: () => cpuTicks([ng.pid], { tree: true }) };
     }
-    const got = await compareThroughput(targets, cfg);
+    const got = await compareThroughput(targets, cfg, () => cpuTicks([instance.pid], { tree: true }));
     const out = { connections: cfg.connections, seconds: cfg.proxySeconds, rounds: cfg.proxyRounds, direct: got.direct, rewind: got.rewind, minimalNode: got.minimalNode, nginx: got.nginx ?? null, nginxNote: nginx.bin ? nginx.version : nginx.reason };
     out.ratios = {
       rewindVsDirect: round(out.rewind.rps / out.direct.rps, 3),

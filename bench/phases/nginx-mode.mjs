@@ -1,10 +1,12 @@
 // The agent's optional nginx data plane (`rewind agent --proxy nginx`): its throughput against a
 // hand-configured nginx in front of the same instance, and failed requests during switches.
 import { execFileSync } from 'node:child_process';
+import { delimiter, dirname } from 'node:path';
+import { cpuTicks } from '../lib/cpu-watch.mjs';
 import { startNginx } from '../lib/nginx.mjs';
 import { BenchRewind, benchApp } from '../lib/rewind.mjs';
 import { BIN, memoryOf, round, say } from '../lib/util.mjs';
-import { compareThroughput, liveInstances, switchesUnderLoad } from './data-plane.mjs';
+import { compareThroughput, liveInstances, STANDBY_ENV, switchesUnderLoad } from './data-plane.mjs';
 
 const APP = 'benchnginx';
 
@@ -23,7 +25,9 @@ export function nginxModeUnavailable(nginx) {
 export async function nginxMode(cfg, nginx) {
   const reason = nginxModeUnavailable(nginx);
   if (reason) return { available: false, reason };
-  const rw = await BenchRewind.start({ agentArgs: ['--proxy', 'nginx'], env: { REWIND_NGINX: nginx.bin } });
+  // The agent runs `nginx` from PATH: put the one found here first.
+  const env = { ...STANDBY_ENV, REWIND_NGINX: nginx.bin, PATH: `${dirname(nginx.bin)}${delimiter}${process.env.PATH ?? ''}` };
+  const rw = await BenchRewind.start({ agentArgs: ['--proxy', 'nginx'], env });
   try {
     await rw.ok('POST', '/api/apps', { name: APP });
     const versionOfBuild = new Map();
@@ -33,7 +37,7 @@ export async function nginxMode(cfg, nginx) {
     const hand = await startNginx(nginx.bin, instance.port);
     let got;
     try {
-      got = await compareThroughput({ handNginx: hand.url, rewindNginx: url }, cfg);
+      got = await compareThroughput({ handNginx: { url: hand.url }, rewindNginx: { url } }, cfg, () => cpuTicks([instance.pid], { tree: true }));
     } finally {
       await hand.stop();
     }
