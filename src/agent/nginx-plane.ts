@@ -1,8 +1,10 @@
 /**
- * The nginx data plane (`rewind agent --proxy nginx`): the agent runs its own nginx master (files
- * and pid under DATA/agent/nginx, never the system's), renders the whole configuration from its
- * bindings and reloads it gracefully (SIGHUP to that master) instead of proxying in Node. The
- * master is a daemon: like the instances, it keeps serving while the agent restarts.
+ * The nginx data plane (`rewind agent --proxy nginx`): the agent runs its own nginx masters (files
+ * and pids under DATA/agent/nginx, never the system's), renders their configuration from its
+ * bindings and reloads them gracefully (SIGHUP to those masters) instead of proxying in Node. Two
+ * tiers (see nginx-config.ts): a switch reloads only the back one, so no client connection is
+ * ever closed under a request. The masters are daemons: like the instances, they keep serving
+ * while the agent restarts.
  */
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
@@ -10,8 +12,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentLogger } from './app-runtime.js';
 import type { BindingLookup, DataPlane } from './data-plane.js';
-import type { NginxListener, NginxPaths } from './nginx-config.js';
-import { nginxPaths, nginxStartArgv, renderNginxConfig } from './nginx-config.js';
+import type { NginxListener, NginxModel, NginxPaths } from './nginx-config.js';
+import { nginxPaths, nginxStartArgv, renderBackConfig, renderFrontConfig, socketDir, socketPath } from './nginx-config.js';
 import { childPids, commandLine, freePort, isAlive } from './proc-info.js';
 import type { ProxyBinding, Upstream } from './proxy.js';
 import { writeFileAtomic } from './state-file.js';
@@ -83,19 +85,177 @@ class NginxBinding implements ProxyBinding {
   }
 }
 
-export class NginxPlane implements DataPlane {
-  readonly kind = 'nginx' as const;
+/** One nginx master the agent runs (daemonized: it outlives the agent), found again by its pid file. */
+class NginxMaster {
   readonly paths: NginxPaths;
   readonly #bin: string;
   readonly #logger: AgentLogger;
+  pid: number | null = null;
+  /** The configuration it runs now. */
+  applied = '';
+  /** Workers that a reload told to finish and exit: a drain waits for them. */
+  readonly retired = new Set<number>();
+
+  constructor(paths: NginxPaths, bin: string, logger: AgentLogger) {
+    this.paths = paths;
+    this.#bin = bin;
+    this.#logger = logger;
+    mkdirSync(join(paths.prefix, 'tmp'), { recursive: true });
+  }
+
+  /** The master of a previous agent still runs: keep it. */
+  adopt(): boolean {
+    const pid = this.#readPid();
+    if (pid === null || !this.#isOurs(pid)) return false;
+    this.pid = pid;
+    try {
+      this.applied = readFileSync(this.paths.conf, 'utf8');
+    } catch {
+      /* no configuration: the first apply writes one */
+    }
+    this.#logger.info({ pid, conf: this.paths.conf }, 're-adopted a running nginx master');
+    return true;
+  }
+
+  alive(): boolean {
+    return this.pid !== null && this.#isOurs(this.pid);
+  }
+
+  /** Runs `text`: starts the master, or reloads it gracefully; a no-op when it runs that already. */
+  async apply(text: string): Promise<void> {
+    const alive = this.alive();
+    if (alive && text === this.applied) return;
+    writeFileAtomic(this.paths.conf, text);
+    if (alive) await this.#reload();
+    else await this.#start();
+    this.applied = text;
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.pid;
+    if (pid === null || !this.alive()) return;
+    process.kill(pid, 'SIGQUIT'); // graceful: workers finish their requests
+    const deadline = Date.now() + 5000;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    for (const worker of this.retired) if (isAlive(worker)) process.kill(worker, 'SIGKILL');
+  }
+
+  #readPid(): number | null {
+    try {
+      const pid = Number(readFileSync(this.paths.pid, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  #isOurs(pid: number): boolean {
+    const cmd = commandLine(pid);
+    return isAlive(pid) && cmd.includes('nginx: master process') && cmd.includes(this.paths.conf);
+  }
+
+  /** Workers that take new connections (not those shutting down). */
+  #workers(): number[] {
+    if (this.pid === null) return [];
+    return childPids(this.pid).filter((pid) => {
+      const cmd = commandLine(pid);
+      return cmd.includes('worker process') && !cmd.includes('shutting down');
+    });
+  }
+
+  async #start(): Promise<void> {
+    const [file, ...args] = nginxStartArgv(this.#bin, this.paths);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(file as string, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.once('error', (err) => reject(new Error(`cannot run ${this.#bin}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+      // With `daemon on` this process exits once the master runs in the background.
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nginx did not start (exit code ${code}): ${stderr.trim() || this.#errorLogTail()}`))));
+    });
+    const deadline = Date.now() + RELOAD_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const pid = this.#readPid();
+      if (pid !== null && this.#isOurs(pid)) {
+        this.pid = pid;
+        while (this.#workers().length === 0 && Date.now() < deadline) await sleep(10);
+        this.#logger.info({ pid, conf: this.paths.conf }, 'nginx master started');
+        return;
+      }
+      await sleep(10);
+    }
+    throw new Error(`nginx did not write ${this.paths.pid}: ${this.#errorLogTail()}`);
+  }
+
+  /**
+   * SIGHUP: new workers with the new configuration, old ones finish gracefully. Resolves once only
+   * new workers take connections (nginx itself waits 100 ms before it retires the old ones).
+   */
+  async #reload(): Promise<void> {
+    const master = this.pid as number;
+    const before = this.#workers();
+    const logSize = this.#errorLogSize();
+    process.kill(master, 'SIGHUP');
+    const deadline = Date.now() + RELOAD_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      // A configuration the master refuses: it says why in its error log and keeps the old one.
+      const refused = /\[emerg\][^\n]*/.exec(this.#errorLogSince(logSize));
+      if (refused) throw new Error(`nginx refused the new configuration: ${refused[0]}`);
+      const now = this.#workers();
+      if (now.some((pid) => !before.includes(pid)) && before.every((pid) => !now.includes(pid))) {
+        for (const pid of before) if (isAlive(pid)) this.retired.add(pid);
+        return;
+      }
+      await sleep(5);
+    }
+    throw new Error(`nginx did not reload within ${RELOAD_TIMEOUT_MS / 1000}s: ${this.#errorLogTail()}`);
+  }
+
+  #errorLogSize(): number {
+    try {
+      return statSync(this.paths.errorLog).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  #errorLogSince(offset: number): string {
+    try {
+      const fd = openSync(this.paths.errorLog, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        if (size <= offset) return '';
+        const buf = Buffer.alloc(Math.min(size - offset, 64 * 1024));
+        readSync(fd, buf, 0, buf.length, offset);
+        return buf.toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return '';
+    }
+  }
+
+  #errorLogTail(): string {
+    try {
+      return readFileSync(this.paths.errorLog, 'utf8').trim().split('\n').slice(-3).join(' | ');
+    } catch {
+      return 'no error log';
+    }
+  }
+}
+
+export class NginxPlane implements DataPlane {
+  readonly kind = 'nginx' as const;
+  readonly #front: NginxMaster;
+  readonly #back: NginxMaster;
+  readonly #sockets: string;
+  readonly #logger: AgentLogger;
   readonly #bindings = new Set<NginxBinding>();
-  /** Ports of the configuration the master runs now: ours even though they are bound (by nginx). */
+  /** Ports of the configuration the front master runs now: ours even though they are bound (by nginx). */
   #owned = new Set<number>();
   #shared: { port: number; find: BindingLookup } | null = null;
-  #master: number | null = null;
-  #applied = '';
-  /** Workers that a reload told to finish and exit: a drain waits for them. */
-  readonly #retired = new Set<number>();
   #shutdownMs = DEFAULT_SHUTDOWN_MS;
   #dirty = false;
   #pending: Promise<void> | null = null;
@@ -103,17 +263,19 @@ export class NginxPlane implements DataPlane {
   #closed = false;
   readonly #watchdog: NodeJS.Timeout;
 
-  constructor(opts: NginxPlaneOptions) {
-    this.paths = nginxPaths(opts.dataDir);
-    this.#bin = opts.bin ?? 'nginx';
+  constructor(opts: NginxPlaneOptions & { readonly bin: string }) {
     this.#logger = opts.logger;
-    mkdirSync(join(this.paths.prefix, 'tmp'), { recursive: true });
-    this.#adoptMaster();
+    this.#front = new NginxMaster(nginxPaths(opts.dataDir, 'front'), opts.bin, opts.logger);
+    this.#back = new NginxMaster(nginxPaths(opts.dataDir, 'back'), opts.bin, opts.logger);
+    this.#sockets = socketDir(opts.dataDir);
+    mkdirSync(this.#sockets, { recursive: true });
+    if (socketPath(this.#sockets, 65535).length > 107) throw new Error(`the agent's data dir ${opts.dataDir} is too deep for nginx's unix sockets; use a shorter --data path`);
+    this.#back.adopt();
+    if (this.#front.adopt()) this.#owned = new Set([...this.#front.applied.matchAll(/listen 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])));
     // A master that died (killed, OOM) is started again with the current configuration.
     this.#watchdog = setInterval(() => {
-      if (this.#closed || this.#pending || this.#masterAlive()) return;
-      if (this.#master !== null) this.#logger.error({ pid: this.#master }, 'the nginx master is gone; starting it again');
-      this.#master = null;
+      if (this.#closed || this.#pending || (this.#front.alive() && this.#back.alive())) return;
+      for (const m of [this.#front, this.#back]) if (m.pid !== null && !m.alive()) this.#logger.error({ pid: m.pid, conf: m.paths.conf }, 'an nginx master is gone; starting it again');
       this.changed();
     }, WATCHDOG_MS);
     this.#watchdog.unref();
@@ -123,9 +285,9 @@ export class NginxPlane implements DataPlane {
     return this.#shared?.port ?? null;
   }
 
-  /** The pid of the nginx master, once it runs. */
-  get masterPid(): number | null {
-    return this.#master;
+  /** The pids of the two nginx masters, once they run. */
+  get masters(): { front: number | null; back: number | null } {
+    return { front: this.#front.pid, back: this.#back.pid };
   }
 
   createBinding(app: string, env: string): ProxyBinding {
@@ -181,13 +343,14 @@ export class NginxPlane implements DataPlane {
   }
 
   async drain(_upstreams: readonly Upstream[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    // Old workers finish their requests and exit; past the drain timeout nginx closes what is left.
+    // Old back workers finish their requests and exit; past the drain timeout nginx closes what is left.
     this.#shutdownMs = Math.max(1000, timeoutMs);
-    const waiting = [...this.#retired];
+    const retired = this.#back.retired;
+    const waiting = [...retired];
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      for (const pid of waiting) if (!isAlive(pid)) this.#retired.delete(pid);
-      if (waiting.every((pid) => !this.#retired.has(pid))) return true;
+      for (const pid of waiting) if (!isAlive(pid)) retired.delete(pid);
+      if (waiting.every((pid) => !retired.has(pid))) return true;
       if (Date.now() >= deadline || signal?.aborted) return false;
       await sleep(25);
     }
@@ -201,56 +364,12 @@ export class NginxPlane implements DataPlane {
     this.#closed = true;
     clearInterval(this.#watchdog);
     await this.#pending?.catch(() => {});
-    const master = this.#master;
-    if (!stopServing || master === null || !this.#masterAlive()) return;
-    process.kill(master, 'SIGQUIT'); // graceful: workers finish their requests
-    const deadline = Date.now() + 5000;
-    while (isAlive(master) && Date.now() < deadline) await sleep(25);
-    if (isAlive(master)) process.kill(master, 'SIGKILL');
-    for (const pid of this.#retired) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    if (stopServing) await Promise.all([this.#front.stop(), this.#back.stop()]);
   }
 
-  /** The master of a previous agent still runs: keep it, and the ports it serves. */
-  #adoptMaster(): void {
-    const pid = this.#readPid();
-    if (pid === null || !this.#isOurMaster(pid)) return;
-    this.#master = pid;
-    try {
-      this.#applied = readFileSync(this.paths.conf, 'utf8');
-      this.#owned = new Set([...this.#applied.matchAll(/listen 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])));
-    } catch {
-      /* no configuration: the first apply writes one */
-    }
-    this.#logger.info({ pid }, 're-adopted the running nginx master');
-  }
-
-  #readPid(): number | null {
-    try {
-      const pid = Number(readFileSync(this.paths.pid, 'utf8').trim());
-      return Number.isInteger(pid) && pid > 0 ? pid : null;
-    } catch {
-      return null;
-    }
-  }
-
-  #isOurMaster(pid: number): boolean {
-    return isAlive(pid) && commandLine(pid).includes('nginx: master process') && commandLine(pid).includes(this.paths.conf);
-  }
-
-  #masterAlive(): boolean {
-    return this.#master !== null && this.#isOurMaster(this.#master);
-  }
-
-  /** Workers of the master that take new connections (not those shutting down). */
-  #workers(): number[] {
-    if (this.#master === null) return [];
-    return childPids(this.#master).filter((pid) => !commandLine(pid).includes('shutting down') && commandLine(pid).includes('worker process'));
-  }
-
-  #model(): Parameters<typeof renderNginxConfig>[0] {
+  #model(): NginxModel {
     const listenerOf = (b: NginxBinding): NginxListener => ({ port: b.port, app: b.app, env: b.env, upstreams: b.upstreams.map((u) => u.port), ...(b.notDeployed !== null ? { notDeployed: b.notDeployed } : {}) });
     const bound = [...this.#bindings].filter((b) => b.port > 0).sort((a, b) => a.port - b.port);
-    const listeners = bound.map(listenerOf);
     let shared;
     if (this.#shared) {
       const apps = new Map<string, NginxListener>();
@@ -260,98 +379,16 @@ export class NginxPlane implements DataPlane {
       }
       shared = { port: this.#shared.port, apps: [...apps.values()] };
     }
-    return { paths: this.paths, listeners, ...(shared ? { shared } : {}), shutdownTimeoutMs: this.#shutdownMs };
+    const root = process.getuid?.() === 0;
+    return { front: this.#front.paths, back: this.#back.paths, sockets: this.#sockets, listeners: bound.map(listenerOf), ...(shared ? { shared } : {}), shutdownTimeoutMs: this.#shutdownMs, ...(root ? { user: 'root' } : {}) };
   }
 
+  /** The back first (it must serve a new port's socket before the front forwards to it), then the front. */
   async #apply(): Promise<void> {
     const model = this.#model();
-    const text = renderNginxConfig(model);
-    const alive = this.#masterAlive();
-    if (alive && text === this.#applied) return;
-    writeFileAtomic(this.paths.conf, text);
-    if (!alive) await this.#startMaster();
-    else await this.#reload();
-    this.#applied = text;
+    await this.#back.apply(renderBackConfig(model));
+    await this.#front.apply(renderFrontConfig(model));
     this.#owned = new Set([...model.listeners.map((l) => l.port), ...(model.shared ? [model.shared.port] : [])]);
-  }
-
-  async #startMaster(): Promise<void> {
-    const [file, ...args] = nginxStartArgv(this.#bin, this.paths);
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(file as string, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.once('error', (err) => reject(new Error(`cannot run ${this.#bin}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
-      // With `daemon on` this process exits once the master runs in the background.
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nginx did not start (exit code ${code}): ${stderr.trim() || this.#errorLogTail()}`))));
-    });
-    const deadline = Date.now() + RELOAD_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      const pid = this.#readPid();
-      if (pid !== null && this.#isOurMaster(pid)) {
-        this.#master = pid;
-        while (this.#workers().length === 0 && Date.now() < deadline) await sleep(10);
-        this.#logger.info({ pid, conf: this.paths.conf }, 'nginx master started');
-        return;
-      }
-      await sleep(10);
-    }
-    throw new Error(`nginx did not write ${this.paths.pid}: ${this.#errorLogTail()}`);
-  }
-
-  /** SIGHUP: new workers with the new configuration, old ones finish gracefully. Resolves once only new workers take connections. */
-  async #reload(): Promise<void> {
-    const master = this.#master as number;
-    const before = this.#workers();
-    const logSize = this.#errorLogSize();
-    process.kill(master, 'SIGHUP');
-    const deadline = Date.now() + RELOAD_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      // A configuration the master refuses: it says why in its error log and keeps the old one.
-      const refused = /\[emerg\][^\n]*/.exec(this.#errorLogSince(logSize));
-      if (refused) throw new Error(`nginx refused the new configuration: ${refused[0]}`);
-      const now = this.#workers();
-      const fresh = now.filter((pid) => !before.includes(pid));
-      if (fresh.length > 0 && before.every((pid) => !now.includes(pid))) {
-        for (const pid of before) if (isAlive(pid)) this.#retired.add(pid);
-        return;
-      }
-      await sleep(5);
-    }
-    throw new Error(`nginx did not reload within ${RELOAD_TIMEOUT_MS / 1000}s: ${this.#errorLogTail()}`);
-  }
-
-  #errorLogSize(): number {
-    try {
-      return statSync(this.paths.errorLog).size;
-    } catch {
-      return 0;
-    }
-  }
-
-  #errorLogSince(offset: number): string {
-    try {
-      const fd = openSync(this.paths.errorLog, 'r');
-      try {
-        const size = fstatSync(fd).size;
-        if (size <= offset) return '';
-        const buf = Buffer.alloc(Math.min(size - offset, 64 * 1024));
-        readSync(fd, buf, 0, buf.length, offset);
-        return buf.toString('utf8');
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      return '';
-    }
-  }
-
-  #errorLogTail(): string {
-    try {
-      return readFileSync(this.paths.errorLog, 'utf8').trim().split('\n').slice(-3).join(' | ');
-    } catch {
-      return 'no error log';
-    }
   }
 }
 

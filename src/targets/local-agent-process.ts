@@ -19,12 +19,25 @@ export interface EnsureLocalAgentOptions {
   readonly log?: { info(obj: object, msg?: string): void };
   /** How long a new agent gets to answer; default 10 s. */
   readonly timeoutMs?: number;
+  /** A new agent's shared host-name port (`--http-port`); absent: its default (REWIND_HTTP_PORT, inherited). */
+  readonly httpPort?: number;
+  /** A new agent's data plane (`--proxy`); default builtin. */
+  readonly proxy?: 'builtin' | 'nginx';
 }
 
 /** The argv that starts an agent for `dataDir` (the CLI's `--data` is the Rewind data dir; the agent uses DATA/agent). */
-export function agentProcessArgv(binPath: string, dataDir: string): string[] {
+export function agentProcessArgv(binPath: string, dataDir: string, options: { readonly httpPort?: number; readonly proxy?: 'builtin' | 'nginx' } = {}): string[] {
   if (basename(dataDir) !== 'agent') throw new Error(`the local agent's folder must be <rewind data>/agent, not ${dataDir}`);
-  return [binPath, 'agent', '--data', dirname(dataDir), '--port', '0'];
+  return [
+    binPath,
+    'agent',
+    '--data',
+    dirname(dataDir),
+    '--port',
+    '0',
+    ...(options.httpPort !== undefined ? ['--http-port', String(options.httpPort)] : []),
+    ...(options.proxy && options.proxy !== 'builtin' ? ['--proxy', options.proxy] : []),
+  ];
 }
 
 export function readAgentInfo(dataDir: string): AgentInfo | null {
@@ -65,7 +78,7 @@ export async function ensureLocalAgent(opts: EnsureLocalAgentOptions): Promise<A
   let exited: number | string | null = null;
   let pid: number | undefined;
   try {
-    const child = spawn(process.execPath, agentProcessArgv(opts.binPath, opts.dataDir), { detached: true, stdio: ['ignore', fd, fd], env: process.env });
+    const child = spawn(process.execPath, agentProcessArgv(opts.binPath, opts.dataDir, opts), { detached: true, stdio: ['ignore', fd, fd], env: process.env });
     child.once('exit', (code, signal) => (exited = code ?? signal ?? 'unknown'));
     child.once('error', (err) => (exited = err.message));
     child.unref();

@@ -24,8 +24,16 @@ export function tempDir(prefix = 'rewind-agent-test-'): string {
   return dir;
 }
 
-/** SIGKILLs every process group recorded in an agent's state file (tests must leave nothing behind). */
+/** SIGKILLs every process group recorded in an agent's state file, and its nginx (tests must leave nothing behind). */
 export function killRecorded(agentDir: string): void {
+  for (const tier of ['front', 'back']) {
+    try {
+      const master = Number(readFileSync(join(agentDir, 'nginx', tier, 'nginx.pid'), 'utf8').trim());
+      if (isAlive(master)) killGroup(master);
+    } catch {
+      /* no nginx */
+    }
+  }
   let state: PersistedState;
   try {
     state = JSON.parse(readFileSync(join(agentDir, 'agent-state.json'), 'utf8')) as PersistedState;

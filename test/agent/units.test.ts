@@ -11,6 +11,7 @@ import { freePort } from '../../src/agent/proc-info.js';
 import { combinedLogPath, formatLogLine, instanceArgv, instanceEnv, instanceLogPath, instancePlan, restartDelayMs, routedComponent, slugPath } from '../../src/agent/process-commands.js';
 import { AppProxy, Upstream } from '../../src/agent/proxy.js';
 import { clientResponseHeaders, isHopByHop, upstreamRequestHeaders, withoutHopByHop } from '../../src/agent/proxy-headers.js';
+import { nginxPaths, nginxStartArgv, renderBackConfig, renderFrontConfig, socketDir } from '../../src/agent/nginx-config.js';
 import { pageBody } from '../../src/agent/proxy-pages.js';
 import { hostRoute } from '../../src/agent/shared-proxy.js';
 import { fingerprint } from '../../src/agent/standby.js';
@@ -65,6 +66,7 @@ describe('process commands', () => {
     expect(routedComponent([worker, api])?.name).toBe('api');
     expect(routedComponent([worker])).toBeUndefined();
     expect(agentProcessArgv('/r/bin/rewind.js', '/data/agent')).toEqual(['/r/bin/rewind.js', 'agent', '--data', '/data', '--port', '0']);
+    expect(agentProcessArgv('/r/bin/rewind.js', '/data/agent', { httpPort: 8080, proxy: 'nginx' })).toEqual(['/r/bin/rewind.js', 'agent', '--data', '/data', '--port', '0', '--http-port', '8080', '--proxy', 'nginx']);
   });
 });
 
@@ -296,5 +298,51 @@ describe('proxy pages and retries', () => {
       await new Promise((r) => dying.close(r));
       await new Promise((r) => healthy.close(r));
     }
+  });
+});
+
+describe('nginx data plane configuration', () => {
+  const model = {
+    front: nginxPaths('/d/agent', 'front'),
+    back: nginxPaths('/d/agent', 'back'),
+    sockets: socketDir('/d/agent'),
+    listeners: [
+      { port: 4001, app: 'shop', env: 'production', upstreams: [5001, 5002] },
+      { port: 4002, app: 'shop', env: 'production', upstreams: [], notDeployed: 'api' },
+      { port: 4003, app: 'blog', env: 'dev', upstreams: [] },
+    ],
+    shutdownTimeoutMs: 2500,
+  };
+
+  it('runs its own masters with their own prefix, configuration and error log', () => {
+    expect(nginxStartArgv('/usr/sbin/nginx', model.back)).toEqual(['/usr/sbin/nginx', '-p', '/d/agent/nginx/back/', '-c', '/d/agent/nginx/back/nginx.conf', '-e', '/d/agent/nginx/back/error.log']);
+  });
+
+  it('front: client ports forwarded to the back tier over keep-alive sockets; nothing about instances', () => {
+    const front = renderFrontConfig(model);
+    expect(front).toContain('pid /d/agent/nginx/front/nginx.pid;');
+    expect(front).toContain('  upstream rewind_4001 {\n    server unix:/d/agent/nginx/s/4001.sock max_fails=0;\n    keepalive 64;\n  }');
+    expect(front).toContain('    listen 127.0.0.1:4003;');
+    expect(front).toContain('proxy_set_header Forwarded $rewind_forwarded;');
+    expect(front).not.toContain('5001');
+    // A switch changes only upstream ports and the drain: the front stays as it is.
+    expect(renderFrontConfig({ ...model, shutdownTimeoutMs: 30_000, listeners: model.listeners.map((l) => ({ ...l, upstreams: [6001] })) })).toBe(front);
+  });
+
+  it('back: instances, the 404 and 503 pages, the drain as the old workers\' shutdown timeout', () => {
+    const back = renderBackConfig(model);
+    expect(back).toContain('worker_shutdown_timeout 3s;');
+    expect(back).toContain('  upstream rewind_1 {\n    server 127.0.0.1:5001 max_fails=0;\n    server 127.0.0.1:5002 max_fails=0;\n    keepalive 64;\n  }');
+    expect(back).toContain('    listen unix:/d/agent/nginx/s/4001.sock;\n    location / {\n      proxy_pass http://rewind_1;');
+    expect(back).toContain('return 404 "404 Not Found\\n\\ncomponent api of shop (production) is not deployed\\n";');
+    expect(back).toContain('return 503 "503 Service Unavailable\\n\\nno release of blog (dev) is running; deploy one with `rewind deploy -a blog -e dev`\\n";');
+    expect(back).not.toContain('X-Forwarded-For');
+  });
+
+  it('routes the shared port by host name in the back tier', () => {
+    const back = renderBackConfig({ ...model, shared: { port: 8080, apps: [model.listeners[0] as (typeof model.listeners)[0], { port: 4003, app: 'blog', env: 'dev', upstreams: [5003] }] } });
+    expect(back).toContain('    listen unix:/d/agent/nginx/s/8080.sock default_server;');
+    expect(back).toContain('    server_name shop.localhost shop.production.localhost;\n    location / {\n      proxy_pass http://rewind_1;');
+    expect(back).toContain('    server_name blog.dev.localhost;\n    location / {\n      proxy_pass http://rewind_2;');
   });
 });
