@@ -171,9 +171,14 @@ export class AgentCore {
     rt.log.system(`Automatic rollback of ${from} to ${target.release}: ${reason}`);
     this.#ctx.logger.warn({ app: rt.app, env: rt.env, from, to: target.release, reason }, 'automatic rollback');
     void this.#run(rt, target, () => {}, { automatic: true }).then((result) => {
-      const id = randomBytes(6).toString('hex');
-      rt.recordAutoRollback({ id, from, to: result.ok ? target.release : null, ...(deployment ? { deployment } : {}), reason, at });
-      rt.log.system(result.ok ? `Automatic rollback of ${from} done: ${target.release} is serving again` : `Automatic rollback of ${from} failed; ${from} is still serving: ${result.error}`);
+      if (!result.ok) {
+        // Nothing changed for the control plane to record: the app's log says why.
+        rt.log.system(`Automatic rollback of ${from} failed; ${from} is still serving: ${result.error}`);
+        this.#ctx.logger.error({ app: rt.app, env: rt.env, from, to: target.release, error: result.error }, 'automatic rollback failed');
+        return;
+      }
+      rt.recordAutoRollback({ id: randomBytes(6).toString('hex'), from, to: target.release, ...(deployment ? { deployment } : {}), reason, at });
+      rt.log.system(`Automatic rollback of ${from} done: ${target.release} is serving again`);
       this.persist();
     });
     return true;

@@ -303,7 +303,6 @@ export class AppRuntime {
     instance.stopping = true;
     instance.abort.abort();
     if (instance.restartTimer) clearTimeout(instance.restartTimer);
-    if (instance.cutTimer) clearTimeout(instance.cutTimer);
     instance.stopProbe?.();
     instance.stopProbe = null;
     instance.state = 'stopping';
@@ -328,8 +327,6 @@ export class AppRuntime {
   takeStandby(set: StandbySet, members: readonly Instance[], desired: DesiredState): void {
     this.standby.take(set);
     for (const instance of members) {
-      if (instance.cutTimer) clearTimeout(instance.cutTimer);
-      instance.cutTimer = null;
       instance.desired = desired;
       instance.component = desired.components.find((c) => c.name === instance.component.name) ?? instance.component;
       instance.role = 'starting';
@@ -420,7 +417,6 @@ export class AppRuntime {
     if (this.watch) clearTimeout(this.watch.timer);
     for (const instance of this.instances) {
       if (instance.restartTimer) clearTimeout(instance.restartTimer);
-      if (instance.cutTimer) clearTimeout(instance.cutTimer);
       instance.stopProbe?.();
       instance.stopProbe = null;
       instance.abort.abort();

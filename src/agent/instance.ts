@@ -35,8 +35,6 @@ export interface Instance {
   probeFailures: number;
   /** Stops its periodic health probes. */
   stopProbe: (() => void) | null;
-  /** Cuts what is still in flight on it once a replaced instance's drain timeout passed. */
-  cutTimer: NodeJS.Timeout | null;
 }
 
 export function createInstance(fields: { id: string; desired: DesiredState; component: DesiredComponent; slugDir: string; role: InstanceRole; port: number | null; restarts?: number }): Instance {
@@ -53,7 +51,6 @@ export function createInstance(fields: { id: string; desired: DesiredState; comp
     upstream: null,
     probeFailures: 0,
     stopProbe: null,
-    cutTimer: null,
   };
 }
 

@@ -83,7 +83,10 @@ export interface AutoRollback {
   readonly id: string;
   /** The release that was rolled back (and whose instances were stopped). */
   readonly from: string;
-  /** The release serving after the rollback; null when it could not be brought back (`from` still serves). */
+  /**
+   * The release serving after the rollback. The agent records only rollbacks that succeeded (a
+   * failed attempt is in the app's log, and `from` keeps serving); null is never sent today.
+   */
   readonly to: string | null;
   /** The deployment that made `from` live, when its desired state named one. */
   readonly deployment?: string;
