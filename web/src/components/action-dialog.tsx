@@ -39,7 +39,6 @@ export function ActionDialog(p: ActionDialogProps) {
   useEffect(() => {
     p.loadPlan().then(setPlanned, setPlanError);
     // The plan is loaded once, when the dialog opens.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   const finish = async (change: ReleaseChange, deployment: DeploymentView | null) => {

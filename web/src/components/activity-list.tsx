@@ -3,8 +3,6 @@ import type { AuditEntryView } from '../api/types';
 import { aboutApp, useResource } from '../lib/live';
 import { Ago, Empty, ErrorNote, Loading } from './bits';
 
-const SUBJECT = /^[RBD][A-Z]{10}$/;
-
 function sentence(e: AuditEntryView): string {
   const where = e.env ? ` in ${e.env}` : '';
   const what = e.action.replace(/[._]/g, ' ');
