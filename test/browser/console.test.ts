@@ -173,6 +173,24 @@ describe('console in a browser', () => {
     await page.close();
   });
 
+  it('shows a failed deployment with its outcome and why, live', async () => {
+    expect((await rw.cli(['apps', 'create', 'oops'])).code).toBe(0);
+    const page = await openPage(browser, `${rw.url}/apps/oops/deployments`);
+    await page.getByRole('heading', { name: 'No deployments in production yet' }).waitFor();
+    const manifest = 'components:\n  web:\n    command: node server.js\n    health:\n      path: /health\n      timeout: 1\n      interval: 0.1\n';
+    const d = await rw.cli(['deploy', await fixtureApp({ version: 'sick', healthStatus: 500, manifest }), '-a', 'oops']);
+    expect(d.code).not.toBe(0);
+    const row = page.locator('tbody tr').first();
+    await row.getByText('failed', { exact: true }).waitFor();
+    expect(await row.locator('.why').innerText()).toMatch(/health/i);
+    await row.getByRole('link').click();
+    const log = page.getByRole('region', { name: /^Log of deployment/ });
+    await log.getByText('failed', { exact: true }).waitFor();
+    expect(await log.innerText()).toMatch(/health/i);
+    await shot(page, 'deployment-failed');
+    await page.close();
+  });
+
   it('shows the app overview and refreshes it live when the CLI changes something', async () => {
     const page = await openPage(browser, `${rw.url}/apps/shop`);
     const active = page.getByTestId('active-production');
