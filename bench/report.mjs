@@ -30,6 +30,7 @@ ${table(['', ''], [
     ['Node', m.node],
     ['OS', m.os],
     ['Rewind commit', `${m.commit ?? '?'}${m.srcDirty ? ' (with uncommitted changes in src/)' : ''}`],
+    ['Durable 4 KB write in the temp dir (write, fsync, rename, fsync dir)', m.durableWriteMs ? `p50 ${m.durableWriteMs.p50} ms, p99 ${m.durableWriteMs.p99} ms (${m.tmpdir})` : '–'],
     ['Load average (1, 5, 15 min) at start', `${m.loadAtStart.join(', ')}${m.loadAtStart[0] > 0.5 ? ' — other work was running on this machine; absolute numbers suffer from it' : ''}`],
     ['1-min load after each phase', Object.entries(r.loadAfter ?? {}).map(([k, l]) => `${k} ${l}`).join(', ') || '–'],
     ['CPU used by other work during each phase', cpuLine(r)],
@@ -73,7 +74,9 @@ when the deployment's event stream ended.
 
 ${table(['Rollback', 'succeeded', 'route swaps', 'first p50 / p99', 'all p50 / p99', 'API answer p50 / p99', 'agent starts p50', 'agent switched p50', 'deployment done p50 / p99'], [line('warm (to the previous release)', rb.warm), line('cold (to a release neither live nor previous)', rb.cold)])}
 
-Probe requests: ${int(rb.probe.sent)} sent, ${rb.probe.failed} failed${rb.probe.failures.length ? ` (${[...new Set(rb.probe.failures)].join(', ')})` : ''}.
+Probe requests: ${int(rb.probe.sent)} sent, ${rb.probe.failed} failed${rb.probe.failures.length ? ` (${[...new Set(rb.probe.failures)].join(', ')})` : ''}; round trip p50 ${v(rb.probe.latencyMs?.p50)} ms, p99 ${v(rb.probe.latencyMs?.p99)} ms.
+The slowest probe request of each rollback (how long the data plane held a request during the
+switch): warm p50 ${v(rb.warm.slowestProbeMs?.p50)} ms, max ${v(rb.warm.slowestProbeMs?.max)} ms; cold p50 ${v(rb.cold.slowestProbeMs?.p50)} ms, max ${v(rb.cold.slowestProbeMs?.max)} ms.
 `;
 }
 

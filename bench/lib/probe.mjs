@@ -13,6 +13,8 @@ export class Probe {
   listener = null;
   sent = 0;
   failed = 0;
+  /** Round-trip ms of every probe request. */
+  latencies = [];
   failures = [];
 
   constructor(url, { workers = 4, everyMs = 1 } = {}) {
@@ -34,6 +36,7 @@ export class Probe {
         result = { sentAt, doneAt: performance.now(), ok: false, version: null, error: err.code ?? err.message };
       }
       this.sent++;
+      if (this.latencies.length < 500_000) this.latencies.push(result.doneAt - result.sentAt);
       if (!result.ok) {
         this.failed++;
         if (this.failures.length < 20) this.failures.push(result.error);
@@ -94,13 +97,15 @@ export class Probe {
 export function switchTimes(results, t0, version) {
   const after = results.filter((r) => r.doneAt >= t0).sort((a, b) => a.doneAt - b.doneAt);
   const first = after.find((r) => r.version === version);
-  if (!first) return { firstMs: null, allMs: null, failed: after.filter((r) => !r.ok).length };
+  if (!first) return { firstMs: null, allMs: null, slowestMs: null, failed: after.filter((r) => !r.ok).length };
   let lastOther = -1;
   after.forEach((r, i) => {
     if (r.version !== version) lastOther = i;
   });
   const all = after.slice(lastOther + 1).find((r) => r.version === version);
   return {
+    // The slowest probe request of the switch: how long the data plane made a request wait.
+    slowestMs: Math.max(...after.map((r) => r.doneAt - r.sentAt)),
     firstMs: first.doneAt - t0,
     allMs: all ? all.doneAt - t0 : null,
     failed: after.filter((r) => !r.ok).length,

@@ -13,6 +13,9 @@ function proxyBound(px, cores) {
     : `bound: ${minimal}, Rewind's proxy only ${share}× of that: its own per-request work costs the rest`);
 }
 
+/** The agent persists its state durably on its event loop; what one such write costs here. */
+const durable = (r) => (r.machine.durableWriteMs ? `; one durable state-file write (fsync of file and folder) takes ${r.machine.durableWriteMs.p50} ms p50 on this disk, and the agent makes several per rollout on the thread that proxies` : '');
+
 export function judge(r) {
   const out = [];
   const dp = r.dataPlane;
@@ -21,7 +24,7 @@ export function judge(r) {
     const swaps = `${warm.warmSwaps}/${warm.n} rollbacks were route swaps to processes that already ran`;
     const bound =
       warm.warmSwaps === warm.n
-        ? `bound: the path from the API call to the switch — the control plane answers at ${warm.apiMs.p50} ms, the agent starts the rollout at ${warm.agentStartedMs.p50} ms and switches at ${warm.switchLoggedMs.p50} ms (p50s); the first answer from the target comes at ${warm.firstMs.p50} ms`
+        ? `bound: the path from the API call to the switch — the control plane answers at ${warm.apiMs.p50} ms, the agent starts the rollout at ${warm.agentStartedMs.p50} ms and logs the switch at ${warm.switchLoggedMs.p50} ms, the first answer from the target comes at ${warm.firstMs.p50} ms (p50s); during a rollback the slowest probe request waits ${warm.slowestProbeMs?.p50} ms (p50) against a ${dp.rollbacks.probe.latencyMs?.p50} ms probe round trip (p50 over the whole run)${durable(r)}`
         : `bound: without a warm standby every rollback starts the release's processes and waits for their health check (cold p50 ${dp.rollbacks.cold.allMs.p50} ms); ${swaps}`;
     for (const [q, limit] of [['p50', 20], ['p99', 100]]) {
       const v = warm.allMs[q];

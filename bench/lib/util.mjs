@@ -1,8 +1,8 @@
 // Small helpers shared by the benchmark phases: statistics, ports, machine facts, memory.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,13 +25,15 @@ export const median = (values) => percentile(values, 0.5);
 /** { n, p50, p99, min, max, mean } in the unit of `values`, rounded. */
 export function summary(values) {
   if (values.length === 0) return { n: 0, p50: null, p99: null, min: null, max: null, mean: null };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
   return {
     n: values.length,
-    p50: round(percentile(values, 0.5)),
-    p99: round(percentile(values, 0.99)),
-    min: round(Math.min(...values)),
-    max: round(Math.max(...values)),
-    mean: round(values.reduce((a, b) => a + b, 0) / values.length),
+    p50: round(at(0.5)),
+    p99: round(at(0.99)),
+    min: round(sorted[0]),
+    max: round(sorted[sorted.length - 1]),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
   };
 }
 
@@ -58,6 +60,34 @@ export function memoryOf(pid) {
   }
 }
 
+/**
+ * How long a durable small-file write takes in the temp dir (where the benchmark's data dirs live):
+ * write 4 KB, fsync, rename, fsync the directory — what a crash-safe state file costs.
+ */
+export function fsyncLatency(n = 30) {
+  const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-fsync-'));
+  const ms = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      const fd = openSync(join(dir, 'f.tmp'), 'w');
+      writeSync(fd, 'x'.repeat(4096));
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(join(dir, 'f.tmp'), join(dir, 'f'));
+      const d = openSync(dir, 'r');
+      try {
+        fsyncSync(d);
+      } catch {}
+      closeSync(d);
+      ms.push(performance.now() - t);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return summary(ms);
+}
+
 export function machine() {
   const cpu = cpus();
   let commit = null;
@@ -73,6 +103,8 @@ export function machine() {
     node: process.version,
     os: `${process.platform} ${release()}`,
     loadAtStart: loadavg().map((l) => round(l, 2)),
+    tmpdir: tmpdir(),
+    durableWriteMs: fsyncLatency(),
     commit,
     srcDirty: dirty,
   };

@@ -37,7 +37,7 @@ export async function dataPlane(cfg, nginx) {
     sample('rollbacks');
     const proxy = await compareProxies(rw, url, cfg, nginx);
     sample('proxy');
-    const switches = await switchesUnderLoad(rw, url, cfg, proxy.rewind.rps, versionOfBuild);
+    const switches = await switchesUnderLoad(rw, url, cfg, proxy.rewind.rps);
     sample('switches');
     return { rollbacks, proxy, switches, memory };
   } finally {
@@ -88,6 +88,7 @@ async function rollbackOnce(rw, probe, to, versionOfBuild) {
     agentStartedMs: agentStarted ? agentStarted.at - wall0 : null,
     switchLoggedMs: switched ? switched.at - wall0 : null,
     deploymentMs: round(done.endedAt - t0),
+    slowestProbeMs: round(times.slowestMs),
     warm: live.length > 0 && live.every((i) => before.has(i.pid)),
     failedProbes: times.failed,
   };
@@ -105,6 +106,7 @@ function rollbackSummary(runs) {
     agentStartedMs: summary(ok.filter((r) => r.agentStartedMs !== null).map((r) => r.agentStartedMs)),
     switchLoggedMs: summary(ok.filter((r) => r.switchLoggedMs !== null).map((r) => r.switchLoggedMs)),
     deploymentMs: summary(runs.map((r) => r.deploymentMs)),
+    slowestProbeMs: summary(ok.map((r) => r.slowestProbeMs)),
     failedProbes: runs.reduce((n, r) => n + r.failedProbes, 0),
     runs,
   };
@@ -141,7 +143,8 @@ async function measureRollbacks(rw, url, cfg, versionOfBuild, releaseOf) {
       if (r.state !== 'succeeded') say(`cold rollback ${i + 1} ended ${r.state}`);
       await probe.waitSteady(r.version, 10);
     }
-    const result = { warm: rollbackSummary(warm), cold: rollbackSummary(cold), probe: { workers: cfg.probeWorkers, everyMs: 1, sent: probe.sent, failed: probe.failed, failures: probe.failures } };
+    const probeStats = { workers: cfg.probeWorkers, everyMs: 1, sent: probe.sent, failed: probe.failed, failures: probe.failures, latencyMs: summary(probe.latencies) };
+    const result = { warm: rollbackSummary(warm), cold: rollbackSummary(cold), probe: probeStats };
     say(`warm: all p50 ${result.warm.allMs.p50} ms p99 ${result.warm.allMs.p99} ms (${result.warm.warmSwaps}/${warm.length} route swaps); cold: all p50 ${result.cold.allMs.p50} ms p99 ${result.cold.allMs.p99} ms`);
     return result;
   } finally {
@@ -223,7 +226,7 @@ async function compareProxies(rw, url, cfg, nginx) {
  * odd ones roll back to the previous release, even ones deploy a new release (a config change that
  * starts new instances; every tenth deploy uploads and builds source with the CLI).
  */
-export async function switchesUnderLoad(rw, url, cfg, capacity, versionOfBuild, app = APP) {
+export async function switchesUnderLoad(rw, url, cfg, capacity, app = APP) {
   const rate = Math.round(capacity / 2);
   say(`switches (${app}): ${cfg.switches} under a load of ${rate} req/s (half of ${capacity})`);
   const load = backgroundLoad(`${url}/`, { rate, connections: cfg.connections });
@@ -232,34 +235,29 @@ export async function switchesUnderLoad(rw, url, cfg, capacity, versionOfBuild, 
   const switches = [];
   const kinds = { rollback: 0, config: 0, source: 0 };
   const started = performance.now();
-  try {
-    for (let i = 0; i < cfg.switches; i++) {
+  for (let i = 0; i < cfg.switches; i++) {
       const t0 = performance.now();
       let kind;
       let deployment;
-      if (i % 2 === 1) {
-        kind = 'rollback';
-        deployment = (await rw.ok('POST', `/api/apps/${app}/rollback`, { env: ENV })).deployment;
-      } else if (i % 20 === 0) {
-        kind = 'source';
-        const v = ['v1', 'v2', 'v3'][(i / 20) % 3];
-        const out = await rw.deploy(await benchApp(v), app);
-        versionOfBuild.set(out.build.id, v);
-        deployment = out.deployment;
-      } else {
-        kind = 'config';
-        deployment = (await rw.ok('POST', `/api/apps/${app}/env`, { env: ENV, set: { MARK: `s${i}` }, unset: [], promote: true })).deployment;
-      }
-      const done = (await rw.followDeployment(deployment.id)).deployment;
-      kinds[kind]++;
-      switches.push({ kind, state: done.state, ms: round(performance.now() - t0) });
-      if (done.state !== 'succeeded') say(`switch ${i + 1} (${kind}) ended ${done.state}: ${done.error}`);
+    if (i % 2 === 1) {
+      kind = 'rollback';
+      deployment = (await rw.ok('POST', `/api/apps/${app}/rollback`, { env: ENV })).deployment;
+    } else if (i % 20 === 0) {
+      kind = 'source';
+      deployment = (await rw.deploy(await benchApp(['v1', 'v2', 'v3'][(i / 20) % 3]), app)).deployment;
+    } else {
+      kind = 'config';
+      deployment = (await rw.ok('POST', `/api/apps/${app}/env`, { env: ENV, set: { MARK: `s${i}` }, unset: [], promote: true })).deployment;
     }
-  } finally {
-    await sleep(1000);
+    const done = (await rw.followDeployment(deployment.id)).deployment;
+    kinds[kind]++;
+    switches.push({ kind, state: done.state, ms: round(performance.now() - t0) });
+    if (done.state !== 'succeeded') say(`switch ${i + 1} (${kind}) ended ${done.state}: ${done.error}`);
   }
   const seconds = (performance.now() - started) / 1000;
+  await sleep(1000); // the load goes on a little after the last switch
   const r = await load.stop();
+  if (r.error) throw new Error(`the load generator failed: ${r.error}`);
   const failed = (r.errors ?? 0) + (r.timeouts ?? 0) + (r.non2xx ?? 0);
   say(`switches: ${switches.length} in ${seconds.toFixed(0)} s, ${r.requests} requests, ${failed} failed`);
   return {

@@ -30,8 +30,7 @@ export async function nginxMode(cfg, nginx) {
   const rw = await BenchRewind.start({ agentArgs: ['--proxy', 'nginx'], env });
   try {
     await rw.ok('POST', '/api/apps', { name: APP });
-    const versionOfBuild = new Map();
-    for (const v of ['v1', 'v2']) versionOfBuild.set((await rw.deploy(await benchApp(v), APP)).build.id, v);
+    for (const v of ['v1', 'v2']) await rw.deploy(await benchApp(v), APP);
     const url = await rw.appUrl(APP);
     const [instance] = await liveInstances(rw, APP);
     const hand = await startNginx(nginx.bin, instance.port);
@@ -41,7 +40,7 @@ export async function nginxMode(cfg, nginx) {
     } finally {
       await hand.stop();
     }
-    const switches = await switchesUnderLoad(rw, url, { ...cfg, switches: Math.max(4, Math.round(cfg.switches / 4)) }, got.rewindNginx.rps, versionOfBuild, APP);
+    const switches = await switchesUnderLoad(rw, url, { ...cfg, switches: Math.max(4, Math.round(cfg.switches / 4)) }, got.rewindNginx.rps, APP);
     return {
       available: true,
       handNginx: got.handNginx,
