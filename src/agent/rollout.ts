@@ -87,8 +87,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
       rt.arm(desired, previousDesired, windowMs);
       say(`Watching ${desired.release} for ${windowMs / 1000}s: failing health checks or crashes roll it back to ${previous}`);
     }
-    rt.ctx.persist();
-    say(`Release ${desired.release} is live`);
+    say(`Release ${desired.release} is live`); // persisted by the caller
     return { type: 'result', at: new Date().toISOString(), ok: true, release: desired.release };
   } catch (err) {
     const message = err instanceof RolloutFailed ? err.message : `agent error: ${(err as Error).stack ?? String(err)}`;
