@@ -143,7 +143,8 @@ ${int(cp.releases)} releases in one environment, inserted through \`dist/store\`
 
 ${table(['Request', 'n', 'p50', 'p99', 'mean', 'max'], [
     ['`GET /api/apps/APP/releases?limit=20`', cp.list.n, v(cp.list.p50, ' ms'), `**${v(cp.list.p99, ' ms')}**`, v(cp.list.mean, ' ms'), v(cp.list.max, ' ms')],
-    ['the same, after the creations below', cp.listAfterCreates.n, v(cp.listAfterCreates.p50, ' ms'), v(cp.listAfterCreates.p99, ' ms'), v(cp.listAfterCreates.mean, ' ms'), v(cp.listAfterCreates.max, ' ms')],
+    ...(cp.health ? [['`GET /api/health` (reference: the same server, no query)', cp.health.n, v(cp.health.p50, ' ms'), v(cp.health.p99, ' ms'), v(cp.health.mean, ' ms'), v(cp.health.max, ' ms')]] : []),
+    ['the release list again, after the creations below', cp.listAfterCreates.n, v(cp.listAfterCreates.p50, ' ms'), v(cp.listAfterCreates.p99, ' ms'), v(cp.listAfterCreates.mean, ' ms'), v(cp.listAfterCreates.max, ' ms')],
   ])}
 
 Releases created through the API (\`POST /api/apps/APP/env\`, \`promote: false\`), one request per release:

@@ -27,7 +27,7 @@ export async function benchApp(version) {
 /** Spawns `node bin/rewind.js ARGS`; the child is stopped at cleanup if still running. */
 function spawnRewind(args, env) {
   if (isInterrupted()) throw new Error('interrupted');
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, REWIND_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (b) => (log = (log + b).slice(-20_000)));
   child.stderr.on('data', (b) => (log = (log + b).slice(-20_000)));

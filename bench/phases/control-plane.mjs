@@ -53,7 +53,8 @@ async function timeGets(url, path, n) {
     let items = 0;
     for (let i = 0; i < n; i++) {
       const t = performance.now();
-      items = JSON.parse(await get()).length;
+      const body = JSON.parse(await get());
+      items = Array.isArray(body) ? body.length : null;
       ms.push(performance.now() - t);
     }
     return { ...summary(ms), items };
@@ -103,14 +104,16 @@ export async function controlPlane(cfg) {
   const rw = await BenchRewind.start({ dataDir });
   try {
     const list = await timeGets(rw.url, `/api/apps/${APP}/releases?env=${ENV}&limit=20`, cfg.listRequests);
-    say(`release list: p50 ${list.p50} ms, p99 ${list.p99} ms over ${list.n} requests`);
+    // The cheapest route of the same server, timed the same way: what HTTP and the machine cost alone.
+    const health = await timeGets(rw.url, '/api/health', cfg.listRequests);
+    say(`release list: p50 ${list.p50} ms, p99 ${list.p99} ms over ${list.n} requests (GET /api/health: p50 ${health.p50} ms, p99 ${health.p99} ms)`);
     const create = {
       sequential: await createReleases(rw.url, cfg.createRequests, 1),
       concurrent: await createReleases(rw.url, cfg.createRequests, 8),
     };
     say(`release creation: ${create.sequential.perSecond}/s from 1 client, ${create.concurrent.perSecond}/s from 8 (statuses ${JSON.stringify(create.concurrent.statuses)})`);
     const after = await timeGets(rw.url, `/api/apps/${APP}/releases?env=${ENV}&limit=20`, Math.min(200, cfg.listRequests));
-    return { releases: cfg.releases, insertSeconds: round(insertSeconds, 1), list, listAfterCreates: after, create, memory: { server: memoryOf(rw.serverPid), agent: memoryOf(rw.agentPid) } };
+    return { releases: cfg.releases, insertSeconds: round(insertSeconds, 1), list, health, listAfterCreates: after, create, memory: { server: memoryOf(rw.serverPid), agent: memoryOf(rw.agentPid) } };
   } finally {
     await rw.stop();
   }
