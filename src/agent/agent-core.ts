@@ -132,8 +132,6 @@ export class AgentCore {
       rt = new AppRuntime(this.#ctx, desired.app, desired.env, desired.proxyPort);
       this.#runtimes.set(id, rt);
     }
-    if (rt.watch) rt.log.system(`A new rollout replaces the automatic-rollback watch of ${rt.watch.release}`);
-    rt.disarm();
     const emit = (message: string) => onEvent({ type: 'log', at: new Date().toISOString(), message });
     return this.#run(rt, desired, emit);
   }

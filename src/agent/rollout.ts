@@ -82,6 +82,9 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
 
     phase('draining');
     rt.retire(old, previousDesired, !options.automatic, desired, unused, say);
+    // The watch of the release just replaced ends with it (a rollout that fails keeps it).
+    if (rt.watch) say(`The automatic-rollback watch of ${rt.watch.release} ends with it`);
+    rt.disarm();
     const windowMs = desired.autoRollback?.windowMs ?? 0;
     if (!options.automatic && windowMs > 0 && previousDesired) {
       rt.arm(desired, previousDesired, windowMs);
