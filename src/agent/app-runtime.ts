@@ -20,7 +20,7 @@ import { Upstream } from './proxy.js';
 import { RouteSet } from './routing.js';
 import type { SlugCache } from './slug-cache.js';
 import type { StandbySet } from './standby.js';
-import { StandbyPool, standbyPolicy } from './standby.js';
+import { StandbyPool } from './standby.js';
 import type { PersistedApp } from './state-file.js';
 import { serveStatic } from './static-server.js';
 import type { ProcessHandle } from './supervisor.js';
@@ -63,7 +63,6 @@ export interface ReleaseWatch {
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)}s`);
 
 export class AppRuntime {
   readonly app: string;
@@ -87,6 +86,10 @@ export class AppRuntime {
   removing = false;
   /** Aborted when the runtime closes: background drains end early. */
   readonly #lifetime = new AbortController();
+
+  get lifetime(): AbortSignal {
+    return this.#lifetime.signal;
+  }
   readonly #background = new Set<Promise<void>>();
 
   constructor(ctx: AgentContext, app: string, env: string, proxyPort: number) {
@@ -95,7 +98,7 @@ export class AppRuntime {
     this.env = env;
     this.log = new AppLog(ctx.dataDir, app, env);
     this.routing = new RouteSet(ctx.plane, app, env);
-    this.standby = new StandbyPool((set) => this.#track(this.#stopStandby(set, 'its time on standby is over')));
+    this.standby = new StandbyPool((set) => this.track(this.stopStandby(set, 'its time on standby is over')));
     this.wantedProxyPort = proxyPort;
   }
 
@@ -333,53 +336,15 @@ export class AppRuntime {
     }
   }
 
-  /**
-   * After a switch: the replaced instances go to the warm standby (`keep`), or are drained and
-   * stopped. Either way their in-flight requests, streams and WebSockets get `drainTimeoutMs` to
-   * finish before they are cut. `unused` ports are closed once drained.
-   */
-  retire(old: readonly Instance[], oldDesired: DesiredState | null, keep: boolean, desired: DesiredState, unused: readonly ProxyBinding[], say: (m: string) => void): void {
-    const policy = standbyPolicy(desired);
-    const standby = keep && oldDesired !== null && policy.count > 0 && policy.keepMs > 0;
-    const upstreams = old.flatMap((i) => (i.upstream ? [i.upstream] : []));
-    const inflight = upstreams.reduce((sum, u) => sum + u.inflight, 0);
-    const from = oldDesired?.release ?? 'the old release';
-    if (inflight > 0) say(`Draining ${plural(inflight, 'request')} in flight on ${from} (up to ${desired.drainTimeoutMs / 1000}s)`);
-    for (const instance of old) {
-      instance.role = standby ? 'standby' : 'draining';
-      if (!standby) instance.state = 'stopping';
-      else if (instance.state === 'healthy' || instance.state === 'running') instance.state = 'standby';
-    }
-    if (standby && oldDesired) {
-      this.standby.add(oldDesired, Date.now() + policy.keepMs);
-      if (old.length > 0) say(`Keeping ${plural(old.length, 'instance')} of ${from} on warm standby for ${minutes(policy.keepMs)}`);
-      for (const set of this.standby.trim(policy.count)) this.#track(this.#stopStandby(set, `at most ${plural(policy.count, 'release')} on standby`));
-    }
-    const task = (async () => {
-      const plane = this.ctx.plane;
-      const drained = await plane.drain(upstreams, desired.drainTimeoutMs, this.#lifetime.signal);
-      if (this.closed) return;
-      // A rollback may have made some of them live again meanwhile: only cut the others.
-      const still = old.filter((i) => i.role !== 'live' && i.upstream);
-      if (!drained) {
-        this.log.system(`Requests still in flight on ${from} after ${desired.drainTimeoutMs / 1000}s; ${standby ? 'cutting them' : 'stopping the old instances anyway'}`);
-        plane.cut(still.map((i) => i.upstream as Upstream));
-      }
-      await Promise.all(unused.map((b) => b.close()));
-      if (!standby) await Promise.all(old.map((i) => this.stop(i)));
-      this.ctx.persist();
-    })();
-    this.#track(task);
-  }
-
   /** Work that goes on after a rollout returned; close() and remove() wait for it. */
-  #track(task: Promise<void>): void {
+  track(task: Promise<void>): void {
     const tracked = task.catch((err: unknown) => this.ctx.logger.error({ app: this.app, env: this.env, err }, 'background task failed'));
     this.#background.add(tracked);
     void tracked.finally(() => this.#background.delete(tracked));
   }
 
-  async #stopStandby(set: StandbySet, why: string): Promise<void> {
+  /** Stops the instances of a standby set that left the pool (expired, or beyond the count). */
+  async stopStandby(set: StandbySet, why: string): Promise<void> {
     const members = this.instances.filter((i) => i.role === 'standby' && i.desired.release === set.release);
     if (members.length) this.log.system(`Stopping ${plural(members.length, 'standby instance')} of ${set.release}: ${why}`);
     await Promise.all(members.map((i) => this.stop(i)));

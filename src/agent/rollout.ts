@@ -14,6 +14,7 @@ import { describeHealth, waitHealthy } from './health-check.js';
 import type { Instance } from './instance.js';
 import { createInstance, label, newInstanceId } from './instance.js';
 import { freePort } from './proc-info.js';
+import { retire } from './retire.js';
 import { routedComponent, servesHttp } from './process-commands.js';
 import type { RoutePlan } from './routing.js';
 import { describeExit } from './supervisor.js';
@@ -81,7 +82,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     say(web ? `Switched traffic to ${desired.release} (${plural(routed, `${web.name} instance`)}) on port ${desired.proxyPort}` : `Switched to ${desired.release} (no component serves HTTP)`);
 
     phase('draining');
-    rt.retire(old, previousDesired, !options.automatic, desired, unused, say);
+    retire(rt, old, previousDesired, !options.automatic, desired, unused, say);
     // The watch of the release just replaced ends with it (a rollout that fails keeps it).
     if (rt.watch) say(`The automatic-rollback watch of ${rt.watch.release} ends with it`);
     rt.disarm();

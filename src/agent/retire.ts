@@ -1,0 +1,52 @@
+/**
+ * What happens to the instances a switch replaced: they go to the warm standby (kept running
+ * without traffic), or are drained and stopped. Either way their in-flight requests, streams and
+ * WebSockets get the drain timeout to finish before they are cut.
+ */
+import type { DesiredState } from '../protocol/agent-protocol.js';
+import type { AppRuntime } from './app-runtime.js';
+import type { Instance } from './instance.js';
+import type { ProxyBinding, Upstream } from './proxy.js';
+import { standbyPolicy } from './standby.js';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const duration = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000}s`);
+
+/**
+ * Retires `old` (the live instances of `oldDesired` until the switch to `desired`): on standby when
+ * `keep` and the policy of `desired` allows it, else drained and stopped. `unused` ports are closed
+ * once drained. Returns at once; the drain goes on in the background of `rt`.
+ */
+export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: DesiredState | null, keep: boolean, desired: DesiredState, unused: readonly ProxyBinding[], say: (m: string) => void): void {
+  const policy = standbyPolicy(desired);
+  const standby = keep && oldDesired !== null && policy.count > 0 && policy.keepMs > 0;
+  const upstreams = old.flatMap((i) => (i.upstream ? [i.upstream] : []));
+  const inflight = upstreams.reduce((sum, u) => sum + u.inflight, 0);
+  const from = oldDesired?.release ?? 'the old release';
+  if (inflight > 0) say(`Draining ${plural(inflight, 'request')} in flight on ${from} (up to ${desired.drainTimeoutMs / 1000}s)`);
+  for (const instance of old) {
+    instance.role = standby ? 'standby' : 'draining';
+    if (!standby) instance.state = 'stopping';
+    else if (instance.state === 'healthy' || instance.state === 'running') instance.state = 'standby';
+  }
+  if (standby && oldDesired) {
+    rt.standby.add(oldDesired, Date.now() + policy.keepMs);
+    if (old.length > 0) say(`Keeping ${plural(old.length, 'instance')} of ${from} on warm standby for ${duration(policy.keepMs)}`);
+    for (const set of rt.standby.trim(policy.count)) rt.track(rt.stopStandby(set, `at most ${plural(policy.count, 'release')} on standby`));
+  }
+  rt.track(
+    (async () => {
+      const plane = rt.ctx.plane;
+      const drained = await plane.drain(upstreams, desired.drainTimeoutMs, rt.lifetime);
+      if (rt.closed) return;
+      if (!drained) {
+        rt.log.system(`Requests still in flight on ${from} after ${desired.drainTimeoutMs / 1000}s; ${standby ? 'cutting them' : 'stopping the old instances anyway'}`);
+        // A rollback may have made some of them live again meanwhile: only cut the others.
+        plane.cut(old.filter((i) => i.role !== 'live' && i.upstream).map((i) => i.upstream as Upstream));
+      }
+      await Promise.all(unused.map((b) => b.close()));
+      if (!standby) await Promise.all(old.map((i) => rt.stop(i)));
+      rt.ctx.persist();
+    })(),
+  );
+}
