@@ -414,6 +414,8 @@ export class AppRuntime {
     for (const instance of this.instances) if (!stopInstances) instance.handle?.release();
     await Promise.all(this.#background);
     await this.routing.close();
+    // The proxy's keep-alive pools; the next agent opens its own.
+    await Promise.all(this.instances.map((i) => i.upstream?.close()));
     if (stopInstances) {
       await Promise.all(this.instances.map((i) => i.handle?.stop(this.ctx.stopGraceMs)));
       for (const instance of this.instances) if (instance.role !== 'live') this.log.untrack(instance.id, true);
