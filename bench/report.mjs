@@ -103,13 +103,13 @@ function proxySection(px) {
   return `## Proxy throughput
 
 The same backend instance (a Node \`http\` server answering ~60 bytes) reached directly, through
-Rewind's built-in proxy (the app's URL), through nginx configured by hand (its own master
-process, 1 worker, upstream keep-alive), and — as a reference for what Node's HTTP stack costs —
+Rewind's built-in proxy (the app's URL: one Node event loop in the agent), through nginx configured
+by hand (its own master process, \`worker_processes auto\`, upstream keep-alive), and — as a reference for what Node's HTTP stack costs —
 through the simplest streaming proxy Node can do (\`bench/lib/node-proxy.mjs\`: an undici Pool,
 no header handling, no retries, no drain accounting). autocannon, ${px.connections} connections,
 ${px.seconds} s per measurement after a 1 s warm-up, ${px.rounds} interleaved round(s); medians.
 CPU columns: cores each process used during the measurement (\`/proc/PID/stat\`; the agent for
-Rewind's proxy, master and worker for nginx).
+Rewind's proxy, master and workers for nginx).
 
 ${table(['Path', 'req/s', '× direct', 'p50', 'p99', 'proxy CPU (cores)', 'backend CPU (cores)', 'failed'], [
     line('direct', px.direct, 1),
@@ -126,9 +126,12 @@ function nginxModeSection(nm) {
   if (!nm?.available) return `## nginx data plane (\`rewind agent --proxy nginx\`)\n\nNot measured: ${nm?.reason ?? 'phase skipped'}.\n`;
   return `## nginx data plane (\`rewind agent --proxy nginx\`)
 
-${table(['Path', 'req/s', 'p50', 'p99'], [
-    ['nginx by hand', int(nm.handNginx.rps), v(nm.handNginx.p50Ms, ' ms'), v(nm.handNginx.p99Ms, ' ms')],
-    ['Rewind, nginx data plane', int(nm.rewindNginx.rps), v(nm.rewindNginx.p50Ms, ' ms'), v(nm.rewindNginx.p99Ms, ' ms')],
+The agent started with \`rewind agent --proxy nginx\` (its own nginx masters: ${nm.masters}) serves a
+second app; a hand-configured nginx (as above) proxies to the same instance. Same autocannon settings.
+
+${table(['Path', 'req/s', 'p50', 'p99', 'nginx CPU (cores)', 'backend CPU (cores)'], [
+    ['nginx by hand', int(nm.handNginx.rps), v(nm.handNginx.p50Ms, ' ms'), v(nm.handNginx.p99Ms, ' ms'), v(nm.handNginx.proxyCores), v(nm.handNginx.backendCores)],
+    ['Rewind, nginx data plane', int(nm.rewindNginx.rps), v(nm.rewindNginx.p50Ms, ' ms'), v(nm.rewindNginx.p99Ms, ' ms'), v(nm.rewindNginx.proxyCores), v(nm.rewindNginx.backendCores)],
   ])}
 
 Ratio: **${nm.ratioVsHandNginx}×**. ${nm.switches.n} switches under ${int(nm.switches.loadRps)} req/s: **${nm.switches.failedRequests}** failed requests of ${int(nm.switches.load.requests)}.

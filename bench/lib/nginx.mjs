@@ -1,5 +1,6 @@
 // A private nginx for the comparison: its own master process (`-p DIR -c CONF`, never the system
-// nginx), one worker, configured by hand as a keep-alive reverse proxy to one backend port.
+// nginx), configured by hand as users do (worker_processes auto, upstream keep-alive) in front of
+// one backend port.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ export function findNginx() {
   return { bin, version: text.replace(/^nginx version: /, '') };
 }
 
-export function nginxConfig({ dir, port, backendPort, workers = 1 }) {
+export function nginxConfig({ dir, port, backendPort, workers = 'auto' }) {
   return `# Written by bench/lib/nginx.mjs: a hand-configured reverse proxy, as a user would write it.
 worker_processes ${workers};
 daemon off;

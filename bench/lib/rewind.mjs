@@ -224,7 +224,7 @@ export class BenchRewind {
  * Pids of the processes that run inside `dir` or name it on their command line (instances, builds,
  * an nginx the agent started with its prefix there): Linux /proc; empty elsewhere.
  */
-function processesUnder(dir) {
+export function processesUnder(dir) {
   const out = [];
   try {
     dir = realpathSync(dir);
@@ -241,9 +241,10 @@ function processesUnder(dir) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cwd = readlinkSync(`/proc/${name}/cwd`);
-      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      const inside = (p) => p === dir || p.startsWith(`${dir}/`);
-      if (Number(name) !== process.pid && (inside(cwd) || argv.some(inside))) out.push(Number(name));
+      // nginx rewrites its command line into one string ("nginx: master process … -p DIR/…"): look for the path anywhere.
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const inside = cwd === dir || cwd.startsWith(`${dir}/`) || ` ${cmdline} `.includes(` ${dir}/`) || ` ${cmdline} `.includes(` ${dir} `);
+      if (Number(name) !== process.pid && inside) out.push(Number(name));
     } catch {}
   }
   return out;

@@ -1,10 +1,11 @@
 // The agent's optional nginx data plane (`rewind agent --proxy nginx`): its throughput against a
 // hand-configured nginx in front of the same instance, and failed requests during switches.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { delimiter, dirname } from 'node:path';
 import { cpuTicks } from '../lib/cpu-watch.mjs';
 import { startNginx } from '../lib/nginx.mjs';
-import { BenchRewind, benchApp } from '../lib/rewind.mjs';
+import { BenchRewind, benchApp, processesUnder } from '../lib/rewind.mjs';
 import { BIN, memoryOf, round, say } from '../lib/util.mjs';
 import { compareThroughput, liveInstances, STANDBY_ENV, switchesUnderLoad } from './data-plane.mjs';
 
@@ -22,6 +23,17 @@ export function nginxModeUnavailable(nginx) {
   return /--proxy\b/.test(help) ? null : 'not available: this tree\'s agent has no `--proxy nginx` option';
 }
 
+/** The nginx masters the agent runs for `dataDir` (their workers are their children). */
+function nginxMasters(dataDir) {
+  return processesUnder(dataDir).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('nginx: master');
+    } catch {
+      return false;
+    }
+  });
+}
+
 export async function nginxMode(cfg, nginx) {
   const reason = nginxModeUnavailable(nginx);
   if (reason) return { available: false, reason };
@@ -36,13 +48,18 @@ export async function nginxMode(cfg, nginx) {
     const hand = await startNginx(nginx.bin, instance.port);
     let got;
     try {
-      got = await compareThroughput({ handNginx: { url: hand.url }, rewindNginx: { url } }, cfg, () => cpuTicks([instance.pid], { tree: true }));
+      const targets = {
+        handNginx: { url: hand.url, proxy: () => cpuTicks([hand.pid], { tree: true }) },
+        rewindNginx: { url, proxy: () => cpuTicks(nginxMasters(rw.dataDir), { tree: true }) },
+      };
+      got = await compareThroughput(targets, cfg, () => cpuTicks([instance.pid], { tree: true }));
     } finally {
       await hand.stop();
     }
     const switches = await switchesUnderLoad(rw, url, { ...cfg, switches: Math.max(4, Math.round(cfg.switches / 4)) }, got.rewindNginx.rps, APP);
     return {
       available: true,
+      masters: nginxMasters(rw.dataDir).length,
       handNginx: got.handNginx,
       rewindNginx: got.rewindNginx,
       ratioVsHandNginx: round(got.rewindNginx.rps / got.handNginx.rps, 3),
