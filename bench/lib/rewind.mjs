@@ -24,10 +24,15 @@ export async function benchApp(version) {
   return dir;
 }
 
+/** This process's environment without Rewind's settings (a REWIND_TOKEN or REWIND_HTTP_PORT here must not leak in), plus `env`. */
+function cleanEnv(env) {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REWIND_'))), ...env };
+}
+
 /** Spawns `node bin/rewind.js ARGS`; the child is stopped at cleanup if still running. */
 function spawnRewind(args, env) {
   if (isInterrupted()) throw new Error('interrupted');
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (b) => (log = (log + b).slice(-20_000)));
   child.stderr.on('data', (b) => (log = (log + b).slice(-20_000)));
@@ -53,8 +58,8 @@ export class BenchRewind {
    * started first with those extra arguments (e.g. ['--proxy', 'nginx']) and the server adopts it.
    */
   static async start({ dataDir, env = {}, agentArgs } = {}) {
-    const r = new BenchRewind(dataDir ?? (await tempDir('rewind-bench-data-')), { REWIND_DATA: dataDir, ...env });
-    if (!dataDir) r.env.REWIND_DATA = r.dataDir;
+    const dir = dataDir ?? (await tempDir('rewind-bench-data-'));
+    const r = new BenchRewind(dir, { ...env, REWIND_DATA: dir });
     onCleanup(() => r.stop());
     if (agentArgs) await r.#startAgent(agentArgs);
     await r.#startServer();
@@ -115,7 +120,7 @@ export class BenchRewind {
   /** Runs the CLI against this server; resolves with its parsed --json output. */
   cliJson(args) {
     return new Promise((resolveRun, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: { ...process.env, REWIND_HOST: this.url, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: cleanEnv({ REWIND_HOST: this.url, NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
       const stopLater = onCleanup(() => stopPid(child.pid));
       let out = '';
       let err = '';
@@ -152,6 +157,7 @@ export class BenchRewind {
     if (res.statusCode !== 200) throw new Error(`GET /api/deployments/${id}/events answered ${res.statusCode}: ${await res.body.text()}`);
     const steps = [];
     let buffer = '';
+    res.body.setEncoding('utf8');
     for await (const chunk of res.body) {
       buffer += chunk;
       let cut;
