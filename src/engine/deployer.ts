@@ -190,7 +190,7 @@ export class Deployer {
     if (result.ok) {
       await store.apps.setActiveRelease(d.app, d.env, release.id);
       if (d.kind === 'rollback' && d.fromRelease) await store.releases.mark(d.fromRelease, 'rolled back', d.createdBy, d.id, now());
-      await this.event(d.id, desired.components.length ? `${release.id} is live` : `${release.id} is live: ${d.app}/${d.env} runs nothing now`);
+      if (desired.components.length === 0) await this.event(d.id, `${release.id} is live: ${d.app}/${d.env} runs nothing now`);
       await this.settle(d, true, null);
     } else {
       const serving = result.release ?? env.activeRelease;
