@@ -71,17 +71,19 @@ export async function waitHealthy(opts: WaitHealthyOptions): Promise<HealthOutco
     if (exit) return { ok: false, reason: 'exited', exit };
     const now = Date.now();
     if (opts.port === null) {
-      if (now - started >= Math.min(2000, opts.spec.timeoutMs)) return { ok: true };
-    } else {
-      const timeout = Math.max(100, Math.min(5000, deadline - now));
-      const result = opts.spec.path ? await probeHttp(opts.port, opts.spec.path, timeout) : await probeTcp(opts.port, timeout);
-      if (exit) return { ok: false, reason: 'exited', exit };
-      if (result.ok) return { ok: true };
-      detail = result.detail;
+      // No port: healthy once up for a moment (never longer than the timeout, so never a timeout).
+      const upFor = Math.min(2000, opts.spec.timeoutMs);
+      if (now - started >= upFor) return { ok: true };
+      await pause(Math.max(1, Math.min(100, opts.spec.intervalMs, started + upFor - now)), opts.exited, opts.signal);
+      continue;
     }
+    const timeout = Math.max(100, Math.min(5000, deadline - now));
+    const result = opts.spec.path ? await probeHttp(opts.port, opts.spec.path, timeout) : await probeTcp(opts.port, timeout);
+    if (exit) return { ok: false, reason: 'exited', exit };
+    if (result.ok) return { ok: true };
+    detail = result.detail;
     if (Date.now() >= deadline) return { ok: false, reason: 'timeout', detail };
-    const wait = opts.port === null ? Math.min(opts.spec.intervalMs, 100) : opts.spec.intervalMs;
-    await pause(Math.max(10, Math.min(wait, deadline - Date.now())), opts.exited, opts.signal);
+    await pause(Math.max(10, Math.min(opts.spec.intervalMs, deadline - Date.now())), opts.exited, opts.signal);
   }
 }
 
