@@ -4,9 +4,10 @@ import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { RewindError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import type { PipelineLogView, PipelineView } from '../types.js';
+import type { PipelineView } from '../types.js';
 import { AppParams, IdParams, actorOf } from '../schemas.js';
 import { drain } from '../drain.js';
+import { replayStream } from '../sse.js';
 
 const RunParams = Type.Object({ app: Type.String(), name: Type.String() });
 const RunQuery = Type.Object({
@@ -95,36 +96,17 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
   app.get('/api/pipelines/runs/:id/events', { schema: { tags: ['pipelines'], summary: 'Server-sent events: `log` per line (past ones first), `end` with the run once it stops moving', params: IdParams } }, async (req, reply) => {
     const id = req.params.id;
     await runner.requireRun(id);
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let last = 0;
-    const send = (e: PipelineLogView) => {
-      if (e.seq <= last) return;
-      last = e.seq;
-      res.write(`id: ${e.seq}\nevent: log\ndata: ${JSON.stringify(e)}\n\n`);
-    };
-    const finish = async () => {
-      for (const e of await engine.store.pipelines.logs(id)) send(e);
-      res.end(`event: end\ndata: ${JSON.stringify(await runner.view(id))}\n\n`);
-    };
-    const buffered: PipelineLogView[] = [];
-    let replaying = true;
-    const off = engine.pipelineLogs.subscribe(
-      id,
-      (e) => (replaying ? buffered.push(e) : send(e)),
-      () => void finish(),
-    );
-    req.raw.on('close', off);
-    for (const e of await engine.store.pipelines.logs(id)) send(e);
-    replaying = false;
-    buffered.forEach(send);
-    const run = await runner.requireRun(id);
-    const moving = run.status === 'running' || run.status === 'waiting' || run.rollbackStatus === 'running';
-    if (!moving) {
-      off();
-      await finish();
-    }
+    await replayStream(req, reply, {
+      event: 'log',
+      hub: engine.pipelineLogs,
+      key: id,
+      history: () => engine.store.pipelines.logs(id),
+      moving: async () => {
+        const run = await runner.requireRun(id);
+        return run.status === 'running' || run.status === 'waiting' || run.rollbackStatus === 'running';
+      },
+      final: () => runner.view(id),
+    });
   });
   for (const [verb, approved] of [['approve', true], ['reject', false]] as const) {
     app.post(`/api/pipelines/runs/:id/${verb}`, { schema: { tags: ['pipelines'], summary: `${verb === 'approve' ? 'Approve' : 'Reject'} the approval task a run waits on`, params: IdParams } }, async (req) => {
