@@ -149,7 +149,8 @@ describe('agent rollouts', () => {
     await startAgent();
     const proxyPort = await freePort();
     await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)]));
-    const slow = get(proxyPort, '/slow?ms=1500');
+    // Long enough to outlast the start of RTWO's instance on a busy machine.
+    const slow = get(proxyPort, '/slow?ms=2500');
     await new Promise((r) => setTimeout(r, 200));
     const switched = await deploy(agent.url, desiredState('RTWO', proxyPort, [web(v2)]));
     expect(switched.result.ok).toBe(true);
