@@ -42,8 +42,8 @@ it('rolls a release whose health checks start failing back to the warm previous 
   await deploy(agent.url, state('RGOOD', v1));
   const good = (await observe('sick')).instances.map((i) => i.pid);
 
-  // Healthy at first (the rollout succeeds), sick 400 ms after it booted.
-  const bad = await deploy(agent.url, state('RBAD', v2, { HEALTH_FAIL_AFTER_MS: '400' }));
+  // Healthy at first (the rollout succeeds), sick 1.5 s after it booted.
+  const bad = await deploy(agent.url, state('RBAD', v2, { HEALTH_FAIL_AFTER_MS: '1500' }));
   expect(bad.result).toMatchObject({ ok: true, release: 'RBAD' });
   expect(bad.events.some((e) => e.type === 'log' && e.message === 'Watching RBAD for 10s: failing health checks or crashes roll it back to RGOOD')).toBe(true);
   expect((await observe('sick')).watch).toMatchObject({ release: 'RBAD', previous: 'RGOOD' });
@@ -97,10 +97,11 @@ it('rolls a crash-looping release back, starting the previous one cold when it i
 it('does nothing once the window is over', async () => {
   const port = await freePort();
   await deploy(agent.url, desiredState('RONE', port, [web(v1, { health })], {}, 'calm'));
-  await deploy(agent.url, { ...desiredState('RTWO', port, [web(v2, { health })], { HEALTH_FAIL_AFTER_MS: '600' }, 'calm'), autoRollback: { windowMs: 300 } });
+  const switched = Date.now();
+  await deploy(agent.url, { ...desiredState('RTWO', port, [web(v2, { health })], { HEALTH_FAIL_AFTER_MS: '1500' }, 'calm'), autoRollback: { windowMs: 300 } });
   await waitFor('the watch to end', async () => (await observe('calm')).watch === undefined);
   // Sick after the window: restarted like any unhealthy instance (steady probes every 5 s), never rolled back.
-  await new Promise((r) => setTimeout(r, 600));
+  await new Promise((r) => setTimeout(r, Math.max(0, switched + 2000 - Date.now())));
   const o = await observe('calm');
   expect(o.release).toBe('RTWO');
   expect(o.autoRollbacks).toBeUndefined();
