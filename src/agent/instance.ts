@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DesiredComponent, DesiredState, InstanceState, ObservedInstance } from '../protocol/agent-protocol.js';
-import { readRss } from './proc-info.js';
+import { readTreeRss } from './proc-info.js';
 import type { Upstream } from './proxy.js';
 import type { InstanceRole, PersistedInstance } from './state-file.js';
 import type { ProcessHandle } from './supervisor.js';
@@ -71,7 +71,7 @@ export function label(instance: Pick<Instance, 'id' | 'component'>): string {
 export function observeInstance(instance: Instance, standbyUntil?: number): ObservedInstance {
   // A crashed instance waiting for its restart has no process: do not report the dead pid.
   const pid = instance.state === 'crashed' ? null : (instance.handle?.pid ?? null);
-  const rss = pid !== null ? readRss(pid) : undefined;
+  const rss = pid !== null ? readTreeRss(pid) : undefined;
   return {
     id: instance.id,
     component: instance.component.name,

@@ -109,6 +109,16 @@ export function readRss(pid: number): number | undefined {
   }
 }
 
+/**
+ * Resident memory of pid and all its descendants: an instance runs as `/bin/sh -c COMMAND`, so the
+ * app's own process is usually a child of the pid the agent holds.
+ */
+export function readTreeRss(pid: number, depth = 0): number | undefined {
+  const own = readRss(pid);
+  if (own === undefined || depth > 8) return own;
+  return childPids(pid).reduce((sum, child) => sum + (readTreeRss(child, depth + 1) ?? 0), own);
+}
+
 /** A free TCP port on 127.0.0.1 (bind 0, read, close); `preferred` first when given and free. */
 export async function freePort(preferred?: number): Promise<number> {
   if (preferred) {

@@ -15,6 +15,9 @@ export interface ServerOptions {
   readonly dataDir: string;
   /** Start (or reuse) the local agent; default true. */
   readonly agent?: boolean;
+  /** For a newly started agent: the shared host-name port (`APP.localhost:PORT`) and its data plane. */
+  readonly httpPort?: number;
+  readonly proxy?: 'builtin' | 'nginx';
 }
 
 const MB = 1024 * 1024;
@@ -37,9 +40,10 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const store = await Store.openSqlite(dataDir);
   const binPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'rewind.js');
   const agentDir = join(dataDir, 'agent');
-  let agentInfo = await ensureLocalAgent({ dataDir: agentDir, binPath, log });
+  const agentOptions = { dataDir: agentDir, binPath, log, ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}), ...(o.proxy ? { proxy: o.proxy } : {}) };
+  let agentInfo = await ensureLocalAgent(agentOptions);
   // When the agent has died, the next call finds (or starts) it again.
-  const target = new LocalTarget(async () => (agentInfo = await ensureLocalAgent({ dataDir: agentDir, binPath, log })).url);
+  const target = new LocalTarget(async () => (agentInfo = await ensureLocalAgent(agentOptions)).url);
   const engine = new Engine({
     store,
     target,

@@ -4,6 +4,7 @@ import type { RunningService } from './deps.js';
 import { loadServerMain } from './deps.js';
 import { dataDir, port } from './options.js';
 import { onInterrupt } from './signals.js';
+import { CliError } from './errors.js';
 
 /** Runs a service until Ctrl-C / SIGTERM (or the run's abort signal), then closes it. */
 export async function serveUntilInterrupted(
@@ -36,10 +37,19 @@ export function registerServer(program: Command, cli: Cli): void {
     .option('--port <n>', 'port to listen on (0: a random free port)', '7070')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data <dir>', 'data directory (default: REWIND_DATA, else ~/.rewind)')
+    .option('--http-port <n>', 'for the agent it starts: one shared port routing APP.localhost and APP.ENV.localhost (default: REWIND_HTTP_PORT)')
+    .option('--proxy <kind>', 'for the agent it starts: builtin (default) or nginx')
     .description('run the Rewind API server (and a local agent if none runs) until Ctrl-C')
-    .action(async (o: { port: string; host: string; data?: string }, cmd: Command) => {
+    .action(async (o: { port: string; host: string; data?: string; httpPort?: string; proxy?: string }, cmd: Command) => {
       cli.globals(cmd);
-      const opts = { port: port(o.port), host: o.host, dataDir: dataDir(o.data, cli.io.env) };
+      if (o.proxy !== undefined && o.proxy !== 'builtin' && o.proxy !== 'nginx') throw new CliError(`--proxy must be builtin or nginx, got "${o.proxy}"`);
+      const opts = {
+        port: port(o.port),
+        host: o.host,
+        dataDir: dataDir(o.data, cli.io.env),
+        ...(o.httpPort !== undefined ? { httpPort: port(o.httpPort) } : {}),
+        ...(o.proxy ? { proxy: o.proxy as 'builtin' | 'nginx' } : {}),
+      };
       const { startServer } = await loadServerMain();
       await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir }, serverHints);
     });
