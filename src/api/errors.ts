@@ -10,9 +10,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const fe = err as FastifyError;
     if (fe.validation) {
       const where = fe.validationContext ?? 'request';
-      const first = fe.validation[0];
+      // For a union (anyOf), the first branch's complaint ("must be null") misleads: name the union instead.
+      const first = fe.validation.find((v) => v.keyword === 'anyOf') ?? fe.validation[0];
       const field = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (first?.params as { missingProperty?: string })?.missingProperty;
-      const message = `invalid ${where}${field ? ` field "${field}"` : ''}: ${first?.message ?? fe.message}; see /api/openapi.json`;
+      const what = first?.keyword === 'anyOf' ? 'has the wrong type' : (first?.message ?? fe.message);
+      const message = `invalid ${where}${field ? ` field "${field}"` : ''}: ${what}; see /api/openapi.json`;
       return reply.status(400).send({ error: { code: 'INVALID_INPUT', message } });
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {

@@ -49,6 +49,12 @@ export interface PromoteRequest {
   readonly dryRun?: boolean;
 }
 
+/** An environment's own settings and those in effect (with the server's defaults). */
+export interface EnvSettingsView {
+  readonly settings: Record<string, number>;
+  readonly effective: Record<string, number>;
+}
+
 export interface EnvConfig {
   readonly config: Record<string, string>;
   readonly release: string | null;
@@ -157,6 +163,13 @@ export class RewindClient {
   }
   async deleteEnvironment(app: string, env: string, force: boolean): Promise<void> {
     await this.send({ method: 'DELETE', path: `/api/apps/${seg(app)}/envs/${seg(env)}`, query: { force: force || undefined } });
+  }
+
+  getSettings(app: string, env: string) {
+    return this.json<EnvSettingsView>({ path: `/api/apps/${seg(app)}/envs/${seg(env)}/settings` });
+  }
+  changeSettings(app: string, env: string, patch: Record<string, number | null>) {
+    return this.json<EnvSettingsView>({ method: 'PATCH', path: `/api/apps/${seg(app)}/envs/${seg(env)}/settings`, json: patch });
   }
 
   getEnv(app: string, env: string) {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { EnvironmentView } from '../api/types.js';
 import type { Cli } from './context.js';
-import { table } from './format.js';
+import { CliError } from './errors.js';
+import { keyValues, table } from './format.js';
 
 /** `api: http://…` lines for an environment's HTTP components other than the one at its URL. */
 export function componentUrls(e: EnvironmentView): string[] {
@@ -65,5 +66,35 @@ export function registerEnvs(program: Command, cli: Cli): void {
       await cli.client.deleteEnvironment(app, name, Boolean(o.force));
       cli.out.done();
       cli.out.result({ deleted: name });
+    });
+
+  envs
+    .command('settings')
+    .argument('<name>', 'environment name')
+    .option('--standby-minutes <n>', 'how long the previous release stays warm after a switch (0: off)')
+    .option('--standby-count <n>', 'how many previous releases stay warm')
+    .option('--auto-rollback-seconds <n>', 'how long after a switch an unhealthy release is rolled back by itself (0: never)')
+    .option('--drain-seconds <n>', 'how long old instances may finish in-flight requests')
+    .option('--reset <key>', 'back to the server default (repeatable: standbyMinutes, …)', (v: string, p: string[] = []) => [...p, v])
+    .description("show or change an environment's data-plane settings (they apply from its next deployment)")
+    .action(async (name: string, o: Record<string, string | string[] | undefined>, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      const keys = { standbyMinutes: o.standbyMinutes, standbyCount: o.standbyCount, autoRollbackSeconds: o.autoRollbackSeconds, drainSeconds: o.drainSeconds };
+      const patch: Record<string, number | null> = {};
+      for (const [k, v] of Object.entries(keys)) {
+        if (v === undefined) continue;
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new CliError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a number, got "${v}"`);
+        patch[k] = n;
+      }
+      for (const k of (o.reset as string[] | undefined) ?? []) patch[k] = null;
+      const result = Object.keys(patch).length ? await cli.client.changeSettings(app, name, patch) : await cli.client.getSettings(app, name);
+      cli.out.lines(
+        keyValues(
+          Object.entries(result.effective).map(([k, v]) => [k, `${v}${k in result.settings ? '' : ' (server default)'}`] as [string, string]),
+        ),
+      );
+      cli.out.result(result);
     });
 }

@@ -26,7 +26,7 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
         tags: ['environments'],
         summary: 'Change settings (standbyMinutes, standbyCount, autoRollbackSeconds, drainSeconds; null = server default); they apply from the next deployment',
         params: EnvParams,
-        body: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()])),
+        body: Type.Record(Type.String(), Type.Union([Type.Null(), Type.Number()])),
       },
     },
     (req) => engine.changeSettings(req.params.app, req.params.env, req.body, actorOf(req)),
