@@ -48,8 +48,13 @@ describe('instant rollback through the server', () => {
   });
 
   it('a release that turns unhealthy after taking traffic is rolled back automatically', async () => {
-    const settings = await rw.api('/api/apps/fast/envs/production/settings', { method: 'PATCH', body: JSON.stringify({ autoRollbackSeconds: 30 }) });
-    expect(settings.status).toBe(200);
+    const settings = await rw.cli(['envs', 'settings', 'production', '-a', 'fast', '--auto-rollback-seconds', '30']);
+    expect(settings.code, settings.stderr).toBe(0);
+    expect(settings.stdout).toMatch(/^autoRollbackSeconds\s+30$/m);
+    expect(settings.stdout).toMatch(/^standbyMinutes\s+15 \(server default\)$/m);
+    const bad = await rw.cli(['envs', 'settings', 'production', '-a', 'fast', '--standby-count', '99']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim()).toBe('error: standbyCount must be a number from 0 to 5, got 99');
     const good = await fixtureApp({ version: 'good' });
     // Healthy for its first 1.5 s, then every health check fails.
     const bad = await fixtureApp({ version: 'bad' });
