@@ -41,7 +41,7 @@ ${Object.keys(r.errors).length ? `\n**Phases that failed:** ${Object.entries(r.e
 }
 
 function targetsSection(r) {
-  const targets = r.targets ?? judge(r);
+  const targets = judge(r); // from the numbers, so that a re-render uses the current wording
   return `## Targets (issue 3)
 
 ${table(['Target', 'Result', 'Verdict', 'Notes'], targets.map((t) => [t.target, t.value, verdict(t.met), t.note]))}
@@ -174,8 +174,8 @@ const METHOD = `## How to run, and what is measured
 
 \`\`\`sh
 npm ci
-npm run bench                 # builds, runs everything (about 10 minutes on 2 cores), rewrites this page
-BENCH_QUICK=1 npm run bench   # smoke run (about 2 minutes): fewer iterations; writes bench/results/scratch.{json,md} only
+npm run bench                 # builds, runs everything (3-5 minutes on 2 cores after the build), rewrites this page
+BENCH_QUICK=1 npm run bench   # smoke run (about 1 minute after the build): fewer iterations; writes bench/results/scratch.{json,md} only
 BENCH_ONLY=data npm run bench # one phase (data, nginx, control); also writes scratch files only
 node bench/report.mjs         # re-render this page from bench/results/latest.json
 \`\`\`
@@ -191,8 +191,8 @@ places (or \`BENCH_NGINX=/path/to/nginx\`); without it the nginx comparisons are
 - **Warm rollback**: \`rollback\` to the previous release, repeatedly (v3 ⇄ v2): the target is always the
   release that served just before, the one a warm standby keeps. **Cold rollback**: \`rollback\` to the
   version that is neither live nor the previous one (cycling v1 → v2 → v3), which a standby of one
-  release does not hold. The server runs with \`REWIND_STANDBY_COUNT=1\`, \`REWIND_STANDBY_MINUTES=15\`
-  (the defaults, pinned) and its other settings at their defaults.
+  release does not hold. The servers run with \`REWIND_STANDBY_COUNT=1\`, \`REWIND_STANDBY_MINUTES=15\`
+  (the defaults, pinned) and every other setting at its default.
   Whether each rollback really was a route swap is checked, not assumed: the pids serving after it are
   compared with the pids that ran before it.
 - **Switches under load**: capacity is the proxy's throughput measured just before; the load runs in a
