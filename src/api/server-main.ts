@@ -37,6 +37,8 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log = pino({ level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), mkdir: true, sync: false }));
+  // The control plane must not die of one bug in a background task: log it (it is a bug) and go on.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (a bug in Rewind)'));
   const store = await Store.openSqlite(dataDir);
   const binPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'rewind.js');
   const agentDir = join(dataDir, 'agent');

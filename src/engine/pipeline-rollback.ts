@@ -82,6 +82,6 @@ export async function rollbackRun(
   }
   const status = failed > 0 ? 'failed' : 'rolled back';
   await store.pipelines.updateRun(o.runId, { rollback_status: status });
-  await o.log(null, `rollback ${status === 'failed' ? 'failed' : 'finished'}: ${restored} deploy task(s) restored${failed ? `, ${failed} failed` : ''}`);
+  await o.log(null, `${status === 'failed' ? 'failed' : 'finished'}: ${restored} deploy task(s) restored${failed ? `, ${failed} failed` : ''}`);
   await store.audit.record({ actor: o.actor, action: `pipeline.rollback.${failed ? 'failed' : 'done'}`, app: run.app, subject: run.id, detail: { restored, failed } });
 }

@@ -41,6 +41,7 @@ export class PipelineRunner {
   private readonly cancels = new Map<string, AbortController>();
   private readonly approvals = new Map<string, (decision: { approved: boolean; actor: string }) => void>();
   private readonly rollbacks = new Map<string, Promise<void>>();
+  private readonly logChains = new Map<string, Promise<void>>();
 
   constructor(private readonly o: PipelineRunnerOptions) {}
 
@@ -180,7 +181,7 @@ export class PipelineRunner {
 
   private startRollback(id: string, reason: string, actor: string, resumed: boolean) {
     const p = (async () => {
-      await this.log(id, 'rollback', null, resumed ? `the server restarted; continuing the rollback (${reason})` : `rollback started: ${reason}`);
+      await this.log(id, 'rollback', null, resumed ? `the server restarted; continuing the rollback (${reason})` : `started: ${reason}`);
       this.cancels.get(id)?.abort();
       this.approvals.get(id)?.({ approved: false, actor });
       await this.loops.get(id);
@@ -189,7 +190,7 @@ export class PipelineRunner {
       .catch(async (e) => {
         this.o.log.error({ err: e, run: id }, 'pipeline rollback crashed');
         await this.o.store.pipelines.updateRun(id, { rollback_status: 'failed' });
-        await this.log(id, 'rollback', null, `rollback failed: ${(e as Error).message}`);
+        await this.log(id, 'rollback', null, `failed: ${(e as Error).message}`);
       })
       .finally(() => {
         this.rollbacks.delete(id);
@@ -310,7 +311,7 @@ export class PipelineRunner {
         if (!env) throw new TaskFailed(`environment ${def.env} does not exist`);
         const url = `http://${this.o.proxyHost}:${env.proxyPort}`;
         await ctx.log(`$ ${def.command}   (URL=${url})`);
-        return runCommandTask(ctx, def, url);
+        return runCommandTask(ctx, def, url, await this.runFiles(run));
       }
       case 'approval': {
         await update({ status: 'waiting' });
@@ -341,6 +342,13 @@ export class PipelineRunner {
     return b;
   }
 
+  /** The files a `run` task runs in: the run's build (its first component's slug), when there is one. */
+  private async runFiles(run: PipelineRun): Promise<string | undefined> {
+    const b = run.build ? await this.o.store.builds.byId(run.build) : undefined;
+    const sha = b?.status === 'succeeded' ? Object.values(b.artifacts)[0] : undefined;
+    return sha ? this.o.artifacts.path(sha) : undefined;
+  }
+
   async waitForDeployment(id: string): Promise<Deployment> {
     for (;;) {
       const d = (await this.o.deployer.waitFor(id)) ?? (await this.o.store.deployments.get(id));
@@ -366,9 +374,19 @@ export class PipelineRunner {
     await this.o.store.audit.record({ actor: 'rewind', action: `pipeline.${status}`, app: run?.app ?? null, subject: id, detail: { error } });
   }
 
-  private async log(id: string, section: 'run' | 'rollback', task: number | null, message: string): Promise<void> {
-    const entry = await this.o.store.pipelines.appendLog(id, section, task, message, now());
-    this.o.hub.publish(id, entry);
+  /** Appends to a run's log; serialized per run, since lines may come from several sources at once. */
+  private log(id: string, section: 'run' | 'rollback', task: number | null, message: string): Promise<void> {
+    const at = now();
+    const next = (this.logChains.get(id) ?? Promise.resolve()).then(async () => {
+      const entry = await this.o.store.pipelines.appendLog(id, section, task, message, at);
+      this.o.hub.publish(id, entry);
+    });
+    const settled = next.catch((err) => this.o.log.error({ err, run: id }, 'cannot append to a pipeline log'));
+    this.logChains.set(id, settled);
+    void settled.finally(() => {
+      if (this.logChains.get(id) === settled) this.logChains.delete(id);
+    });
+    return settled;
   }
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { safeExtract } from '../artifacts/safe-extract.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCommandArgv } from '../domain/manifest.js';
@@ -59,11 +60,17 @@ export function runTaskCommand(task: Extract<TaskDef, { kind: 'run' }>, app: str
   };
 }
 
-/** Runs a `run` task's command; its exit code decides. Output goes to the run's log. */
-export async function runCommandTask(ctx: TaskContext, task: Extract<TaskDef, { kind: 'run' }>, url: string): Promise<void> {
+/**
+ * Runs a `run` task's command in a scratch copy of the run's build (`slug`, a tar.gz) when there is
+ * one, else in an empty folder; its exit code decides. Output goes to the run's log.
+ */
+export async function runCommandTask(ctx: TaskContext, task: Extract<TaskDef, { kind: 'run' }>, url: string, slug?: string): Promise<void> {
   const { argv, env } = runTaskCommand(task, ctx.app, url);
-  const cwd = await mkdtemp(join(tmpdir(), 'rewind-run-'));
+  const scratch = await mkdtemp(join(tmpdir(), 'rewind-run-'));
+  const cwd = join(scratch, 'files');
   try {
+    if (slug) await safeExtract(slug, cwd, { maxBytes: 4 * 1024 ** 3, maxEntries: 500_000 });
+    else await mkdir(cwd);
     const code = await new Promise<number | string>((resolve) => {
       const child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       let pending = '';
@@ -94,6 +101,6 @@ export async function runCommandTask(ctx: TaskContext, task: Extract<TaskDef, { 
     });
     if (code !== 0) throw new TaskFailed(typeof code === 'number' ? `the command exited with code ${code}` : `the command ${code}`);
   } finally {
-    await rm(cwd, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true });
   }
 }

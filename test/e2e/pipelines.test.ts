@@ -179,6 +179,17 @@ describe('release pipelines with backups and rollback', () => {
     expect(await body(url)).toBe(before);
   });
 
+  it('a run task runs in the build\'s files and keeps every line of a burst of output', async () => {
+    await define({ smoke: ['build', { run: { env: 'production', command: 'node -e "for (let i = 0; i < 200; i++) console.log(\'line \' + i)" && cat message.txt' } }] });
+    const started = await startRun('smoke', await app('v-smoke'));
+    const done = await until(started.id, (r) => r.status === 'succeeded' || r.status === 'failed');
+    expect(done.status, JSON.stringify(done.tasks)).toBe('succeeded');
+    const logs = (await rw.api<Array<{ message: string; task: number | null }>>(`/api/pipelines/runs/${started.id}/logs`)).body;
+    const out = logs.filter((l) => l.task === 1).map((l) => l.message);
+    for (let i = 0; i < 200; i++) expect(out).toContain(`line ${i}`);
+    expect(out).toContain('v-smoke');
+  });
+
   it('stories lead to their pipeline activity', async () => {
     const stories = (await rw.api<Array<{ id: string; runs: number }>>('/api/apps/flow/stories')).body;
     expect(stories.map((s) => s.id).sort()).toEqual(['US-1', 'US-2', 'US-3']);
