@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DeploymentState } from '../api/types.js';
 import type { Db } from './db.js';
 import type { DeploymentsTable } from './schema.js';
@@ -115,10 +116,13 @@ export class DeploymentsRepo {
   }
 
   async appendEvent(id: string, at: string, message: string): Promise<DeploymentEvent> {
-    const last = await this.db.selectFrom('deployment_events').select((eb) => eb.fn.max('seq').as('seq')).where('deployment', '=', id).executeTakeFirst();
-    const seq = Number(last?.seq ?? 0) + 1;
-    await this.db.insertInto('deployment_events').values({ deployment: id, seq, at, message }).execute();
-    return { seq, at, message };
+    // The next number is computed inside the INSERT: concurrent appends never collide.
+    const row = await this.db
+      .insertInto('deployment_events')
+      .values({ deployment: id, seq: sql<number>`(select coalesce(max(seq), 0) + 1 from deployment_events where deployment = ${id})`, at, message })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    return { seq: Number(row.seq), at, message };
   }
 
   async events(id: string): Promise<DeploymentEvent[]> {

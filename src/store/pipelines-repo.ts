@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { PipelineDef } from '../domain/pipeline.js';
 import type { PipelineLogView, PipelineTaskView, RollbackStatus, RunStatus, StoryView, TaskStatus } from '../api/types.js';
 import type { Db } from './db.js';
@@ -146,10 +147,12 @@ export class PipelinesRepo {
   }
 
   async appendLog(run: string, section: 'run' | 'rollback', task: number | null, message: string, at: string): Promise<PipelineLogView> {
-    const last = await this.db.selectFrom('pipeline_logs').select((eb) => eb.fn.max('seq').as('seq')).where('run', '=', run).executeTakeFirst();
-    const seq = Number(last?.seq ?? 0) + 1;
-    await this.db.insertInto('pipeline_logs').values({ run, seq, section, task, at, message }).execute();
-    return { seq, at, section, task, message };
+    const row = await this.db
+      .insertInto('pipeline_logs')
+      .values({ run, seq: sql<number>`(select coalesce(max(seq), 0) + 1 from pipeline_logs where run = ${run})`, section, task, at, message })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    return { seq: Number(row.seq), at, section, task, message };
   }
 
   async logs(run: string, section?: 'run' | 'rollback'): Promise<PipelineLogView[]> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Config } from '../domain/config.js';
 import { sortConfig } from '../domain/config.js';
 import type { Manifest } from '../domain/manifest.js';
@@ -39,19 +39,14 @@ export class ReleasesRepo {
     const vars = JSON.stringify(sortConfig({ ...release.config }));
     const cid = configId(JSON.parse(vars));
     await tx.insertInto('configs').values({ id: cid, vars }).onConflict((oc) => oc.column('id').doNothing()).execute();
-    const last = await tx
-      .selectFrom('releases')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('app', '=', release.app)
-      .where('env', '=', release.env)
-      .executeTakeFirst();
     await tx
       .insertInto('releases')
       .values({
         id: release.id,
         app: release.app,
         env: release.env,
-        seq: Number(last?.seq ?? 0) + 1,
+        // Computed inside the INSERT, so two releases made at once never get the same number.
+        seq: sql<number>`(select coalesce(max(seq), 0) + 1 from releases where app = ${release.app} and env = ${release.env})`,
         kind: release.kind,
         builds: JSON.stringify(release.builds),
         config_id: cid,
