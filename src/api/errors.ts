@@ -13,7 +13,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       // For a union (anyOf), the first branch's complaint ("must be null") misleads: name the union instead.
       const first = fe.validation.find((v) => v.keyword === 'anyOf') ?? fe.validation[0];
       const field = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (first?.params as { missingProperty?: string })?.missingProperty;
-      const what = first?.keyword === 'anyOf' ? 'has the wrong type' : (first?.message ?? fe.message);
+      const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+      const what = first?.keyword === 'anyOf' ? 'has the wrong type' : extra ? `has an unknown field "${extra}"` : (first?.message ?? fe.message);
       const message = `invalid ${where}${field ? ` field "${field}"` : ''}: ${what}; see /api/openapi.json`;
       return reply.status(400).send({ error: { code: 'INVALID_INPUT', message } });
     }

@@ -92,7 +92,7 @@ export class PipelineRunner {
       const b = await store.builds.get(app, buildId);
       if (!b) throw notFound.build(app, buildId);
     }
-    if (!def) throw new RewindError('INVALID_INPUT', `${app} has no pipeline "${name}"; define it under pipelines: in rewind.yml or with the API (see "rewind pipelines -a ${app}")`);
+    if (!def) throw new RewindError('PIPELINE_NOT_FOUND', `${app} has no pipeline "${name}"; define it under pipelines: in rewind.yml or with the API (see "rewind pipelines -a ${app}")`);
     if (def.tasks.some((t) => t.kind === 'build') && !buildId) {
       const latest = (await store.builds.list(app, 50)).find((b) => b.status === 'succeeded' && b.release);
       if (!latest) throw new RewindError('INVALID_INPUT', `pipeline ${name} builds, but no source was given and ${app} has no build yet; pass a source folder`);
@@ -130,7 +130,7 @@ export class PipelineRunner {
 
   async requireRun(id: string): Promise<PipelineRun> {
     const run = await this.o.store.pipelines.run(id);
-    if (!run) throw new RewindError('INVALID_INPUT', `pipeline run ${id} does not exist; see "rewind pipelines activity -a APP"`);
+    if (!run) throw new RewindError('RUN_NOT_FOUND', `pipeline run ${id} does not exist; see "rewind pipelines activity -a APP"`);
     return run;
   }
 

@@ -138,6 +138,15 @@ describe('bad input is refused clearly and changes nothing', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('an unknown field and an unknown pipeline run are named, not a 500', async () => {
+    const extra = await fetch(`${rw.url}/api/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x","colour":"red"}' });
+    expect(extra.status).toBe(400);
+    expect(((await extra.json()) as { error: { message: string } }).error.message).toBe('invalid body: has an unknown field "colour"; see /api/openapi.json');
+    const run = await fetch(`${rw.url}/api/pipelines/runs/PAAAAAAAAAA`);
+    expect(run.status).toBe(404);
+    expect(((await run.json()) as { error: { code: string } }).error.code).toBe('RUN_NOT_FOUND');
+  });
+
   it('malformed JSON is a 400, not a 500', async () => {
     const res = await fetch(`${rw.url}/api/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
     expect(res.status).toBe(400);
