@@ -117,16 +117,8 @@ export class AppProxy implements ProxyBinding {
     return this.#upstreams;
   }
 
-  listen(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen({ port, host: '127.0.0.1' }, () => {
-        this.#server.off('error', reject);
-        const address = this.#server.address();
-        this.#port = typeof address === 'object' && address ? address.port : port;
-        resolve();
-      });
-    });
+  async listen(port: number): Promise<void> {
+    this.#port = await listenLocal(this.#server, port);
   }
 
   setUpstreams(next: readonly Upstream[]): void {
@@ -274,4 +266,16 @@ function rawError(socket: Socket, status: 404 | 502 | 503, message: string): voi
 function errorCode(err: unknown): string {
   const e = err as { code?: string; message?: string };
   return e.code ?? e.message ?? String(err);
+}
+
+/** Listens on 127.0.0.1:port (0: a free one) and resolves with the port it got. */
+export function listenLocal(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host: '127.0.0.1' }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
 }

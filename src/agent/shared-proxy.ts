@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { AppProxy } from './proxy.js';
+import { listenLocal, type AppProxy } from './proxy.js';
 import { errorPage, pageBody } from './proxy-pages.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -45,16 +45,9 @@ export class SharedProxy {
     return this.#port;
   }
 
-  listen(port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen({ port, host: '127.0.0.1' }, () => {
-        this.#server.off('error', reject);
-        const address = this.#server.address();
-        this.#port = typeof address === 'object' && address ? address.port : port;
-        resolve(this.#port);
-      });
-    });
+  async listen(port: number): Promise<number> {
+    this.#port = await listenLocal(this.#server, port);
+    return this.#port;
   }
 
   async close(): Promise<void> {
