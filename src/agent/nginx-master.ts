@@ -85,13 +85,8 @@ export class NginxMaster {
     return isAlive(pid) && cmd.includes('nginx: master process') && cmd.includes(this.paths.conf);
   }
 
-  /** Workers that take new connections (not those shutting down). */
   #workers(): number[] {
-    if (this.pid === null) return [];
-    return childPids(this.pid).filter((pid) => {
-      const cmd = commandLine(pid);
-      return cmd.includes('worker process') && !cmd.includes('shutting down');
-    });
+    return this.pid === null ? [] : activeWorkers(this.pid);
   }
 
   async #start(): Promise<void> {
@@ -174,4 +169,15 @@ export class NginxMaster {
       return 'no error log';
     }
   }
+}
+
+/**
+ * The workers of an nginx master that take new connections. A worker that is shutting down, or
+ * that exited between the listing and the read of its command line (empty), is not one.
+ */
+export function activeWorkers(masterPid: number): number[] {
+  return childPids(masterPid).filter((pid) => {
+    const cmd = commandLine(pid);
+    return cmd.includes('worker process') && !cmd.includes('shutting down');
+  });
 }

@@ -8,8 +8,9 @@ import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../src/agent/agent-main.js';
 import { runAgent } from '../../src/agent/agent-main.js';
+import { activeWorkers } from '../../src/agent/nginx-master.js';
 import { findNginx } from '../../src/agent/nginx-plane.js';
-import { childPids, commandLine, freePort, isAlive } from '../../src/agent/proc-info.js';
+import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { DesiredState } from '../../src/protocol/agent-protocol.js';
 import { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
@@ -29,7 +30,7 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
   };
   const masterPid = (tier: 'front' | 'back') => Number(readFileSync(join(agentDir, 'nginx', tier, 'nginx.pid'), 'utf8').trim());
   const masters = () => [masterPid('front'), masterPid('back')];
-  const workers = (tier: 'front' | 'back') => childPids(masterPid(tier)).filter((pid) => !commandLine(pid).includes('shutting down')).sort();
+  const workers = (tier: 'front' | 'back') => activeWorkers(masterPid(tier)).sort();
 
   beforeAll(async () => {
     [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
@@ -76,6 +77,8 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
     for (let n = 1; n <= 12; n++) {
       const { result } = await deploy(agent.url, state(n));
       expect(result).toMatchObject({ ok: true, release: release(n) });
+      // The switch is done when deploy answers: the very next request gets the new version.
+      expect((await get(port)).body).toBe(n % 2 === 0 ? 'v1\n' : 'v2\n');
       if (n === 1) expect(await ws.ask('b')).toBe('v1: b');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -85,8 +88,9 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
     expect(workers('front')).toEqual(frontWorkers);
     expect(workers('back').some((pid) => backWorkers.includes(pid))).toBe(false);
     expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, other: served.other }).toEqual({ errors: 0, timeouts: 0, non2xx: 0, other: 0 });
-    expect(served.v1).toBeGreaterThan(50);
-    expect(served.v2).toBeGreaterThan(50);
+    // The load saw both versions (how many of each depends on this machine's speed).
+    expect(served.v1).toBeGreaterThan(0);
+    expect(served.v2).toBeGreaterThan(0);
     const headers = JSON.parse((await get(port, '/env')).body) as { headers: Record<string, string> };
     expect(headers.headers).toMatchObject({ host: `127.0.0.1:${port}`, 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', forwarded: `for=127.0.0.1;host="127.0.0.1:${port}";proto=http` });
   }, 60_000);

@@ -3,7 +3,7 @@ import autocannon from 'autocannon';
 import { afterAll, expect, it } from 'vitest';
 import { runAgent } from '../../src/agent/agent-main.js';
 import { freePort } from '../../src/agent/proc-info.js';
-import { deploy, desiredState, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
+import { deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
 
 afterAll(() => removeTempDirs());
 
@@ -46,6 +46,8 @@ it('switches v1↔v2 20 times, cold then warm, under a few hundred req/s without
       const { result, events } = await deploy(agent.url, state(n));
       expect(result).toMatchObject({ ok: true, release: release(n) });
       if (events.some((e) => e.type === 'log' && e.message.startsWith('Reusing 2 warm standby instances'))) warm++;
+      // The switch is done when deploy answers: the very next request gets the new version.
+      expect((await get(proxyPort)).body).toBe(n % 2 === 0 ? 'v1\n' : 'v2\n');
       if (n > 10) await new Promise((r) => setTimeout(r, 100)); // warm switches are quick: let traffic flow in between
     }
     expect(warm).toBe(9);
@@ -54,8 +56,9 @@ it('switches v1↔v2 20 times, cold then warm, under a few hundred req/s without
     const result = await finished;
     expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, other: served.other }).toEqual({ errors: 0, timeouts: 0, non2xx: 0, other: 0 });
     expect(result.requests.total).toBeGreaterThan(600);
-    expect(served.v1).toBeGreaterThan(100);
-    expect(served.v2).toBeGreaterThan(100);
+    // The load saw both versions (how many of each depends on this machine's speed).
+    expect(served.v1).toBeGreaterThan(0);
+    expect(served.v2).toBeGreaterThan(0);
   } finally {
     await stopAgent(agent, agentDir);
   }
