@@ -69,14 +69,11 @@ describe('warm standby', () => {
     expect(two.instances.filter((i) => i.release === 'RTWO').map((i) => i.state)).toEqual(['healthy', 'healthy']);
 
     // The engine rolls back by copying RONE into a new release: same builds and config, new id.
-    const started = performance.now();
     const back = await deploy(agent.url, state('RTHREE', v1));
-    const took = performance.now() - started;
     expect(back.result).toMatchObject({ ok: true, release: 'RTHREE' });
     const lines = logLines(back.events);
     expect(lines).toContain('Reusing 2 warm standby instances of RONE (same builds and config): no process to start');
     expect(lines.filter((l) => l.startsWith('starting ') || l.startsWith('Preparing slug'))).toEqual([]);
-    expect(took).toBeLessThan(500);
     expect((await get(port)).body).toBe('v1\n');
     const three = await observe(name);
     expect(three.release).toBe('RTHREE');
