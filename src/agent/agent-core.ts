@@ -3,7 +3,7 @@
  * The HTTP API is a thin shell over this class.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
 import { takeSnapshot, type LiveComponent } from './snapshot.js';
 import type { AgentContext, AgentLogger } from './app-runtime.js';
@@ -12,13 +12,13 @@ import type { DataPlane } from './data-plane.js';
 import { BuiltinPlane } from './data-plane.js';
 import type { Instance } from './instance.js';
 import { createInstance, label } from './instance.js';
-import { isAlive, killLeftoverGroup } from './proc-info.js';
+import { isAlive, killLeftoverGroup, markedLeaders, processStartTime } from './proc-info.js';
 import { slugPath } from './process-commands.js';
 import type { RolloutOptions, RolloutResult } from './rollout.js';
 import { runRollout } from './rollout.js';
 import type { SlugCache } from './slug-cache.js';
 import type { PersistedApp, PersistedInstance, PersistedState } from './state-file.js';
-import { writeState } from './state-file.js';
+import { StateWriter } from './state-file.js';
 import { adoptProcess, stopOrphan } from './supervisor.js';
 
 /** An error the API answers with `{ error: { code, message } }` and this status. */
@@ -49,11 +49,15 @@ export class AgentCore {
   readonly plane: DataPlane;
   readonly #ctx: AgentContext;
   readonly #runtimes = new Map<string, AppRuntime>();
+  readonly #state: StateWriter;
   #closing = false;
 
   constructor(opts: AgentCoreOptions) {
     this.version = opts.version;
     this.plane = opts.plane ?? new BuiltinPlane();
+    this.#state = new StateWriter(opts.dataDir, () => ({ version: 1, apps: [...this.#runtimes.values()].map((rt) => rt.toPersisted()) }), (err) =>
+      opts.logger.error({ err }, 'cannot write the agent state file'),
+    );
     this.#ctx = {
       dataDir: opts.dataDir,
       slugs: opts.slugs,
@@ -66,12 +70,9 @@ export class AgentCore {
     };
   }
 
-  persist(): void {
-    try {
-      writeState(this.#ctx.dataDir, { version: 1, apps: [...this.#runtimes.values()].map((rt) => rt.toPersisted()) });
-    } catch (err) {
-      this.#ctx.logger.error({ err }, 'cannot write the agent state file');
-    }
+  /** Records the current state in the state file; resolves once that is durable (never rejects). */
+  persist(): Promise<void> {
+    return this.#state.write();
   }
 
   state(): AgentState {
@@ -150,7 +151,10 @@ export class AgentCore {
         this.#runtimes.delete(id);
         runtime.log.close();
       }
-      this.persist();
+    }).then(async (result) => {
+      // The control plane hears of the result once the state file holds it.
+      await this.persist();
+      return result;
     });
     runtime.rolloutDone = done;
     return done;
@@ -177,7 +181,7 @@ export class AgentCore {
       }
       rt.recordAutoRollback({ id: randomBytes(6).toString('hex'), from, to: target.release, ...(deployment ? { deployment } : {}), reason, at });
       rt.log.system(`Automatic rollback of ${from} done: ${target.release} is serving again`);
-      this.persist();
+      void this.persist();
     });
     return true;
   }
@@ -188,14 +192,31 @@ export class AgentCore {
     if (!rt) return;
     await rt.remove();
     this.#runtimes.delete(key(app, env));
-    this.persist();
+    void this.persist();
   }
 
   /** Re-adopts what the persisted state says runs: living pids are kept, dead ones restarted, leftovers stopped. */
   async adopt(state: PersistedState): Promise<void> {
     for (const app of state.apps) await this.#adoptApp(app);
-    this.persist();
+    this.#stopUnknownInstances();
+    await this.persist();
     await this.plane.settle().catch((err: Error) => this.#ctx.logger.error({ err }, 'the proxy did not take the re-adopted routes'));
+  }
+
+  /**
+   * Kills the instances this agent's predecessor started but did not live to write down (killed
+   * between a spawn and the state file's next write): nothing tracks them, and they never served.
+   */
+  #stopUnknownInstances(): void {
+    const known = new Set([...this.#runtimes.values()].flatMap((rt) => rt.instances.map((i) => `${rt.app}/${rt.env}/${label(i)}`)));
+    for (const p of markedLeaders(resolve(this.#ctx.dataDir))) {
+      if (known.has(`${p.app}/${p.env}/${p.instance}`)) continue;
+      // Stopped in the background (TERM, then KILL after the grace): serving must not wait for it.
+      void stopOrphan(p.pid, processStartTime(p.pid), this.#ctx.stopGraceMs);
+      const message = `stopping ${p.instance} (pid ${p.pid}): started by the previous agent, which did not live to record it`;
+      this.#runtimes.get(key(p.app, p.env))?.log.system(message);
+      this.#ctx.logger.warn({ app: p.app, env: p.env, pid: p.pid, instance: p.instance }, message);
+    }
   }
 
   async #adoptApp(p: PersistedApp): Promise<void> {
@@ -259,6 +280,6 @@ export class AgentCore {
     this.#closing = true;
     await Promise.all([...this.#runtimes.values()].map((rt) => rt.close(stopInstances)));
     await this.plane.close(stopInstances);
-    this.persist();
+    await this.persist();
   }
 }

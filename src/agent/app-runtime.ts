@@ -4,7 +4,7 @@
  * instances; retires replaced ones to the warm standby; watches a new release for an automatic
  * rollback. Rollouts (rollout.ts) build on it.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AutoRollback, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
 import type { DataPlane } from './data-plane.js';
 import type { ProbeResult } from './health-check.js';
@@ -41,7 +41,8 @@ export interface AgentContext {
   /** Grace between SIGTERM and SIGKILL when stopping an instance. */
   readonly stopGraceMs: number;
   readonly plane: DataPlane;
-  persist(): void;
+  /** Records the agent's state (written behind, off the event loop); resolves once durable, never rejects. */
+  persist(): Promise<void>;
   /** The watched release of `rt` misbehaves; true when an automatic rollback was started. */
   tripped(rt: AppRuntime, reason: string): boolean;
 }
@@ -163,7 +164,7 @@ export class AppRuntime {
       const root = join(instance.slugDir, c.static ?? '.');
       handle = await serveStatic(root, instance.port as number).catch((err: NodeJS.ErrnoException) => failedHandle(err.code ?? err.message));
     } else {
-      const plan = instancePlan({ app: this.app, env: this.env, release: instance.desired.release, component: c, config: instance.desired.config, slugDir: instance.slugDir, port: servesHttp(c) ? instance.port : null, agentEnv: this.ctx.agentEnv });
+      const plan = instancePlan({ app: this.app, env: this.env, release: instance.desired.release, component: c, instance: instance.id, agentDir: resolve(this.ctx.dataDir), config: instance.desired.config, slugDir: instance.slugDir, port: servesHttp(c) ? instance.port : null, agentEnv: this.ctx.agentEnv });
       handle = await spawnInstance(plan, logPath);
     }
     instance.handle = handle;
@@ -195,7 +196,7 @@ export class AppRuntime {
     this.log.pump();
     this.log.system(`${label(instance)} ${what}, restarting in ${delay / 1000}s`);
     this.#unroute(instance);
-    this.ctx.persist();
+    void this.ctx.persist();
     instance.restartTimer = setTimeout(() => void this.restart(instance), delay);
     const watch = this.watch;
     if (watch && instance.role === 'live' && instance.desired.release === watch.release && ++watch.crashes >= CRASHES_TO_ROLL_BACK) {
@@ -222,7 +223,7 @@ export class AppRuntime {
     } catch (err) {
       return this.#crashed(instance, describeExit({ code: null, signal: null, error: (err as Error).message }));
     }
-    this.ctx.persist();
+    void this.ctx.persist();
     const outcome = await waitHealthy({ port: servesHttp(instance.component) ? instance.port : null, spec: instance.component.health, exited: handle.exited, signal: instance.abort.signal });
     if (instance.handle !== handle || instance.stopping || this.closed) return;
     if (outcome.ok) return this.markHealthy(instance);
@@ -256,7 +257,7 @@ export class AppRuntime {
     }
     this.#probe(instance);
     if (instance.role === 'live') this.refreshUpstreams();
-    if (instance.role === 'live' || instance.role === 'standby') this.ctx.persist();
+    if (instance.role === 'live' || instance.role === 'standby') void this.ctx.persist();
   }
 
   /** (Re)starts the periodic health probes of an instance that serves HTTP. */
@@ -348,7 +349,7 @@ export class AppRuntime {
     const members = this.instances.filter((i) => i.role === 'standby' && i.desired.release === set.release);
     if (members.length) this.log.system(`Stopping ${plural(members.length, 'standby instance')} of ${set.release}: ${why}`);
     await Promise.all(members.map((i) => this.stop(i)));
-    this.ctx.persist();
+    void this.ctx.persist();
   }
 
   /** Watches `desired` (just switched to) for `windowMs`: see ReleaseWatch. */
@@ -359,7 +360,7 @@ export class AppRuntime {
       this.watch = null;
       this.log.system(`${desired.release} stayed healthy for ${windowMs / 1000}s; automatic rollback disarmed`);
       for (const i of this.instances) if (i.role === 'live' && i.stopProbe) this.#probe(i);
-      this.ctx.persist();
+      void this.ctx.persist();
     }, Math.max(0, until - Date.now()));
     timer.unref();
     this.watch = { release: desired.release, previous, windowMs, until, crashes, timer };

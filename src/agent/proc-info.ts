@@ -167,3 +167,45 @@ export function killLeftoverGroup(pid: number): void {
   const leaderGone = hasProc ? !stat || stat.state === 'Z' || stat.state === 'X' : !isAlive(pid);
   if (leaderGone && groupAlive(pid)) signalGroup(pid, 'SIGKILL');
 }
+
+/** The environment of pid; empty when it is gone or not ours to read. */
+function environOf(pid: number): Map<string, string> {
+  const env = new Map<string, string>();
+  try {
+    for (const entry of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+  } catch {
+    /* gone, or another user's */
+  }
+  return env;
+}
+
+export interface MarkedProcess {
+  readonly pid: number;
+  readonly app: string;
+  readonly env: string;
+  /** $REWIND_INSTANCE: `component.id` */
+  readonly instance: string;
+}
+
+/**
+ * The living process-group leaders started by the agent whose data dir is `agentDir`: the
+ * instances it spawned ($REWIND_AGENT). Their own children share their group (and their marks),
+ * so only leaders are listed. Empty without /proc.
+ */
+export function markedLeaders(agentDir: string): MarkedProcess[] {
+  if (!hasProc) return [];
+  const out: MarkedProcess[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    const stat = readStat(pid);
+    if (!stat || stat.pgrp !== pid || stat.state === 'Z' || stat.state === 'X') continue;
+    const env = environOf(pid);
+    if (env.get('REWIND_AGENT') !== agentDir) continue;
+    out.push({ pid, app: env.get('REWIND_APP') ?? '', env: env.get('REWIND_ENV') ?? '', instance: env.get('REWIND_INSTANCE') ?? '' });
+  }
+  return out;
+}

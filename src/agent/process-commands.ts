@@ -13,6 +13,10 @@ export interface InstancePlanInput {
   readonly env: string;
   readonly release: string;
   readonly component: DesiredComponent;
+  /** The instance's id (unique within its app/env): $REWIND_INSTANCE is `component.id`. */
+  readonly instance: string;
+  /** The agent's data dir, $REWIND_AGENT: how a restarted agent finds processes its state file missed. */
+  readonly agentDir: string;
   readonly config: Readonly<Record<string, string>>;
   /** The extracted slug of the component's artifact: the instance's working directory. */
   readonly slugDir: string;
@@ -45,6 +49,8 @@ export function instanceEnv(input: InstancePlanInput): Record<string, string> {
   env.REWIND_ENV = input.env;
   env.REWIND_RELEASE = input.release;
   env.REWIND_COMPONENT = input.component.name;
+  env.REWIND_INSTANCE = `${input.component.name}.${input.instance}`;
+  env.REWIND_AGENT = input.agentDir;
   return env;
 }
 

@@ -46,7 +46,7 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
       }
       await Promise.all(unused.map((b) => b.close()));
       if (!standby) await Promise.all(old.map((i) => rt.stop(i)));
-      rt.ctx.persist();
+      void rt.ctx.persist();
     })(),
   );
 }

@@ -75,7 +75,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     rt.desired = desired;
     rt.previous = options.automatic ? null : previousDesired;
     rt.refreshUpstreams();
-    rt.ctx.persist();
+    void rt.ctx.persist(); // written behind: requests flow to the new release meanwhile
     const web = routedComponent(desired.components);
     const routed = fresh.filter((i) => i.upstream !== null && i.component.name === web?.name).length;
     await rt.ctx.plane.settle().catch((err: Error) => say(`The proxy did not take the new routes: ${err.message}`));
@@ -102,7 +102,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
       say(previous ? `${previous} is still serving` : `Nothing runs for ${rt.app} (${rt.env})`);
     }
     if (plan) await rt.routing.abandon(plan);
-    rt.ctx.persist();
+    void rt.ctx.persist();
     return { type: 'result', at: new Date().toISOString(), ok: false, error: message, release: rt.release };
   }
 }
@@ -135,7 +135,8 @@ async function startFresh(rt: AppRuntime, desired: DesiredState, fresh: Instance
     }
   }
   for (const instance of fresh) await rt.start(instance, say);
-  rt.ctx.persist();
+  // Durable before going on: an agent killed from here on re-adopts the new processes.
+  await rt.ctx.persist();
   checkAborted();
 
   phase('health');

@@ -3,6 +3,7 @@
  * desired state, and the instances (pids) it must re-adopt. Written by temp file + fsync + rename.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AutoRollback, DesiredState } from '../protocol/agent-protocol.js';
 import { AGENT_STATE_FILE } from '../protocol/agent-protocol.js';
@@ -84,8 +85,40 @@ export function writeFileAtomic(path: string, data: string): void {
   }
 }
 
-export function writeState(dataDir: string, state: PersistedState): void {
-  writeFileAtomic(stateFilePath(dataDir), `${JSON.stringify(state, null, 2)}\n`);
+/**
+ * Writes the agent's state behind its back: `write()` marks the state changed and returns a
+ * promise that settles once a write that includes the change is durable. The write, fsync and
+ * rename run off the event loop (the proxy keeps serving meanwhile), one at a time; changes made
+ * during a write are coalesced into the next one. A failed write is reported, never thrown.
+ */
+export class StateWriter {
+  #dirty = false;
+  #flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly snapshot: () => PersistedState,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  write(): Promise<void> {
+    this.#dirty = true;
+    this.#flushing ??= this.#flush();
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#dirty) {
+        this.#dirty = false;
+        // The snapshot is taken when the write starts, so it holds every change made until then.
+        const text = `${JSON.stringify(this.snapshot(), null, 2)}\n`;
+        await writeFileAtomicAsync(stateFilePath(this.dataDir), text).catch((err: Error) => this.onError(err));
+      }
+    } finally {
+      this.#flushing = null;
+    }
+  }
 }
 
 /** The persisted state; empty when there is none. A corrupt file is an error: never guess about pids. */
@@ -102,4 +135,27 @@ export function readState(dataDir: string): PersistedState {
     throw new Error(`${stateFilePath(dataDir)} is not an agent state file (version ${String(parsed.version)})`);
   }
   return { version: 1, apps: parsed.apps };
+}
+
+/** writeFileAtomic, with the file system work done off the event loop. */
+export async function writeFileAtomicAsync(path: string, data: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const file = await open(tmp, 'w', 0o600);
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  try {
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch {
+    /* best effort, as in writeFileAtomic */
+  }
 }

@@ -61,9 +61,10 @@ describe('agent rollouts', () => {
     // The instance got exactly the documented environment, and runs in its slug.
     const { env, cwd } = JSON.parse((await get(proxyPort, '/env')).body) as { env: Record<string, string>; cwd: string };
     expect(cwd).toBe(join(agentDir, 'slugs', v1.sha256));
-    expect(Object.keys(env).sort()).toEqual(expect.arrayContaining(['GREETING', 'PORT', 'REWIND_APP', 'REWIND_COMPONENT', 'REWIND_ENV', 'REWIND_RELEASE']));
-    expect(Object.keys(env).filter((k) => !['PATH', 'HOME', 'LANG', 'GREETING', 'PORT', 'REWIND_APP', 'REWIND_COMPONENT', 'REWIND_ENV', 'REWIND_RELEASE', 'PWD', 'SHLVL', '_'].includes(k))).toEqual([]);
-    expect(env).toMatchObject({ GREETING: 'hi', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RONE', REWIND_COMPONENT: 'web', PORT: String(one.instances[0]?.port) });
+    const documented = ['GREETING', 'PORT', 'REWIND_AGENT', 'REWIND_APP', 'REWIND_COMPONENT', 'REWIND_ENV', 'REWIND_INSTANCE', 'REWIND_RELEASE'];
+    expect(Object.keys(env).sort()).toEqual(expect.arrayContaining(documented));
+    expect(Object.keys(env).filter((k) => ![...documented, 'PATH', 'HOME', 'LANG', 'PWD', 'SHLVL', '_'].includes(k))).toEqual([]);
+    expect(env).toMatchObject({ GREETING: 'hi', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RONE', REWIND_COMPONENT: 'web', REWIND_INSTANCE: `web.${one.instances[0]?.id}`, REWIND_AGENT: agentDir, PORT: String(one.instances[0]?.port) });
 
     // Without a warm standby, the replaced instance is drained and stopped right after the switch.
     const second = await deploy(agent.url, { ...desiredState('RTWO', proxyPort, [web(v2, { scale: 2 })]), standby: { keepMs: 0, count: 0 } });

@@ -18,7 +18,7 @@ import { fingerprint } from '../../src/agent/standby.js';
 import type { DesiredState } from '../../src/protocol/agent-protocol.js';
 import { SlugCache, sha256File, unsafeEntryReason } from '../../src/agent/slug-cache.js';
 import type { PersistedState } from '../../src/agent/state-file.js';
-import { readState, stateFilePath, writeState } from '../../src/agent/state-file.js';
+import { readState, StateWriter, stateFilePath } from '../../src/agent/state-file.js';
 import { resolveStaticPath } from '../../src/agent/static-server.js';
 import { NdjsonParser } from '../../src/targets/agent-client.js';
 import { agentProcessArgv } from '../../src/targets/local-agent-process.js';
@@ -34,6 +34,8 @@ describe('process commands', () => {
     env: 'production',
     release: 'RABCDEFGHIJ',
     component: web(artifact, { command: 'node server.js --port $PORT' }),
+    instance: 'ab12cd',
+    agentDir: '/data/agent',
     config: { DATABASE_URL: 'postgres://x', PORT: '1', REWIND_APP: 'evil' },
     slugDir: '/data/agent/slugs/aaa',
     port: 40001,
@@ -45,12 +47,12 @@ describe('process commands', () => {
     expect(instancePlan(input)).toEqual({
       argv: ['/bin/sh', '-c', 'node server.js --port $PORT'],
       cwd: '/data/agent/slugs/aaa',
-      env: { PATH: '/usr/bin', HOME: '/home/r', LANG: 'C.UTF-8', DATABASE_URL: 'postgres://x', PORT: '40001', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web' },
+      env: { PATH: '/usr/bin', HOME: '/home/r', LANG: 'C.UTF-8', DATABASE_URL: 'postgres://x', PORT: '40001', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web', REWIND_INSTANCE: 'web.ab12cd', REWIND_AGENT: '/data/agent' },
     });
   });
 
   it('gives no PORT to components without one, and builds no process for static ones', () => {
-    expect(instanceEnv({ ...input, config: {}, port: null, agentEnv: {} })).toEqual({ REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web' });
+    expect(instanceEnv({ ...input, config: {}, port: null, agentEnv: {} })).toEqual({ REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web', REWIND_INSTANCE: 'web.ab12cd', REWIND_AGENT: '/data/agent' });
     expect(() => instancePlan({ ...input, component: web(artifact, { command: undefined, static: 'public' }) })).toThrow('has no command');
   });
 
@@ -96,18 +98,47 @@ describe('proxy headers', () => {
 });
 
 describe('state file', () => {
-  it('round-trips through temp file + rename, leaving no temp file', () => {
+  it('round-trips through temp file + rename, leaving no temp file', async () => {
     const dir = tempDir();
     expect(readState(dir)).toEqual({ version: 1, apps: [] });
     const state: PersistedState = {
       version: 1,
       apps: [{ app: 'shop', env: 'production', release: 'RONE', proxyPort: 4100, desired: desiredState('RONE', 4100, [web(artifact)]), instances: [{ id: 'ab12cd', component: 'web', release: 'RONE', build: 'B1', role: 'live', pid: 123, pidStart: '999', port: 40001, startedAt: '2025-01-01T00:00:00.000Z', restarts: 2, logOffset: 17 }] }],
     };
-    writeState(dir, state);
+    await new StateWriter(dir, () => state, (err) => expect.fail(err.message)).write();
     expect(readState(dir)).toEqual(state);
     expect(readdirSync(dir)).toEqual(['agent-state.json']);
     writeFileSync(stateFilePath(dir), '{"version":7}');
     expect(() => readState(dir)).toThrow('is not an agent state file');
+  });
+
+  it('coalesces the changes made during a write into one more write, and every caller waits for the one that holds its change', async () => {
+    const dir = tempDir();
+    let current: PersistedState = { version: 1, apps: [] };
+    let snapshots = 0;
+    const writer = new StateWriter(dir, () => (snapshots++, current), (err) => expect.fail(err.message));
+    const app = (release: string) => ({ app: 'shop', env: 'production', release, proxyPort: 4100, desired: null, instances: [] });
+    const first = writer.write();
+    current = { version: 1, apps: [app('RONE')] };
+    const second = writer.write();
+    current = { version: 1, apps: [app('RTWO')] };
+    const third = writer.write();
+    await second;
+    expect(readState(dir).apps.map((a) => a.release)).toEqual(['RTWO']);
+    await Promise.all([first, third]);
+    expect(snapshots).toBe(2); // the first write's, then one for both later changes
+    expect(readdirSync(dir)).toEqual(['agent-state.json']);
+  });
+
+  it('reports a write that fails instead of throwing, and writes again on the next change', async () => {
+    const dir = join(tempDir(), 'missing');
+    const errors: string[] = [];
+    const writer = new StateWriter(dir, () => ({ version: 1, apps: [] }), (err) => errors.push((err as NodeJS.ErrnoException).code ?? err.message));
+    await writer.write();
+    expect(errors).toEqual(['ENOENT']);
+    mkdirSync(dir);
+    await writer.write();
+    expect(readState(dir)).toEqual({ version: 1, apps: [] });
   });
 });
 

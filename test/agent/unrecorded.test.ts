@@ -1,0 +1,58 @@
+/**
+ * An agent killed between spawning an instance and writing its state file leaves a process no
+ * state file names. The next agent finds it by its marks ($REWIND_AGENT, $REWIND_INSTANCE) and
+ * stops it; processes of other agents, and the instances it re-adopts, are left alone.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { runAgent } from '../../src/agent/agent-main.js';
+import { freePort, isAlive } from '../../src/agent/proc-info.js';
+import { combinedLogPath } from '../../src/agent/process-commands.js';
+import { AgentClient } from '../../src/targets/agent-client.js';
+import { deploy, desiredState, get, killGroup, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+
+afterAll(() => removeTempDirs());
+
+/** A process group leader that looks like an instance of `agentDir` (as spawnInstance starts them). */
+function markedSleeper(agentDir: string, instance: string): number {
+  const child = spawn('/bin/sh', ['-c', 'sleep 60'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH, REWIND_AGENT: resolve(agentDir), REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_INSTANCE: instance },
+  });
+  child.unref();
+  return child.pid as number;
+}
+
+it('stops the processes its predecessor started but never recorded, and nothing else', async () => {
+  const v1 = await packApp('v1');
+  const agentDir = join(tempDir(), 'agent');
+  const port = await freePort();
+  let agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 500 });
+  const strays: number[] = [];
+  try {
+    expect((await deploy(agent.url, desiredState('RONE', port, [web(v1)]))).result.ok).toBe(true);
+    const live = (await new AgentClient(agent.url).observe('shop', 'production'))?.instances.map((i) => i.pid) ?? [];
+    expect(live).toHaveLength(1);
+    await agent.close({ stopInstances: false });
+
+    const unrecorded = markedSleeper(agentDir, 'web.ffffff');
+    const otherAgents = markedSleeper(join(tempDir(), 'other-agent'), 'web.ffffff');
+    strays.push(unrecorded, otherAgents);
+    expect([unrecorded, otherAgents].every((pid) => isAlive(pid))).toBe(true);
+
+    agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 500 });
+    await waitFor('the unrecorded process to be stopped', () => !isAlive(unrecorded), 5000);
+    expect(isAlive(otherAgents)).toBe(true);
+    expect((await new AgentClient(agent.url).observe('shop', 'production'))?.instances.map((i) => i.pid)).toEqual(live);
+    expect((await get(port)).body).toBe('v1\n');
+    const log = () => readFileSync(combinedLogPath(agentDir, 'shop', 'production'), 'utf8');
+    await waitFor('the log line', () => log().includes('stopping web.ffffff'), 5000);
+    expect(log()).toContain(`stopping web.ffffff (pid ${unrecorded}): started by the previous agent, which did not live to record it`);
+  } finally {
+    for (const pid of strays) if (isAlive(pid)) killGroup(pid);
+    await stopAgent(agent, agentDir);
+  }
+});
