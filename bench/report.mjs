@@ -97,6 +97,22 @@ ${table(['', ''], [
 `;
 }
 
+function restartSection(ar) {
+  if (!ar) return '';
+  return `## Agent restart (SIGKILL)
+
+${ar.n} times: the agent was killed with SIGKILL (its instances, in their own process groups, kept
+running), then a new agent process was started as the server starts one. Timed from that spawn to the
+first \`200\` from the app's port (a new connection every 2 ms): node's start-up, loading the code,
+reading the state file and re-adopting the instances included.
+
+${table(['', ''], [
+    ['Serving again p50 / max', `${v(ar.servedMs.p50)} / ${v(ar.servedMs.max)} ms`],
+    ['Re-adopted every instance (same pids, standby included)', `${ar.readopted}/${ar.n}`],
+  ])}
+`;
+}
+
 function proxySection(px) {
   const line = (name, p, ratio) =>
     p ? [name, int(p.rps), v(ratio), v(p.p50Ms, ' ms'), v(p.p99Ms, ' ms'), v(p.proxyCores), v(p.backendCores), p.failed] : [name, 'not measured', '–', '–', '–', '–', '–', '–'];
@@ -198,6 +214,8 @@ places (or \`BENCH_NGINX=/path/to/nginx\`); without it the nginx comparisons are
 - **Switches under load**: capacity is the proxy's throughput measured just before; the load runs in a
   separate process at half that rate with a 10 s request timeout; any error, timeout or non-2xx
   answer counts as failed.
+- **Agent restart**: after the switches, with the same app; the restarted agent is the one the
+  server then talks to.
 - **Proxy throughput**: measured with nothing else running; on 2 cores the load generator, the proxy and
   the backend compete for the CPU, so the ratios say more than the absolute numbers.
 - **Release list**: sequential requests on one keep-alive connection after 100 warm-up requests,
@@ -210,7 +228,7 @@ export function renderReport(r) {
     targetsSection(r),
     machineSection(r),
   ];
-  if (r.dataPlane) parts.push(rollbackSection(r.dataPlane), switchesSection(r.dataPlane.switches), proxySection(r.dataPlane.proxy));
+  if (r.dataPlane) parts.push(rollbackSection(r.dataPlane), switchesSection(r.dataPlane.switches), restartSection(r.dataPlane.agentRestarts), proxySection(r.dataPlane.proxy));
   parts.push(nginxModeSection(r.nginxMode));
   if (r.controlPlane) parts.push(controlSection(r.controlPlane));
   parts.push(memorySection(r), METHOD);

@@ -16,8 +16,8 @@ import { nginxMode } from './phases/nginx-mode.mjs';
 import { renderReport } from './report.mjs';
 
 const cfg = QUICK
-  ? { rollbacks: 5, probeWorkers: 4, proxyRounds: 2, proxySeconds: 1, warmupSeconds: 1, connections: 32, switches: 10, releases: 10_000, listRequests: 200, createRequests: 100 }
-  : { rollbacks: 50, probeWorkers: 4, proxyRounds: 5, proxySeconds: 3, warmupSeconds: 1, connections: 32, switches: 100, releases: 100_000, listRequests: 1000, createRequests: 1000 };
+  ? { rollbacks: 5, probeWorkers: 4, proxyRounds: 2, proxySeconds: 1, warmupSeconds: 1, connections: 32, switches: 10, agentRestarts: 3, releases: 10_000, listRequests: 200, createRequests: 100 }
+  : { rollbacks: 50, probeWorkers: 4, proxyRounds: 5, proxySeconds: 3, warmupSeconds: 1, connections: 32, switches: 100, agentRestarts: 10, releases: 100_000, listRequests: 1000, createRequests: 1000 };
 const only = process.env.BENCH_ONLY;
 const wanted = (phase) => !only || only.split(',').includes(phase);
 

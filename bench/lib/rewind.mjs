@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { alive, isInterrupted, onCleanup, removeDirLater, stopPid } from './cleanup.mjs';
+import { alive, isInterrupted, onCleanup, removeDirLater, signal, stopPid } from './cleanup.mjs';
 import { BIN, ROOT, sleep } from './util.mjs';
 
 export async function tempDir(prefix) {
@@ -93,6 +93,32 @@ export class BenchRewind {
       await sleep(50);
     }
     throw new Error(`rewind ${child.spawnargs[2]} did not start within 30 s: ${log()}`);
+  }
+
+  /**
+   * SIGKILLs the agent (its instances keep running) and starts a new one as the server would.
+   * Resolves with the new agent's pid once agent.json names it. Should the server have started one
+   * first (it starts the agent on demand), that one is taken instead of ours.
+   */
+  async killAndRestartAgent() {
+    const old = this.agentInfo().pid;
+    signal(old, 'SIGKILL');
+    while (alive(old)) await sleep(1);
+    const startedAt = performance.now();
+    const { child, log } = spawnRewind(['agent', '--data', this.dataDir, '--port', '0'], this.env);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        const info = this.agentInfo();
+        if (info.pid !== old && alive(info.pid)) {
+          this.agentPid = info.pid;
+          return { pid: info.pid, startedAt };
+        }
+      } catch {}
+      if (child.exitCode !== null && !/another agent/.test(log())) throw new Error(`the new agent exited with ${child.exitCode}: ${log()}`);
+      await sleep(5);
+    }
+    throw new Error(`no agent answered within 30 s after the restart: ${log()}`);
   }
 
   agentInfo() {

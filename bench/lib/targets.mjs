@@ -13,8 +13,8 @@ function proxyBound(px, cores) {
     : `bound: ${minimal}, Rewind's proxy only ${share}× of that: its own per-request work costs the rest`);
 }
 
-/** The agent persists its state durably on its event loop; what one such write costs here. */
-const durable = (r) => (r.machine.durableWriteMs ? `; one durable state-file write (fsync of file and folder) takes ${r.machine.durableWriteMs.p50} ms p50 on this disk, and the agent makes several per rollout on the thread that proxies` : '');
+/** The agent writes its state file durably, off its event loop, before it reports the rollout; what one such write costs here. */
+const durable = (r) => (r.machine.durableWriteMs ? `; one durable state-file write (fsync of file and folder) takes ${r.machine.durableWriteMs.p50} ms p50 on this disk, and the deployment ends only once the agent's state file holds the switch` : '');
 
 /** How much of the release list's tail the server and the machine cost alone: GET /api/health, timed alike. */
 function listBound(cp, r) {
@@ -63,6 +63,18 @@ export function judge(r) {
       note: ok
         ? `${sw.n} switches (${sw.kinds.rollback} rollbacks, ${sw.kinds.config + sw.kinds.source} deploys) at ${sw.loadRps} req/s${sw.n < 100 ? '; fewer than 100 switches, not a verdict' : ''}`
         : `errors ${sw.load.errors}, timeouts ${sw.load.timeouts}, non-2xx ${sw.load.non2xx}`,
+    });
+  }
+
+  const ar = dp?.agentRestarts;
+  if (ar?.servedMs?.p50 != null) {
+    const v = ar.servedMs.max;
+    out.push({
+      id: 'agent-restart',
+      target: 'agent SIGKILL, then a new agent: serving again within 1 s (every time)',
+      value: `max ${v} ms (p50 ${ar.servedMs.p50} ms)`,
+      met: v <= 1000 && ar.readopted === ar.n,
+      note: `${ar.readopted}/${ar.n} restarts re-adopted every instance (same pids)${v <= 1000 ? '' : `; missed by ${(v - 1000).toFixed(0)} ms (${times(v, 1000)}): node's start-up and module loading come first`}`,
     });
   }
 

@@ -1,5 +1,6 @@
 // Data plane: rollback latency (warm and cold), proxy throughput (direct / Rewind / nginx), and
 // failed requests during deploy/rollback switches under load. One Rewind, one app, three builds.
+import { get as httpGet } from 'node:http';
 import { Probe, switchTimes } from '../lib/probe.mjs';
 import { backgroundLoad, measure } from '../lib/load.mjs';
 import { startNginx } from '../lib/nginx.mjs';
@@ -39,7 +40,8 @@ export async function dataPlane(cfg, nginx) {
     sample('proxy');
     const switches = await switchesUnderLoad(rw, url, cfg, proxy.rewind.rps);
     sample('switches');
-    return { rollbacks, proxy, switches, memory };
+    const agentRestarts = await measureAgentRestarts(rw, url, cfg);
+    return { rollbacks, proxy, switches, agentRestarts, memory };
   } finally {
     await rw.stop();
   }
@@ -150,6 +152,45 @@ async function measureRollbacks(rw, url, cfg, versionOfBuild, releaseOf) {
   } finally {
     await probe.close();
   }
+}
+
+// ── agent restarts ────────────────────────────────────────────────────────
+
+/** One GET on a new connection: the body, or null when nothing answered 200 within `timeoutMs`. */
+function getOnce(url, timeoutMs = 500) {
+  return new Promise((resolveGet) => {
+    const req = httpGet(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => resolveGet(res.statusCode === 200 ? body : null)).on('error', () => resolveGet(null));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolveGet(null));
+  });
+}
+
+/**
+ * Agent SIGKILL, then a new agent process: from its spawn to the first request the app's port
+ * answers with 200 (a new connection every 2 ms), and whether it re-adopted every instance (the
+ * same pids, standby included) instead of starting any.
+ */
+async function measureAgentRestarts(rw, url, cfg) {
+  say(`agent restarts: ${cfg.agentRestarts} × SIGKILL of the agent, then a new one`);
+  const runs = [];
+  for (let i = 0; i < cfg.agentRestarts; i++) {
+    const before = [...(await rw.instancePids())].sort();
+    const { startedAt } = await rw.killAndRestartAgent();
+    let servedMs = null;
+    while (servedMs === null && performance.now() - startedAt < 30_000) {
+      if ((await getOnce(`${url}/`)) !== null) servedMs = performance.now() - startedAt;
+      else await sleep(2);
+    }
+    const after = [...(await rw.instancePids())].sort();
+    runs.push({ servedMs: round(servedMs), readopted: before.length > 0 && before.join() === after.join() });
+    await sleep(200);
+  }
+  const out = { n: runs.length, servedMs: summary(runs.filter((r) => r.servedMs !== null).map((r) => r.servedMs)), readopted: runs.filter((r) => r.readopted).length, runs };
+  say(`agent restarts: serving again p50 ${out.servedMs.p50} ms, max ${out.servedMs.max} ms after the new agent's spawn; ${out.readopted}/${out.n} re-adopted every instance`);
+  return out;
 }
 
 // ── proxy throughput ──────────────────────────────────────────────────────
