@@ -60,23 +60,26 @@ export class Deployer {
       createdAt: now(),
       finishedAt: null,
     };
-    try {
-      await store.db.transaction().execute(async (tx) => {
-        if (opts.insertRelease) await store.releases.insert(release, tx);
-        await store.deployments.insert(d, tx);
-      });
-    } catch (e) {
-      if (isUniqueViolation(e)) await this.refuseIfBusy(release.app, release.env);
-      throw e;
-    }
-    await store.audit.record({
+    const audit = {
       actor: opts.actor,
       action: `deployment.${opts.kind}`,
       app: d.app,
       env: d.env,
       subject: d.id,
       detail: { from: d.fromRelease, to: release.id, description: release.description },
-    });
+    };
+    try {
+      // The release, its deployment and their audit entry exist together or not at all.
+      await store.db.transaction().execute(async (tx) => {
+        if (opts.insertRelease) await store.releases.insert(release, tx);
+        await store.deployments.insert(d, tx);
+        await store.audit.insert(audit, d.createdAt, tx);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) await this.refuseIfBusy(release.app, release.env);
+      throw e;
+    }
+    store.audit.announce(audit, d.createdAt);
     this.launch(d, release, `${verb(opts.kind)} ${release.id} (${release.description}) in ${d.app}/${d.env}`);
     return d;
   }

@@ -310,8 +310,12 @@ export class Engine {
       const deployment = await this.deployer.start(release, { kind: 'config', actor, insertRelease: true });
       return { release, deployment };
     }
-    await this.store.releases.insert(release);
-    await this.store.audit.record({ actor, action: 'release.create', app, env, subject: release.id, detail: { description: release.description } });
+    const audit = { actor, action: 'release.create', app, env, subject: release.id, detail: { description: release.description } };
+    await this.store.db.transaction().execute(async (tx) => {
+      await this.store.releases.insert(release, tx);
+      await this.store.audit.insert(audit, release.createdAt, tx);
+    });
+    this.store.audit.announce(audit, release.createdAt);
     return { release, deployment: null };
   }
 

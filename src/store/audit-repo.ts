@@ -23,7 +23,13 @@ export class AuditRepo {
   }
 
   async record(e: AuditInput, at = new Date().toISOString()): Promise<void> {
-    await this.db
+    await this.insert(e, at);
+    this.announce(e, at);
+  }
+
+  /** Records `e` as part of transaction `db`; call announce() once it has committed. */
+  async insert(e: AuditInput, at: string, db: Db = this.db): Promise<void> {
+    await db
       .insertInto('audit')
       .values({
         at,
@@ -35,6 +41,9 @@ export class AuditRepo {
         detail: e.detail === undefined ? null : JSON.stringify(e.detail),
       })
       .execute();
+  }
+
+  announce(e: AuditInput, at: string): void {
     for (const l of this.listeners) l({ ...e, at });
   }
 
