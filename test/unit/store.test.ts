@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { makeRelease } from '../../src/domain/release.js';
+import { withStatementCache } from '../../src/store/db.js';
 import { Store } from '../../src/store/store.js';
 
 describe('store (SQLite)', () => {
@@ -57,5 +59,27 @@ describe('store (SQLite)', () => {
     await store.releases.insert(makeRelease({ ...release('same'), description: 'again' }));
     const rows = await store.db.selectFrom('configs').selectAll().execute();
     expect(rows).toHaveLength(1);
+  });
+});
+
+describe('statement cache', () => {
+  it('prepares each SQL text once, and gives a busy statement (a select being iterated) no second user', () => {
+    const sqlite = new SQLite(':memory:');
+    try {
+      const db = withStatementCache(sqlite);
+      sqlite.exec('CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2)');
+      const select = db.prepare('SELECT n FROM t ORDER BY n');
+      expect(db.prepare('SELECT n FROM t ORDER BY n')).toBe(select);
+      const rows = select.iterate([]);
+      expect(rows.next().value).toEqual({ n: 1 });
+      const meanwhile = db.prepare('SELECT n FROM t ORDER BY n');
+      expect(meanwhile).not.toBe(select);
+      expect(meanwhile.all([])).toEqual([{ n: 1 }, { n: 2 }]);
+      expect(rows.next().value).toEqual({ n: 2 });
+      expect(rows.next().done).toBe(true);
+      expect(db.prepare('SELECT n FROM t ORDER BY n')).toBe(select);
+    } finally {
+      sqlite.close();
+    }
   });
 });
