@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { ApiError } from './types.js';
 
 /** Request schemas: one per operation, shared by the route, the OpenAPI document and the clients. */
 export const AppParams = Type.Object({ app: Type.String({ description: 'app name' }) });
@@ -64,6 +66,22 @@ export const ConfigBody = Type.Object(
 export const AuditQuery = Type.Object({ app: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }) });
 
 export type ConfigBodyT = Static<typeof ConfigBody>;
+
+/** Response schemas: the API's bodies live in types.ts; these are the shared replies around them. */
+type ErrorStatus = 400 | 404 | 409 | 413 | 415 | 422 | 503;
+/**
+ * The error replies of a route, each `{ error: { code, message, details? } }`: the statuses given,
+ * and 401, which every documented route answers when the server has a token.
+ */
+export const errorReplies = <C extends ErrorStatus>(...codes: C[]) =>
+  Object.fromEntries([401, ...codes].map((c) => [c, ApiError])) as { [K in C | 401]: typeof ApiError };
+/** A reply that is not JSON: server-sent events, or text (logs). */
+export const streamReply = (mediaType: 'text/event-stream' | 'text/plain', description: string) => ({
+  description,
+  content: { [mediaType]: { schema: Type.Unsafe<string | Readable>({ type: 'string' }) } },
+});
+/** DELETE's empty success. */
+export const NoContent = Type.Unsafe<void>({ type: 'null', description: 'done; no body' });
 
 /** Who made a change: the X-Rewind-Actor header the CLI sends (user@host), else "api". */
 export function actorOf(req: FastifyRequest): string {

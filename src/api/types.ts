@@ -1,238 +1,298 @@
+import { Type, type ArrayOptions, type Static, type TSchema } from '@sinclair/typebox';
+
 /**
  * Shapes of the HTTP API's JSON bodies, shared by the server, the CLI's client and the console.
- * Times are ISO-8601 strings.
+ * Each is a TypeBox schema (the routes' `response`, hence the OpenAPI document, and what
+ * fast-json-stringify writes: a field missing here is dropped from the reply) and a TS type of
+ * the same name. Times are ISO-8601 strings.
  */
 
-export interface ApiError {
-  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
-}
+/** Bodies are values: readonly all the way down, as the hand-written interfaces were. */
+type DeepReadonly<T> = T extends readonly (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type View<S extends TSchema> = DeepReadonly<Static<S>>;
 
-export interface EnvironmentView {
-  readonly app: string;
-  readonly name: string;
-  readonly position: number;
-  readonly activeRelease: string | null;
-  readonly proxyPort: number;
-  /** http://127.0.0.1:PORT */
-  readonly url: string;
-  /** healthy | unhealthy | empty (runs nothing) | unknown (agent unreachable) | deploying */
-  readonly health: string;
-  /** component → URL, for HTTP components other than the one at `url` */
-  readonly components: Readonly<Record<string, string>>;
-  readonly createdAt: string;
-}
+const Nullable = <S extends TSchema>(s: S, description?: string) => Type.Union([s, Type.Null()], description ? { description } : {});
+/** A string from a fixed set: `enum` in the document, a literal union in TS; serialized as a plain string. */
+const StringEnum = <const V extends readonly string[]>(values: V, description?: string) =>
+  Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+const StringMap = (description?: string) => Type.Record(Type.String(), Type.String(), description ? { description } : {});
+/** An array whose TS type is readonly, so that the views (and the routes' replies) can be readonly lists. */
+export const List = <S extends TSchema>(item: S, options: ArrayOptions = {}) => Type.Unsafe<readonly Static<S>[]>(Type.Array(item, options));
 
-export interface AppView {
-  readonly name: string;
-  readonly createdAt: string;
-  readonly environments: readonly EnvironmentView[];
-}
+export const ApiError = Type.Object(
+  { error: Type.Object({ code: Type.String({ description: 'stable code, e.g. RELEASE_NOT_FOUND' }), message: Type.String(), details: Type.Optional(Type.Unknown()) }) },
+  { description: 'An error: its code, what to do next, and details for some codes' },
+);
+export type ApiError = View<typeof ApiError>;
 
-export interface BuildView {
-  readonly id: string;
-  readonly app: string;
-  readonly status: 'running' | 'succeeded' | 'failed';
-  readonly description: string;
-  /** The components this build built; a release's other components reuse earlier builds. */
-  readonly components: readonly string[];
-  readonly sourceSha256: string;
-  /** The first component's slug (see `artifacts`). */
-  readonly artifactSha256: string | null;
-  /** component → slug sha256 */
-  readonly artifacts: Readonly<Record<string, string>>;
-  /** The release a succeeded build created (in the env it was uploaded for). */
-  readonly release: string | null;
-  readonly env: string;
-  readonly error: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-  readonly finishedAt: string | null;
-}
+export const EnvironmentView = Type.Object({
+  app: Type.String(),
+  name: Type.String(),
+  position: Type.Integer(),
+  activeRelease: Nullable(Type.String()),
+  proxyPort: Type.Integer(),
+  url: Type.String({ description: 'http://127.0.0.1:PORT' }),
+  health: Type.String({ description: 'healthy | unhealthy | empty (runs nothing) | unknown (agent unreachable) | deploying' }),
+  components: StringMap('component → URL, for HTTP components other than the one at `url`'),
+  createdAt: Type.String(),
+});
+export type EnvironmentView = View<typeof EnvironmentView>;
 
-export interface ReleaseView {
-  readonly id: string;
-  readonly app: string;
-  readonly env: string;
-  /** The build of the `web` component (else the first component): the BUILD column. */
-  readonly build: string | null;
-  /** component name → build id */
-  readonly builds: Readonly<Record<string, string>>;
-  readonly kind: 'build' | 'env' | 'rollback' | 'promote' | 'revert' | 'backup' | 'upgrade';
-  readonly description: string;
-  /** `active` for the live one, `rolled back` for one rolled back in its environment, '' otherwise. */
-  readonly status: string;
-  readonly config: Readonly<Record<string, string>>;
-  readonly manifest: unknown;
-  /** For rollbacks: the release that was copied. */
-  readonly source: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-}
+export const AppView = Type.Object({
+  name: Type.String(),
+  createdAt: Type.String(),
+  environments: List(EnvironmentView),
+});
+export type AppView = View<typeof AppView>;
 
-export type DeploymentState = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled-back';
+export const BuildView = Type.Object({
+  id: Type.String(),
+  app: Type.String(),
+  status: StringEnum(['running', 'succeeded', 'failed']),
+  description: Type.String(),
+  components: List(Type.String(), { description: 'The components this build built; a release\'s other components reuse earlier builds.' }),
+  sourceSha256: Type.String(),
+  artifactSha256: Nullable(Type.String(), "The first component's slug (see `artifacts`)."),
+  artifacts: StringMap('component → slug sha256'),
+  release: Nullable(Type.String(), 'The release a succeeded build created (in the env it was uploaded for).'),
+  env: Type.String(),
+  error: Nullable(Type.String()),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+});
+export type BuildView = View<typeof BuildView>;
 
-export interface DeploymentView {
-  readonly id: string;
-  readonly app: string;
-  readonly env: string;
-  readonly release: string;
-  /** The release that was active when it started. */
-  readonly fromRelease: string | null;
-  readonly kind: 'deploy' | 'promote' | 'rollback' | 'config';
-  readonly state: DeploymentState;
-  readonly error: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-  readonly finishedAt: string | null;
-}
+export const ReleaseView = Type.Object({
+  id: Type.String(),
+  app: Type.String(),
+  env: Type.String(),
+  build: Nullable(Type.String(), 'The build of the `web` component (else the first component): the BUILD column.'),
+  builds: StringMap('component name → build id'),
+  kind: StringEnum(['build', 'env', 'rollback', 'promote', 'revert', 'backup', 'upgrade']),
+  description: Type.String(),
+  status: Type.String({ description: "`active` for the live one, `rolled back` for one rolled back in its environment, '' otherwise." }),
+  config: StringMap(),
+  manifest: Type.Unknown({ description: 'the rewind.yml components (null for a config-only release made before any build)' }),
+  source: Nullable(Type.String(), 'For rollbacks: the release that was copied.'),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+});
+export type ReleaseView = View<typeof ReleaseView>;
 
-export interface DeploymentEventView {
-  readonly seq: number;
-  readonly at: string;
-  readonly message: string;
-}
+export const DeploymentState = StringEnum(['pending', 'running', 'succeeded', 'failed', 'rolled-back']);
+export type DeploymentState = Static<typeof DeploymentState>;
 
-export interface ComponentStepView {
-  readonly component: string;
-  readonly action: 'keep' | 'change' | 'add' | 'remove';
-  /** build ids */
-  readonly from: string | null;
-  readonly to: string | null;
-}
+export const DeploymentView = Type.Object({
+  id: Type.String(),
+  app: Type.String(),
+  env: Type.String(),
+  release: Type.String(),
+  fromRelease: Nullable(Type.String(), 'The release that was active when it started.'),
+  kind: StringEnum(['deploy', 'promote', 'rollback', 'config']),
+  state: DeploymentState,
+  error: Nullable(Type.String()),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+});
+export type DeploymentView = View<typeof DeploymentView>;
 
-export interface ConfigStepView {
-  readonly key: string;
-  readonly action: 'add' | 'change' | 'remove';
-  /** Values of secret-looking keys are masked (********). */
-  readonly from: string | null;
-  readonly to: string | null;
-}
+export const DeploymentEventView = Type.Object({
+  seq: Type.Integer(),
+  at: Type.String(),
+  message: Type.String(),
+});
+export type DeploymentEventView = View<typeof DeploymentEventView>;
+
+export const ComponentStepView = Type.Object({
+  component: Type.String(),
+  action: StringEnum(['keep', 'change', 'add', 'remove']),
+  from: Nullable(Type.String(), 'build id'),
+  to: Nullable(Type.String(), 'build id'),
+});
+export type ComponentStepView = View<typeof ComponentStepView>;
+
+export const ConfigStepView = Type.Object({
+  key: Type.String(),
+  action: StringEnum(['add', 'change', 'remove']),
+  from: Nullable(Type.String(), 'Values of secret-looking keys are masked (********).'),
+  to: Nullable(Type.String(), 'Values of secret-looking keys are masked (********).'),
+});
+export type ConfigStepView = View<typeof ConfigStepView>;
 
 /** What a rollback, revert or promotion will do (or did) to an environment, computed from values only. */
-export interface PlanView {
-  readonly app: string;
-  readonly env: string;
-  /** The active release now (null: the environment runs nothing). */
-  readonly from: string | null;
-  /** The release being copied or reverted, when there is one. */
-  readonly source: string | null;
-  /** Description of the release the action makes. */
-  readonly description: string;
-  /** True when the environment ends up running nothing. */
-  readonly empty: boolean;
-  readonly components: readonly ComponentStepView[];
-  readonly config: readonly ConfigStepView[];
-}
+export const PlanView = Type.Object(
+  {
+    app: Type.String(),
+    env: Type.String(),
+    from: Nullable(Type.String(), 'The active release now (null: the environment runs nothing).'),
+    source: Nullable(Type.String(), 'The release being copied or reverted, when there is one.'),
+    description: Type.String({ description: 'Description of the release the action makes.' }),
+    empty: Type.Boolean({ description: 'True when the environment ends up running nothing.' }),
+    components: List(ComponentStepView),
+    config: List(ConfigStepView),
+  },
+  { description: 'What a rollback, revert or promotion will do (or did) to an environment, computed from values only.' },
+);
+export type PlanView = View<typeof PlanView>;
 
 /** Returned by promote, rollback, revert and env changes: the release made (if any), its deployment (if promoted), and the plan. */
-export interface ReleaseChange {
-  readonly release: ReleaseView;
-  readonly deployment: DeploymentView | null;
-  readonly plan?: PlanView;
-}
+export const ReleaseChange = Type.Object(
+  {
+    release: ReleaseView,
+    deployment: Nullable(DeploymentView),
+    plan: Type.Optional(PlanView),
+  },
+  { description: 'The release made, its deployment (null when not promoted) and, for rollbacks, reverts and promotions, the plan.' },
+);
+export type ReleaseChange = View<typeof ReleaseChange>;
 
-export interface ProcessView {
-  readonly id: string;
-  readonly component: string;
-  readonly release: string;
-  readonly build: string;
-  readonly pid: number | null;
-  readonly port: number | null;
-  readonly state: string;
-  readonly startedAt: string;
-  readonly restarts: number;
-  readonly rss: number | null;
-  /** For warm-standby instances: when they will be stopped. */
-  readonly standbyUntil: string | null;
-}
+/** What a rollback, revert or promotion answers on a dry run (and nothing is changed). */
+export const DryRunView = Type.Object({ plan: PlanView }, { description: 'A dry run: only the plan; nothing was changed.' });
+export type DryRunView = View<typeof DryRunView>;
 
-export interface AuditEntryView {
-  readonly id: number;
-  readonly at: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly app: string | null;
-  readonly env: string | null;
-  readonly subject: string | null;
-  readonly detail: unknown;
-}
+export const ProcessView = Type.Object({
+  id: Type.String(),
+  component: Type.String(),
+  release: Type.String(),
+  build: Type.String(),
+  pid: Nullable(Type.Integer()),
+  port: Nullable(Type.Integer()),
+  state: Type.String(),
+  startedAt: Type.String(),
+  restarts: Type.Integer(),
+  rss: Nullable(Type.Number(), 'resident memory in bytes'),
+  standbyUntil: Nullable(Type.String(), 'For warm-standby instances: when they will be stopped.'),
+});
+export type ProcessView = View<typeof ProcessView>;
+
+export const AuditEntryView = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
+  app: Nullable(Type.String()),
+  env: Nullable(Type.String()),
+  subject: Nullable(Type.String()),
+  detail: Type.Unknown({ description: 'free-form, per action' }),
+});
+export type AuditEntryView = View<typeof AuditEntryView>;
 
 /** One `change` event of GET /api/events: the audit entry just recorded. */
-export interface ChangeEvent {
-  /** e.g. app.create, build.create, release.create, deployment.rollback, deployment.succeeded, deployment.failed */
-  readonly action: string;
-  readonly app: string | null;
-  readonly env: string | null;
-  readonly subject: string | null;
-  readonly actor: string;
-  readonly at: string;
-}
+export const ChangeEvent = Type.Object({
+  action: Type.String({ description: 'e.g. app.create, build.create, release.create, deployment.rollback, deployment.succeeded, deployment.failed' }),
+  app: Nullable(Type.String()),
+  env: Nullable(Type.String()),
+  subject: Nullable(Type.String()),
+  actor: Type.String(),
+  at: Type.String(),
+});
+export type ChangeEvent = View<typeof ChangeEvent>;
+
+// ── environment settings and config ──────────────────────────────────────
+
+const SETTINGS = {
+  standbyMinutes: Type.Number({ description: 'How long the previous release stays warm after a switch (0: stop it once drained).' }),
+  standbyCount: Type.Number({ description: 'How many previous releases stay warm.' }),
+  autoRollbackSeconds: Type.Number({ description: 'How long after a switch an unhealthy new release is rolled back automatically (0: never).' }),
+  drainSeconds: Type.Number({ description: 'How long old instances may finish in-flight requests.' }),
+};
+
+/** An environment's own data-plane settings and those in effect (with the server's defaults). */
+export const EnvSettingsView = Type.Object({
+  settings: Type.Partial(Type.Object(SETTINGS), { description: "The environment's own; an absent key takes the server's default." }),
+  effective: Type.Object(SETTINGS, { description: 'In effect from the next deployment.' }),
+});
+export type EnvSettingsView = View<typeof EnvSettingsView>;
+
+/** The environment variables in effect: the newest release's. */
+export const EnvConfigView = Type.Object({
+  config: StringMap(),
+  release: Nullable(Type.String(), 'the newest release (null: none yet)'),
+});
+export type EnvConfigView = View<typeof EnvConfigView>;
 
 // ── pipelines ─────────────────────────────────────────────────────────────
 
-export interface PipelineView {
-  readonly app: string;
-  readonly name: string;
-  /** manifest (from the newest build's rewind.yml) | api */
-  readonly source: string;
-  readonly tasks: readonly unknown[];
-  readonly updatedAt: string;
-}
+export const PipelineView = Type.Object({
+  app: Type.String(),
+  name: Type.String(),
+  source: Type.String({ description: "manifest (from the newest build's rewind.yml) | api" }),
+  tasks: List(Type.Unknown(), { description: 'the task definitions, as under pipelines: in rewind.yml' }),
+  updatedAt: Type.String(),
+});
+export type PipelineView = View<typeof PipelineView>;
 
-export type RunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
-export type TaskStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export const RunStatus = StringEnum(['running', 'waiting', 'succeeded', 'failed', 'cancelled']);
+export type RunStatus = Static<typeof RunStatus>;
+export const TaskStatus = StringEnum(['pending', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'skipped']);
+export type TaskStatus = Static<typeof TaskStatus>;
 /** none: never rolled back; not rolled back: the run was rolled back but this task had no backup. */
-export type RollbackStatus = 'none' | 'running' | 'rolled back' | 'failed' | 'not rolled back';
+export const RollbackStatus = StringEnum(
+  ['none', 'running', 'rolled back', 'failed', 'not rolled back'],
+  'none: never rolled back; not rolled back: the run was rolled back but this task had no backup',
+);
+export type RollbackStatus = Static<typeof RollbackStatus>;
 
-export interface PipelineTaskView {
-  readonly index: number;
-  readonly kind: string;
-  readonly name: string;
-  readonly status: TaskStatus;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  /** The definition's options (env, enableRollback, …). */
-  readonly options: unknown;
-  readonly build: string | null;
-  readonly release: string | null;
-  readonly deployment: string | null;
-  /** The backup release taken before a deploy task with enableRollback. */
-  readonly backupRelease: string | null;
-  readonly rollbackStatus: RollbackStatus;
-  readonly rollbackDeployment: string | null;
-  readonly error: string | null;
-}
+export const PipelineTaskView = Type.Object({
+  index: Type.Integer(),
+  kind: Type.String(),
+  name: Type.String(),
+  status: TaskStatus,
+  startedAt: Nullable(Type.String()),
+  finishedAt: Nullable(Type.String()),
+  options: Type.Unknown({ description: "The definition's options (env, enableRollback, …)." }),
+  build: Nullable(Type.String()),
+  release: Nullable(Type.String()),
+  deployment: Nullable(Type.String()),
+  backupRelease: Nullable(Type.String(), 'The backup release taken before a deploy task with enableRollback.'),
+  rollbackStatus: RollbackStatus,
+  rollbackDeployment: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+});
+export type PipelineTaskView = View<typeof PipelineTaskView>;
 
-export interface PipelineLogView {
-  readonly seq: number;
-  readonly at: string;
-  /** run | rollback */
-  readonly section: string;
-  readonly task: number | null;
-  readonly message: string;
-}
+export const PipelineLogView = Type.Object({
+  seq: Type.Integer(),
+  at: Type.String(),
+  section: Type.String({ description: 'run | rollback' }),
+  task: Nullable(Type.Integer()),
+  message: Type.String(),
+});
+export type PipelineLogView = View<typeof PipelineLogView>;
 
-export interface PipelineRunView {
-  readonly id: string;
-  readonly app: string;
-  readonly pipeline: string;
-  readonly status: RunStatus;
-  readonly stories: readonly string[];
-  readonly build: string | null;
-  readonly error: string | null;
-  readonly rollbackStatus: RollbackStatus;
-  readonly rollbackReason: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-  readonly finishedAt: string | null;
-  readonly tasks: readonly PipelineTaskView[];
-  /** Present only when a rollback was triggered: its log lines. */
-  readonly rollback?: { readonly status: RollbackStatus; readonly reason: string | null; readonly logs: readonly PipelineLogView[] };
-}
+export const PipelineRunView = Type.Object({
+  id: Type.String(),
+  app: Type.String(),
+  pipeline: Type.String(),
+  status: RunStatus,
+  stories: List(Type.String()),
+  build: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  rollbackStatus: RollbackStatus,
+  rollbackReason: Nullable(Type.String()),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+  tasks: List(PipelineTaskView),
+  rollback: Type.Optional(
+    Type.Object(
+      { status: RollbackStatus, reason: Nullable(Type.String()), logs: List(PipelineLogView) },
+      { description: 'Present only when a rollback was triggered: its log lines.' },
+    ),
+  ),
+});
+export type PipelineRunView = View<typeof PipelineRunView>;
 
-export interface StoryView {
-  readonly id: string;
-  readonly runs: number;
-  readonly lastRun: string;
-  readonly lastStatus: string;
-}
+export const StoryView = Type.Object({
+  id: Type.String(),
+  runs: Type.Integer(),
+  lastRun: Type.String(),
+  lastStatus: Type.String(),
+});
+export type StoryView = View<typeof StoryView>;
+
+/** A story's pipeline activity: the runs that name it, newest first. */
+export const StoryRunsView = Type.Object({ id: Type.String(), runs: List(PipelineRunView) });
+export type StoryRunsView = View<typeof StoryRunsView>;

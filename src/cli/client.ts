@@ -5,12 +5,15 @@ import type {
   AppView,
   BuildView,
   DeploymentView,
+  EnvConfigView,
+  EnvSettingsView,
   EnvironmentView,
   PipelineLogView,
   PipelineRunView,
   PipelineView,
   PlanView,
   ProcessView,
+  StoryRunsView,
   StoryView,
   ReleaseChange,
   ReleaseView,
@@ -19,7 +22,7 @@ import { readSse } from './sse.js';
 import type { SseEvent } from './sse.js';
 import { UnreachableError, errorFromResponse, networkCode } from './errors.js';
 
-export type { AppView, BuildView, DeploymentView, EnvironmentView, PlanView, ProcessView, ReleaseChange, ReleaseView };
+export type { AppView, BuildView, DeploymentView, EnvSettingsView, EnvironmentView, PlanView, ProcessView, ReleaseChange, ReleaseView };
 
 export interface ClientOptions {
   /** Server URL, e.g. http://127.0.0.1:7070 */
@@ -47,17 +50,6 @@ export interface PromoteRequest {
   readonly to: string;
   readonly components?: readonly string[];
   readonly dryRun?: boolean;
-}
-
-/** An environment's own settings and those in effect (with the server's defaults). */
-export interface EnvSettingsView {
-  readonly settings: Record<string, number>;
-  readonly effective: Record<string, number>;
-}
-
-export interface EnvConfig {
-  readonly config: Record<string, string>;
-  readonly release: string | null;
 }
 
 export interface EnvChange {
@@ -173,7 +165,7 @@ export class RewindClient {
   }
 
   getEnv(app: string, env: string) {
-    return this.json<EnvConfig>({ path: `/api/apps/${seg(app)}/env`, query: { env } });
+    return this.json<EnvConfigView>({ path: `/api/apps/${seg(app)}/env`, query: { env } });
   }
   changeEnv(app: string, change: EnvChange) {
     return this.json<ReleaseChange>({ method: 'POST', path: `/api/apps/${seg(app)}/env`, json: change });
@@ -235,7 +227,7 @@ export class RewindClient {
     return this.json<StoryView[]>({ path: `/api/apps/${seg(app)}/stories` });
   }
   getStory(app: string, id: string) {
-    return this.json<{ id: string; runs: PipelineRunView[] }>({ path: `/api/apps/${seg(app)}/stories/${seg(id)}` });
+    return this.json<StoryRunsView>({ path: `/api/apps/${seg(app)}/stories/${seg(id)}` });
   }
 
   /** Closes the connection pool, so the process can exit at once. */

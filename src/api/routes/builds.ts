@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../../engine/engine.js';
-import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery } from '../schemas.js';
+import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery, errorReplies, streamReply } from '../schemas.js';
+import { BuildView, List } from '../types.js';
 import { actorOf } from '../schemas.js';
 import { views } from '../views.js';
 import { drain } from '../drain.js';
@@ -14,7 +15,15 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
 
   app.post(
     '/api/apps/:app/builds',
-    { schema: { tags: ['builds'], summary: 'Upload a source tarball (application/gzip) and start a build', params: AppParams, querystring: BuildQuery } },
+    {
+      schema: {
+        tags: ['builds'],
+        summary: 'Upload a source tarball (application/gzip) and start a build',
+        params: AppParams,
+        querystring: BuildQuery,
+        response: { 201: BuildView, ...errorReplies(400, 404, 413, 415, 422) },
+      },
+    },
     async (req, reply) => {
       const body = req.body as Readable | undefined;
       if (!body || typeof (body as Readable).pipe !== 'function') {
@@ -35,7 +44,15 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
   );
   app.get(
     '/api/apps/:app/builds',
-    { schema: { tags: ['builds'], summary: 'Builds, newest first; with component, the build history of that component', params: AppParams, querystring: BuildsQuery } },
+    {
+      schema: {
+        tags: ['builds'],
+        summary: 'Builds, newest first; with component, the build history of that component',
+        params: AppParams,
+        querystring: BuildsQuery,
+        response: { 200: List(BuildView), ...errorReplies(400, 404) },
+      },
+    },
     async (req) => {
       await engine.requireApp(req.params.app);
       const { component, limit } = req.query;
@@ -43,12 +60,22 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       return list.map(views.build);
     },
   );
-  app.get('/api/apps/:app/builds/:id', { schema: { tags: ['builds'], summary: 'One build', params: AppIdParams } }, async (req) =>
-    views.build(await engine.build(req.params.app, req.params.id)),
+  app.get(
+    '/api/apps/:app/builds/:id',
+    { schema: { tags: ['builds'], summary: 'One build', params: AppIdParams, response: { 200: BuildView, ...errorReplies(404) } } },
+    async (req) => views.build(await engine.build(req.params.app, req.params.id)),
   );
   app.get(
     '/api/apps/:app/builds/:id/logs',
-    { schema: { tags: ['builds'], summary: 'Build output (text); with follow=true streams until the build ends', params: AppIdParams, querystring: FollowQuery } },
+    {
+      schema: {
+        tags: ['builds'],
+        summary: 'Build output (text); with follow=true streams until the build ends',
+        params: AppIdParams,
+        querystring: FollowQuery,
+        response: { 200: streamReply('text/plain', 'the build output so far (follow=true: until the build ends)'), ...errorReplies(400, 404) },
+      },
+    },
     async (req, reply) => {
       const build = await engine.build(req.params.app, req.params.id);
       const live = engine.builder.liveOutput(build.id);

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { notFound } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, IdParams, ListQuery } from '../schemas.js';
+import { AppParams, IdParams, ListQuery, errorReplies, streamReply } from '../schemas.js';
+import { DeploymentView, List } from '../types.js';
 import { replayStream } from '../sse.js';
 import { views } from '../views.js';
 
@@ -13,14 +14,37 @@ export function deploymentsRoutes(fastify: FastifyInstance, engine: Engine): voi
     if (!d) throw notFound.deployment(id);
     return d;
   };
-  app.get('/api/apps/:app/deployments', { schema: { tags: ['deployments'], summary: 'Deployments, newest first', params: AppParams, querystring: ListQuery } }, async (req) => {
-    await engine.requireEnv(req.params.app, req.query.env);
-    return (await engine.store.deployments.list(req.params.app, req.query.env, req.query.limit)).map(views.deployment);
-  });
-  app.get('/api/deployments/:id', { schema: { tags: ['deployments'], summary: 'One deployment', params: IdParams } }, async (req) => views.deployment(await get(req.params.id)));
+  app.get(
+    '/api/apps/:app/deployments',
+    {
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deployments, newest first',
+        params: AppParams,
+        querystring: ListQuery,
+        response: { 200: List(DeploymentView), ...errorReplies(400, 404) },
+      },
+    },
+    async (req) => {
+      await engine.requireEnv(req.params.app, req.query.env);
+      return (await engine.store.deployments.list(req.params.app, req.query.env, req.query.limit)).map(views.deployment);
+    },
+  );
+  app.get(
+    '/api/deployments/:id',
+    { schema: { tags: ['deployments'], summary: 'One deployment', params: IdParams, response: { 200: DeploymentView, ...errorReplies(404) } } },
+    async (req) => views.deployment(await get(req.params.id)),
+  );
   app.get(
     '/api/deployments/:id/events',
-    { schema: { tags: ['deployments'], summary: 'Server-sent events: `step` per step (past ones first), then `end` with the deployment', params: IdParams } },
+    {
+      schema: {
+        tags: ['deployments'],
+        summary: 'Server-sent events: `step` per step (past ones first), then `end` with the deployment',
+        params: IdParams,
+        response: { 200: streamReply('text/event-stream', '`step` events ({seq, at, message}), then `end` with the deployment'), ...errorReplies(404) },
+      },
+    },
     async (req, reply) => {
       const d = await get(req.params.id);
       await replayStream(req, reply, {

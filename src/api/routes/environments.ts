@@ -2,21 +2,39 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, CreateEnvBody, EnvParams, ForceQuery, actorOf } from '../schemas.js';
+import { AppParams, CreateEnvBody, EnvParams, ForceQuery, NoContent, actorOf, errorReplies } from '../schemas.js';
+import { EnvSettingsView, EnvironmentView, List } from '../types.js';
 
 export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/api/apps/:app/envs', { schema: { tags: ['environments'], summary: 'Environments in order: active release, URL, health', params: AppParams } }, (req) =>
-    engine.environments(req.params.app),
+  app.get(
+    '/api/apps/:app/envs',
+    { schema: { tags: ['environments'], summary: 'Environments in order: active release, URL, health', params: AppParams, response: { 200: List(EnvironmentView), ...errorReplies(404) } } },
+    (req) => engine.environments(req.params.app),
   );
   app.post(
     '/api/apps/:app/envs',
-    { schema: { tags: ['environments'], summary: 'Create an environment (after or before another one, else last)', params: AppParams, body: CreateEnvBody } },
+    {
+      schema: {
+        tags: ['environments'],
+        summary: 'Create an environment (after or before another one, else last)',
+        params: AppParams,
+        body: CreateEnvBody,
+        response: { 201: EnvironmentView, ...errorReplies(400, 404, 409) },
+      },
+    },
     async (req, reply) => reply.status(201).send(await engine.createEnvironment(req.params.app, req.body.name, { after: req.body.after, before: req.body.before }, actorOf(req))),
   );
   app.get(
     '/api/apps/:app/envs/:env/settings',
-    { schema: { tags: ['environments'], summary: "An environment's data-plane settings (standby, automatic rollback, drain) and those in effect", params: EnvParams } },
+    {
+      schema: {
+        tags: ['environments'],
+        summary: "An environment's data-plane settings (standby, automatic rollback, drain) and those in effect",
+        params: EnvParams,
+        response: { 200: EnvSettingsView, ...errorReplies(404) },
+      },
+    },
     (req) => engine.settings(req.params.app, req.params.env),
   );
   app.patch(
@@ -27,13 +45,22 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
         summary: 'Change settings (standbyMinutes, standbyCount, autoRollbackSeconds, drainSeconds; null = server default); they apply from the next deployment',
         params: EnvParams,
         body: Type.Record(Type.String(), Type.Union([Type.Null(), Type.Number()])),
+        response: { 200: EnvSettingsView, ...errorReplies(400, 404) },
       },
     },
     (req) => engine.changeSettings(req.params.app, req.params.env, req.body, actorOf(req)),
   );
   app.delete(
     '/api/apps/:app/envs/:env',
-    { schema: { tags: ['environments'], summary: 'Delete an environment; refused while it runs something unless force=true', params: EnvParams, querystring: ForceQuery } },
+    {
+      schema: {
+        tags: ['environments'],
+        summary: 'Delete an environment; refused while it runs something unless force=true',
+        params: EnvParams,
+        querystring: ForceQuery,
+        response: { 204: NoContent, ...errorReplies(400, 404, 409, 503) },
+      },
+    },
     async (req, reply) => {
       await engine.deleteEnvironment(req.params.app, req.params.env, req.query.force, actorOf(req));
       return reply.status(204).send();

@@ -1,10 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import type { ChangeEvent } from '../types.js';
+import { errorReplies, streamReply } from '../schemas.js';
 
 /** `GET /api/events`: a server-sent `change` event for every recorded change, so consoles stay live without polling. */
 export function eventsRoutes(app: FastifyInstance, engine: Engine): void {
-  app.get('/api/events', { schema: { tags: ['events'], summary: 'Server-sent events: `change` {action, app, env, subject, at} for every change' } }, (req, reply) => {
+  const schema = {
+    tags: ['events'],
+    summary: 'Server-sent events: `change` {action, app, env, subject, at} for every change',
+    response: { 200: streamReply('text/event-stream', '`change` events (ChangeEvent), and a `: ping` comment every 15 s'), ...errorReplies() },
+  };
+  app.get('/api/events', { schema }, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });

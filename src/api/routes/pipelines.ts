@@ -4,8 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { RewindError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import type { PipelineView } from '../types.js';
-import { AppParams, IdParams, actorOf } from '../schemas.js';
+import { List, PipelineLogView, PipelineRunView, PipelineView, StoryRunsView, StoryView } from '../types.js';
+import { AppParams, IdParams, actorOf, errorReplies, streamReply } from '../schemas.js';
 import { drain } from '../drain.js';
 import { replayStream } from '../sse.js';
 
@@ -38,13 +38,25 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
   const list = async (name: string): Promise<PipelineView[]> =>
     (await engine.store.pipelines.definitions(name)).map((d) => ({ app: name, name: d.def.name, source: d.source, tasks: d.def.tasks, updatedAt: d.updatedAt }));
 
-  app.get('/api/apps/:app/pipelines', { schema: { tags: ['pipelines'], summary: 'Pipeline definitions', params: AppParams } }, async (req) => {
-    await engine.requireApp(req.params.app);
-    return list(req.params.app);
-  });
+  app.get(
+    '/api/apps/:app/pipelines',
+    { schema: { tags: ['pipelines'], summary: 'Pipeline definitions', params: AppParams, response: { 200: List(PipelineView), ...errorReplies(404) } } },
+    async (req) => {
+      await engine.requireApp(req.params.app);
+      return list(req.params.app);
+    },
+  );
   app.put(
     '/api/apps/:app/pipelines',
-    { schema: { tags: ['pipelines'], summary: 'Define (or redefine) pipelines, in the same format as rewind.yml', params: AppParams, body: DefineBody } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Define (or redefine) pipelines, in the same format as rewind.yml',
+        params: AppParams,
+        body: DefineBody,
+        response: { 200: List(PipelineView), ...errorReplies(400, 404) },
+      },
+    },
     async (req) => {
       await engine.requireApp(req.params.app);
       await runner.define(req.params.app, req.body.pipelines, 'api', actorOf(req));
@@ -59,6 +71,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
         summary: 'Start a run: with a gzip source tarball as the body (its rewind.yml pipelines apply), or JSON {stories, build}',
         params: RunParams,
         querystring: RunQuery,
+        response: { 201: PipelineRunView, ...errorReplies(400, 404, 413, 415, 422) },
       },
     },
     async (req, reply) => {
@@ -81,19 +94,50 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       }
     },
   );
-  app.get('/api/apps/:app/pipelines/runs', { schema: { tags: ['pipelines'], summary: 'Pipeline activity: runs, newest first', params: AppParams, querystring: ActivityQuery } }, async (req) => {
-    await engine.requireApp(req.params.app);
-    const runs = await engine.store.pipelines.runs(req.params.app, { story: req.query.story, limit: req.query.limit });
-    return Promise.all(runs.map((r) => runner.view(r.id)));
-  });
-  app.get('/api/pipelines/runs/:id', { schema: { tags: ['pipelines'], summary: 'A run: tasks with status, deployment, backup and rollback status; its rollback section if one was triggered', params: IdParams } }, (req) =>
-    runner.view(req.params.id),
+  app.get(
+    '/api/apps/:app/pipelines/runs',
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Pipeline activity: runs, newest first',
+        params: AppParams,
+        querystring: ActivityQuery,
+        response: { 200: List(PipelineRunView), ...errorReplies(400, 404) },
+      },
+    },
+    async (req) => {
+      await engine.requireApp(req.params.app);
+      const runs = await engine.store.pipelines.runs(req.params.app, { story: req.query.story, limit: req.query.limit });
+      return Promise.all(runs.map((r) => runner.view(r.id)));
+    },
   );
-  app.get('/api/pipelines/runs/:id/logs', { schema: { tags: ['pipelines'], summary: "A run's log lines (run and rollback sections)", params: IdParams } }, async (req) => {
-    await runner.requireRun(req.params.id);
-    return engine.store.pipelines.logs(req.params.id);
-  });
-  app.get('/api/pipelines/runs/:id/events', { schema: { tags: ['pipelines'], summary: 'Server-sent events: `log` per line (past ones first), `end` with the run once it stops moving', params: IdParams } }, async (req, reply) => {
+  app.get(
+    '/api/pipelines/runs/:id',
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'A run: tasks with status, deployment, backup and rollback status; its rollback section if one was triggered',
+        params: IdParams,
+        response: { 200: PipelineRunView, ...errorReplies(404) },
+      },
+    },
+    (req) => runner.view(req.params.id),
+  );
+  app.get(
+    '/api/pipelines/runs/:id/logs',
+    { schema: { tags: ['pipelines'], summary: "A run's log lines (run and rollback sections)", params: IdParams, response: { 200: List(PipelineLogView), ...errorReplies(404) } } },
+    async (req) => {
+      await runner.requireRun(req.params.id);
+      return engine.store.pipelines.logs(req.params.id);
+    },
+  );
+  const eventsSchema = {
+    tags: ['pipelines'],
+    summary: 'Server-sent events: `log` per line (past ones first), `end` with the run once it stops moving',
+    params: IdParams,
+    response: { 200: streamReply('text/event-stream', '`log` events (PipelineLogView), then `end` with the run'), ...errorReplies(404) },
+  };
+  app.get('/api/pipelines/runs/:id/events', { schema: eventsSchema }, async (req, reply) => {
     const id = req.params.id;
     await runner.requireRun(id);
     await replayStream(req, reply, {
@@ -109,23 +153,50 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
     });
   });
   for (const [verb, approved] of [['approve', true], ['reject', false]] as const) {
-    app.post(`/api/pipelines/runs/:id/${verb}`, { schema: { tags: ['pipelines'], summary: `${verb === 'approve' ? 'Approve' : 'Reject'} the approval task a run waits on`, params: IdParams } }, async (req) => {
-      await runner.decide(req.params.id, approved, actorOf(req));
-      return runner.view(req.params.id);
-    });
+    app.post(
+      `/api/pipelines/runs/:id/${verb}`,
+      {
+        schema: {
+          tags: ['pipelines'],
+          summary: `${verb === 'approve' ? 'Approve' : 'Reject'} the approval task a run waits on`,
+          params: IdParams,
+          response: { 200: PipelineRunView, ...errorReplies(400, 404) },
+        },
+      },
+      async (req) => {
+        await runner.decide(req.params.id, approved, actorOf(req));
+        return runner.view(req.params.id);
+      },
+    );
   }
   app.post(
     '/api/pipelines/runs/:id/rollback',
-    { schema: { tags: ['pipelines'], summary: 'Roll a run back (during or after it): cancel pending tasks, restore each backup in reverse order', params: IdParams, body: RollbackBody } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Roll a run back (during or after it): cancel pending tasks, restore each backup in reverse order',
+        params: IdParams,
+        body: RollbackBody,
+        response: { 202: PipelineRunView, ...errorReplies(400, 404) },
+      },
+    },
     async (req, reply) => reply.status(202).send(await runner.rollback(req.params.id, actorOf(req), req.body?.reason ? `${req.body.reason} (by ${actorOf(req)})` : undefined)),
   );
-  app.get('/api/apps/:app/stories', { schema: { tags: ['stories'], summary: 'Work-item ids seen on runs', params: AppParams } }, async (req) => {
-    await engine.requireApp(req.params.app);
-    return engine.store.pipelines.stories(req.params.app);
-  });
-  app.get('/api/apps/:app/stories/:id', { schema: { tags: ['stories'], summary: "A story's pipeline activity", params: StoryParams } }, async (req) => {
-    await engine.requireApp(req.params.app);
-    const runs = await engine.store.pipelines.runs(req.params.app, { story: req.params.id });
-    return { id: req.params.id, runs: await Promise.all(runs.map((r) => runner.view(r.id))) };
-  });
+  app.get(
+    '/api/apps/:app/stories',
+    { schema: { tags: ['stories'], summary: 'Work-item ids seen on runs', params: AppParams, response: { 200: List(StoryView), ...errorReplies(404) } } },
+    async (req) => {
+      await engine.requireApp(req.params.app);
+      return engine.store.pipelines.stories(req.params.app);
+    },
+  );
+  app.get(
+    '/api/apps/:app/stories/:id',
+    { schema: { tags: ['stories'], summary: "A story's pipeline activity", params: StoryParams, response: { 200: StoryRunsView, ...errorReplies(404) } } },
+    async (req) => {
+      await engine.requireApp(req.params.app);
+      const runs = await engine.store.pipelines.runs(req.params.app, { story: req.params.id });
+      return { id: req.params.id, runs: await Promise.all(runs.map((r) => runner.view(r.id))) };
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import { enc, get, post, q } from './client';
-import type { PipelineRunView, PipelineView, StoryView } from './types';
+import type { PipelineRunView, PipelineView, StoryRunsView, StoryView } from './types';
 
 const a = (app: string) => `/api/apps/${enc(app)}`;
 const r = (id: string) => `/api/pipelines/runs/${enc(id)}`;
@@ -15,7 +15,7 @@ export const pipelines = {
   rollback: (id: string, reason?: string) => post<PipelineRunView>(`${r(id)}/rollback`, reason ? { reason } : {}),
   eventsPath: (id: string) => `${r(id)}/events`,
   stories: (app: string) => get<StoryView[]>(`${a(app)}/stories`),
-  story: (app: string, id: string) => get<{ id: string; runs: PipelineRunView[] }>(`${a(app)}/stories/${enc(id)}`),
+  story: (app: string, id: string) => get<StoryRunsView>(`${a(app)}/stories/${enc(id)}`),
 };
 
 /** A task's options as a short phrase: `production, rollback enabled`. */

@@ -4,6 +4,7 @@ import type {
   AuditEntryView,
   BuildView,
   DeploymentView,
+  EnvConfigView,
   PlanView,
   ProcessView,
   ReleaseChange,
@@ -15,11 +16,6 @@ export interface RollbackRequest {
   readonly release?: string;
   /** Component rollback: component → an earlier succeeded build of it. */
   readonly components?: Readonly<Record<string, string>>;
-}
-
-export interface EnvConfig {
-  readonly config: Readonly<Record<string, string>>;
-  readonly release: string | null;
 }
 
 const a = (app: string) => `/api/apps/${enc(app)}`;
@@ -39,7 +35,7 @@ export const rewind = {
   rollback: (app: string, r: RollbackRequest) => post<ReleaseChange>(`${a(app)}/rollback`, r),
   rollbackPlan: async (app: string, r: RollbackRequest) => (await post<{ plan: PlanView }>(`${a(app)}/rollback`, { ...r, dryRun: true })).plan,
   diff: (app: string, from: string, to: string) => get<PlanView>(`${a(app)}/diff${q({ from, to })}`),
-  config: (app: string, env: string) => get<EnvConfig>(`${a(app)}/env${q({ env })}`),
+  config: (app: string, env: string) => get<EnvConfigView>(`${a(app)}/env${q({ env })}`),
   setConfig: (app: string, env: string, set: Record<string, string>, unset: string[], promote: boolean) =>
     post<ReleaseChange>(`${a(app)}/env`, { env, set, unset, promote }),
   deployments: (app: string, env: string, limit = 50) => get<DeploymentView[]>(`${a(app)}/deployments${q({ env, limit })}`),
