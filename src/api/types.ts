@@ -1,4 +1,4 @@
-import { Type, type ArrayOptions, type Static, type TSchema } from '@sinclair/typebox';
+import { Kind, Type, type ArrayOptions, type Static, type TSchema } from '@sinclair/typebox';
 
 /**
  * Shapes of the HTTP API's JSON bodies, shared by the server, the CLI's client and the console.
@@ -11,7 +11,15 @@ import { Type, type ArrayOptions, type Static, type TSchema } from '@sinclair/ty
 type DeepReadonly<T> = T extends readonly (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 type View<S extends TSchema> = DeepReadonly<Static<S>>;
 
-const Nullable = <S extends TSchema>(s: S, description?: string) => Type.Union([s, Type.Null()], description ? { description } : {});
+/**
+ * `S` or null, as `type: [S's type, "null"]` rather than `anyOf`: fast-json-stringify writes a
+ * type list with plain checks, but an `anyOf` through ajv, compiled on a route's first reply
+ * (which made the first rollback after a start 100+ ms slower).
+ */
+const Nullable = <S extends TSchema>(s: S, description?: string) => {
+  const { [Kind]: _kind, ...schema } = s as TSchema & Record<string, unknown>;
+  return Type.Unsafe<Static<S> | null>({ ...schema, type: [s.type as string, 'null'], ...(description ? { description } : {}) });
+};
 /** A string from a fixed set: `enum` in the document, a literal union in TS; serialized as a plain string. */
 const StringEnum = <const V extends readonly string[]>(values: V, description?: string) =>
   Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
