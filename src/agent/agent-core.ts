@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ExecEvent, ExecRequest, ObservedApp } from '../protocol/agent-protocol.js';
 import { takeSnapshot, type LiveComponent } from './snapshot.js';
 import type { AgentContext, AgentLogger } from './app-runtime.js';
 import { AppRuntime } from './app-runtime.js';
@@ -13,13 +13,14 @@ import { BuiltinPlane } from './data-plane.js';
 import type { Instance } from './instance.js';
 import { createInstance, label } from './instance.js';
 import { isAlive, killLeftoverGroup, markedLeaders, processStartTime } from './proc-info.js';
-import { slugPath } from './process-commands.js';
+import { instanceArgv, instanceEnv, routedComponent, slugPath } from './process-commands.js';
+import { runOneOff } from './exec.js';
 import type { RolloutOptions, RolloutResult } from './rollout.js';
 import { runRollout } from './rollout.js';
 import type { SlugCache } from './slug-cache.js';
 import type { PersistedApp, PersistedInstance, PersistedState } from './state-file.js';
 import { StateWriter } from './state-file.js';
-import { adoptProcess, stopOrphan } from './supervisor.js';
+import { adoptProcess, describeExit, stopOrphan } from './supervisor.js';
 
 /** An error the API answers with `{ error: { code, message } }` and this status. */
 export class AgentHttpError extends Error {
@@ -107,6 +108,40 @@ export class AgentCore {
       declaredConfig: rt?.desired?.config ?? {},
       agentEnv: this.#ctx.agentEnv,
     });
+  }
+
+  /**
+   * Runs a one-off command in app/env's live release (`rewind exec`): throws a 404 when nothing
+   * runs there or the component is unknown, before anything starts; then streams the command's
+   * output to `onEvent` and resolves once it has exited.
+   */
+  async exec(app: string, env: string, request: ExecRequest, onEvent: (event: ExecEvent) => void, signal: AbortSignal): Promise<void> {
+    if (this.#closing) throw new AgentHttpError(503, 'AGENT_CLOSING', 'the agent is shutting down; retry in a moment');
+    const rt = this.#runtimes.get(key(app, env));
+    const desired = rt?.release ? rt.desired : null;
+    if (!rt || !desired) throw new AgentHttpError(404, 'APP_NOT_FOUND', `nothing runs for ${app} (${env}); deploy it first`);
+    const names = desired.components.map((c) => c.name);
+    const component = request.component !== undefined ? desired.components.find((c) => c.name === request.component) : (routedComponent(desired.components) ?? desired.components[0]);
+    if (!component) {
+      throw new AgentHttpError(404, 'COMPONENT_NOT_FOUND', request.component !== undefined ? `${desired.release} has no component ${request.component}; its components are ${names.join(', ')}` : `${desired.release} has no component`);
+    }
+    const slugDir = await this.#ctx.slugs.ensure(component.artifact);
+    const id = `run${randomBytes(3).toString('hex')}`;
+    const base = { app, env, release: desired.release, component, instance: id, agentDir: resolve(this.#ctx.dataDir), config: desired.config, slugDir, port: null, agentEnv: this.#ctx.agentEnv };
+    const plan = { argv: instanceArgv(request.command), cwd: slugDir, env: instanceEnv(base) };
+    const who = request.actor ? ` by ${request.actor}` : '';
+    const exit = await runOneOff(plan, {
+      onSpawn: (pid) => {
+        rt.log.system(`exec${who} in ${component.name}.${id} of ${desired.release} (pid ${pid}): ${request.command}`);
+        onEvent({ type: 'started', release: desired.release, component: component.name, pid });
+      },
+      onEvent,
+      signal,
+      graceMs: this.#ctx.stopGraceMs,
+    });
+    if (exit.error) onEvent({ type: 'output', stream: 'stderr', text: `cannot run the command: ${exit.error}\n` });
+    rt.log.system(`exec ${component.name}.${id} ${signal.aborted ? 'stopped (the caller left): ' : ''}${describeExit(exit)}`);
+    onEvent({ type: 'exit', code: exit.code ?? (exit.error ? 127 : null), signal: exit.signal });
   }
 
   /** Opens the shared port that routes by host name to each app/env's main port. */

@@ -5,11 +5,12 @@
 import type { ServerResponse } from 'node:http';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AgentEvent } from '../protocol/agent-protocol.js';
+import type { AgentEvent, ExecEvent } from '../protocol/agent-protocol.js';
 import type { AgentCore } from './agent-core.js';
 import { AgentHttpError } from './agent-core.js';
 import type { AgentLogger } from './app-runtime.js';
 import { validateDesiredState } from './desired-validation.js';
+import { validateExecRequest } from './exec.js';
 
 interface AppParams {
   app: string;
@@ -71,6 +72,37 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger): FastifyI
     queued.splice(0).forEach(send);
     send(await done);
     if (writable(out)) out.end();
+  });
+
+  app.post<{ Params: AppParams }>('/v1/apps/:app/:env/exec', async (req, reply) => {
+    const request = validateExecRequest(req.body);
+    if (request instanceof Error) return sendError(reply, 400, 'INVALID_EXEC_REQUEST', request.message);
+    // Like a rollout's, the events before the response starts are queued; errors before the
+    // command starts (nothing runs there, no such component) are plain JSON errors.
+    const caller = new AbortController();
+    let out: ServerResponse | null = null;
+    const queued: ExecEvent[] = [];
+    const send = (event: ExecEvent) => {
+      if (!out) return void queued.push(event);
+      if (writable(out)) out.write(`${JSON.stringify(event)}\n`);
+    };
+    const done = core.exec(req.params.app, req.params.env, request, (event) => {
+      if (event.type === 'started' && !out) {
+        reply.hijack();
+        out = reply.raw;
+        out.on('error', () => {});
+        // The caller hung up before the command ended: stop it.
+        out.on('close', () => {
+          if (!(out as ServerResponse).writableEnded) caller.abort();
+        });
+        out.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+      }
+      if (out) queued.splice(0).forEach(send);
+      send(event);
+    }, caller.signal);
+    await done;
+    if (!out) return sendError(reply, 500, 'EXEC_FAILED', `the command did not start: ${queued.map((e) => (e.type === 'output' ? e.text.trim() : '')).join(' ')}`);
+    if (writable(out)) (out as ServerResponse).end();
   });
 
   const followers = new Set<ServerResponse>();

@@ -63,6 +63,14 @@ export const ConfigBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export const ExecBody = Type.Object(
+  {
+    env: Type.String({ default: 'production' }),
+    command: Type.String({ minLength: 1, maxLength: 16_384, description: 'run through /bin/sh -c in the release\'s slug, with its config' }),
+    component: Type.Optional(Type.String({ description: 'whose slug and environment; default: web, else the first component' })),
+  },
+  { additionalProperties: false },
+);
 export const AuditQuery = Type.Object({ app: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }) });
 
 export type ConfigBodyT = Static<typeof ConfigBody>;
@@ -76,7 +84,7 @@ type ErrorStatus = 400 | 404 | 409 | 413 | 415 | 422 | 503;
 export const errorReplies = <C extends ErrorStatus>(...codes: C[]) =>
   Object.fromEntries([401, ...codes].map((c) => [c, ApiError])) as { [K in C | 401]: typeof ApiError };
 /** A reply that is not JSON: server-sent events, or text (logs). */
-export const streamReply = (mediaType: 'text/event-stream' | 'text/plain', description: string) => ({
+export const streamReply = (mediaType: 'text/event-stream' | 'text/plain' | 'application/x-ndjson', description: string) => ({
   description,
   content: { [mediaType]: { schema: Type.Unsafe<string | Readable>({ type: 'string' }) } },
 });

@@ -18,6 +18,8 @@ import type {
   ReleaseChange,
   ReleaseView,
 } from '../api/types.js';
+import type { ExecEvent } from '../protocol/agent-protocol.js';
+import { readNdjson } from '../protocol/ndjson.js';
 import { readSse } from './sse.js';
 import type { SseEvent } from './sse.js';
 import { UnreachableError, errorFromResponse, networkCode } from './errors.js';
@@ -188,6 +190,12 @@ export class RewindClient {
   }
   logs(app: string, params: { env: string; follow: boolean; lines: number }, signal?: AbortSignal) {
     return this.text({ path: `/api/apps/${seg(app)}/logs`, query: params, signal });
+  }
+
+  /** NDJSON: `started`, `output`…, then `exit`. Aborting `signal` stops the command on the server. */
+  async exec(app: string, o: { env: string; command: string; component?: string }, signal?: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
+    const body = await this.send({ method: 'POST', path: `/api/apps/${seg(app)}/exec`, json: o, stream: true, signal });
+    return readNdjson<ExecEvent>(this.guard(body));
   }
 
   listPipelines(app: string) {

@@ -12,6 +12,14 @@ export class CliError extends Error {
   }
 }
 
+/** Not a failure of the CLI: the exit status to pass on (a command run by `rewind exec`), with nothing to print. */
+export class ExitStatus extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit status ${exitCode}`);
+    this.name = 'ExitStatus';
+  }
+}
+
 /** An API error whose code this CLI does not know (a newer server, a 5xx, a proxy's page). */
 export class ApiResponseError extends CliError {
   constructor(

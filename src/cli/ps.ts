@@ -1,8 +1,10 @@
+import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import type { ProcessView } from '../api/types.js';
 import type { Cli } from './context.js';
 import { pipeText } from './follow.js';
 import { bytes, relativeTime, table } from './format.js';
+import { CliError, ExitStatus } from './errors.js';
 import { positive } from './options.js';
 import { onInterrupt } from './signals.js';
 
@@ -23,7 +25,13 @@ export function psTable(ps: readonly ProcessView[], now: number = Date.now()): s
   );
 }
 
-/** `rewind ps`, `rewind logs [-f] [--lines N]`. */
+/** The shell's exit status for a command killed by `signal` (128 + its number), else 1. */
+function signalStatus(signal: string): number {
+  const n = (osConstants.signals as Record<string, number | undefined>)[signal];
+  return n === undefined ? 1 : 128 + n;
+}
+
+/** `rewind ps`, `rewind logs [-f] [--lines N]`, `rewind exec [-c COMPONENT] -- COMMAND…`. */
 export function registerPs(program: Command, cli: Cli): void {
   program
     .command('ps')
@@ -69,5 +77,36 @@ export function registerPs(program: Command, cli: Cli): void {
       } finally {
         interrupt?.dispose();
       }
+    });
+
+  program
+    .command('exec')
+    .argument('<command...>', 'the command; put -- before it when it has options of its own')
+    .option('-c, --component <name>', "whose slug and config (default: web, else the first component)")
+    .description("run a one-off command in the active release (its files, config and $REWIND_* variables); exits with the command's status (--json: its events, one JSON per line)")
+    .showHelpAfterError('(put -- before a command that has options of its own: rewind exec -a APP -- ls -la)')
+    .addHelpText('after', '\nExamples:\n  rewind exec -a shop -- node migrate.js --to latest\n  rewind exec -a shop -c worker \'echo $DATABASE_URL\'')
+    .action(async (words: string[], o: { component?: string }, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      // Ctrl-C stops the command on the server too (the request goes away), like `heroku run`.
+      const interrupt = onInterrupt(cli.io.signal);
+      let exit: { code: number | null; signal: string | null } | null = null;
+      try {
+        const events = await cli.client.exec(app, { env: g.env, command: words.join(' '), ...(o.component ? { component: o.component } : {}) }, interrupt.signal);
+        for await (const event of events) {
+          if (g.json) cli.io.stdout.write(`${JSON.stringify(event)}\n`);
+          else if (event.type === 'output') (event.stream === 'stdout' ? cli.io.stdout : cli.io.stderr).write(event.text);
+          if (event.type === 'exit') exit = event;
+        }
+      } catch (err) {
+        if (!interrupt.signal.aborted) throw err;
+      } finally {
+        interrupt.dispose();
+      }
+      if (interrupt.signal.aborted) throw new ExitStatus(130);
+      if (!exit) throw new CliError('the connection to the server broke before the command ended; see "rewind logs" for how it ended');
+      const status = exit.code ?? (exit.signal ? signalStatus(exit.signal) : 1);
+      if (status !== 0) throw new ExitStatus(status);
     });
 }

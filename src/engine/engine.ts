@@ -8,7 +8,7 @@ import { RewindError, notFound } from '../domain/errors.js';
 import { APP_NAME, ENV_NAME } from '../domain/ids.js';
 import { effectiveSettings, mergeSettings, type DataPlaneDefaults } from '../domain/env-settings.js';
 import { makeRelease, type Release } from '../domain/release.js';
-import type { ObservedApp } from '../protocol/agent-protocol.js';
+import type { ExecEvent, ObservedApp } from '../protocol/agent-protocol.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
 import type { Deployment, DeploymentEvent } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
@@ -339,6 +339,25 @@ export class Engine {
       rss: i.rss ?? null,
       standbyUntil: i.standbyUntil ?? null,
     }));
+  }
+
+  /**
+   * `rewind exec`: a one-off command in app/env's active release (a component's slug, the
+   * release's config), recorded in the audit log. Resolves once it started, with its output and
+   * exit; `signal` stops it.
+   */
+  async exec(app: string, env: string, o: { command: string; component?: string; actor: string }, signal: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
+    const e = await this.requireEnv(app, env);
+    if (!e.activeRelease) throw new RewindError('NOTHING_RUNS', `${app}/${env} runs no release; deploy one first with "rewind deploy -a ${app}${env === 'production' ? '' : ` -e ${env}`}"`);
+    const release = await this.release(app, e.activeRelease);
+    const components = Object.keys(release.builds);
+    if (o.component !== undefined && !components.includes(o.component)) {
+      throw new RewindError('COMPONENT_NOT_FOUND', `${release.id} has no component ${o.component}; its components are ${components.join(', ') || 'none'}`);
+    }
+    if (!this.target.exec) throw new RewindError('INVALID_INPUT', `the target of ${app}/${env} cannot run commands`);
+    const events = await this.target.exec(app, env, { command: o.command, ...(o.component !== undefined ? { component: o.component } : {}), actor: o.actor }, signal);
+    await this.store.audit.record({ actor: o.actor, action: 'exec', app, env, subject: release.id, detail: { command: o.command, component: o.component ?? null } });
+    return events;
   }
 
   async logs(app: string, env: string, opts: { follow: boolean; lines: number; signal?: AbortSignal }): Promise<Readable> {

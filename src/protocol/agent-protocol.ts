@@ -166,3 +166,25 @@ export interface AgentSnapshot {
   readonly config: Readonly<Record<string, string>>;
   readonly components: readonly SnapshotComponent[];
 }
+
+/**
+ * POST /v1/apps/:app/:env/exec: a one-off command in the live release (its slug, config and
+ * $REWIND_* variables, no $PORT), like `heroku run` or `convox run`.
+ */
+export interface ExecRequest {
+  /** Run through `/bin/sh -c`, as a manifest's commands are. */
+  readonly command: string;
+  /** Whose slug and environment; default: the routed component (`web`), else the first one. */
+  readonly component?: string;
+  /** Who asked, for the app's log. */
+  readonly actor?: string;
+}
+
+/**
+ * The exec answer, newline-delimited JSON: `started`, then the command's output as it comes,
+ * then one `exit`. The command is stopped (its whole process group) if the client goes away.
+ */
+export type ExecEvent =
+  | { readonly type: 'started'; readonly release: string; readonly component: string; readonly pid: number }
+  | { readonly type: 'output'; readonly stream: 'stdout' | 'stderr'; readonly text: string }
+  | { readonly type: 'exit'; readonly code: number | null; readonly signal: string | null };

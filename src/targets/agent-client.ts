@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { RewindError } from '../domain/errors.js';
-import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ExecEvent, ExecRequest, ObservedApp } from '../protocol/agent-protocol.js';
 
 export type ResultEvent = Extract<AgentEvent, { type: 'result' }>;
 
@@ -27,29 +27,8 @@ export class AgentRequestError extends Error {
   }
 }
 
-/** Splits a byte/text stream into NDJSON values; keeps the incomplete last line for the next chunk. */
-export class NdjsonParser {
-  #rest = '';
-
-  push(chunk: string): unknown[] {
-    const text = this.#rest + chunk;
-    const lines = text.split('\n');
-    this.#rest = lines.pop() ?? '';
-    return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
-  }
-
-  /** Whatever complete value is left when the stream ends (a last line without newline). */
-  end(): unknown[] {
-    const rest = this.#rest;
-    this.#rest = '';
-    if (rest.trim() === '') return [];
-    try {
-      return [JSON.parse(rest) as unknown];
-    } catch {
-      return []; // cut mid-line by a broken connection
-    }
-  }
-}
+export { NdjsonParser } from '../protocol/ndjson.js';
+import { NdjsonParser, readNdjson } from '../protocol/ndjson.js';
 
 function unavailable(url: string, err: unknown): RewindError {
   const code = (err as { code?: string }).code ?? (err as Error).message;
@@ -143,6 +122,16 @@ export class AgentClient {
       handle(parser.end());
     }
     return result;
+  }
+
+  /**
+   * Runs a one-off command in app/env's live release. Resolves once it started (throws an
+   * AgentRequestError when nothing runs there or the component is unknown) with its events;
+   * `signal` stops the command.
+   */
+  async exec(app: string, env: string, request: ExecRequest, signal: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
+    const res = await this.#call('POST', `/v1/apps/${encodeURIComponent(app)}/${encodeURIComponent(env)}/exec`, { body: request, bodyTimeout: 0, headersTimeout: 60_000, signal });
+    return readNdjson<ExecEvent>(res.body);
   }
 
   /** Packs what is live for app/env (files and config in effect) for a backup. */

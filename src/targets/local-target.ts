@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RewindError, isRewindError } from '../domain/errors.js';
-import type { AgentEvent, AgentSnapshot, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AgentEvent, AgentSnapshot, DesiredState, ExecEvent, ExecRequest, ObservedApp } from '../protocol/agent-protocol.js';
 import { AgentClient, AgentRequestError } from './agent-client.js';
 import type { ApplyResult, LogOptions, Target } from './target.js';
 
@@ -112,6 +112,19 @@ export class LocalTarget implements Target {
 
   snapshot(app: string, env: string): Promise<AgentSnapshot> {
     return this.#with((client) => client.snapshot(app, env));
+  }
+
+  exec(app: string, env: string, request: ExecRequest, signal: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
+    return this.#with(async (client) => {
+      try {
+        return await client.exec(app, env, request, signal);
+      } catch (err) {
+        if (err instanceof AgentRequestError && err.code === 'APP_NOT_FOUND') throw new RewindError('NOTHING_RUNS', err.message);
+        if (err instanceof AgentRequestError && err.code === 'COMPONENT_NOT_FOUND') throw new RewindError('COMPONENT_NOT_FOUND', err.message);
+        if (err instanceof AgentRequestError && err.status === 400) throw new RewindError('INVALID_INPUT', err.message);
+        throw err;
+      }
+    });
   }
 
   remove(app: string, env: string): Promise<void> {

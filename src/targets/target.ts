@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { AgentEvent, AgentSnapshot, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AgentEvent, AgentSnapshot, DesiredState, ExecEvent, ExecRequest, ObservedApp } from '../protocol/agent-protocol.js';
 
 export interface ApplyResult {
   readonly ok: boolean;
@@ -33,6 +33,11 @@ export interface Target {
    * before a deploy. Optional: a target without it can't back up.
    */
   snapshot?(app: string, env: string): Promise<AgentSnapshot>;
+  /**
+   * Runs a one-off command in app/env's live release (`rewind exec`); resolves once it started,
+   * with its output and exit. `signal` stops it. Optional: a target without it can't run commands.
+   */
+  exec?(app: string, env: string, request: ExecRequest, signal: AbortSignal): Promise<AsyncIterable<ExecEvent>>;
   /** Stops every instance of app/env and frees its proxy port. */
   remove(app: string, env: string): Promise<void>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateDesiredState } from '../../src/agent/desired-validation.js';
+import { validateExecRequest } from '../../src/agent/exec.js';
 import { tailLines } from '../../src/agent/log-files.js';
 import { freePort } from '../../src/agent/proc-info.js';
 import { combinedLogPath, formatLogLine, instanceArgv, instanceEnv, instanceLogPath, instancePlan, restartDelayMs, routedComponent, slugPath } from '../../src/agent/process-commands.js';
@@ -161,6 +162,16 @@ describe('small parsers', () => {
     expect((bad as Error).message).toBe(
       'invalid desired state: app must match ^[a-z][a-z0-9-]{0,62}$; proxyPort must be an integer from 1 to 65535; components[0].name must match ^[a-z][a-z0-9-]{0,62}$; components[0].scale must be an integer from 0 to 64; components[0].artifact must be { sha256: 64 hex digits, path: an absolute path }',
     );
+  });
+
+  it('validates exec requests, naming every problem', () => {
+    expect(validateExecRequest({ command: 'node migrate.js', component: 'web', actor: 'ann@host' })).toEqual({ command: 'node migrate.js', component: 'web', actor: 'ann@host' });
+    expect(validateExecRequest({ command: 'ls' })).toEqual({ command: 'ls' });
+    expect((validateExecRequest({ command: '  ', component: '../x', actor: 3 }) as Error).message).toBe(
+      'invalid exec request: command must be a non-empty string; component must match ^[a-z][a-z0-9-]{0,62}$; actor must be a string',
+    );
+    expect((validateExecRequest(null) as Error).message).toBe('invalid exec request: command must be a non-empty string');
+    expect(validateExecRequest({ command: 'x'.repeat(16_385) })).toBeInstanceOf(Error);
   });
 
   it('keeps static files inside their folder', () => {

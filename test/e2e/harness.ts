@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -286,3 +287,46 @@ export async function servedVersions(rw: Rewind, app: string, env: string, compo
 
 /** `OK, R…` at the end of a command's output. */
 export const okRelease = (stdout: string) => /^OK, (R[A-Z]{10})$/m.exec(stdout)?.[1];
+
+/**
+ * POST /api/apps/APP/exec over a plain connection that the test can hang up (as a CLI killed by
+ * Ctrl-C does). Resolves once the command started.
+ */
+export function startExec(url: string, app: string, command: string): Promise<{ started: { pid: number }; output(): Promise<string>; hangUp(): void }> {
+  return new Promise((resolveStart, reject) => {
+    let req: ClientRequest;
+    const lines: Array<{ type: string; pid?: number; text?: string }> = [];
+    const waiting: Array<() => void> = [];
+    req = httpRequest(`${url}/api/apps/${app}/exec`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`exec answered ${res.statusCode}`));
+      let rest = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        const parts = (rest + chunk).split('\n');
+        rest = parts.pop() ?? '';
+        for (const part of parts.filter(Boolean)) {
+          const event = JSON.parse(part) as { type: string; pid?: number; text?: string };
+          lines.push(event);
+          if (event.type === 'started') {
+            resolveStart({
+              started: { pid: event.pid as number },
+              output: () =>
+                new Promise((resolveOutput) => {
+                  const check = () => {
+                    const out = lines.find((l) => l.type === 'output');
+                    if (out) resolveOutput(out.text as string);
+                    else waiting.push(check);
+                  };
+                  check();
+                }),
+              hangUp: () => req.destroy(),
+            });
+          }
+          waiting.splice(0).forEach((w) => w());
+        }
+      });
+      res.on('error', () => {});
+    });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ command }));
+  });
+}

@@ -87,7 +87,7 @@ describe('API responses', () => {
           if (media.length) problems.push(`${at}: 204 with a body`);
         } else if (media.includes('application/json')) {
           if (fields(r.content!['application/json'].schema).length === 0) problems.push(`${at}: ${code} has no fields`);
-        } else if (media.length === 0 || media.some((m) => m !== 'text/event-stream' && m !== 'text/plain')) {
+        } else if (media.length === 0 || media.some((m) => !['text/event-stream', 'text/plain', 'application/x-ndjson'].includes(m))) {
           problems.push(`${at}: ${code} documents no body (${media.join(', ') || r.description})`);
         }
       }
@@ -122,6 +122,7 @@ describe('API responses', () => {
     expect(fields(rollback['200'].content!['application/json'].schema)).toEqual(['plan']);
     expect(fields(rollback['202'].content!['application/json'].schema)).toEqual(['release', 'deployment', 'plan']);
     expect(Object.keys(doc.paths['/api/deployments/{id}/events'].get.responses['200'].content!)).toEqual(['text/event-stream']);
+    expect(Object.keys(doc.paths['/api/apps/{app}/exec'].post.responses['200'].content!)).toEqual(['application/x-ndjson']);
   });
 
   it('writes every field a handler returns (fast-json-stringify drops what a schema lacks)', async () => {

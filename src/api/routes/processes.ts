@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, EnvQuery, LogsQuery, errorReplies, streamReply } from '../schemas.js';
+import { AppParams, EnvQuery, ExecBody, LogsQuery, actorOf, errorReplies, streamReply } from '../schemas.js';
 import { List, ProcessView } from '../types.js';
 
 export function processesRoutes(fastify: FastifyInstance, engine: Engine): void {
@@ -35,6 +35,39 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
       const stream = await engine.logs(req.params.app, req.query.env, { follow: req.query.follow, lines: req.query.lines, signal: ac.signal });
       req.raw.on('close', () => ac.abort());
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(stream);
+    },
+  );
+  app.post(
+    '/api/apps/:app/exec',
+    {
+      schema: {
+        tags: ['processes'],
+        summary: "Run a one-off command in an environment's active release (like `heroku run`); the caller leaving stops it",
+        params: AppParams,
+        body: ExecBody,
+        response: {
+          200: streamReply('application/x-ndjson', 'one JSON event per line: `started` { release, component, pid }, `output` { stream, text } as it comes, then `exit` { code, signal }'),
+          ...errorReplies(400, 404, 409, 503),
+        },
+      },
+    },
+    async (req, reply) => {
+      const stop = new AbortController();
+      const events = await engine.exec(req.params.app, req.body.env, { command: req.body.command, component: req.body.component, actor: actorOf(req) }, stop.signal);
+      reply.hijack();
+      const res = reply.raw;
+      res.on('error', () => {});
+      // The caller hung up before the command ended: stop it.
+      res.on('close', () => {
+        if (!res.writableEnded) stop.abort();
+      });
+      res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+      try {
+        for await (const event of events) if (!res.destroyed) res.write(`${JSON.stringify(event)}\n`);
+      } catch {
+        // The agent went away mid-command: the stream just ends, without an exit event.
+      }
+      res.end();
     },
   );
 }
