@@ -33,6 +33,9 @@ const envNum = (name: string, fallback: number) => {
 };
 
 /** `rewind server`: store, agent, engine and API; recovers unfinished work before it listens. */
+/** How long a stopping server lets requests in flight finish before it closes their connections. */
+const CLOSE_GRACE_MS = 2000;
+
 export async function startServer(o: ServerOptions): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -75,7 +78,11 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
     url,
     port,
     async close() {
+      // Requests in flight get a moment to finish; streams that would never end by themselves
+      // (the console's live events, logs -f, a running exec) are cut after it.
+      const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
       await app.close();
+      clearTimeout(cut);
       await engine.close();
       await target.close();
       await store.close();
