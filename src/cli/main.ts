@@ -13,7 +13,7 @@ import { Cli, processIO } from './context.js';
 import type { CliIO } from './context.js';
 import { registerEnv } from './env.js';
 import { registerEnvs } from './envs.js';
-import { describeFailure } from './errors.js';
+import { ExitStatus, describeFailure } from './errors.js';
 import { registerPipelines } from './pipelines.js';
 import { registerPs } from './ps.js';
 import { registerReleases } from './releases.js';
@@ -78,6 +78,7 @@ export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Pro
     cli.out.close();
     // Commander has already printed its own `error: …` (or the help / version).
     if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ExitStatus) return err.exitCode;
     const failure = describeFailure(err, argv.includes('--verbose'));
     cli.io.stderr.write(`${cli.errorLine(failure.text)}\n`);
     return failure.exitCode;
@@ -104,5 +105,12 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // `rewind releases | head`: the reader went away; stop quietly, as Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   process.exitCode = await run(process.argv.slice(2));
 }
