@@ -60,6 +60,34 @@ describe('store (SQLite)', () => {
     const rows = await store.db.selectFrom('configs').selectAll().execute();
     expect(rows).toHaveLength(1);
   });
+
+  // The audit log is written in the same transaction as the change it records.
+  it('announces an entry only once its transaction has committed, and a rolled-back one leaves neither the release nor its entry', async () => {
+    const heard: string[] = [];
+    store.audit.onRecord((e) => heard.push(`${e.action} ${e.subject}`));
+
+    const kept = release('kept');
+    const entry = { actor: 'ann', action: 'release.create', app: 'shop', env: 'production', subject: kept.id };
+    await store.db.transaction().execute(async (tx) => {
+      await store.releases.insert(kept, tx);
+      await store.audit.insert(entry, kept.createdAt, tx);
+      expect(heard).toEqual([]);
+    });
+    store.audit.announce(entry, kept.createdAt);
+    expect(heard).toEqual([`release.create ${kept.id}`]);
+
+    const lost = release('lost');
+    await expect(
+      store.db.transaction().execute(async (tx) => {
+        await store.releases.insert(lost, tx);
+        await store.audit.insert({ ...entry, subject: lost.id }, lost.createdAt, tx);
+        throw new Error('the deployment row could not be written');
+      }),
+    ).rejects.toThrow('could not be written');
+    expect((await store.releases.list('shop', 'production', 10)).map((r) => r.id)).toEqual([kept.id]);
+    expect((await store.audit.list({ app: 'shop' })).map((e) => e.subject)).toEqual([kept.id]);
+    expect(heard).toHaveLength(1);
+  });
 });
 
 describe('statement cache', () => {
