@@ -12,6 +12,7 @@ import { eventsRoutes } from './routes/events.js';
 import { pipelinesRoutes } from './routes/pipelines.js';
 import { processesRoutes } from './routes/processes.js';
 import { releasesRoutes } from './routes/releases.js';
+import { templatesRoutes } from './routes/templates.js';
 
 export const VERSION = '0.1.0';
 
@@ -56,6 +57,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   processesRoutes(app, o.engine);
   eventsRoutes(app, o.engine);
   pipelinesRoutes(app, o.engine);
+  templatesRoutes(app, o.engine);
   consoleRoutes(app, o.engine);
   return app;
 }

@@ -71,6 +71,29 @@ export const ExecBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export const PublishBody = Type.Object(
+  {
+    name: Type.String({ description: 'template name: [a-z][a-z0-9-]{0,62}' }),
+    version: Type.String({ description: 'e.g. 1.0; never replaced' }),
+    app: Type.String({ description: 'publish this app/env\'s active release' }),
+    env: Type.String({ default: 'production' }),
+    note: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export const TemplateParams = Type.Object({ name: Type.String() });
+export const UpgradeBody = Type.Object(
+  {
+    env: Type.String({ default: 'production' }),
+    template: Type.Optional(Type.String({ description: 'install this template (the app/env runs none yet)' })),
+    version: Type.Optional(Type.String({ description: 'default: the newest' })),
+  },
+  { additionalProperties: false },
+);
+export const UpgradeRollbackBody = Type.Object(
+  { env: Type.String({ default: 'production' }), upgrade: Type.Optional(Type.String({ description: 'default: the newest not rolled back' })) },
+  { additionalProperties: false },
+);
 export const AuditQuery = Type.Object({ app: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }) });
 
 export type ConfigBodyT = Static<typeof ConfigBody>;

@@ -97,7 +97,7 @@ export const DeploymentView = Type.Object({
   env: Type.String(),
   release: Type.String(),
   fromRelease: Nullable(Type.String(), 'The release that was active when it started.'),
-  kind: StringEnum(['deploy', 'promote', 'rollback', 'config']),
+  kind: StringEnum(['deploy', 'promote', 'rollback', 'config', 'recover', 'upgrade']),
   state: DeploymentState,
   error: Nullable(Type.String()),
   createdBy: Type.String(),
@@ -304,3 +304,58 @@ export type StoryView = View<typeof StoryView>;
 /** A story's pipeline activity: the runs that name it, newest first. */
 export const StoryRunsView = Type.Object({ id: Type.String(), runs: List(PipelineRunView) });
 export type StoryRunsView = View<typeof StoryRunsView>;
+
+export const TemplateVersionView = Type.Object({
+  template: Type.String(),
+  version: Type.String(),
+  sourceApp: Type.String({ description: 'the app/env and release it was published from' }),
+  sourceEnv: Type.String(),
+  sourceRelease: Type.String(),
+  components: List(Type.String()),
+  note: Type.String(),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+});
+export type TemplateVersionView = View<typeof TemplateVersionView>;
+
+export const TemplateView = Type.Object(
+  { name: Type.String(), latest: Type.String(), versions: List(TemplateVersionView, { description: 'newest first' }) },
+  { description: 'An app template (a shared library entry) and its versions' },
+);
+export type TemplateView = View<typeof TemplateView>;
+
+export const UpgradeView = Type.Object(
+  {
+    id: Type.String(),
+    app: Type.String(),
+    env: Type.String(),
+    template: Type.String(),
+    fromVersion: Nullable(Type.String(), 'null: an install'),
+    toVersion: Type.String(),
+    fromRelease: Nullable(Type.String(), 'the release before it: where its rollback goes'),
+    release: Type.String(),
+    deployment: Type.String(),
+    state: Type.String({ description: "its deployment's state" }),
+    rolledBackRelease: Nullable(Type.String()),
+    rolledBackBy: Nullable(Type.String()),
+    rolledBackAt: Nullable(Type.String()),
+    createdBy: Type.String(),
+    createdAt: Type.String(),
+  },
+  { description: 'An install or upgrade record' },
+);
+export type UpgradeView = View<typeof UpgradeView>;
+
+export const UpgradeStatusView = Type.Object({
+  app: Type.String(),
+  env: Type.String(),
+  template: Nullable(Type.String()),
+  installed: Nullable(Type.String(), 'the version running; null when none is'),
+  latest: Nullable(Type.String(), 'the newest version published'),
+  upgradable: Type.Boolean(),
+  upgrades: List(UpgradeView, { description: 'newest first' }),
+});
+export type UpgradeStatusView = View<typeof UpgradeStatusView>;
+
+export const UpgradeResult = Type.Object({ upgrade: UpgradeView, release: ReleaseView, deployment: DeploymentView });
+export type UpgradeResult = View<typeof UpgradeResult>;

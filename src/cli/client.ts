@@ -17,6 +17,10 @@ import type {
   StoryView,
   ReleaseChange,
   ReleaseView,
+  TemplateVersionView,
+  TemplateView,
+  UpgradeResult,
+  UpgradeStatusView,
 } from '../api/types.js';
 import type { ExecEvent } from '../protocol/agent-protocol.js';
 import { readNdjson } from '../protocol/ndjson.js';
@@ -196,6 +200,26 @@ export class RewindClient {
   async exec(app: string, o: { env: string; command: string; component?: string }, signal?: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
     const body = await this.send({ method: 'POST', path: `/api/apps/${seg(app)}/exec`, json: o, stream: true, signal });
     return readNdjson<ExecEvent>(this.guard(body));
+  }
+
+  listTemplates() {
+    return this.json<TemplateView[]>({ path: '/api/templates' });
+  }
+  getTemplate(name: string) {
+    return this.json<TemplateView>({ path: `/api/templates/${seg(name)}` });
+  }
+  publishTemplate(o: { name: string; version: string; app: string; env: string; note?: string }) {
+    return this.json<TemplateVersionView>({ method: 'POST', path: '/api/templates', json: o });
+  }
+  upgrades(app: string, env: string) {
+    return this.json<UpgradeStatusView>({ path: `/api/apps/${seg(app)}/upgrades`, query: { env } });
+  }
+  /** Installs `template` (when given) or upgrades to `version` (default: the newest). */
+  upgrade(app: string, o: { env: string; template?: string; version?: string }) {
+    return this.json<UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrade`, json: o });
+  }
+  rollbackUpgrade(app: string, o: { env: string; upgrade?: string }) {
+    return this.json<UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrades/rollback`, json: o });
   }
 
   listPipelines(app: string) {

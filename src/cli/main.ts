@@ -15,6 +15,7 @@ import { registerEnv } from './env.js';
 import { registerEnvs } from './envs.js';
 import { ExitStatus, describeFailure } from './errors.js';
 import { registerPipelines } from './pipelines.js';
+import { registerTemplates } from './templates.js';
 import { registerPs } from './ps.js';
 import { registerReleases } from './releases.js';
 import { registerServer } from './server.js';
@@ -55,6 +56,7 @@ export function buildProgram(cli: Cli): Command {
   registerEnv(program, cli);
   registerPs(program, cli);
   registerPipelines(program, cli);
+  registerTemplates(program, cli);
   registerServer(program, cli);
   registerAgent(program, cli);
   return program;

@@ -15,6 +15,7 @@ import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
 import { Deployer } from './deployer.js';
 import { ReleaseOps } from './release-ops.js';
+import { TemplateOps } from './templates.js';
 import { AutoRollbackMonitor } from './auto-rollback-monitor.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { EventHub } from './event-hub.js';
@@ -47,6 +48,8 @@ export class Engine {
   /** Rollbacks (to a release, of components, of a bundle), reverts, promotions, diffs. */
   readonly releases: ReleaseOps;
   readonly pipelines: PipelineRunner;
+  /** App templates: publish, install, upgrade, roll an upgrade back (Rainbond). */
+  readonly templates: TemplateOps;
   readonly pipelineLogs = new EventHub<PipelineLogView>();
   readonly monitor: AutoRollbackMonitor;
   readonly deploymentEvents = new EventHub<DeploymentEvent>();
@@ -74,6 +77,7 @@ export class Engine {
     this.deployer = new Deployer({ store: o.store, target: o.target, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, defaults: o.defaults });
     this.monitor = new AutoRollbackMonitor({ store: o.store, target: o.target, hub: this.deploymentEvents, log: o.log });
     this.releases = new ReleaseOps(o.store, this.deployer, (app, env) => this.requireEnv(app, env));
+    this.templates = new TemplateOps(o.store, this.deployer, this.releases, (app, env) => this.requireEnv(app, env));
     this.pipelines = new PipelineRunner({
       store: o.store,
       builder: this.builder,

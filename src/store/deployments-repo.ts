@@ -3,7 +3,7 @@ import type { DeploymentState } from '../api/types.js';
 import type { Db } from './db.js';
 import type { DeploymentsTable } from './schema.js';
 
-export type DeploymentKind = 'deploy' | 'promote' | 'rollback' | 'config' | 'recover';
+export type DeploymentKind = 'deploy' | 'promote' | 'rollback' | 'config' | 'recover' | 'upgrade';
 
 export interface Deployment {
   readonly id: string;

@@ -192,6 +192,45 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('environments').addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}')).execute();
     },
   },
+  '0004_templates': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('template_versions')
+        .addColumn('template', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('source_app', 'text', (c) => c.notNull())
+        .addColumn('source_env', 'text', (c) => c.notNull())
+        .addColumn('source_release', 'text', (c) => c.notNull())
+        .addColumn('artifacts', 'text', (c) => c.notNull())
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('template_versions_pk', ['template', 'version'])
+        .execute();
+      await db.schema.createIndex('template_versions_seq').unique().on('template_versions').columns(['template', 'seq']).execute();
+      await db.schema
+        .createTable('upgrades')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('app', 'text', (c) => c.notNull().references('apps.name').onDelete('cascade'))
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('template', 'text', (c) => c.notNull())
+        .addColumn('from_version', 'text')
+        .addColumn('to_version', 'text', (c) => c.notNull())
+        .addColumn('from_release', 'text')
+        .addColumn('release', 'text', (c) => c.notNull())
+        .addColumn('deployment', 'text', (c) => c.notNull())
+        .addColumn('rolled_back_release', 'text')
+        .addColumn('rolled_back_by', 'text')
+        .addColumn('rolled_back_at', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('upgrades_app_env').on('upgrades').columns(['app', 'env', 'created_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

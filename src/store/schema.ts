@@ -17,6 +17,8 @@ export interface Database {
   pipeline_tasks: PipelineTasksTable;
   pipeline_logs: PipelineLogsTable;
   run_stories: RunStoriesTable;
+  template_versions: TemplateVersionsTable;
+  upgrades: UpgradesTable;
 }
 
 export interface PipelinesTable {
@@ -75,6 +77,50 @@ export interface RunStoriesTable {
   app: string;
   story: string;
   run: string;
+}
+
+/**
+ * A version of an app template (Rainbond's shared library): a release's components, frozen — the
+ * slugs by sha256 (artifacts are never deleted), its manifest and config — so that it outlives
+ * the app it was published from.
+ */
+export interface TemplateVersionsTable {
+  template: string;
+  version: string;
+  /** Publication order within the template: the newest is the one upgrades go to. */
+  seq: number;
+  source_app: string;
+  source_env: string;
+  source_release: string;
+  /** JSON: component → slug sha256 */
+  artifacts: string;
+  /** JSON: the release's manifest */
+  manifest: string;
+  /** JSON: the release's config */
+  config: string;
+  note: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** An install or upgrade of an app/env from a template version, and its one-click rollback. */
+export interface UpgradesTable {
+  id: string;
+  app: string;
+  env: string;
+  template: string;
+  /** null: an install (nothing of the template ran there before). */
+  from_version: string | null;
+  to_version: string;
+  /** The active release before the upgrade: what its rollback goes back to. */
+  from_release: string | null;
+  release: string;
+  deployment: string;
+  rolled_back_release: string | null;
+  rolled_back_by: string | null;
+  rolled_back_at: string | null;
+  created_by: string;
+  created_at: string;
 }
 
 export interface ComponentPortsTable {

@@ -4,6 +4,7 @@ import { BuildsRepo } from './builds-repo.js';
 import { type Db, openSqlite } from './db.js';
 import { DeploymentsRepo } from './deployments-repo.js';
 import { PipelinesRepo } from './pipelines-repo.js';
+import { TemplatesRepo } from './templates-repo.js';
 import { ReleasesRepo } from './releases-repo.js';
 
 /** All repositories over one database. */
@@ -14,6 +15,7 @@ export class Store {
   readonly deployments: DeploymentsRepo;
   readonly audit: AuditRepo;
   readonly pipelines: PipelinesRepo;
+  readonly templates: TemplatesRepo;
 
   constructor(readonly db: Db) {
     this.apps = new AppsRepo(db);
@@ -22,6 +24,7 @@ export class Store {
     this.deployments = new DeploymentsRepo(db);
     this.audit = new AuditRepo(db);
     this.pipelines = new PipelinesRepo(db);
+    this.templates = new TemplatesRepo(db);
   }
 
   static async openSqlite(dataDir: string): Promise<Store> {

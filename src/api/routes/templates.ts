@@ -1,0 +1,108 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Engine } from '../../engine/engine.js';
+import type { Release } from '../../domain/release.js';
+import type { Deployment } from '../../store/deployments-repo.js';
+import type { TemplateVersion, Upgrade } from '../../store/templates-repo.js';
+import { AppParams, EnvQuery, PublishBody, TemplateParams, UpgradeBody, UpgradeRollbackBody, actorOf, errorReplies } from '../schemas.js';
+import { List, TemplateVersionView, TemplateView, UpgradeResult, UpgradeStatusView, type UpgradeView } from '../types.js';
+import { views } from '../views.js';
+
+const versionView = (v: TemplateVersion): TemplateVersionView => ({
+  template: v.template,
+  version: v.version,
+  sourceApp: v.sourceApp,
+  sourceEnv: v.sourceEnv,
+  sourceRelease: v.sourceRelease,
+  components: Object.keys(v.artifacts),
+  note: v.note,
+  createdBy: v.createdBy,
+  createdAt: v.createdAt,
+});
+
+const templateView = (name: string, versions: readonly TemplateVersion[]): TemplateView => ({ name, latest: versions[0]?.version ?? '', versions: versions.map(versionView) });
+
+export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const upgradeView = async (u: Upgrade): Promise<UpgradeView> => ({ ...u, state: (await engine.store.deployments.get(u.deployment))?.state ?? 'unknown' });
+  const result = async (r: { upgrade: Upgrade; release: Release; deployment: Deployment }): Promise<UpgradeResult> => ({
+    upgrade: await upgradeView(r.upgrade),
+    release: views.release(r.release, null),
+    deployment: views.deployment(r.deployment),
+  });
+
+  app.get('/api/templates', { schema: { tags: ['templates'], summary: 'App templates and their versions, newest first', response: { 200: List(TemplateView), ...errorReplies() } } }, async () =>
+    [...(await engine.templates.list())].map(([name, versions]) => templateView(name, versions)),
+  );
+
+  app.post(
+    '/api/templates',
+    {
+      schema: {
+        tags: ['templates'],
+        summary: "Publish an app/env's active release as a new version of a template (Rainbond's shared library)",
+        body: PublishBody,
+        response: { 201: TemplateVersionView, ...errorReplies(400, 404, 409) },
+      },
+    },
+    async (req, reply) => reply.status(201).send(versionView(await engine.templates.publish({ ...req.body, actor: actorOf(req) }))),
+  );
+
+  app.get(
+    '/api/templates/:name',
+    { schema: { tags: ['templates'], summary: 'One template and its versions, newest first', params: TemplateParams, response: { 200: TemplateView, ...errorReplies(404) } } },
+    async (req) => templateView(req.params.name, await engine.templates.versions(req.params.name)),
+  );
+
+  app.get(
+    '/api/apps/:app/upgrades',
+    {
+      schema: {
+        tags: ['templates'],
+        summary: 'The template version an environment runs, whether a newer one exists, and its install and upgrade records',
+        params: AppParams,
+        querystring: EnvQuery,
+        response: { 200: UpgradeStatusView, ...errorReplies(404) },
+      },
+    },
+    async (req) => {
+      const s = await engine.templates.status(req.params.app, req.query.env);
+      return { app: req.params.app, env: req.query.env, template: s.template, installed: s.installed, latest: s.latest, upgradable: s.upgradable, upgrades: await Promise.all(s.records.map(upgradeView)) };
+    },
+  );
+
+  app.post(
+    '/api/apps/:app/upgrade',
+    {
+      schema: {
+        tags: ['templates'],
+        summary: 'Install a template version in an environment, or upgrade it to one (default: the newest); a zero-downtime deployment',
+        params: AppParams,
+        body: UpgradeBody,
+        response: { 202: UpgradeResult, ...errorReplies(400, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const { env, template, version } = req.body;
+      const r = await engine.templates.upgrade(req.params.app, env, { ...(template !== undefined ? { template } : {}), ...(version !== undefined ? { version } : {}), actor: actorOf(req) });
+      return reply.status(202).send(await result(r));
+    },
+  );
+
+  app.post(
+    '/api/apps/:app/upgrades/rollback',
+    {
+      schema: {
+        tags: ['templates'],
+        summary: 'Roll an upgrade back in one click: the environment goes back to the release before it',
+        params: AppParams,
+        body: UpgradeRollbackBody,
+        response: { 202: UpgradeResult, ...errorReplies(400, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const r = await engine.templates.rollback(req.params.app, req.body.env, { ...(req.body.upgrade !== undefined ? { id: req.body.upgrade } : {}), actor: actorOf(req) });
+      return reply.status(202).send(await result(r));
+    },
+  );
+}

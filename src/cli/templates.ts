@@ -1,0 +1,130 @@
+import type { Command } from 'commander';
+import type { UpgradeResult, UpgradeStatusView } from '../api/types.js';
+import { isRewindError } from '../domain/errors.js';
+import type { Cli } from './context.js';
+import { CliError } from './errors.js';
+import { followDeployment } from './follow.js';
+import { relativeTime, table } from './format.js';
+
+/** `shop` or `shop@2.0`. */
+function parseRef(ref: string): { template: string; version?: string } {
+  const at = ref.indexOf('@');
+  if (at < 0) return { template: ref };
+  if (at === 0 || at === ref.length - 1) throw new CliError(`"${ref}" is not a template: write NAME or NAME@VERSION, e.g. shop@2.0`);
+  return { template: ref.slice(0, at), version: ref.slice(at + 1) };
+}
+
+/** The status line of `templates upgrades`: what runs, and whether a newer version exists. */
+export function upgradeStatusLine(s: UpgradeStatusView): string {
+  if (!s.template) return `${s.app}/${s.env} was not installed from a template`;
+  const running = s.installed ? `${s.template} ${s.installed}` : `no version of ${s.template} (every upgrade was rolled back)`;
+  return s.upgradable ? `${s.app}/${s.env} runs ${running}; ${s.latest} is available: rewind templates upgrade -a ${s.app}${s.env === 'production' ? '' : ` -e ${s.env}`}` : `${s.app}/${s.env} runs ${running}, the newest version`;
+}
+
+/** `ID  FROM  TO  RELEASE  STATE  CREATED  ROLLED BACK`. */
+export function upgradesTable(s: UpgradeStatusView, now = Date.now()): string[] {
+  return table(
+    ['ID', 'FROM', 'TO', 'RELEASE', 'STATE', 'CREATED', 'ROLLED BACK'],
+    s.upgrades.map((u) => [u.id, u.fromVersion ?? '(install)', u.toVersion, u.release, u.state, relativeTime(u.createdAt, now), u.rolledBackRelease ? `${relativeTime(u.rolledBackAt as string, now)} (${u.rolledBackRelease})` : '']),
+  );
+}
+
+/** `rewind templates …`: publish an app as a versioned template, install it, upgrade, roll an upgrade back (Rainbond). */
+export function registerTemplates(program: Command, cli: Cli): void {
+  const templates = program
+    .command('templates')
+    .description('app templates: publish a release as a version, install it, upgrade an app to a newer one, roll an upgrade back')
+    .action(async (_o: unknown, cmd: Command) => {
+      cli.globals(cmd);
+      const list = await cli.client.listTemplates();
+      cli.out.lines(table(['NAME', 'LATEST', 'VERSIONS', 'PUBLISHED'], list.map((t) => [t.name, t.latest, String(t.versions.length), relativeTime(t.versions[0]?.createdAt ?? '', Date.now())])));
+      cli.out.result(list);
+    });
+
+  templates
+    .command('info')
+    .argument('<name>', 'template name')
+    .description("a template's versions, newest first")
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      cli.globals(cmd);
+      const t = await cli.client.getTemplate(name);
+      const now = Date.now();
+      cli.out.lines(table(['VERSION', 'FROM', 'COMPONENTS', 'PUBLISHED', 'NOTE'], t.versions.map((v) => [v.version, `${v.sourceApp}/${v.sourceEnv} ${v.sourceRelease}`, v.components.join(','), relativeTime(v.createdAt, now), v.note])));
+      cli.out.result(t);
+    });
+
+  templates
+    .command('publish')
+    .argument('<name@version>', 'template name and the new version number, e.g. shop@1.0 (a version is never replaced)')
+    .option('--note <text>', 'what changed in this version')
+    .description("publish the -a app's active release in -e as a new version of a template")
+    .action(async (ref: string, o: { note?: string }, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      const { template: name, version } = parseRef(ref);
+      if (!version) throw new CliError(`give the new version: rewind templates publish ${name}@1.0 -a ${app}`);
+      cli.out.start(`Publishing ${app}/${g.env} as ${name} ${version}`);
+      const v = await cli.client.publishTemplate({ name, version, app, env: g.env, ...(o.note ? { note: o.note } : {}) });
+      cli.out.done();
+      cli.out.line(`${name} ${v.version}: ${v.components.join(', ')} of ${v.sourceRelease}`);
+      cli.out.result(v);
+    });
+
+  const carryOut = async (label: string, run: () => Promise<UpgradeResult>) => {
+    cli.out.start(label);
+    const r = await run();
+    const deployment = await followDeployment(cli, r.deployment);
+    cli.out.done();
+    cli.out.line(`Upgrade:  ${r.upgrade.id}`);
+    cli.out.line(`Release:  ${r.release.id}`);
+    cli.out.result({ ...r, deployment });
+  };
+
+  templates
+    .command('install')
+    .argument('<template>', 'NAME or NAME@VERSION (default: the newest version)')
+    .requiredOption('--as <app>', 'the app to install it as (created when it does not exist)')
+    .description('install a template version as an app (in -e, default production), streaming the rollout')
+    .action(async (ref: string, o: { as: string }, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const { template, version } = parseRef(ref);
+      try {
+        await cli.client.createApp(o.as);
+        cli.out.line(`Created app ${o.as}`);
+      } catch (err) {
+        if (!isRewindError(err) || err.code !== 'APP_EXISTS') throw err;
+      }
+      await carryOut(`Installing ${template}${version ? ` ${version}` : ''} as ${o.as}/${g.env}`, () => cli.client.upgrade(o.as, { env: g.env, template, ...(version ? { version } : {}) }));
+    });
+
+  templates
+    .command('upgrade')
+    .option('--to <version>', 'the version to upgrade to (default: the newest)')
+    .description('upgrade the -a app in -e to a newer version of its template, streaming the rollout')
+    .action(async (o: { to?: string }, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      await carryOut(`Upgrading ${app}/${g.env}${o.to ? ` to ${o.to}` : ''}`, () => cli.client.upgrade(app, { env: g.env, ...(o.to ? { version: o.to } : {}) }));
+    });
+
+  templates
+    .command('upgrades')
+    .description("the template version the -a app runs in -e, whether a newer one exists, and its upgrade records")
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const s = await cli.client.upgrades(cli.app(g), g.env);
+      cli.out.line(upgradeStatusLine(s));
+      if (s.upgrades.length) cli.out.lines(['', ...upgradesTable(s)]);
+      cli.out.result(s);
+    });
+
+  templates
+    .command('rollback')
+    .argument('[upgrade]', 'the upgrade (U…) to roll back (default: the newest not rolled back)')
+    .description('roll an upgrade back in one click: the -a app in -e goes back to the release before it')
+    .action(async (id: string | undefined, _o: unknown, cmd: Command) => {
+      const g = cli.globals(cmd);
+      const app = cli.app(g);
+      await carryOut(`Rolling back ${id ?? 'the last upgrade'} of ${app}/${g.env}`, () => cli.client.rollbackUpgrade(app, { env: g.env, ...(id ? { upgrade: id } : {}) }));
+    });
+}

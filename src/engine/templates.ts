@@ -1,0 +1,208 @@
+/**
+ * App templates (Rainbond's "publish to the shared library, install, upgrade, roll the upgrade
+ * back"): a version freezes a release's components — their slugs, the manifest, the config — under
+ * a name and a version number. Installing or upgrading an app/env from it makes a release of kind
+ * `upgrade` and an upgrade record; rolling an upgrade back is one click to the release before it.
+ */
+import { RewindError } from '../domain/errors.js';
+import { APP_NAME, newId } from '../domain/ids.js';
+import type { Manifest } from '../domain/manifest.js';
+import { makeRelease, type Release } from '../domain/release.js';
+import type { Deployment } from '../store/deployments-repo.js';
+import type { EnvironmentRow } from '../store/apps-repo.js';
+import type { Store } from '../store/store.js';
+import type { TemplateVersion, Upgrade } from '../store/templates-repo.js';
+import type { Deployer } from './deployer.js';
+import type { ReleaseOps } from './release-ops.js';
+
+/** A version number: what people write (1.0, 2.0.1, 2024-06, v3-rc1). */
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+
+/** What an app/env runs of a template: the version installed (null after every upgrade was rolled back), and the newest published. */
+export interface UpgradeStatus {
+  readonly template: string | null;
+  readonly installed: string | null;
+  readonly latest: string | null;
+  readonly upgradable: boolean;
+  readonly records: readonly Upgrade[];
+}
+
+export class TemplateOps {
+  constructor(
+    private readonly store: Store,
+    private readonly deployer: Deployer,
+    private readonly releases: ReleaseOps,
+    private readonly requireEnv: (app: string, env: string) => Promise<EnvironmentRow>,
+  ) {}
+
+  /**
+   * The version app/env runs: that of its newest install or upgrade that went live and was not
+   * rolled back (a rolled-back or failed one left it at the one before).
+   */
+  async #installed(records: readonly Upgrade[]): Promise<string | null> {
+    for (const r of records) {
+      if (r.rolledBackRelease !== null) continue;
+      const state = (await this.store.deployments.get(r.deployment))?.state;
+      if (state === 'failed' || state === 'rolled-back') continue;
+      return r.toVersion;
+    }
+    return null;
+  }
+
+  /** Publishes app/env's active release as version `version` of template `name`. */
+  async publish(o: { name: string; version: string; app: string; env: string; note?: string; actor: string }): Promise<TemplateVersion> {
+    if (!APP_NAME.test(o.name)) throw new RewindError('INVALID_NAME', `template name "${o.name}" must be lower-case letters, digits and dashes, starting with a letter`);
+    if (!VERSION.test(o.version)) throw new RewindError('INVALID_INPUT', `version "${o.version}" must be letters, digits, dots, dashes or underscores (at most 40), e.g. 1.0 or 2.1.3`);
+    const e = await this.requireEnv(o.app, o.env);
+    if (!e.activeRelease) throw new RewindError('NOTHING_RUNS', `${o.app}/${o.env} runs no release; deploy it before publishing it as a template`);
+    const release = await this.releases.release(o.app, e.activeRelease);
+    if (!release.manifest || Object.keys(release.builds).length === 0) throw new RewindError('NOTHING_RUNS', `${release.id} runs no component; deploy a build before publishing it`);
+    if (await this.store.templates.version(o.name, o.version)) {
+      throw new RewindError('TEMPLATE_VERSION_EXISTS', `template ${o.name} already has a version ${o.version}; versions are never replaced, publish a new one`);
+    }
+    const artifacts: Record<string, string> = {};
+    for (const [component, buildId] of Object.entries(release.builds)) {
+      const sha = (await this.store.builds.byId(buildId))?.artifacts[component];
+      if (!sha) throw new RewindError('BUILD_NOT_READY', `build ${buildId} of ${component} has no slug; it cannot be published`);
+      artifacts[component] = sha;
+    }
+    const version: Omit<TemplateVersion, 'seq'> = {
+      template: o.name,
+      version: o.version,
+      sourceApp: o.app,
+      sourceEnv: o.env,
+      sourceRelease: release.id,
+      artifacts,
+      manifest: release.manifest,
+      config: release.config,
+      note: o.note ?? '',
+      createdBy: o.actor,
+      createdAt: new Date().toISOString(),
+    };
+    await this.store.templates.publish(version);
+    await this.store.audit.record({ actor: o.actor, action: 'template.publish', app: o.app, env: o.env, subject: `${o.name}@${o.version}`, detail: { release: release.id, components: Object.keys(artifacts) } });
+    return (await this.store.templates.version(o.name, o.version)) as TemplateVersion;
+  }
+
+  /** Every template with its versions, newest first. */
+  async list(): Promise<Map<string, TemplateVersion[]>> {
+    const out = new Map<string, TemplateVersion[]>();
+    for (const v of await this.store.templates.versions()) out.set(v.template, [...(out.get(v.template) ?? []), v]);
+    return out;
+  }
+
+  async versions(name: string): Promise<TemplateVersion[]> {
+    const versions = await this.store.templates.versions(name);
+    if (versions.length === 0) throw new RewindError('TEMPLATE_NOT_FOUND', `template ${name} does not exist; see "rewind templates"`);
+    return versions;
+  }
+
+  /** What app/env runs of a template, what it could be upgraded to, and its install/upgrade records. */
+  async status(app: string, env: string): Promise<UpgradeStatus> {
+    await this.requireEnv(app, env);
+    const records = await this.store.templates.upgrades(app, env);
+    const template = records[0]?.template ?? null;
+    const installed = await this.#installed(records);
+    const latest = template ? ((await this.store.templates.versions(template))[0]?.version ?? null) : null;
+    return { template, installed, latest, upgradable: latest !== null && latest !== installed, records };
+  }
+
+  /**
+   * Installs (`template` given, nothing of a template there yet) or upgrades app/env to
+   * `version` (default: the newest). The release takes the version's components and manifest;
+   * its config is the environment's own, plus the variables the version defines that it lacks.
+   */
+  async upgrade(app: string, env: string, o: { template?: string; version?: string; actor: string }): Promise<{ upgrade: Upgrade; release: Release; deployment: Deployment }> {
+    const e = await this.requireEnv(app, env);
+    await this.deployer.refuseIfBusy(app, env);
+    const records = await this.store.templates.upgrades(app, env);
+    const current = records[0]?.template ?? null;
+    if (o.template !== undefined && current !== null && o.template !== current) {
+      throw new RewindError('INVALID_INPUT', `${app}/${env} runs template ${current}, not ${o.template}; upgrade it with "rewind templates upgrade -a ${app}"`);
+    }
+    const name = o.template ?? current;
+    if (name === null) throw new RewindError('INVALID_INPUT', `${app}/${env} was not installed from a template; install one with "rewind templates install NAME --as ${app}"`);
+    const versions = await this.versions(name);
+    const target = o.version === undefined ? versions[0] : versions.find((v) => v.version === o.version);
+    if (!target) throw new RewindError('TEMPLATE_NOT_FOUND', `template ${name} has no version ${o.version}; its versions are ${versions.map((v) => v.version).join(', ')}`);
+    const installed = await this.#installed(records);
+    if (installed === target.version) throw new RewindError('INVALID_INPUT', `${app}/${env} already runs ${name} ${target.version}; there is nothing to upgrade`);
+
+    const active = e.activeRelease ? await this.releases.release(app, e.activeRelease) : null;
+    const config = { ...target.config, ...(active?.config ?? {}) };
+    const now = new Date().toISOString();
+    const buildId = newId('B');
+    const components = Object.keys(target.artifacts);
+    const verb = installed === null ? 'install' : 'upgrade';
+    await this.store.builds.insert({
+      id: buildId,
+      app,
+      env,
+      status: 'succeeded',
+      description: `template ${name} ${target.version} (${target.sourceRelease} of ${target.sourceApp})`,
+      manifest: target.manifest as Manifest,
+      sourceSha256: target.artifacts[components[0] as string] as string,
+      components,
+      artifacts: target.artifacts,
+      sourceHashes: {},
+      release: null,
+      error: null,
+      createdBy: o.actor,
+      createdAt: now,
+      finishedAt: now,
+    });
+    const release = makeRelease({
+      app,
+      env,
+      kind: 'upgrade',
+      builds: Object.fromEntries(components.map((c) => [c, buildId])),
+      config,
+      manifest: target.manifest as Manifest,
+      description: installed === null ? `${verb} ${name} ${target.version}` : `${verb} ${name} ${installed} to ${target.version}`,
+      source: null,
+      createdBy: o.actor,
+    });
+    const deployment = await this.deployer.start(release, { kind: 'upgrade', actor: o.actor, insertRelease: true });
+    const upgrade: Upgrade = {
+      id: newId('U'),
+      app,
+      env,
+      template: name,
+      fromVersion: installed,
+      toVersion: target.version,
+      fromRelease: active?.id ?? null,
+      release: release.id,
+      deployment: deployment.id,
+      rolledBackRelease: null,
+      rolledBackBy: null,
+      rolledBackAt: null,
+      createdBy: o.actor,
+      createdAt: now,
+    };
+    await this.store.templates.insertUpgrade(upgrade);
+    await this.store.audit.record({ actor: o.actor, action: `template.${verb}`, app, env, subject: upgrade.id, detail: { template: name, from: installed, to: target.version, release: release.id } });
+    return { upgrade, release, deployment };
+  }
+
+  /** Rolls upgrade `id` (default: the newest one not rolled back) back: app/env goes to the release before it. */
+  async rollback(app: string, env: string, o: { id?: string; actor: string }): Promise<{ upgrade: Upgrade; release: Release; deployment: Deployment }> {
+    await this.requireEnv(app, env);
+    const records = await this.store.templates.upgrades(app, env);
+    const upgrade = o.id === undefined ? records.find((r) => r.rolledBackRelease === null) : records.find((r) => r.id === o.id);
+    if (!upgrade) {
+      throw new RewindError(o.id === undefined ? 'NOTHING_TO_ROLL_BACK' : 'UPGRADE_NOT_FOUND', o.id === undefined ? `${app}/${env} has no upgrade to roll back; see "rewind templates upgrades -a ${app}"` : `upgrade ${o.id} of ${app}/${env} does not exist; see "rewind templates upgrades -a ${app}"`);
+    }
+    if (upgrade.rolledBackRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `upgrade ${upgrade.id} was already rolled back (release ${upgrade.rolledBackRelease})`);
+    if (!upgrade.fromRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `${upgrade.id} installed ${upgrade.template} ${upgrade.toVersion} in ${app}/${env}; nothing ran there before it to go back to`);
+    const d = await this.store.deployments.get(upgrade.deployment);
+    if (d && (d.state === 'pending' || d.state === 'running')) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `upgrade ${upgrade.id} is still being deployed (${d.id}); wait for it to finish`);
+    const out = await this.releases.rollback(app, env, { release: upgrade.fromRelease, actor: o.actor });
+    if (!out.release || !out.deployment) throw new Error('a rollback without a release');
+    await this.store.templates.markRolledBack(upgrade.id, out.release.id, o.actor, new Date().toISOString());
+    await this.store.audit.record({ actor: o.actor, action: 'template.rollback', app, env, subject: upgrade.id, detail: { template: upgrade.template, from: upgrade.toVersion, to: upgrade.fromVersion, release: out.release.id } });
+    const marked = (await this.store.templates.upgrades(app, env)).find((r) => r.id === upgrade.id) as Upgrade;
+    return { upgrade: marked, release: out.release, deployment: out.deployment };
+  }
+}
+
+
