@@ -35,18 +35,18 @@ export class TemplateOps {
     private readonly requireEnv: (app: string, env: string) => Promise<EnvironmentRow>,
   ) {}
 
-  /**
-   * The version app/env runs: that of its newest install or upgrade that went live and was not
-   * rolled back (a rolled-back or failed one left it at the one before).
-   */
-  async #installed(records: readonly Upgrade[]): Promise<string | null> {
+  /** The newest install or upgrade that went live and was not rolled back: what app/env runs of its template. */
+  async #newestLive(records: readonly Upgrade[]): Promise<Upgrade | undefined> {
     for (const r of records) {
       if (r.rolledBackRelease !== null) continue;
-      const state = (await this.store.deployments.get(r.deployment))?.state;
-      if (state === 'failed' || state === 'rolled-back') continue;
-      return r.toVersion;
+      if ((await this.store.deployments.get(r.deployment))?.state === 'succeeded') return r;
     }
-    return null;
+    return undefined;
+  }
+
+  /** The version app/env runs (a rolled-back or failed upgrade left it at the one before); null when none. */
+  async #installed(records: readonly Upgrade[]): Promise<string | null> {
+    return (await this.#newestLive(records))?.toVersion ?? null;
   }
 
   /** Publishes app/env's active release as version `version` of template `name`. */
@@ -184,18 +184,24 @@ export class TemplateOps {
     return { upgrade, release, deployment };
   }
 
-  /** Rolls upgrade `id` (default: the newest one not rolled back) back: app/env goes to the release before it. */
+  /** Rolls upgrade `id` (default: the newest that went live and is not rolled back) back: app/env goes to the release before it. */
   async rollback(app: string, env: string, o: { id?: string; actor: string }): Promise<{ upgrade: Upgrade; release: Release; deployment: Deployment }> {
     await this.requireEnv(app, env);
+    await this.deployer.refuseIfBusy(app, env);
     const records = await this.store.templates.upgrades(app, env);
-    const upgrade = o.id === undefined ? records.find((r) => r.rolledBackRelease === null) : records.find((r) => r.id === o.id);
+    const stateOf = async (u: Upgrade) => (await this.store.deployments.get(u.deployment))?.state;
+    const upgrade = o.id !== undefined ? records.find((r) => r.id === o.id) : await this.#newestLive(records);
     if (!upgrade) {
       throw new RewindError(o.id === undefined ? 'NOTHING_TO_ROLL_BACK' : 'UPGRADE_NOT_FOUND', o.id === undefined ? `${app}/${env} has no upgrade to roll back; see "rewind templates upgrades -a ${app}"` : `upgrade ${o.id} of ${app}/${env} does not exist; see "rewind templates upgrades -a ${app}"`);
     }
     if (upgrade.rolledBackRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `upgrade ${upgrade.id} was already rolled back (release ${upgrade.rolledBackRelease})`);
+    const state = await stateOf(upgrade);
+    if (state !== 'succeeded') throw new RewindError('NOTHING_TO_ROLL_BACK', `upgrade ${upgrade.id} did not go live (its deployment ${upgrade.deployment} ${state ?? 'is gone'}); there is nothing of it to roll back`);
+    const newest = await this.#newestLive(records);
+    if (newest && newest.id !== upgrade.id) {
+      throw new RewindError('INVALID_INPUT', `upgrade ${newest.id} (${newest.fromVersion ?? 'install'} to ${newest.toVersion}) came after ${upgrade.id}; roll it back first`);
+    }
     if (!upgrade.fromRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `${upgrade.id} installed ${upgrade.template} ${upgrade.toVersion} in ${app}/${env}; nothing ran there before it to go back to`);
-    const d = await this.store.deployments.get(upgrade.deployment);
-    if (d && (d.state === 'pending' || d.state === 'running')) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `upgrade ${upgrade.id} is still being deployed (${d.id}); wait for it to finish`);
     const out = await this.releases.rollback(app, env, { release: upgrade.fromRelease, actor: o.actor });
     if (!out.release || !out.deployment) throw new Error('a rollback without a release');
     await this.store.templates.markRolledBack(upgrade.id, out.release.id, o.actor, new Date().toISOString());

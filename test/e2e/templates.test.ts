@@ -79,6 +79,11 @@ describe('app templates: publish, install, upgrade, roll the upgrade back', () =
     expect(await fail(['templates', 'upgrade', '-a', 'shop-prod', '--to', '9.9'])).toBe('error: template shop-app has no version 9.9; its versions are 2.0, 1.0\n');
     expect(await fail(['templates', 'upgrade', '-a', 'shop-prod'])).toBe('error: shop-prod/production already runs shop-app 2.0; there is nothing to upgrade\n');
     expect(await fail(['templates', 'info', 'nope'])).toBe('error: template nope does not exist; see "rewind templates"\n');
+    // Upgrades are rolled back newest first; one rolled back already, or an install, can't be.
+    const [newest, rolledBack, install] = (await rw.api<{ upgrades: Array<{ id: string; rolledBackRelease: string | null }> }>('/api/apps/shop-prod/upgrades')).body.upgrades;
+    expect(await fail(['templates', 'rollback', install.id, '-a', 'shop-prod'])).toBe(`error: upgrade ${newest.id} (1.0 to 2.0) came after ${install.id}; roll it back first\n`);
+    expect(await fail(['templates', 'rollback', rolledBack.id, '-a', 'shop-prod'])).toBe(`error: upgrade ${rolledBack.id} was already rolled back (release ${rolledBack.rolledBackRelease})\n`);
+    expect(await fail(['templates', 'rollback', 'UNOSUCHTHING', '-a', 'shop-prod'])).toBe('error: upgrade UNOSUCHTHING of shop-prod/production does not exist; see "rewind templates upgrades -a shop-prod"\n');
     await ok(['apps', 'create', 'bare']);
     expect(await fail(['templates', 'publish', 'bare@1.0', '-a', 'bare'])).toBe('error: bare/production runs no release; deploy it before publishing it as a template\n');
     expect(await fail(['templates', 'upgrade', '-a', 'bare'])).toBe('error: bare/production was not installed from a template; install one with "rewind templates install NAME --as bare"\n');
