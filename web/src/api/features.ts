@@ -11,6 +11,8 @@ export interface Features {
   readonly promoteEnvDryRun: boolean;
   readonly revert: boolean;
   readonly pipelines: boolean;
+  /** App templates: an environment's upgrades, Upgrade and its one-click rollback. */
+  readonly templates: boolean;
 }
 
 export const NO_FEATURES: Features = {
@@ -21,6 +23,7 @@ export const NO_FEATURES: Features = {
   promoteEnvDryRun: false,
   revert: false,
   pipelines: false,
+  templates: false,
 };
 
 interface OpenApi {
@@ -45,5 +48,6 @@ export async function loadFeatures(): Promise<Features> {
     promoteEnvDryRun: promote?.includes('dryRun') ?? false,
     revert: bodyProps(doc, '/api/apps/{app}/releases/{id}/revert') !== null,
     pipelines: Object.keys(doc.paths ?? {}).some((p) => p.includes('/pipelines')),
+    templates: Boolean(doc.paths?.['/api/apps/{app}/upgrades']?.get),
   };
 }

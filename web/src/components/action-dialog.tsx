@@ -19,7 +19,8 @@ export interface ActionDialogProps {
   readonly env: string;
   readonly intro: ReactNode;
   readonly confirmLabel: string;
-  readonly loadPlan: () => Promise<PlannedPlan>;
+  /** Absent when the server has no plan for the action (an upgrade builds its release from a template version): the intro says what happens. */
+  readonly loadPlan?: () => Promise<PlannedPlan>;
   readonly run: () => Promise<ReleaseChange>;
   readonly onClose: () => void;
 }
@@ -27,8 +28,8 @@ export interface ActionDialogProps {
 type Phase = { at: 'plan' } | { at: 'starting' } | { at: 'running'; change: ReleaseChange } | { at: 'done'; change: ReleaseChange; deployment: DeploymentView | null; active: string | null };
 
 /**
- * Every action that changes what runs (rollback, promote, component rollback, revert) goes through
- * here: show the plan first, act only on Confirm, then stream the deployment and show the result.
+ * Every action that changes what runs (rollback, promote, component rollback, revert, upgrade) goes
+ * through here: show the plan first, act only on Confirm, then stream the deployment and show the result.
  */
 export function ActionDialog(p: ActionDialogProps) {
   const [planned, setPlanned] = useState<PlannedPlan | null>(null);
@@ -37,7 +38,7 @@ export function ActionDialog(p: ActionDialogProps) {
   const [phase, setPhase] = useState<Phase>({ at: 'plan' });
 
   useEffect(() => {
-    p.loadPlan().then(setPlanned, setPlanError);
+    p.loadPlan?.().then(setPlanned, setPlanError);
     // The plan is loaded once, when the dialog opens.
   }, []);
 
@@ -67,7 +68,7 @@ export function ActionDialog(p: ActionDialogProps) {
         <button type="button" onClick={p.onClose}>
           Cancel
         </button>
-        <button type="button" className="primary" onClick={confirm} disabled={!planned || busy} autoFocus>
+        <button type="button" className="primary" onClick={confirm} disabled={(p.loadPlan && !planned) || busy} autoFocus>
           {phase.at === 'starting' ? 'Starting…' : p.confirmLabel}
         </button>
       </>
@@ -80,7 +81,7 @@ export function ActionDialog(p: ActionDialogProps) {
   return (
     <Modal title={p.title} onClose={p.onClose} footer={footer} wide>
       <div className="intro">{p.intro}</div>
-      {!planned && !planError && <Loading what="the plan" />}
+      {p.loadPlan && !planned && !planError && <Loading what="the plan" />}
       <ErrorNote error={planError} action="compute the plan" />
       {planned && (
         <>

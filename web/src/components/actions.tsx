@@ -1,10 +1,12 @@
 import type { Features } from '../api/features';
 import { rewind } from '../api/rewind';
-import type { BuildView, ReleaseView } from '../api/types';
+import { templates } from '../api/templates';
+import type { BuildView, ReleaseView, UpgradeStatusView, UpgradeView } from '../api/types';
 import { useFeatures } from '../lib/features';
 import { comparePlan } from '../lib/plan';
 import { ActionDialog, type PlannedPlan } from './action-dialog';
 import { Id } from './bits';
+import { UpgradeIntro } from './upgrades-panel';
 
 /** One of the actions that change what an environment runs; each opens the plan-then-confirm dialog. */
 export type Action =
@@ -12,7 +14,9 @@ export type Action =
   | { readonly kind: 'promote'; readonly release: ReleaseView }
   | { readonly kind: 'revert'; readonly release: ReleaseView }
   | { readonly kind: 'component'; readonly component: string; readonly build: BuildView }
-  | { readonly kind: 'promote-env'; readonly from: string; readonly to: string };
+  | { readonly kind: 'promote-env'; readonly from: string; readonly to: string }
+  | { readonly kind: 'upgrade'; readonly status: UpgradeStatusView; readonly version: string }
+  | { readonly kind: 'upgrade-rollback'; readonly upgrade: UpgradeView };
 
 const COMPUTED = 'This plan was computed by the console from the two releases (this server has no dry run for it yet).';
 
@@ -22,12 +26,21 @@ async function activeRelease(app: string, env: string): Promise<ReleaseView | nu
   return id ? rewind.release(app, id) : null;
 }
 
-function planFor(app: string, env: string, a: Action, f: Features): () => Promise<PlannedPlan> {
+async function rollbackPlan(app: string, env: string, release: string, f: Features): Promise<PlannedPlan> {
+  if (f.rollbackDryRun) return { plan: await rewind.rollbackPlan(app, { env, release }) };
+  return { plan: comparePlan(app, env, await activeRelease(app, env), await rewind.release(app, release)), note: COMPUTED };
+}
+
+/** The plan loader of an action; none for an upgrade, whose release is built from the template version only when it runs. */
+function planFor(app: string, env: string, a: Action, f: Features): (() => Promise<PlannedPlan>) | undefined {
+  if (a.kind === 'upgrade') return undefined;
   return async () => {
     switch (a.kind) {
       case 'rollback':
-        if (f.rollbackDryRun) return { plan: await rewind.rollbackPlan(app, { env, release: a.release.id }) };
-        return { plan: comparePlan(app, env, await activeRelease(app, env), a.release), note: COMPUTED };
+        return rollbackPlan(app, env, a.release.id, f);
+      // An upgrade's rollback is a rollback to the release that ran before it.
+      case 'upgrade-rollback':
+        return rollbackPlan(app, env, a.upgrade.fromRelease ?? '', f);
       case 'promote': {
         const active = await activeRelease(app, env);
         if (f.diff && active) return { plan: await rewind.diff(app, active.id, a.release.id) };
@@ -103,6 +116,24 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
       );
       const run = () => rewind.promoteEnv(app, { from: action.from, to: action.to });
       return <ActionDialog {...common} env={action.to} title={`Promote ${action.from} → ${action.to}`} intro={intro} confirmLabel="Promote" run={run} />;
+    }
+    case 'upgrade': {
+      const { status, version } = action;
+      const intro = <UpgradeIntro app={app} env={env} status={status} version={version} />;
+      const run = () => templates.upgrade(app, { env, version });
+      return <ActionDialog {...common} title={`Upgrade ${env} to ${status.template} ${version}`} intro={intro} confirmLabel="Upgrade" run={run} />;
+    }
+    case 'upgrade-rollback': {
+      const u = action.upgrade;
+      const intro = (
+        <p>
+          Rewind makes a new release in <strong>{env}</strong> that copies <Id>{u.fromRelease}</Id>, what ran before the upgrade ({u.template} {u.fromVersion}), and
+          deploys it with zero downtime. The upgrade's release <Id>{u.release}</Id> is marked rolled back; every release stays in the history.
+        </p>
+      );
+      const run = () => templates.rollback(app, { env, upgrade: u.id });
+      const title = `Roll back ${env} from ${u.template} ${u.toVersion} to ${u.fromVersion}`;
+      return <ActionDialog {...common} title={title} intro={intro} confirmLabel="Roll back" run={run} />;
     }
   }
 }

@@ -5,13 +5,14 @@ import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
 import { Ago, Command, Empty, ErrorNote, Health, Id } from '../components/bits';
 import { ActivityList } from '../components/activity-list';
+import { UpgradesPanel } from '../components/upgrades-panel';
 import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 
 const envQ = (env: string) => (env === 'production' ? '' : `?env=${encodeURIComponent(env)}`);
 
-/** An app at a glance: its environments side by side, their components and running builds, recent activity. */
+/** An app at a glance: its environments side by side, their components and running builds, template upgrades, recent activity. */
 export function AppPage({ app }: { app: string }) {
   return <AppShell app={app}>{(a) => <Overview app={a} />}</AppShell>;
 }
@@ -41,6 +42,9 @@ function Overview({ app }: { app: AppView }) {
           />
         ))}
       </div>
+      {envs.map((e) => (
+        <UpgradesPanel key={e.name} app={app.name} env={e.name} onAction={(act) => setAction({ env: e.name, action: act })} />
+      ))}
       {envs.every((e) => !e.activeRelease) && (
         <Empty title="Nothing deployed yet">
           <p>Deploy this app from its source folder:</p>

@@ -3,11 +3,12 @@ import { rewind } from '../api/rewind';
 import type { AppView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
+import { UpgradesPanel } from '../components/upgrades-panel';
 import { Ago, Badge, Command, Empty, ErrorNote, Id, Loading } from '../components/bits';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 
-/** The release timeline of one environment, newest first, with Rollback and Promote on the others. */
+/** The release timeline of one environment, newest first, with Rollback and Promote on the others; above it, its template upgrades, if any. */
 export function ReleasesPage({ app }: { app: string }) {
   return (
     <AppShell app={app} title="Releases" envPicker>
@@ -21,6 +22,7 @@ function Timeline({ app, env }: { app: AppView; env: string }) {
   const [action, setAction] = useState<Action | null>(null);
   return (
     <>
+      <UpgradesPanel app={app.name} env={env} onAction={setAction} />
       <ReleaseList app={app} env={env} onAction={setAction} />
       {action && <ActionFor app={app.name} env={env} action={action} onClose={() => setAction(null)} />}
     </>

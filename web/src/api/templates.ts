@@ -1,0 +1,16 @@
+import { enc, get, post, q } from './client';
+import type { TemplateView, UpgradeResult, UpgradeStatusView } from './types';
+
+const a = (app: string) => `/api/apps/${enc(app)}`;
+
+/** App templates (Rainbond's shared library): their versions, and an environment's installs, upgrades and their rollback. */
+export const templates = {
+  list: () => get<TemplateView[]>('/api/templates'),
+  get: (name: string) => get<TemplateView>(`/api/templates/${enc(name)}`),
+  /** The version app/env runs, whether a newer one exists, and its install and upgrade records (newest first). */
+  upgrades: (app: string, env: string) => get<UpgradeStatusView>(`${a(app)}/upgrades${q({ env })}`),
+  /** Upgrades app/env to `version` (default: the newest) with a zero-downtime deployment. */
+  upgrade: (app: string, body: { env: string; version?: string }) => post<UpgradeResult>(`${a(app)}/upgrade`, body),
+  /** Rolls upgrade `upgrade` (default: the newest that went live) back to the release before it. */
+  rollback: (app: string, body: { env: string; upgrade?: string }) => post<UpgradeResult>(`${a(app)}/upgrades/rollback`, body),
+};
