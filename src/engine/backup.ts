@@ -1,10 +1,10 @@
 import { copyFile } from 'node:fs/promises';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { RewindError } from '../domain/errors.js';
-import { newId } from '../domain/ids.js';
 import { composeManifest } from '../domain/plan.js';
 import { makeRelease, type Release } from '../domain/release.js';
 import type { ComponentSpec } from '../domain/manifest.js';
+import { prebuiltBuild } from '../store/builds-repo.js';
 import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
 
@@ -58,26 +58,9 @@ export async function takeBackup(
     const names = Object.keys(slugs);
     let builds: Record<string, string> = {};
     if (names.length > 0) {
-      const now = new Date().toISOString();
-      const buildId = newId('B');
-      await store.builds.insert({
-        id: buildId,
-        app: o.app,
-        env: o.env,
-        status: 'succeeded',
-        description: `backup of the live files of ${o.env}${snap.release ? ` (${snap.release})` : ''}`,
-        manifest: manifest!,
-        sourceSha256: slugs[names[0]],
-        components: names,
-        artifacts: slugs,
-        sourceHashes: {},
-        release: null,
-        error: null,
-        createdBy: o.actor,
-        createdAt: now,
-        finishedAt: now,
-      });
-      builds = Object.fromEntries(names.map((n) => [n, buildId]));
+      const build = prebuiltBuild({ app: o.app, env: o.env, description: `backup of the live files of ${o.env}${snap.release ? ` (${snap.release})` : ''}`, manifest: manifest!, artifacts: slugs, actor: o.actor });
+      await store.builds.insert(build);
+      builds = Object.fromEntries(names.map((n) => [n, build.id]));
     }
     release = makeRelease({
       app: o.app,

@@ -8,6 +8,7 @@ import { RewindError } from '../domain/errors.js';
 import { APP_NAME, newId } from '../domain/ids.js';
 import type { Manifest } from '../domain/manifest.js';
 import { makeRelease, type Release } from '../domain/release.js';
+import { prebuiltBuild } from '../store/builds-repo.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
 import type { Store } from '../store/store.js';
@@ -131,31 +132,15 @@ export class TemplateOps {
     const active = e.activeRelease ? await this.releases.release(app, e.activeRelease) : null;
     const config = { ...target.config, ...(active?.config ?? {}) };
     const now = new Date().toISOString();
-    const buildId = newId('B');
     const components = Object.keys(target.artifacts);
     const verb = installed === null ? 'install' : 'upgrade';
-    await this.store.builds.insert({
-      id: buildId,
-      app,
-      env,
-      status: 'succeeded',
-      description: `template ${name} ${target.version} (${target.sourceRelease} of ${target.sourceApp})`,
-      manifest: target.manifest as Manifest,
-      sourceSha256: target.artifacts[components[0] as string] as string,
-      components,
-      artifacts: target.artifacts,
-      sourceHashes: {},
-      release: null,
-      error: null,
-      createdBy: o.actor,
-      createdAt: now,
-      finishedAt: now,
-    });
+    const build = prebuiltBuild({ app, env, description: `template ${name} ${target.version} (${target.sourceRelease} of ${target.sourceApp})`, manifest: target.manifest as Manifest, artifacts: target.artifacts, actor: o.actor });
+    await this.store.builds.insert(build);
     const release = makeRelease({
       app,
       env,
       kind: 'upgrade',
-      builds: Object.fromEntries(components.map((c) => [c, buildId])),
+      builds: Object.fromEntries(components.map((c) => [c, build.id])),
       config,
       manifest: target.manifest as Manifest,
       description: installed === null ? `${verb} ${name} ${target.version}` : `${verb} ${name} ${installed} to ${target.version}`,

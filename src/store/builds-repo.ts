@@ -1,3 +1,4 @@
+import { newId } from '../domain/ids.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Db } from './db.js';
 import type { BuildsTable } from './schema.js';
@@ -21,6 +22,32 @@ export interface Build {
   readonly createdBy: string;
   readonly createdAt: string;
   readonly finishedAt: string | null;
+}
+
+/**
+ * A build made of slugs that already exist (a backup of live files, a template version): it ran
+ * nothing, and succeeded when it was made.
+ */
+export function prebuiltBuild(o: { app: string; env: string; description: string; manifest: Manifest; artifacts: Readonly<Record<string, string>>; actor: string }): Build {
+  const components = Object.keys(o.artifacts);
+  const now = new Date().toISOString();
+  return {
+    id: newId('B'),
+    app: o.app,
+    env: o.env,
+    status: 'succeeded',
+    description: o.description,
+    manifest: o.manifest,
+    sourceSha256: o.artifacts[components[0] as string] ?? '',
+    components,
+    artifacts: o.artifacts,
+    sourceHashes: {},
+    release: null,
+    error: null,
+    createdBy: o.actor,
+    createdAt: now,
+    finishedAt: now,
+  };
 }
 
 const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
