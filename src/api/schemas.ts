@@ -87,11 +87,16 @@ export const UpgradeBody = Type.Object(
     env: Type.String({ default: 'production' }),
     template: Type.Optional(Type.String({ description: 'install this template (the app/env runs none yet)' })),
     version: Type.Optional(Type.String({ description: 'default: the newest' })),
+    dryRun: Type.Boolean({ default: false, description: 'only the plan; change nothing' }),
   },
   { additionalProperties: false },
 );
 export const UpgradeRollbackBody = Type.Object(
-  { env: Type.String({ default: 'production' }), upgrade: Type.Optional(Type.String({ description: 'default: the newest not rolled back' })) },
+  {
+    env: Type.String({ default: 'production' }),
+    upgrade: Type.Optional(Type.String({ description: 'default: the newest not rolled back' })),
+    dryRun: Type.Boolean({ default: false, description: 'only the plan; change nothing' }),
+  },
   { additionalProperties: false },
 );
 export const AuditQuery = Type.Object({ app: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }) });

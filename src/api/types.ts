@@ -357,5 +357,5 @@ export const UpgradeStatusView = Type.Object({
 });
 export type UpgradeStatusView = View<typeof UpgradeStatusView>;
 
-export const UpgradeResult = Type.Object({ upgrade: UpgradeView, release: ReleaseView, deployment: DeploymentView });
+export const UpgradeResult = Type.Object({ upgrade: UpgradeView, release: ReleaseView, deployment: DeploymentView, plan: PlanView });
 export type UpgradeResult = View<typeof UpgradeResult>;

@@ -17,6 +17,7 @@ import type {
   StoryView,
   ReleaseChange,
   ReleaseView,
+  DryRunView,
   TemplateVersionView,
   TemplateView,
   UpgradeResult,
@@ -215,11 +216,11 @@ export class RewindClient {
     return this.json<UpgradeStatusView>({ path: `/api/apps/${seg(app)}/upgrades`, query: { env } });
   }
   /** Installs `template` (when given) or upgrades to `version` (default: the newest). */
-  upgrade(app: string, o: { env: string; template?: string; version?: string }) {
-    return this.json<UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrade`, json: o });
+  upgrade(app: string, o: { env: string; template?: string; version?: string; dryRun?: boolean }) {
+    return this.json<DryRunView | UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrade`, json: o });
   }
-  rollbackUpgrade(app: string, o: { env: string; upgrade?: string }) {
-    return this.json<UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrades/rollback`, json: o });
+  rollbackUpgrade(app: string, o: { env: string; upgrade?: string; dryRun?: boolean }) {
+    return this.json<DryRunView | UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrades/rollback`, json: o });
   }
 
   listPipelines(app: string) {

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import type { UpgradeResult, UpgradeStatusView } from '../api/types.js';
+import type { DryRunView, UpgradeResult, UpgradeStatusView } from '../api/types.js';
 import { isRewindError } from '../domain/errors.js';
 import type { Cli } from './context.js';
 import { CliError } from './errors.js';
 import { followDeployment } from './follow.js';
 import { relativeTime, table } from './format.js';
+import { runPlanned, type PlanFlags } from './plan.js';
 
 /** `shop` or `shop@2.0`. */
 function parseRef(ref: string): { template: string; version?: string } {
@@ -70,9 +71,10 @@ export function registerTemplates(program: Command, cli: Cli): void {
       cli.out.result(v);
     });
 
-  const carryOut = async (label: string, run: () => Promise<UpgradeResult>) => {
+  const carryOut = async (label: string, run: () => Promise<DryRunView | UpgradeResult>) => {
     cli.out.start(label);
     const r = await run();
+    if (!('upgrade' in r)) throw new CliError('the server answered with a plan but changed nothing');
     const deployment = await followDeployment(cli, r.deployment);
     cli.out.done();
     cli.out.line(`Upgrade:  ${r.upgrade.id}`);
@@ -100,11 +102,16 @@ export function registerTemplates(program: Command, cli: Cli): void {
   templates
     .command('upgrade')
     .option('--to <version>', 'the version to upgrade to (default: the newest)')
-    .description('upgrade the -a app in -e to a newer version of its template, streaming the rollout')
-    .action(async (o: { to?: string }, cmd: Command) => {
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('-y, --yes', 'do not ask for confirmation in a terminal')
+    .description('upgrade the -a app in -e to a newer version of its template (asks in a terminal), streaming the rollout')
+    .action(async (o: PlanFlags & { to?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = cli.app(g);
-      await carryOut(`Upgrading ${app}/${g.env}${o.to ? ` to ${o.to}` : ''}`, () => cli.client.upgrade(app, { env: g.env, ...(o.to ? { version: o.to } : {}) }));
+      await runPlanned(cli, o, {
+        call: (dryRun) => cli.client.upgrade(app, { env: g.env, ...(o.to ? { version: o.to } : {}), dryRun }),
+        label: (plan) => `Upgrading ${app}/${g.env} (${plan.description})`,
+      });
     });
 
   templates
@@ -121,10 +128,15 @@ export function registerTemplates(program: Command, cli: Cli): void {
   templates
     .command('rollback')
     .argument('[upgrade]', 'the upgrade (U…) to roll back (default: the newest not rolled back)')
-    .description('roll an upgrade back in one click: the -a app in -e goes back to the release before it')
-    .action(async (id: string | undefined, _o: unknown, cmd: Command) => {
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('-y, --yes', 'do not ask for confirmation in a terminal')
+    .description('roll an upgrade back in one click: the -a app in -e goes back to the release before it (asks in a terminal)')
+    .action(async (id: string | undefined, o: PlanFlags, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = cli.app(g);
-      await carryOut(`Rolling back ${id ?? 'the last upgrade'} of ${app}/${g.env}`, () => cli.client.rollbackUpgrade(app, { env: g.env, ...(id ? { upgrade: id } : {}) }));
+      await runPlanned(cli, o, {
+        call: (dryRun) => cli.client.rollbackUpgrade(app, { env: g.env, ...(id ? { upgrade: id } : {}), dryRun }),
+        label: (plan) => `Rolling back ${id ?? 'the last upgrade'} of ${app}/${g.env} (${plan.description})`,
+      });
     });
 }

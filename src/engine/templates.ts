@@ -4,9 +4,11 @@
  * a name and a version number. Installing or upgrading an app/env from it makes a release of kind
  * `upgrade` and an upgrade record; rolling an upgrade back is one click to the release before it.
  */
+import type { PlanView } from '../api/types.js';
 import { RewindError } from '../domain/errors.js';
 import { APP_NAME, newId } from '../domain/ids.js';
 import type { Manifest } from '../domain/manifest.js';
+import { EMPTY_STATE, planBetween, type EnvState } from '../domain/plan.js';
 import { makeRelease, type Release } from '../domain/release.js';
 import { prebuiltBuild } from '../store/builds-repo.js';
 import type { Deployment } from '../store/deployments-repo.js';
@@ -27,6 +29,9 @@ export interface UpgradeStatus {
   readonly upgradable: boolean;
   readonly records: readonly Upgrade[];
 }
+
+/** An upgrade or its rollback: only the plan on a dry run, else also the record, the release made and its deployment. */
+export type Planned = { readonly plan: PlanView; readonly upgrade?: undefined } | { readonly plan: PlanView; readonly upgrade: Upgrade; readonly release: Release; readonly deployment: Deployment };
 
 export class TemplateOps {
   constructor(
@@ -113,9 +118,9 @@ export class TemplateOps {
    * `version` (default: the newest). The release takes the version's components and manifest;
    * its config is the environment's own, plus the variables the version defines that it lacks.
    */
-  async upgrade(app: string, env: string, o: { template?: string; version?: string; actor: string }): Promise<{ upgrade: Upgrade; release: Release; deployment: Deployment }> {
+  async upgrade(app: string, env: string, o: { template?: string; version?: string; dryRun?: boolean; actor: string }): Promise<Planned> {
     const e = await this.requireEnv(app, env);
-    await this.deployer.refuseIfBusy(app, env);
+    if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const records = await this.store.templates.upgrades(app, env);
     const current = records[0]?.template ?? null;
     if (o.template !== undefined && current !== null && o.template !== current) {
@@ -134,6 +139,12 @@ export class TemplateOps {
     const now = new Date().toISOString();
     const components = Object.keys(target.artifacts);
     const verb = installed === null ? 'install' : 'upgrade';
+    const description = installed === null ? `${verb} ${name} ${target.version}` : `${verb} ${name} ${installed} to ${target.version}`;
+    // Planned from values only: the version's components are named NAME@VERSION until their build is made.
+    const from: EnvState = active ? { builds: active.builds, config: active.config, manifest: active.manifest } : EMPTY_STATE;
+    const steps = planBetween(from, { builds: Object.fromEntries(components.map((c) => [c, `${name}@${target.version}`])), config, manifest: target.manifest as Manifest });
+    const plan: PlanView = { app, env, from: active?.id ?? null, source: null, description, empty: false, ...steps };
+    if (o.dryRun) return { plan };
     const build = prebuiltBuild({ app, env, description: `template ${name} ${target.version} (${target.sourceRelease} of ${target.sourceApp})`, manifest: target.manifest as Manifest, artifacts: target.artifacts, actor: o.actor });
     await this.store.builds.insert(build);
     const release = makeRelease({
@@ -143,7 +154,7 @@ export class TemplateOps {
       builds: Object.fromEntries(components.map((c) => [c, build.id])),
       config,
       manifest: target.manifest as Manifest,
-      description: installed === null ? `${verb} ${name} ${target.version}` : `${verb} ${name} ${installed} to ${target.version}`,
+      description,
       source: null,
       createdBy: o.actor,
     });
@@ -166,13 +177,13 @@ export class TemplateOps {
     };
     await this.store.templates.insertUpgrade(upgrade);
     await this.store.audit.record({ actor: o.actor, action: `template.${verb}`, app, env, subject: upgrade.id, detail: { template: name, from: installed, to: target.version, release: release.id } });
-    return { upgrade, release, deployment };
+    return { plan, upgrade, release, deployment };
   }
 
   /** Rolls upgrade `id` (default: the newest that went live and is not rolled back) back: app/env goes to the release before it. */
-  async rollback(app: string, env: string, o: { id?: string; actor: string }): Promise<{ upgrade: Upgrade; release: Release; deployment: Deployment }> {
+  async rollback(app: string, env: string, o: { id?: string; dryRun?: boolean; actor: string }): Promise<Planned> {
     await this.requireEnv(app, env);
-    await this.deployer.refuseIfBusy(app, env);
+    if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const records = await this.store.templates.upgrades(app, env);
     const stateOf = async (u: Upgrade) => (await this.store.deployments.get(u.deployment))?.state;
     const upgrade = o.id !== undefined ? records.find((r) => r.id === o.id) : await this.#newestLive(records);
@@ -187,12 +198,13 @@ export class TemplateOps {
       throw new RewindError('INVALID_INPUT', `upgrade ${newest.id} (${newest.fromVersion ?? 'install'} to ${newest.toVersion}) came after ${upgrade.id}; roll it back first`);
     }
     if (!upgrade.fromRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `${upgrade.id} installed ${upgrade.template} ${upgrade.toVersion} in ${app}/${env}; nothing ran there before it to go back to`);
-    const out = await this.releases.rollback(app, env, { release: upgrade.fromRelease, actor: o.actor });
+    const out = await this.releases.rollback(app, env, { release: upgrade.fromRelease, dryRun: o.dryRun, actor: o.actor });
+    if (o.dryRun) return { plan: out.plan };
     if (!out.release || !out.deployment) throw new Error('a rollback without a release');
     await this.store.templates.markRolledBack(upgrade.id, out.release.id, o.actor, new Date().toISOString());
     await this.store.audit.record({ actor: o.actor, action: 'template.rollback', app, env, subject: upgrade.id, detail: { template: upgrade.template, from: upgrade.toVersion, to: upgrade.fromVersion, release: out.release.id } });
     const marked = (await this.store.templates.upgrades(app, env)).find((r) => r.id === upgrade.id) as Upgrade;
-    return { upgrade: marked, release: out.release, deployment: out.deployment };
+    return { plan: out.plan, upgrade: marked, release: out.release, deployment: out.deployment };
   }
 }
 

@@ -45,12 +45,16 @@ describe('app templates: publish, install, upgrade, roll the upgrade back', () =
     await ok(['templates', 'publish', 'shop-app@2.0', '-a', 'shop', '-e', 'test']);
     expect((await ok(['templates', 'upgrades', '-a', 'shop-prod'])).split('\n')[0]).toBe('shop-prod/production runs shop-app 1.0; 2.0 is available: rewind templates upgrade -a shop-prod');
 
-    // 4. Upgrade production, then roll the upgrade back in one click.
-    await ok(['templates', 'upgrade', '-a', 'shop-prod']);
+    // 4. Upgrade production (its plan first, changing nothing), then roll the upgrade back in one click.
+    const plan = await ok(['templates', 'upgrade', '-a', 'shop-prod', '--dry-run']);
+    expect(plan).toMatch(/^Plan: upgrade shop-app 1\.0 to 2\.0 in shop-prod\/production \(active: R[A-Z]{10}\)\n  web +change +B[A-Z]{10} → shop-app@2\.0\n/);
+    expect((await rw.api<{ upgrades: unknown[] }>('/api/apps/shop-prod/upgrades')).body.upgrades).toHaveLength(1);
+    expect(await ok(['templates', 'upgrade', '-a', 'shop-prod'])).toMatch(/Upgrading shop-prod\/production \(upgrade shop-app 1\.0 to 2\.0\)\.\.\.[\s\S]*OK, R[A-Z]{10}\n$/);
     expect(await body(url)).toContain('hello from v2');
     const records = await ok(['templates', 'upgrades', '-a', 'shop-prod']);
     expect(records).toMatch(/^shop-prod\/production runs shop-app 2\.0, the newest version\n\nID +FROM +TO +RELEASE +STATE +CREATED +ROLLED BACK\nU[A-Z]{10} +1\.0 +2\.0 +R[A-Z]{10} +succeeded .*\nU[A-Z]{10} +\(install\) +1\.0 +R[A-Z]{10} +succeeded /);
 
+    expect(await ok(['templates', 'rollback', '-a', 'shop-prod', '--dry-run'])).toMatch(/^Plan: rollback to R[A-Z]{10} in shop-prod\/production/);
     await ok(['templates', 'rollback', '-a', 'shop-prod']);
     expect(await body(url)).toContain('hello from v1');
     const after = (await rw.api<{ installed: string; upgradable: boolean; upgrades: Array<{ toVersion: string; rolledBackRelease: string | null }> }>('/api/apps/shop-prod/upgrades')).body;

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
+import type { Planned } from '../../engine/templates.js';
 import type { Release } from '../../domain/release.js';
 import type { Deployment } from '../../store/deployments-repo.js';
 import type { TemplateVersion, Upgrade } from '../../store/templates-repo.js';
 import { AppParams, EnvQuery, PublishBody, TemplateParams, UpgradeBody, UpgradeRollbackBody, actorOf, errorReplies } from '../schemas.js';
-import { List, TemplateVersionView, TemplateView, UpgradeResult, UpgradeStatusView, type UpgradeView } from '../types.js';
+import { DryRunView, List, TemplateVersionView, TemplateView, UpgradeResult, UpgradeStatusView, type PlanView, type UpgradeView } from '../types.js';
 import { views } from '../views.js';
 
 const versionView = (v: TemplateVersion): TemplateVersionView => ({
@@ -25,11 +26,14 @@ const templateView = (name: string, versions: readonly TemplateVersion[]): Templ
 export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const upgradeView = async (u: Upgrade): Promise<UpgradeView> => ({ ...u, state: (await engine.store.deployments.get(u.deployment))?.state ?? 'unknown' });
-  const result = async (r: { upgrade: Upgrade; release: Release; deployment: Deployment }): Promise<UpgradeResult> => ({
+  const result = async (r: { plan: PlanView; upgrade: Upgrade; release: Release; deployment: Deployment }): Promise<UpgradeResult> => ({
     upgrade: await upgradeView(r.upgrade),
     release: views.release(r.release, null),
     deployment: views.deployment(r.deployment),
+    plan: r.plan,
   });
+  /** 200 with only the plan on a dry run, else 202 with the record, the release and its deployment. */
+  const reply = (out: Planned) => (out.upgrade === undefined ? { status: 200 as const, body: Promise.resolve({ plan: out.plan }) } : { status: 202 as const, body: result(out) });
 
   app.get('/api/templates', { schema: { tags: ['templates'], summary: 'App templates and their versions, newest first', response: { 200: List(TemplateView), ...errorReplies() } } }, async () =>
     [...(await engine.templates.list())].map(([name, versions]) => templateView(name, versions)),
@@ -79,13 +83,13 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
         summary: 'Install a template version in an environment, or upgrade it to one (default: the newest); a zero-downtime deployment',
         params: AppParams,
         body: UpgradeBody,
-        response: { 202: UpgradeResult, ...errorReplies(400, 404, 409) },
+        response: { 200: DryRunView, 202: UpgradeResult, ...errorReplies(400, 404, 409) },
       },
     },
-    async (req, reply) => {
-      const { env, template, version } = req.body;
-      const r = await engine.templates.upgrade(req.params.app, env, { ...(template !== undefined ? { template } : {}), ...(version !== undefined ? { version } : {}), actor: actorOf(req) });
-      return reply.status(202).send(await result(r));
+    async (req, res) => {
+      const { env, template, version, dryRun } = req.body;
+      const out = reply(await engine.templates.upgrade(req.params.app, env, { ...(template !== undefined ? { template } : {}), ...(version !== undefined ? { version } : {}), dryRun, actor: actorOf(req) }));
+      return res.status(out.status).send(await out.body);
     },
   );
 
@@ -97,12 +101,12 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
         summary: 'Roll an upgrade back in one click: the environment goes back to the release before it',
         params: AppParams,
         body: UpgradeRollbackBody,
-        response: { 202: UpgradeResult, ...errorReplies(400, 404, 409) },
+        response: { 200: DryRunView, 202: UpgradeResult, ...errorReplies(400, 404, 409) },
       },
     },
-    async (req, reply) => {
-      const r = await engine.templates.rollback(req.params.app, req.body.env, { ...(req.body.upgrade !== undefined ? { id: req.body.upgrade } : {}), actor: actorOf(req) });
-      return reply.status(202).send(await result(r));
+    async (req, res) => {
+      const out = reply(await engine.templates.rollback(req.params.app, req.body.env, { ...(req.body.upgrade !== undefined ? { id: req.body.upgrade } : {}), dryRun: req.body.dryRun, actor: actorOf(req) }));
+      return res.status(out.status).send(await out.body);
     },
   );
 }
