@@ -72,6 +72,9 @@ describe('template upgrades in a browser', () => {
     const dialog = page.getByRole('dialog', { name: 'Upgrade production to shop-app 2.0' });
     await dialog.getByText('1.0 → 2.0').waitFor();
     await dialog.getByText(/from R[A-Z]{10} of shop\/test/).waitFor();
+    // The server's plan: web's build changes to the version's (named until it is built).
+    const plan = dialog.getByRole('region', { name: 'What will change' });
+    await expect.poll(() => plan.locator('tr[data-action="change"]').innerText()).toContain('shop-app@2.0');
     expect(await status()).toMatchObject({ installed: '1.0', upgradable: true });
     await shot(page, 'upgrade-confirm');
     await dialog.getByRole('button', { name: 'Upgrade', exact: true }).click();

@@ -31,11 +31,12 @@ async function rollbackPlan(app: string, env: string, release: string, f: Featur
   return { plan: comparePlan(app, env, await activeRelease(app, env), await rewind.release(app, release)), note: COMPUTED };
 }
 
-/** The plan loader of an action; none for an upgrade, whose release is built from the template version only when it runs. */
+/** The plan loader of an action. */
 function planFor(app: string, env: string, a: Action, f: Features): (() => Promise<PlannedPlan>) | undefined {
-  if (a.kind === 'upgrade') return undefined;
   return async () => {
     switch (a.kind) {
+      case 'upgrade':
+        return { plan: await templates.upgradePlan(app, { env, version: a.version }) };
       case 'rollback':
         return rollbackPlan(app, env, a.release.id, f);
       // An upgrade's rollback is a rollback to the release that ran before it.
