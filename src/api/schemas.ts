@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { ApiError } from './types.js';
 
@@ -100,6 +100,24 @@ export const UpgradeRollbackBody = Type.Object(
   { additionalProperties: false },
 );
 export const AuditQuery = Type.Object({ app: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }) });
+
+/**
+ * A route's `preValidation`: query numbers must be finite. Ajv's coercion turns "Infinity" and
+ * "1e400" into Infinity and then skips minimum/maximum for it (they only check finite numbers),
+ * so the schema alone lets them through to SQLite.
+ */
+export async function finiteQueryNumbers(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const props = (req.routeOptions.schema?.querystring as { properties?: Record<string, { type?: string; minimum?: number; maximum?: number }> } | undefined)?.properties ?? {};
+  const query = req.query as Record<string, unknown>;
+  for (const [name, s] of Object.entries(props)) {
+    if (s.type !== 'integer' && s.type !== 'number') continue;
+    const raw = Object.hasOwn(query, name) ? query[name] : undefined;
+    const v = Array.isArray(raw) ? raw[0] : raw;
+    if (typeof v !== 'string' || Number.isFinite(Number(v))) continue;
+    const range = s.minimum !== undefined && s.maximum !== undefined ? ` from ${s.minimum} to ${s.maximum}` : '';
+    return reply.status(400).send({ error: { code: 'INVALID_INPUT', message: `invalid querystring field "${name}": must be ${s.type === 'integer' ? 'an integer' : 'a number'}${range}, got ${JSON.stringify(v.slice(0, 40))}; see /api/openapi.json` } });
+  }
+}
 
 export type ConfigBodyT = Static<typeof ConfigBody>;
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, AuditQuery, CreateAppBody, NoContent, actorOf, errorReplies } from '../schemas.js';
+import { AppParams, AuditQuery, CreateAppBody, NoContent, actorOf, errorReplies, finiteQueryNumbers } from '../schemas.js';
 import { AppView, AuditEntryView, List } from '../types.js';
 
 export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
@@ -27,7 +27,7 @@ export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
   );
   app.get(
     '/api/audit',
-    { schema: { tags: ['audit'], summary: 'Audit log, newest first', querystring: AuditQuery, response: { 200: List(AuditEntryView), ...errorReplies(400) } } },
+    { schema: { tags: ['audit'], summary: 'Audit log, newest first', querystring: AuditQuery, response: { 200: List(AuditEntryView), ...errorReplies(400) } }, preValidation: finiteQueryNumbers },
     (req) => engine.store.audit.list({ app: req.query.app, limit: req.query.limit }),
   );
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../../engine/engine.js';
-import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery, errorReplies, streamReply } from '../schemas.js';
+import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { BuildView, List } from '../types.js';
 import { actorOf } from '../schemas.js';
 import { views } from '../views.js';
@@ -52,6 +52,7 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
         querystring: BuildsQuery,
         response: { 200: List(BuildView), ...errorReplies(400, 404) },
       },
+      preValidation: finiteQueryNumbers,
     },
     async (req) => {
       await engine.requireApp(req.params.app);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { notFound } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, IdParams, ListQuery, errorReplies, streamReply } from '../schemas.js';
+import { AppParams, IdParams, ListQuery, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { DeploymentView, List } from '../types.js';
 import { replayStream } from '../sse.js';
 import { views } from '../views.js';
@@ -24,6 +24,7 @@ export function deploymentsRoutes(fastify: FastifyInstance, engine: Engine): voi
         querystring: ListQuery,
         response: { 200: List(DeploymentView), ...errorReplies(400, 404) },
       },
+      preValidation: finiteQueryNumbers,
     },
     async (req) => {
       await engine.requireEnv(req.params.app, req.query.env);

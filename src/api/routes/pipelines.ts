@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { RewindError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { List, PipelineLogView, PipelineRunView, PipelineView, StoryRunsView, StoryView } from '../types.js';
-import { AppParams, IdParams, actorOf, errorReplies, streamReply } from '../schemas.js';
+import { AppParams, IdParams, actorOf, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { drain } from '../drain.js';
 import { replayStream } from '../sse.js';
 
@@ -104,6 +104,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
         querystring: ActivityQuery,
         response: { 200: List(PipelineRunView), ...errorReplies(400, 404) },
       },
+      preValidation: finiteQueryNumbers,
     },
     async (req) => {
       await engine.requireApp(req.params.app);

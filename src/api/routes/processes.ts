@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, EnvQuery, ExecBody, LogsQuery, actorOf, errorReplies, streamReply } from '../schemas.js';
+import { AppParams, EnvQuery, ExecBody, LogsQuery, actorOf, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { List, ProcessView } from '../types.js';
 
 export function processesRoutes(fastify: FastifyInstance, engine: Engine): void {
@@ -29,6 +29,7 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
         querystring: LogsQuery,
         response: { 200: streamReply('text/plain', 'lines of `TIMESTAMP component.instance message`'), ...errorReplies(400, 404, 503) },
       },
+      preValidation: finiteQueryNumbers,
     },
     async (req, reply) => {
       const ac = new AbortController();

@@ -17,6 +17,7 @@ import {
   RollbackBody,
   actorOf,
   errorReplies,
+  finiteQueryNumbers,
 } from '../schemas.js';
 import { views } from '../views.js';
 
@@ -53,6 +54,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
         querystring: ListQuery,
         response: { 200: List(ReleaseView), ...errorReplies(400, 404) },
       },
+      preValidation: finiteQueryNumbers,
     },
     async (req) => {
       await engine.requireEnv(req.params.app, req.query.env);
