@@ -25,11 +25,12 @@ export function dataDir(given: string | undefined, env: Readonly<Record<string, 
 
 /** `KEY=VALUE` arguments of `env set` (the value may contain `=`). */
 export function parseAssignments(args: readonly string[]): Record<string, string> {
-  const set: Record<string, string> = {};
+  // A Map, then fromEntries: `__proto__=x` is a key like any other, not a prototype assignment.
+  const set = new Map<string, string>();
   for (const arg of args) {
     const eq = arg.indexOf('=');
     if (eq <= 0) throw new RewindError('INVALID_INPUT', `"${arg}" is not KEY=VALUE; e.g. rewind env set FOO=bar`);
-    set[arg.slice(0, eq)] = arg.slice(eq + 1);
+    set.set(arg.slice(0, eq), arg.slice(eq + 1));
   }
-  return set;
+  return Object.fromEntries(set);
 }

@@ -1,5 +1,6 @@
 import { CONFIG_KEY } from './ids.js';
 import { RewindError } from './errors.js';
+import { hasKey, mapOf, recordOf, valueOf } from './records.js';
 
 /** Environment variables of a release. Plain readonly record, sorted keys when stored. */
 export type Config = Readonly<Record<string, string>>;
@@ -15,10 +16,10 @@ export function diffConfig(from: Config, to: Config): ConfigDiff {
   const changed: string[] = [];
   const removed: string[] = [];
   for (const k of Object.keys(to).sort()) {
-    if (!(k in from)) added.push(k);
-    else if (from[k] !== to[k]) changed.push(k);
+    if (!hasKey(from, k)) added.push(k);
+    else if (valueOf(from, k) !== valueOf(to, k)) changed.push(k);
   }
-  for (const k of Object.keys(from).sort()) if (!(k in to)) removed.push(k);
+  for (const k of Object.keys(from).sort()) if (!hasKey(to, k)) removed.push(k);
   return { added, changed, removed };
 }
 
@@ -39,11 +40,12 @@ export function applyConfigChange(base: Config, set: Readonly<Record<string, str
   for (const k of [...Object.keys(set), ...unset]) {
     if (!CONFIG_KEY.test(k)) problems.push(`"${k}" is not a valid variable name (letters, digits and _, not starting with a digit)`);
   }
-  for (const k of unset) if (!(k in base)) problems.push(`${k} is not set`);
+  for (const k of unset) if (!hasKey(base, k)) problems.push(`${k} is not set`);
   if (problems.length) throw new RewindError('INVALID_INPUT', problems.join('; '));
-  const next: Record<string, string> = { ...base, ...set };
-  for (const k of unset) delete next[k];
-  return sortConfig(next);
+  const next = mapOf(base);
+  for (const [k, v] of Object.entries(set)) next.set(k, v);
+  for (const k of unset) next.delete(k);
+  return sortConfig(recordOf(next));
 }
 
 export function sortConfig(c: Record<string, string>): Config {
@@ -59,11 +61,11 @@ export function maskValue(key: string, value: string): string {
 
 /** Parses `K=V` arguments; the value may contain `=`. */
 export function parseAssignments(args: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = new Map<string, string>();
   for (const a of args) {
     const i = a.indexOf('=');
     if (i <= 0) throw new RewindError('INVALID_INPUT', `"${a}" is not KEY=VALUE; write it as ${a || 'KEY'}=value`);
-    out[a.slice(0, i)] = a.slice(i + 1);
+    out.set(a.slice(0, i), a.slice(i + 1));
   }
-  return out;
+  return recordOf(out);
 }

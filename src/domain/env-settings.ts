@@ -1,4 +1,5 @@
 import { RewindError } from './errors.js';
+import { hasKey, mapOf, recordOf } from './records.js';
 
 /** Per-environment data-plane settings; absent keys take the server's defaults. */
 export interface EnvSettings {
@@ -12,6 +13,11 @@ export interface EnvSettings {
   readonly drainSeconds?: number;
 }
 
+/**
+ * Whole numbers in these ranges: the agent takes milliseconds as integers (drainTimeoutMs up to
+ * 1 h, standby keepMs up to 7 days and count up to 10, autoRollback windowMs up to 24 h; see
+ * src/agent/desired-validation.ts), so every value here converts to one it accepts.
+ */
 const LIMITS: Record<keyof EnvSettings, [number, number]> = {
   standbyMinutes: [0, 24 * 60],
   standbyCount: [0, 5],
@@ -21,25 +27,25 @@ const LIMITS: Record<keyof EnvSettings, [number, number]> = {
 
 export const SETTING_KEYS = Object.keys(LIMITS) as (keyof EnvSettings)[];
 
-/** Checks a settings patch: known keys, numbers within their range; null removes a key (back to the default). */
+/** Checks a settings patch: known keys, whole numbers within their range; null removes a key (back to the default). */
 export function mergeSettings(current: EnvSettings, patch: Readonly<Record<string, unknown>>): EnvSettings {
   const problems: string[] = [];
-  const next: Record<string, number> = { ...current };
+  const next = mapOf(current as Readonly<Record<string, number>>);
   for (const [k, v] of Object.entries(patch)) {
-    if (!(k in LIMITS)) {
-      problems.push(`${k} is not a setting (known: ${SETTING_KEYS.join(', ')})`);
+    if (!hasKey(LIMITS, k)) {
+      problems.push(`${JSON.stringify(k.slice(0, 60))} is not a setting (known: ${SETTING_KEYS.join(', ')})`);
       continue;
     }
     if (v === null) {
-      delete next[k];
+      next.delete(k);
       continue;
     }
     const [min, max] = LIMITS[k as keyof EnvSettings];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) problems.push(`${k} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    else next[k] = v;
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) problems.push(`${k} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    else next.set(k, v as number);
   }
   if (problems.length) throw new RewindError('INVALID_INPUT', problems.join('; '));
-  return Object.freeze(next);
+  return Object.freeze(recordOf(next)) as EnvSettings;
 }
 
 export interface DataPlaneDefaults {
@@ -51,8 +57,15 @@ export interface DataPlaneDefaults {
 
 /** The settings in effect: the environment's own, else the server's defaults. */
 export const effectiveSettings = (s: EnvSettings, d: DataPlaneDefaults): DataPlaneDefaults => ({
-  standbyMinutes: s.standbyMinutes ?? d.standbyMinutes,
-  standbyCount: s.standbyCount ?? d.standbyCount,
-  autoRollbackSeconds: s.autoRollbackSeconds ?? d.autoRollbackSeconds,
-  drainSeconds: s.drainSeconds ?? d.drainSeconds,
+  standbyMinutes: settled(s, 'standbyMinutes') ?? d.standbyMinutes,
+  standbyCount: settled(s, 'standbyCount') ?? d.standbyCount,
+  autoRollbackSeconds: settled(s, 'autoRollbackSeconds') ?? d.autoRollbackSeconds,
+  drainSeconds: settled(s, 'drainSeconds') ?? d.drainSeconds,
 });
+
+/** A stored value the agent accepts, else undefined (a fraction saved before settings were checked as whole numbers takes the default). */
+function settled(s: EnvSettings, k: keyof EnvSettings): number | undefined {
+  const v = hasKey(s, k) ? s[k] : undefined;
+  const [min, max] = LIMITS[k];
+  return Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? v : undefined;
+}

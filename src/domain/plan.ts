@@ -1,5 +1,6 @@
 import { diffConfig, maskValue, type Config } from './config.js';
 import type { ComponentSpec, Manifest } from './manifest.js';
+import { mapOf, recordOf, valueOf } from './records.js';
 
 /** What an environment runs: the builds per component, the config and the manifest. Empty = nothing runs. */
 export interface EnvState {
@@ -37,16 +38,18 @@ export interface Plan {
 export function planBetween(from: EnvState, to: EnvState): Plan {
   const names = [...new Set([...Object.keys(from.builds), ...Object.keys(to.builds)])].sort();
   const components = names.map((component): ComponentStep => {
-    const a = from.builds[component] ?? null;
-    const b = to.builds[component] ?? null;
+    const a = valueOf(from.builds, component) ?? null;
+    const b = valueOf(to.builds, component) ?? null;
     const action: ComponentAction = a === null ? 'add' : b === null ? 'remove' : a === b ? 'keep' : 'change';
     return { component, action, from: a, to: b };
   });
   const d = diffConfig(from.config, to.config);
+  const was = (key: string) => maskValue(key, valueOf(from.config, key) ?? '');
+  const is = (key: string) => maskValue(key, valueOf(to.config, key) ?? '');
   const config: ConfigStep[] = [
-    ...d.added.map((key) => ({ key, action: 'add' as const, from: null, to: maskValue(key, to.config[key]) })),
-    ...d.changed.map((key) => ({ key, action: 'change' as const, from: maskValue(key, from.config[key]), to: maskValue(key, to.config[key]) })),
-    ...d.removed.map((key) => ({ key, action: 'remove' as const, from: maskValue(key, from.config[key]), to: null })),
+    ...d.added.map((key) => ({ key, action: 'add' as const, from: null, to: is(key) })),
+    ...d.changed.map((key) => ({ key, action: 'change' as const, from: was(key), to: is(key) })),
+    ...d.removed.map((key) => ({ key, action: 'remove' as const, from: was(key), to: null })),
   ].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   return { components, config };
 }
@@ -80,7 +83,7 @@ export function formatPlan(p: Plan): string[] {
 export function composeManifest(specs: Readonly<Record<string, ComponentSpec>>): Manifest | null {
   const names = Object.keys(specs).sort();
   if (names.length === 0) return null;
-  return Object.freeze({ components: Object.freeze(Object.fromEntries(names.map((n) => [n, specs[n]]))) });
+  return Object.freeze({ components: Object.freeze(recordOf(names.map((n) => [n, specs[n]]))) });
 }
 
 /**
@@ -88,34 +91,35 @@ export function composeManifest(specs: Readonly<Record<string, ComponentSpec>>):
  * before it), applied on top of `current`; later changes to other components and keys stay.
  */
 export function revertOnto(current: EnvState, before: EnvState, target: EnvState): EnvState {
-  const builds: Record<string, string> = { ...current.builds };
-  const specs: Record<string, ComponentSpec> = { ...(current.manifest?.components ?? {}) };
+  const builds = mapOf(current.builds);
+  const specs = mapOf(current.manifest?.components ?? {});
   const names = new Set([...Object.keys(before.builds), ...Object.keys(target.builds)]);
   for (const n of names) {
-    if (before.builds[n] === target.builds[n]) continue;
-    if (before.builds[n] === undefined) {
-      delete builds[n];
-      delete specs[n];
+    const was = valueOf(before.builds, n);
+    if (was === valueOf(target.builds, n)) continue;
+    if (was === undefined) {
+      builds.delete(n);
+      specs.delete(n);
     } else {
-      builds[n] = before.builds[n];
-      const spec = before.manifest?.components[n];
-      if (spec) specs[n] = spec;
+      builds.set(n, was);
+      const spec = before.manifest ? valueOf(before.manifest.components, n) : undefined;
+      if (spec) specs.set(n, spec);
     }
   }
-  const config: Record<string, string> = { ...current.config };
+  const config = mapOf(current.config);
   const d = diffConfig(before.config, target.config);
-  for (const k of d.added) delete config[k];
-  for (const k of [...d.changed, ...d.removed]) config[k] = before.config[k];
-  return { builds, config: Object.freeze(config), manifest: composeManifest(specs) };
+  for (const k of d.added) config.delete(k);
+  for (const k of [...d.changed, ...d.removed]) config.set(k, valueOf(before.config, k) ?? '');
+  return { builds: recordOf(builds), config: Object.freeze(recordOf(config)), manifest: composeManifest(recordOf(specs)) };
 }
 
 /** Moves some components to other builds, each with the spec from the manifest of its build. */
 export function withComponents(current: EnvState, moves: ReadonlyArray<{ component: string; build: string; spec: ComponentSpec }>): EnvState {
-  const builds: Record<string, string> = { ...current.builds };
-  const specs: Record<string, ComponentSpec> = { ...(current.manifest?.components ?? {}) };
+  const builds = mapOf(current.builds);
+  const specs = mapOf(current.manifest?.components ?? {});
   for (const m of moves) {
-    builds[m.component] = m.build;
-    specs[m.component] = m.spec;
+    builds.set(m.component, m.build);
+    specs.set(m.component, m.spec);
   }
-  return { builds, config: current.config, manifest: composeManifest(specs) };
+  return { builds: recordOf(builds), config: current.config, manifest: composeManifest(recordOf(specs)) };
 }

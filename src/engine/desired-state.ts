@@ -1,5 +1,6 @@
 import type { Release } from '../domain/release.js';
 import type { DesiredState } from '../protocol/agent-protocol.js';
+import { valueOf } from '../domain/records.js';
 
 export interface DesiredStateInput {
   readonly release: Release;
@@ -19,9 +20,9 @@ export interface DesiredStateInput {
 export function desiredStateFor(input: DesiredStateInput): DesiredState {
   const { release } = input;
   const components = Object.values(release.manifest?.components ?? {})
-    .filter((c) => release.builds[c.name] !== undefined)
+    .filter((c) => valueOf(release.builds, c.name) !== undefined)
     .map((c) => {
-      const build = release.builds[c.name];
+      const build = valueOf(release.builds, c.name) as string;
       const artifact = input.artifacts.get(slugKey(build, c.name));
       if (!artifact) throw new Error(`no artifact for build ${build} of component ${c.name}`);
       return {

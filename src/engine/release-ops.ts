@@ -7,6 +7,7 @@ import type { Deployment, DeploymentKind } from '../store/deployments-repo.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
 import type { Store } from '../store/store.js';
 import type { Deployer } from './deployer.js';
+import { hasKey } from '../domain/records.js';
 
 export interface Outcome {
   readonly plan: PlanView;
@@ -102,7 +103,7 @@ export class ReleaseOps {
     const source = await this.release(app, from.activeRelease);
     const all = Object.keys(source.builds);
     const names = o.components && o.components.length > 0 ? [...new Set(o.components)] : all;
-    const unknown = names.filter((n) => !(n in source.builds));
+    const unknown = names.filter((n) => !hasKey(source.builds, n));
     if (unknown.length) {
       throw new RewindError('INVALID_INPUT', `${source.id} in ${o.from} has no component ${unknown.join(', ')}; its components are ${all.join(', ') || 'none'}`);
     }

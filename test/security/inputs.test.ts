@@ -3,58 +3,20 @@
  * one-line 4xx `{ error: { code, message } }` and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { buildApp } from '../../src/api/app.js';
-import { ArtifactStore } from '../../src/artifacts/artifact-store.js';
-import { Engine } from '../../src/engine/engine.js';
-import { Store } from '../../src/store/store.js';
-import type { Target } from '../../src/targets/target.js';
+import type { Store } from '../../src/store/store.js';
+import { inProcessApp, type InProcess } from './inputs-app.js';
 
-/** A target that runs nothing and accepts every desired state. */
-const idleTarget: Target = {
-  apply: async (desired) => ({ ok: true, release: desired.release }),
-  observe: async () => null,
-  observeAll: async () => [],
-  logs: async () => Readable.from([]),
-  remove: async () => {},
-  close: async () => {},
-};
-
-let dir: string;
+let server: InProcess;
 let store: Store;
-let engine: Engine;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rewind-inputs-'));
-  store = await Store.openSqlite(dir);
-  engine = new Engine({
-    store,
-    target: idleTarget,
-    artifacts: new ArtifactStore(join(dir, 'artifacts')),
-    dataDir: dir,
-    log: pino({ level: 'silent' }),
-    proxyHost: '127.0.0.1',
-    maxUploadBytes: 1 << 20,
-    defaults: { standbyMinutes: 15, standbyCount: 1, autoRollbackSeconds: 60, drainSeconds: 30 },
-    buildTimeoutMs: 60_000,
-  });
-  // Authentication is not what these tests are about: the app is built without a token.
-  app = await buildApp({ engine, logger: false });
-  await app.ready();
+  server = await inProcessApp();
+  ({ store, app } = server);
   expect((await app.inject({ method: 'POST', url: '/api/apps', payload: { name: 'shop' } })).statusCode).toBe(201);
 });
-afterAll(async () => {
-  await app?.close();
-  await engine?.close();
-  await store?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(async () => server?.close());
 
 type Reply = { status: number; body: { error?: { code: string; message: string } } & Record<string, unknown> };
 const call = async (method: 'GET' | 'POST' | 'PATCH' | 'HEAD', url: string, payload?: object): Promise<Reply> => {
@@ -102,5 +64,94 @@ describe('query parameters are validated by their schemas (item 8)', () => {
       }
     }
     expect(untyped).toEqual([]);
+  });
+});
+
+const PROTO_KEYS = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+
+describe('settings are validated by what the data plane accepts (items 9, 10)', () => {
+  const settingsOf = async () => (await call('GET', '/api/apps/shop/envs/production/settings')).body.settings;
+  it('a patch naming an inherited property is a 400 that names it, not a 500', async () => {
+    const before = await settingsOf();
+    for (const k of PROTO_KEYS) {
+      const res = await app.inject({ method: 'PATCH', url: '/api/apps/shop/envs/production/settings', headers: { 'content-type': 'application/json' }, payload: `{"${k}":1}` });
+      const r = { status: res.statusCode, body: res.json() as Reply['body'] };
+      expectClientError(r, k === '__proto__' ? /__proto__|prototype/ : new RegExp(`"${k}" is not a setting`));
+    }
+    expect(await settingsOf()).toEqual(before);
+  });
+  it('fractions are refused before they are saved, naming the field and the range', async () => {
+    expect((await call('PATCH', '/api/apps/shop/envs/production/settings', { drainSeconds: 5, standbyMinutes: 2 })).status).toBe(200);
+    const before = await settingsOf();
+    expectClientError(await call('PATCH', '/api/apps/shop/envs/production/settings', { drainSeconds: 0.0001 }), /drainSeconds must be a whole number from 0 to 3600, got 0.0001/);
+    expectClientError(await call('PATCH', '/api/apps/shop/envs/production/settings', { standbyMinutes: 1.5 }), /standbyMinutes must be a whole number from 0 to 1440/);
+    expectClientError(await call('PATCH', '/api/apps/shop/envs/production/settings', { autoRollbackSeconds: 0.5 }), /autoRollbackSeconds must be a whole number from 0 to 3600/);
+    expectClientError(await call('PATCH', '/api/apps/shop/envs/production/settings', { standbyCount: 1.5, drainSeconds: 3 }), /standbyCount/);
+    const huge = await app.inject({ method: 'PATCH', url: '/api/apps/shop/envs/production/settings', headers: { 'content-type': 'application/json' }, payload: '{"drainSeconds":1e400}' });
+    expectClientError({ status: huge.statusCode, body: huge.json() }, /drainSeconds/);
+    expect(await settingsOf()).toEqual(before);
+  });
+  it('a fraction saved before this check takes the server default instead of failing every deployment', async () => {
+    const { effectiveSettings } = await import('../../src/domain/env-settings.js');
+    const defaults = { standbyMinutes: 15, standbyCount: 1, autoRollbackSeconds: 60, drainSeconds: 30 };
+    expect(effectiveSettings({ drainSeconds: 0.0001, standbyMinutes: 2 }, defaults)).toEqual({ ...defaults, standbyMinutes: 2 });
+  });
+});
+
+describe('config keys named like Object.prototype members are plain data (item 9)', () => {
+  const weird = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+  let base: string;
+  const releaseOf = async (id: string) => (await call('GET', `/api/apps/shop/releases/${id}?env=production`)).body as { id: string; config: Record<string, string> };
+  beforeAll(async () => {
+    expect((await call('POST', '/api/apps/shop/envs', { name: 'staging', before: 'production' })).status).toBe(201);
+    // A runnable-but-empty active release in both environments, so promotions and rollbacks have a base.
+    const { makeRelease } = await import('../../src/domain/release.js');
+    for (const env of ['staging', 'production']) {
+      const r = makeRelease({ app: 'shop', env, kind: 'build', builds: {}, config: {}, manifest: { components: {} }, description: 'empty', source: null, createdBy: 'test' });
+      await store.releases.insert(r);
+      await store.apps.setActiveRelease('shop', env, r.id);
+      if (env === 'production') base = r.id;
+    }
+  });
+  it('env set, get, diff, unset, promote and roll back handle them like any other key', async () => {
+    const set = await call('POST', '/api/apps/shop/env', { env: 'production', set: Object.fromEntries(weird.map((k) => [k, `v-${k}`])), promote: false });
+    expect(set.status, JSON.stringify(set.body)).toBe(201);
+    const withKeys = (set.body.release as { id: string }).id;
+    expect((await releaseOf(withKeys)).config).toEqual(Object.fromEntries(weird.map((k) => [k, `v-${k}`])));
+    expect((await call('GET', '/api/apps/shop/env?env=production')).body.config).toEqual(Object.fromEntries(weird.map((k) => [k, `v-${k}`])));
+
+    const diff = await call('GET', `/api/apps/shop/diff?from=${base}&to=${withKeys}`);
+    expect(diff.status, JSON.stringify(diff.body)).toBe(200);
+    expect(diff.body.config).toEqual(weird.sort().map((key) => ({ key, action: 'add', from: null, to: `v-${key}` })));
+
+    // Setting a key to the value it has is "nothing changes"; unsetting one that is set is a change.
+    expectClientError(await call('POST', '/api/apps/shop/env', { env: 'production', set: { toString: 'v-toString' }, promote: false }), /nothing changes/);
+    const unset = await call('POST', '/api/apps/shop/env', { env: 'production', unset: ['toString'], promote: false });
+    expect(unset.status, JSON.stringify(unset.body)).toBe(201);
+    const without = (unset.body.release as { id: string; description: string });
+    expect(without.description).toBe('env remove:toString');
+    expect(Object.keys((await releaseOf(without.id)).config).sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'valueOf']);
+    expectClientError(await call('POST', '/api/apps/shop/env', { env: 'production', unset: ['toString'], promote: false }), /toString is not set/);
+    const back = await call('GET', `/api/apps/shop/diff?from=${withKeys}&to=${without.id}`);
+    expect(back.body.config).toEqual([{ key: 'toString', action: 'remove', from: 'v-toString', to: null }]);
+
+    // Promotion staging → production carries production's own (newest) config: a plan, no 500.
+    const promote = await call('POST', '/api/apps/shop/promote', { from: 'staging', to: 'production', dryRun: true });
+    expect(promote.status, JSON.stringify(promote.body)).toBe(200);
+    expect((promote.body.plan as { config: { key: string }[] }).config.map((c) => c.key)).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'valueOf']);
+
+    // Rolling back to the release with every key, then reverting it.
+    const rollback = await call('POST', '/api/apps/shop/rollback', { env: 'production', release: withKeys, dryRun: true });
+    expect(rollback.status, JSON.stringify(rollback.body)).toBe(200);
+    expect((rollback.body.plan as { config: { key: string; action: string }[] }).config).toEqual(weird.sort().map((key) => ({ key, action: 'add', from: null, to: `v-${key}` })));
+    const done = await call('POST', '/api/apps/shop/rollback', { env: 'production', release: withKeys });
+    expect(done.status, JSON.stringify(done.body)).toBe(202);
+    const deployment = (done.body.deployment as { id: string }).id;
+    for (let i = 0; i < 100 && ['pending', 'running'].includes((await call('GET', `/api/deployments/${deployment}`)).body.state as string); i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await call('GET', `/api/deployments/${deployment}`)).body.state).toBe('succeeded');
+    const revert = await call('POST', `/api/apps/shop/releases/${(done.body.release as { id: string }).id}/revert`, { env: 'production', dryRun: true });
+    expect(revert.status, JSON.stringify(revert.body)).toBe(200);
+    // The rollback's only change over the release before it (`without`) is toString coming back.
+    expect((revert.body.plan as { config: { key: string; action: string }[] }).config.map((c) => `${c.action}:${c.key}`)).toEqual(['remove:toString']);
   });
 });

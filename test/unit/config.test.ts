@@ -38,3 +38,48 @@ describe('config changes', () => {
     expect(maskValue('GREETING', 'hi')).toBe('hi');
   });
 });
+
+describe('keys named like Object.prototype members are plain data', () => {
+  const keys = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+  it('are set, diffed, unset and parsed like any other key', () => {
+    const set = parseAssignments(keys.map((k) => `${k}=v-${k}`));
+    expect(Object.keys(set)).toEqual(keys);
+    const next = applyConfigChange({}, set, []);
+    expect(Object.keys(next).sort()).toEqual([...keys].sort());
+    expect(Object.getPrototypeOf(next)).toBe(Object.prototype);
+    expect(diffConfig({}, next)).toEqual({ added: [...keys].sort(), changed: [], removed: [] });
+    expect(diffConfig(next, next)).toEqual({ added: [], changed: [], removed: [] });
+    const without = applyConfigChange(next, {}, ['toString', '__proto__']);
+    expect(Object.keys(without).sort()).toEqual(['constructor', 'hasOwnProperty', 'valueOf']);
+    expect(diffConfig(next, without)).toEqual({ added: [], changed: [], removed: ['__proto__', 'toString'] });
+    expect(() => applyConfigChange({}, {}, ['toString'])).toThrow('toString is not set');
+    expect(() => applyConfigChange({}, {}, ['__proto__'])).toThrow('__proto__ is not set');
+  });
+  it('plan, revert and component moves never reach the prototype', async () => {
+    const { planBetween, revertOnto } = await import('../../src/domain/plan.js');
+    const state = (config: Record<string, string>) => ({ builds: {}, config, manifest: null });
+    const withKeys = applyConfigChange({}, parseAssignments(keys.map((k) => `${k}=1`)), []);
+    expect(planBetween(state({}), state(withKeys)).config.map((c) => `${c.action}:${c.key}:${c.to}`)).toEqual([...keys].sort().map((k) => `add:${k}:1`));
+    expect(planBetween(state(withKeys), state({})).config.map((c) => `${c.action}:${c.key}:${c.from}`)).toEqual([...keys].sort().map((k) => `remove:${k}:1`));
+    // Reverting the release that added them removes them, and puts nothing on Object.prototype.
+    const reverted = revertOnto(state(withKeys), state({}), state(withKeys));
+    expect(Object.keys(reverted.config)).toEqual([]);
+    const restored = revertOnto(state({}), state(withKeys), state({}));
+    expect(Object.keys(restored.config).sort()).toEqual([...keys].sort());
+    expect(Object.getPrototypeOf(restored.config)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).constructor).toBe(Object);
+  });
+});
+
+describe('environment settings', () => {
+  it('are whole numbers in the ranges the agent accepts, and never prototype members', async () => {
+    const { mergeSettings } = await import('../../src/domain/env-settings.js');
+    expect(mergeSettings({}, { drainSeconds: 5, standbyMinutes: 0 })).toEqual({ drainSeconds: 5, standbyMinutes: 0 });
+    expect(() => mergeSettings({}, { drainSeconds: 0.0001 })).toThrow('drainSeconds must be a whole number from 0 to 3600, got 0.0001');
+    expect(() => mergeSettings({}, { standbyMinutes: 1441 })).toThrow('standbyMinutes must be a whole number from 0 to 1440');
+    for (const k of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      expect(() => mergeSettings({}, JSON.parse(`{"${k}":1}`))).toThrow(`"${k}" is not a setting`);
+    }
+    expect(mergeSettings({ drainSeconds: 5 }, { drainSeconds: null })).toEqual({});
+  });
+});

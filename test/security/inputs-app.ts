@@ -1,0 +1,65 @@
+/** The API in-process (buildApp + inject) over a temp data dir and a target that runs nothing. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../src/api/app.js';
+import { ArtifactStore } from '../../src/artifacts/artifact-store.js';
+import { Engine, type EngineOptions } from '../../src/engine/engine.js';
+import { Store } from '../../src/store/store.js';
+import type { Target } from '../../src/targets/target.js';
+
+/** A target that runs nothing and accepts every desired state. */
+export const idleTarget: Target = {
+  apply: async (desired) => ({ ok: true, release: desired.release }),
+  observe: async () => null,
+  observeAll: async () => [],
+  logs: async () => Readable.from([]),
+  remove: async () => {},
+  close: async () => {},
+};
+
+export interface InProcess {
+  readonly dir: string;
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function inProcessApp(o: Partial<EngineOptions> = {}): Promise<InProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-inputs-'));
+  const store = await Store.openSqlite(dir);
+  const engine = new Engine({
+    store,
+    target: idleTarget,
+    artifacts: new ArtifactStore(join(dir, 'artifacts')),
+    dataDir: dir,
+    log: pino({ level: 'silent' }),
+    proxyHost: '127.0.0.1',
+    maxUploadBytes: 1 << 20,
+    defaults: { standbyMinutes: 15, standbyCount: 1, autoRollbackSeconds: 60, drainSeconds: 30 },
+    buildTimeoutMs: 60_000,
+    ...o,
+  });
+  // Authentication is not what these tests are about: no credential is needed.
+  const { Sessions, LoginCodes } = await import('../../src/api/credentials.js').catch(() => ({ Sessions: undefined, LoginCodes: undefined }));
+  const auth = Sessions && LoginCodes ? { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true } : undefined;
+  const app = await buildApp({ engine, logger: false, ...(auth ? { auth } : {}) } as Parameters<typeof buildApp>[0]);
+  await app.ready();
+  return {
+    dir,
+    store,
+    engine,
+    app,
+    async close() {
+      await app.close();
+      await engine.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
