@@ -134,12 +134,19 @@ export const streamReply = (mediaType: 'text/event-stream' | 'text/plain' | 'app
   description,
   content: { [mediaType]: { schema: Type.Unsafe<string | Readable>({ type: 'string' }) } },
 });
+/**
+ * HEAD on a stream (Fastify answers HEAD with the GET handler): the headers, then the end, instead
+ * of a body that never ends. Returns whether it answered; a streaming handler returns right after.
+ */
+export function answeredHead(req: FastifyRequest, reply: FastifyReply, mediaType: string): boolean {
+  if (req.method !== 'HEAD') return false;
+  void reply.status(200).type(mediaType).header('cache-control', 'no-cache').send();
+  return true;
+}
 /** DELETE's empty success. */
 export const NoContent = Type.Unsafe<void>({ type: 'null', description: 'done; no body' });
 
-/** Who made a change: the X-Rewind-Actor header the CLI sends (user@host), else "api". */
+/** Who made a change: the name of the credential the request authenticated with (never a header the client chose). */
 export function actorOf(req: FastifyRequest): string {
-  const h = req.headers['x-rewind-actor'];
-  const v = Array.isArray(h) ? h[0] : h;
-  return v && v.length <= 200 ? v : 'api';
+  return req.identity || 'anonymous';
 }

@@ -155,3 +155,35 @@ describe('config keys named like Object.prototype members are plain data (item 9
     expect((revert.body.plan as { config: { key: string; action: string }[] }).config.map((c) => `${c.action}:${c.key}`)).toEqual(['remove:toString']);
   });
 });
+
+describe('HEAD on a stream answers the headers and ends (item 11)', () => {
+  /** inject, failing instead of hanging when no answer comes. */
+  const head = async (url: string) => {
+    const res = await Promise.race([app.inject({ method: 'HEAD', url }), new Promise<never>((_, no) => setTimeout(() => no(new Error(`HEAD ${url} did not answer in 3 s`)), 3000))]);
+    return res;
+  };
+  it('events, deployment events, run events and logs', async () => {
+    const events = await head('/api/events');
+    expect(events.statusCode).toBe(200);
+    expect(events.headers['content-type']).toMatch(/text\/event-stream/);
+    expect(events.body).toBe('');
+    // A deployment that is still moving would stream forever: one made while the target holds it.
+    const deployments = (await call('GET', '/api/apps/shop/deployments?env=production')).body as unknown as { id: string }[];
+    if (deployments[0]) expect((await head(`/api/deployments/${deployments[0].id}/events`)).statusCode).toBe(200);
+    expect((await head('/api/deployments/DNOTTHEREXX/events')).statusCode).toBe(404);
+    expect((await head('/api/pipelines/runs/PNOTTHEREXX/events')).statusCode).toBe(404);
+    const logs = await head('/api/apps/shop/logs?follow=true');
+    expect(logs.statusCode).toBe(200);
+    expect(logs.body).toBe('');
+    expect((await head('/api/apps/nope/logs?follow=true')).statusCode).toBe(404);
+    expect((await head('/api/apps/shop/builds/BNOTTHEREXX/logs?follow=true')).statusCode).toBe(404);
+  });
+  it('GET /api/events still streams', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/events', payloadAsStream: true });
+    expect(res.statusCode).toBe(200);
+    const stream = res.stream();
+    const first = await new Promise<string>((ok) => stream.once('data', (b: Buffer) => ok(String(b))));
+    expect(first).toContain(': connected');
+    stream.destroy();
+  });
+});

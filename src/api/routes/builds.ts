@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../../engine/engine.js';
-import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
+import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { BuildView, List } from '../types.js';
 import { actorOf } from '../schemas.js';
 import { views } from '../views.js';
@@ -11,11 +11,13 @@ import { drain } from '../drain.js';
 export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // Source uploads are streamed to disk (with their own size limit), never buffered.
-  fastify.addContentTypeParser(['application/gzip', 'application/x-gzip', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+  const uploadTypes = ['application/gzip', 'application/x-gzip', 'application/octet-stream'];
+  fastify.addContentTypeParser(uploadTypes, (_req, payload, done) => done(null, payload));
 
   app.post(
     '/api/apps/:app/builds',
     {
+      config: { uploadTypes },
       schema: {
         tags: ['builds'],
         summary: 'Upload a source tarball (application/gzip) and start a build',
@@ -79,6 +81,7 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
     },
     async (req, reply) => {
       const build = await engine.build(req.params.app, req.params.id);
+      if (answeredHead(req, reply, 'text/plain; charset=utf-8')) return reply;
       const live = engine.builder.liveOutput(build.id);
       if (!req.query.follow || live === undefined) {
         return reply.type('text/plain; charset=utf-8').send(live ?? (await engine.store.builds.logs(build.id)));

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { notFound } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, IdParams, ListQuery, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
+import { AppParams, IdParams, ListQuery, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { DeploymentView, List } from '../types.js';
 import { replayStream } from '../sse.js';
 import { views } from '../views.js';
@@ -48,6 +48,7 @@ export function deploymentsRoutes(fastify: FastifyInstance, engine: Engine): voi
     },
     async (req, reply) => {
       const d = await get(req.params.id);
+      if (answeredHead(req, reply, 'text/event-stream')) return reply;
       await replayStream(req, reply, {
         event: 'step',
         hub: engine.deploymentEvents,

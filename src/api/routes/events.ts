@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import type { ChangeEvent } from '../types.js';
-import { errorReplies, streamReply } from '../schemas.js';
+import { answeredHead, errorReplies, streamReply } from '../schemas.js';
 
 /** `GET /api/events`: a server-sent `change` event for every recorded change, so consoles stay live without polling. */
 export function eventsRoutes(app: FastifyInstance, engine: Engine): void {
@@ -11,6 +11,7 @@ export function eventsRoutes(app: FastifyInstance, engine: Engine): void {
     response: { 200: streamReply('text/event-stream', '`change` events (ChangeEvent), and a `: ping` comment every 15 s'), ...errorReplies() },
   };
   app.get('/api/events', { schema }, (req, reply) => {
+    if (answeredHead(req, reply, 'text/event-stream')) return reply;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { RewindError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { List, PipelineLogView, PipelineRunView, PipelineView, StoryRunsView, StoryView } from '../types.js';
-import { AppParams, IdParams, actorOf, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
+import { AppParams, IdParams, actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { drain } from '../drain.js';
 import { replayStream } from '../sse.js';
 
@@ -66,6 +66,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
   app.post(
     '/api/apps/:app/pipelines/:name/runs',
     {
+      config: { uploadTypes: ['application/gzip', 'application/x-gzip', 'application/octet-stream'] },
       schema: {
         tags: ['pipelines'],
         summary: 'Start a run: with a gzip source tarball as the body (its rewind.yml pipelines apply), or JSON {stories, build}',
@@ -141,6 +142,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
   app.get('/api/pipelines/runs/:id/events', { schema: eventsSchema }, async (req, reply) => {
     const id = req.params.id;
     await runner.requireRun(id);
+    if (answeredHead(req, reply, 'text/event-stream')) return reply;
     await replayStream(req, reply, {
       event: 'log',
       hub: engine.pipelineLogs,

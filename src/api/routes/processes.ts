@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, EnvQuery, ExecBody, LogsQuery, actorOf, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
+import { AppParams, EnvQuery, ExecBody, LogsQuery, actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { List, ProcessView } from '../types.js';
 
 export function processesRoutes(fastify: FastifyInstance, engine: Engine): void {
@@ -32,6 +32,9 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
       preValidation: finiteQueryNumbers,
     },
     async (req, reply) => {
+      // Checks the app and environment (a 404 for unknown ones), then answers HEAD without opening the logs.
+      if (req.method === 'HEAD') await engine.requireEnv(req.params.app, req.query.env);
+      if (answeredHead(req, reply, 'text/plain; charset=utf-8')) return reply;
       const ac = new AbortController();
       const stream = await engine.logs(req.params.app, req.query.env, { follow: req.query.follow, lines: req.query.lines, signal: ac.signal });
       req.raw.on('close', () => ac.abort());
