@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -15,6 +15,7 @@ import { hashTree } from '../artifacts/source-hash.js';
 import type { EventHub } from '../engine/event-hub.js';
 import type { Build } from '../store/builds-repo.js';
 import type { Store } from '../store/store.js';
+import { CappedLog, buildLogPath, logKeepBytes, readBuildLog } from './build-log.js';
 
 interface BuildPlan {
   /** component → source hash */
@@ -35,6 +36,8 @@ export interface BuilderOptions {
   readonly maxUploadBytes: number;
   readonly maxUnpackedBytes: number;
   readonly buildTimeoutMs: number;
+  /** Bytes of output kept at each end of a build's log (default: REWIND_LOG_KEEP_MB, else 1 MiB). */
+  readonly logKeepBytes?: number;
   /** Extra checks of an uploaded manifest before anything is recorded (e.g. its pipelines). */
   readonly checkManifest?: (app: string, manifest: Manifest) => Promise<void>;
   /** Called once a build succeeded and its release exists. */
@@ -44,7 +47,8 @@ export interface BuilderOptions {
 /** Turns an uploaded source tarball into a build: validate, run build commands, store the slug, make a release. */
 export class Builder {
   private readonly running = new Map<string, Promise<void>>();
-  private readonly output = new Map<string, string>();
+  /** Logs of running builds: bounded in memory, streamed to their files. */
+  private readonly output = new Map<string, CappedLog>();
 
   constructor(private readonly o: BuilderOptions) {}
 
@@ -98,11 +102,12 @@ export class Builder {
     };
     await store.builds.insert(build);
     await store.audit.record({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
-    this.output.set(build.id, '');
+    this.output.set(build.id, await CappedLog.open(buildLogPath(this.o.dataDir, build.id), this.o.logKeepBytes ?? logKeepBytes(), (text) => this.o.hub.publish(build.id, text)));
     const run = this.run(build, workDir, plan)
       .catch((e) => this.o.log.error({ err: e, build: build.id }, 'build crashed'))
       .finally(() => {
         this.running.delete(build.id);
+        void this.output.get(build.id)?.close();
         this.output.delete(build.id);
         void rm(workDir, { recursive: true, force: true });
       });
@@ -110,9 +115,19 @@ export class Builder {
     return build;
   }
 
-  /** Output so far of a running build (undefined once it ended: read the store). */
+  /** Output so far of a running build (undefined once it ended: see logs). */
   liveOutput(id: string): string | undefined {
-    return this.output.get(id);
+    return this.output.get(id)?.text();
+  }
+
+  /** The part of a running build's output its live followers were sent so far (undefined once it ended). */
+  followedOutput(id: string): string | undefined {
+    return this.output.get(id)?.published();
+  }
+
+  /** A build's log: live while it runs, then its file (or, for builds from before log files, the store's copy). */
+  async logs(id: string): Promise<string> {
+    return this.liveOutput(id) ?? (await readBuildLog(this.o.dataDir, id)) ?? (await this.o.store.builds.logs(id));
   }
 
   async waitFor(id: string): Promise<void> {
@@ -127,14 +142,16 @@ export class Builder {
   async recover(): Promise<void> {
     for (const b of await this.o.store.builds.listRunning()) {
       if (this.running.has(b.id)) continue;
-      const logs = (await this.o.store.builds.logs(b.id)) + '\n--> build interrupted by a server restart\n';
+      const note = '\n--> build interrupted by a server restart\n';
+      const file = await readBuildLog(this.o.dataDir, b.id);
+      if (file !== undefined) await appendFile(buildLogPath(this.o.dataDir, b.id), note, { mode: 0o600 });
+      const logs = file !== undefined ? '' : (await this.o.store.builds.logs(b.id)) + note;
       await this.o.store.builds.finish(b.id, { status: 'failed', error: 'interrupted by a server restart; run the build again', logs }, new Date().toISOString());
     }
   }
 
-  private write(id: string, text: string) {
-    this.output.set(id, (this.output.get(id) ?? '') + text);
-    this.o.hub.publish(id, text);
+  private write(id: string, text: Buffer | string) {
+    this.output.get(id)?.write(text);
   }
 
   /**
@@ -162,8 +179,10 @@ export class Builder {
   private async run(build: Build, workDir: string, plan: BuildPlan): Promise<void> {
     const { store, artifacts } = this.o;
     const src = join(workDir, 'src');
-    const finish = async (result: Parameters<Store['builds']['finish']>[1]) => {
-      await store.builds.finish(build.id, result, new Date().toISOString());
+    // The log is in its file, not the database (a build may print gigabytes).
+    const finish = async (result: Omit<Parameters<Store['builds']['finish']>[1], 'logs'>) => {
+      await this.output.get(build.id)?.close();
+      await store.builds.finish(build.id, { ...result, logs: '' }, new Date().toISOString());
       await store.audit.record({ actor: build.createdBy, action: `build.${result.status}`, app: build.app, env: build.env, subject: build.id, detail: result.error ? { error: result.error } : undefined });
       this.o.hub.end(build.id);
     };
@@ -179,7 +198,7 @@ export class Builder {
           if (code !== 0) {
             const error = code === null ? `the build command of ${c.name} timed out` : `the build command of ${c.name} exited with code ${code}`;
             this.write(build.id, `--> ${error}\n`);
-            return await finish({ status: 'failed', error, logs: this.output.get(build.id) ?? '' });
+            return await finish({ status: 'failed', error });
           }
         } else this.write(build.id, `--> ${c.name}: no build command; packaging its files as they are\n`);
         const tmp = join(workDir, `slug-${name}.tar.gz`);
@@ -205,11 +224,11 @@ export class Builder {
       await store.audit.record({ actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } });
       this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
       if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
-      await finish({ status: 'succeeded', artifacts: slugs, release: release.id, logs: this.output.get(build.id) ?? '' });
+      await finish({ status: 'succeeded', artifacts: slugs, release: release.id });
     } catch (e) {
       const error = `the build could not be stored: ${(e as Error).message}`;
       this.write(build.id, `--> ${error}\n`);
-      await finish({ status: 'failed', error, logs: this.output.get(build.id) ?? '' });
+      await finish({ status: 'failed', error });
     }
   }
 
@@ -222,7 +241,7 @@ export class Builder {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, LANG: process.env.LANG ?? 'C.UTF-8', REWIND_APP: build.app, REWIND_BUILD: build.id, CI: 'true' },
       });
-      const onData = (b: Buffer) => this.write(build.id, b.toString('utf8'));
+      const onData = (b: Buffer) => this.write(build.id, b);
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
       const timer = setTimeout(() => {

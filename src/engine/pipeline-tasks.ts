@@ -8,6 +8,7 @@ import type { TaskDef } from '../domain/pipeline.js';
 import { makeRelease, type Release } from '../domain/release.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
+import { logKeepBytes } from '../builder/build-log.js';
 
 /** What every task executor may use. */
 export interface TaskContext {
@@ -73,13 +74,8 @@ export async function runCommandTask(ctx: TaskContext, task: Extract<TaskDef, { 
     else await mkdir(cwd);
     const code = await new Promise<number | string>((resolve) => {
       const child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      let pending = '';
-      const onData = (b: Buffer) => {
-        pending += b.toString('utf8');
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const l of lines) void ctx.log(l);
-      };
+      const output = new TaskOutput((line) => void ctx.log(line), logKeepBytes());
+      const onData = (b: Buffer) => output.data(b);
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
       const stop = (why: string) => {
@@ -95,12 +91,70 @@ export async function runCommandTask(ctx: TaskContext, task: Extract<TaskDef, { 
       child.on('close', (c) => {
         clearTimeout(timer);
         ctx.signal.removeEventListener('abort', onAbort);
-        if (pending) void ctx.log(pending);
+        output.end();
         resolve(c ?? 1);
       });
     });
     if (code !== 0) throw new TaskFailed(typeof code === 'number' ? `the command exited with code ${code}` : `the command ${code}`);
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Longest line a task's log takes; a longer one is split (a command may print megabytes without a newline). */
+const MAX_LINE = 16 * 1024;
+
+/**
+ * A command's output as log lines, bounded like a build log: the first `keep` bytes of lines as
+ * they come, then only the last `keep` bytes, logged at the end after a line saying what was cut.
+ */
+export class TaskOutput {
+  private pending = '';
+  private headLeft: number;
+  private tail: string[] = [];
+  private tailBytes = 0;
+  private cut = 0;
+
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly keep: number,
+  ) {
+    this.headLeft = keep;
+  }
+
+  data(b: Buffer | string): void {
+    this.pending += b.toString();
+    const lines = this.pending.split('\n');
+    this.pending = lines.pop() ?? '';
+    while (this.pending.length > MAX_LINE) {
+      lines.push(this.pending.slice(0, MAX_LINE));
+      this.pending = this.pending.slice(MAX_LINE);
+    }
+    for (const l of lines) this.line(l);
+  }
+
+  end(): void {
+    if (this.pending) this.line(this.pending);
+    this.pending = '';
+    if (this.cut > 0) this.log(`… ${this.cut} bytes cut (the first and last ${+(this.keep / 1024 / 1024).toFixed(3)} MiB are kept; REWIND_LOG_KEEP_MB sets it) …`);
+    for (const l of this.tail) this.log(l);
+    this.tail = [];
+  }
+
+  private line(l: string): void {
+    const n = Buffer.byteLength(l) + 1;
+    if (this.tail.length === 0 && this.headLeft >= n) {
+      this.headLeft -= n;
+      this.log(l);
+      return;
+    }
+    this.headLeft = 0;
+    this.tail.push(l);
+    this.tailBytes += n;
+    while (this.tailBytes > this.keep && this.tail.length > 0) {
+      const dropped = Buffer.byteLength(this.tail.shift()!) + 1;
+      this.tailBytes -= dropped;
+      this.cut += dropped;
+    }
   }
 }

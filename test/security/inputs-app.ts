@@ -7,6 +7,8 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/api/app.js';
+import type { AuthOptions } from '../../src/api/auth.js';
+import { LoginCodes, Sessions } from '../../src/api/credentials.js';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { Store } from '../../src/store/store.js';
@@ -30,7 +32,7 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function inProcessApp(o: Partial<EngineOptions> = {}): Promise<InProcess> {
+export async function inProcessApp(o: Partial<EngineOptions> = {}, withAuth?: AuthOptions): Promise<InProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-inputs-'));
   const store = await Store.openSqlite(dir);
   const engine = new Engine({
@@ -45,10 +47,9 @@ export async function inProcessApp(o: Partial<EngineOptions> = {}): Promise<InPr
     buildTimeoutMs: 60_000,
     ...o,
   });
-  // Authentication is not what these tests are about: no credential is needed.
-  const { Sessions, LoginCodes } = await import('../../src/api/credentials.js').catch(() => ({ Sessions: undefined, LoginCodes: undefined }));
-  const auth = Sessions && LoginCodes ? { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true } : undefined;
-  const app = await buildApp({ engine, logger: false, ...(auth ? { auth } : {}) } as Parameters<typeof buildApp>[0]);
+  // Unless a test is about authentication, no credential is needed.
+  const auth: AuthOptions = withAuth ?? { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true };
+  const app = await buildApp({ engine, logger: false, auth });
   await app.ready();
   return {
     dir,

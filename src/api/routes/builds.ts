@@ -84,13 +84,13 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       if (answeredHead(req, reply, 'text/plain; charset=utf-8')) return reply;
       const live = engine.builder.liveOutput(build.id);
       if (!req.query.follow || live === undefined) {
-        return reply.type('text/plain; charset=utf-8').send(live ?? (await engine.store.builds.logs(build.id)));
+        return reply.type('text/plain; charset=utf-8').send(live ?? (await engine.builder.logs(build.id)));
       }
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
       const off = engine.buildOutput.subscribe(build.id, (text) => res.write(text), () => res.end());
-      res.write(live);
+      res.write(engine.builder.followedOutput(build.id) ?? live);
       req.raw.on('close', off);
       // The build may have ended between reading `live` and subscribing.
       if (engine.builder.liveOutput(build.id) === undefined) {

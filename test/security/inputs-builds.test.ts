@@ -1,0 +1,53 @@
+/** A build that prints a lot (issue 9, item 12): its log is capped, memory stays flat, the API still shows it. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { rawTarGz } from '../e2e/tarball.js';
+import { inProcessApp, type InProcess } from './inputs-app.js';
+
+let server: InProcess;
+beforeAll(async () => {
+  server = await inProcessApp({ maxUploadBytes: 10 << 20 });
+  expect((await server.app.inject({ method: 'POST', url: '/api/apps', payload: { name: 'loud' } })).statusCode).toBe(201);
+});
+afterAll(async () => server?.close());
+
+describe('a build that prints 100 MB', () => {
+  it('keeps the first and last MiB in a 0600 file, says what was cut, and holds memory flat', async () => {
+    const { app, engine, dir } = server;
+    // 100 MB of numbered lines, then a last line to find at the end.
+    const build = 'seq 1 20000000 | head -c 100000000; echo; echo THE-END';
+    const tarball = rawTarGz([
+      { name: 'rewind.yml', body: `components:\n  web:\n    command: node server.js\n    build: "${build}"\n` },
+      { name: 'server.js', body: '' },
+    ]);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const res = await app.inject({ method: 'POST', url: '/api/apps/loud/builds', headers: { 'content-type': 'application/gzip' }, payload: tarball });
+    expect(res.statusCode, res.body).toBe(201);
+    const id = (res.json() as { id: string }).id;
+    // While it runs, the log so far is bounded too.
+    const during = await app.inject({ method: 'GET', url: `/api/apps/loud/builds/${id}/logs` });
+    expect(during.body.length).toBeLessThan(2.2 * 2 ** 20);
+    await engine.builder.waitFor(id);
+    clearInterval(sampler);
+    const b = (await app.inject({ method: 'GET', url: `/api/apps/loud/builds/${id}` })).json() as { status: string };
+    expect(b.status).toBe('succeeded');
+    const logs = (await app.inject({ method: 'GET', url: `/api/apps/loud/builds/${id}/logs` })).body;
+    expect(logs.length).toBeLessThan(2.2 * 2 ** 20);
+    expect(logs).toMatch(/^--> building web: seq 1 20000000[^\n]*\n1\n2\n3\n/);
+    expect(logs).toMatch(/\n… \d{8,} bytes cut \(the first and last 1 MiB are kept; REWIND_LOG_KEEP_MB sets it\) …\n/);
+    expect(logs).toMatch(/THE-END\n--> web: slug [0-9a-f]{12}[^\n]*\n--> build B[A-Z]{10} succeeded\n--> release R[A-Z]{10} created\n$/);
+    const file = join(dir, 'build-logs', `${id}.log`);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(file)).size).toBeLessThan(2.2 * 2 ** 20);
+    // Not in the database either (it grew by 390 MB for 200 MB of output).
+    expect((await stat(join(dir, 'rewind.db'))).size).toBeLessThan(10 * 2 ** 20);
+    // Loosely: printing 100 MB used to hold several hundred MB; now a few MiB of log are in memory.
+    expect(peak - before).toBeLessThan(150 * 2 ** 20);
+  });
+});
+
+void Readable;
