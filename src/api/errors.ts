@@ -37,3 +37,44 @@ export function registerErrorHandler(app: FastifyInstance): void {
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no such route: ${req.method} ${req.url.split('?')[0]}; see /api/openapi.json` } });
   });
 }
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * Every path under /api that no route serves: a JSON 405 naming the methods the path has, else a
+ * 404, and either only after authentication (the route is not public). Add it after every route.
+ */
+export function registerUnmatched(app: FastifyInstance): void {
+  app.all('/api/*', { schema: { hide: true } }, async (req, reply) => {
+    const path = req.url.split('?')[0];
+    const allowed = METHODS.filter((method) => {
+      const found = app.findRoute({ method, url: path });
+      return found !== null && !('*' in (found.params as Record<string, string>));
+    });
+    if (allowed.length === 0) return reply.callNotFound();
+    return reply
+      .status(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${path}; it answers ${allowed.join(', ')}` } });
+  });
+}
+
+/**
+ * JSON bodies as plain data: an empty body is no body (a change with nothing to say still sends
+ * application/json), and keys such as __proto__ are kept as data (the code never merges a body
+ * into an object with a prototype).
+ */
+export function registerJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      const e = err as Error & { statusCode?: number };
+      e.statusCode = 400;
+      done(e, undefined);
+    }
+  });
+}

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -7,7 +7,8 @@ import { Engine } from '../engine/engine.js';
 import { Store } from '../store/store.js';
 import { ensureLocalAgent } from '../targets/local-agent-process.js';
 import { LocalTarget } from '../targets/local-target.js';
-import { buildApp } from './app.js';
+import { DEFAULT_LIMITS, buildApp } from './app.js';
+import { LoginCodes, Sessions, loadCredentials } from './credentials.js';
 
 export interface ServerOptions {
   readonly port: number;
@@ -18,6 +19,19 @@ export interface ServerOptions {
   /** For a newly started agent: the shared host-name port (`APP.localhost:PORT`) and its data plane. */
   readonly httpPort?: number;
   readonly proxy?: 'builtin' | 'nginx';
+  /** The URL people reach the server by (a reverse proxy, a name): its host is accepted, links use it. */
+  readonly publicUrl?: string;
+  /** Serve without authentication (tests only): anyone who reaches the port may run anything. */
+  readonly insecureNoAuth?: boolean;
+}
+
+/** The data dir and what holds secrets in it (config values, tokens, logs) are the user's alone. */
+function privateDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  // SQLite gives the WAL and shared-memory files the mode of the database file.
+  for (const file of ['rewind.db', 'server.log']) closeSync(openSync(join(dataDir, file), 'a', 0o600));
+  for (const file of readdirSync(dataDir)) if (/^rewind\.db|\.log$|\.token$|\.key$/.test(file)) chmodSync(join(dataDir, file), 0o600);
 }
 
 const MB = 1024 * 1024;
@@ -36,9 +50,9 @@ const envNum = (name: string, fallback: number) => {
 /** How long a stopping server lets requests in flight finish before it closes their connections. */
 const CLOSE_GRACE_MS = 2000;
 
-export async function startServer(o: ServerOptions): Promise<{ url: string; port: number; close(): Promise<void> }> {
+export async function startServer(o: ServerOptions): Promise<{ url: string; port: number; loginUrl: string | null; close(): Promise<void> }> {
   const dataDir = resolve(o.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  privateDataDir(dataDir);
   const log = pino({ level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), mkdir: true, sync: false }));
   // The control plane must not die of one bug in a background task: log it (it is a bug) and go on.
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (a bug in Rewind)'));
@@ -48,7 +62,7 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const agentOptions = { dataDir: agentDir, binPath, log, ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}), ...(o.proxy ? { proxy: o.proxy } : {}) };
   let agentInfo = await ensureLocalAgent(agentOptions);
   // When the agent has died, the next call finds (or starts) it again.
-  const target = new LocalTarget(async () => (agentInfo = await ensureLocalAgent(agentOptions)).url);
+  const target = new LocalTarget(async () => (agentInfo = await ensureLocalAgent(agentOptions)));
   const engine = new Engine({
     store,
     target,
@@ -66,7 +80,25 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
     buildTimeoutMs: envInt('REWIND_BUILD_TIMEOUT_S', 900) * 1000,
   });
   await engine.recover();
-  const app = await buildApp({ engine, logger: log, token: process.env.REWIND_TOKEN || undefined });
+  const { credentials, sessionKey } = loadCredentials(dataDir, process.env.REWIND_TOKEN || undefined);
+  const publicUrl = o.publicUrl ?? (process.env.REWIND_PUBLIC_URL || undefined);
+  const loginCodes = new LoginCodes();
+  const auth = {
+    credentials,
+    sessions: new Sessions(sessionKey, credentials),
+    loginCodes,
+    publicHosts: publicUrl ? [new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')] : [],
+    secureCookie: publicUrl?.startsWith('https:') ?? false,
+    insecureNoAuth: o.insecureNoAuth ?? false,
+  };
+  if (auth.insecureNoAuth) log.warn('authentication is off (--insecure-no-auth): anyone who reaches the port can run commands as this user');
+  const limits = {
+    headersTimeoutMs: envInt('REWIND_HEADERS_TIMEOUT_S', DEFAULT_LIMITS.headersTimeoutMs / 1000) * 1000,
+    requestTimeoutMs: envInt('REWIND_REQUEST_TIMEOUT_S', DEFAULT_LIMITS.requestTimeoutMs / 1000) * 1000,
+    bodyIdleTimeoutMs: envInt('REWIND_BODY_IDLE_TIMEOUT_S', DEFAULT_LIMITS.bodyIdleTimeoutMs / 1000) * 1000,
+    maxConnections: envInt('REWIND_MAX_CONNECTIONS', DEFAULT_LIMITS.maxConnections),
+  };
+  const app = await buildApp({ engine, logger: log, auth, limits, ...(publicUrl ? { publicUrl } : {}) });
   await app.listen({ port: o.port, host: o.host });
   const { port } = app.server.address() as { port: number };
   const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`;
@@ -74,9 +106,12 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   writeFileSync(`${info}.tmp`, JSON.stringify({ pid: process.pid, port, url, agent: agentInfo.url, startedAt: new Date().toISOString() }));
   renameSync(`${info}.tmp`, info);
   log.info({ url, agent: agentInfo.url }, 'rewind server listening');
+  // Printed once, never logged: the link logs one browser in (the code is then spent).
+  const loginUrl = auth.insecureNoAuth ? null : `${publicUrl?.replace(/\/+$/, '') ?? url}/login?token=${loginCodes.issue(credentials[0])}`;
   return {
     url,
     port,
+    loginUrl,
     async close() {
       // Requests in flight get a moment to finish; streams that would never end by themselves
       // (the console's live events, logs -f, a running exec) are cut after it.

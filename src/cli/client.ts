@@ -8,6 +8,8 @@ import type {
   EnvConfigView,
   EnvSettingsView,
   EnvironmentView,
+  IdentityView,
+  LoginLinkView,
   PipelineLogView,
   PipelineRunView,
   PipelineView,
@@ -34,9 +36,8 @@ export type { AppView, BuildView, DeploymentView, EnvSettingsView, EnvironmentVi
 export interface ClientOptions {
   /** Server URL, e.g. http://127.0.0.1:7070 */
   readonly host: string;
+  /** Sent as `Authorization: Bearer`; the server records its name as the actor of each change. */
   readonly token?: string;
-  /** `user@hostname`, sent as X-Rewind-Actor for the audit log. */
-  readonly actor: string;
   /** Aborts streams (logs -f) when the CLI is told to stop. */
   readonly signal?: AbortSignal;
 }
@@ -98,6 +99,14 @@ export class RewindClient {
 
   health() {
     return this.json<{ ok: boolean; version: string }>({ path: '/api/health' });
+  }
+
+  whoami() {
+    return this.json<IdentityView>({ path: '/api/auth/whoami' });
+  }
+  /** A one-time link that logs a browser in to the console. */
+  loginLink() {
+    return this.json<LoginLinkView>({ method: 'POST', path: '/api/auth/login-links', json: {} });
   }
 
   listApps() {
@@ -282,7 +291,7 @@ export class RewindClient {
   private async send(call: Call): Promise<Dispatcher.ResponseData['body']> {
     const url = new URL(this.host + call.path);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json', 'x-rewind-actor': this.opts.actor };
+    const headers: Record<string, string> = { accept: 'application/json' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     let body: string | Readable | undefined;
     if (call.json !== undefined) {

@@ -1,7 +1,7 @@
-import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { RewindClient } from './client.js';
+import { findToken } from './credentials.js';
 import { noApp } from './errors.js';
 
 export interface TextSink {
@@ -125,8 +125,7 @@ export class Cli {
   get client(): RewindClient {
     this.apiClient ??= new RewindClient({
       host: this.host,
-      token: this.io.env.REWIND_TOKEN || undefined,
-      actor: actor(this.io.env),
+      token: findToken(this.io.env, this.host),
       signal: this.io.signal,
     });
     return this.apiClient;
@@ -190,16 +189,4 @@ export class Cli {
   async close(): Promise<void> {
     await this.apiClient?.close();
   }
-}
-
-function actor(env: CliIO['env']): string {
-  let user = env.USER || env.USERNAME || '';
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = 'unknown';
-    }
-  }
-  return `${user}@${hostname()}`;
 }

@@ -5,6 +5,8 @@
 
 export interface RunningService {
   readonly url: string;
+  /** A one-time console login link (the server, unless it runs without authentication). */
+  readonly loginUrl?: string | null;
   close(): Promise<void>;
 }
 

@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerApps } from './apps.js';
 import { registerBuilds } from './builds.js';
+import { registerConsole } from './console.js';
 import { Cli, processIO } from './context.js';
 import type { CliIO } from './context.js';
 import { registerEnv } from './env.js';
@@ -58,6 +59,7 @@ export function buildProgram(cli: Cli): Command {
   registerPipelines(program, cli);
   registerTemplates(program, cli);
   registerServer(program, cli);
+  registerConsole(program, cli);
   registerAgent(program, cli);
   return program;
 }

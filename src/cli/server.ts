@@ -12,14 +12,14 @@ export async function serveUntilInterrupted(
   name: string,
   start: () => Promise<RunningService>,
   info: Record<string, unknown>,
-  hints: (url: string) => string[] = () => [],
+  hints: (service: RunningService) => string[] = () => [],
 ): Promise<void> {
   const interrupt = onInterrupt(cli.io.signal);
   try {
     const service = await start();
     cli.out.line(`Rewind ${name} listening on ${service.url}`);
     cli.out.line(`Data: ${String(info.dataDir)}`);
-    cli.out.lines(hints(service.url));
+    cli.out.lines(hints(service));
     cli.out.result({ url: service.url, ...info });
     await interrupt.wait;
     cli.out.start(`Stopping ${name}`);
@@ -39,8 +39,10 @@ export function registerServer(program: Command, cli: Cli): void {
     .option('--data <dir>', 'data directory (default: REWIND_DATA, else ~/.rewind)')
     .option('--http-port <n>', 'for the agent it starts: one shared port routing APP.localhost and APP.ENV.localhost (default: REWIND_HTTP_PORT)')
     .option('--proxy <kind>', 'for the agent it starts: builtin (default) or nginx')
+    .option('--public-url <url>', 'the URL people reach the server by, e.g. https://rewind.example.com (default: REWIND_PUBLIC_URL); its host name is accepted, others get 421')
+    .option('--insecure-no-auth', 'serve the API with no authentication at all: anyone who reaches the port can run commands as this user (for tests only)')
     .description('run the Rewind API server (and a local agent if none runs) until Ctrl-C')
-    .action(async (o: { port: string; host: string; data?: string; httpPort?: string; proxy?: string }, cmd: Command) => {
+    .action(async (o: { port: string; host: string; data?: string; httpPort?: string; proxy?: string; publicUrl?: string; insecureNoAuth?: boolean }, cmd: Command) => {
       cli.globals(cmd);
       if (o.proxy !== undefined && o.proxy !== 'builtin' && o.proxy !== 'nginx') throw new CliError(`--proxy must be builtin or nginx, got "${o.proxy}"`);
       const opts = {
@@ -49,17 +51,33 @@ export function registerServer(program: Command, cli: Cli): void {
         dataDir: dataDir(o.data, cli.io.env),
         ...(o.httpPort !== undefined ? { httpPort: port(o.httpPort) } : {}),
         ...(o.proxy ? { proxy: o.proxy as 'builtin' | 'nginx' } : {}),
+        ...publicUrl(o.publicUrl ?? cli.io.env.REWIND_PUBLIC_URL),
+        ...(o.insecureNoAuth ? { insecureNoAuth: true } : {}),
       };
       const { startServer } = await loadServerMain();
       await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir }, serverHints);
     });
 }
 
-/** What a new user does next: open the console, deploy the example. */
-export function serverHints(url: string): string[] {
+/** --public-url / REWIND_PUBLIC_URL: an http(s) URL, or a usage error. */
+function publicUrl(value: string | undefined): { publicUrl?: string } {
+  if (!value) return {};
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CliError(`--public-url must be a URL such as https://rewind.example.com, not "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--public-url must start with http:// or https://, not "${value}"`);
+  return { publicUrl: url.origin };
+}
+
+/** What a new user does next: open the console (logged in, once), deploy the example. */
+export function serverHints(service: RunningService): string[] {
+  const { url } = service;
   const host = url === 'http://127.0.0.1:7070' ? '' : `REWIND_HOST=${url} `;
   return [
-    `Console: ${url}/`,
+    service.loginUrl ? `Console: ${service.loginUrl}  (logs this browser in once; "npx rewind console" prints a new link)` : `Console: ${url}/  (no authentication: --insecure-no-auth)`,
     `API:     ${url}/api (OpenAPI: ${url}/api/openapi.json)`,
     '',
     'Deploy the example from another shell, in this folder:',

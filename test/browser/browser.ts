@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT } from '../e2e/harness.js';
+import { ROOT, type Rewind } from '../e2e/harness.js';
 
 /** Debian's chromium (`.ci/run` installs it with apt); REWIND_CHROMIUM overrides the path. */
 export const CHROMIUM = process.env.REWIND_CHROMIUM ?? '/usr/bin/chromium';
@@ -14,10 +14,12 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-export async function openPage(browser: Browser, url: string): Promise<Page> {
+/** A new browser (its own cookies) logged in with a one-time link, as a user is, then at `path`. */
+export async function openPage(browser: Browser, rw: Rewind, path: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(20_000);
-  await page.goto(url);
+  await page.goto(await rw.loginUrl());
+  await page.goto(`${rw.url}${path}`);
   return page;
 }
 

@@ -42,7 +42,7 @@ describe('console in a browser', () => {
   const releases = async (app: string) => (await rw.api<Rel[]>(`/api/apps/${app}/releases`)).body;
 
   it('says what to do when there is nothing yet, shows API errors in words, and works with the keyboard', async () => {
-    const page = await openPage(browser, `${rw.url}/`);
+    const page = await openPage(browser, rw, `/`);
     await page.getByRole('heading', { name: 'No apps yet' }).waitFor();
     expect(await page.locator('.empty pre').first().innerText()).toContain('rewind apps create NAME\nrewind deploy DIR -a NAME');
     await shot(page, 'empty');
@@ -75,8 +75,8 @@ describe('console in a browser', () => {
     expect(await body(url)).toContain('version=v2');
     const [v2, v1] = await releases('shop');
 
-    const page = await openPage(browser, `${rw.url}/apps/shop/releases`);
-    const watcher = await openPage(browser, `${rw.url}/apps/shop/releases`);
+    const page = await openPage(browser, rw, `/apps/shop/releases`);
+    const watcher = await openPage(browser, rw, `/apps/shop/releases`);
     await page.getByRole('button', { name: `Rollback to ${v1.id}` }).click();
 
     const dialog = page.getByRole('dialog', { name: `Roll back production to ${v1.id}` });
@@ -119,7 +119,7 @@ describe('console in a browser', () => {
     const [v2, v1] = await releases('duo');
     expect(v2.builds.web).not.toBe(v1.builds.web);
 
-    const page = await openPage(browser, `${rw.url}/apps/duo`);
+    const page = await openPage(browser, rw, `/apps/duo`);
     await page.getByRole('link', { name: 'View more versions of web in production' }).click();
     await page.getByRole('button', { name: `Rollback web to ${v1.builds.web}` }).click();
 
@@ -143,7 +143,7 @@ describe('console in a browser', () => {
   });
 
   it('shows a release with masked config and a diff, saves config as a release, and lists deployments', async () => {
-    const page = await openPage(browser, `${rw.url}/apps/shop/config`);
+    const page = await openPage(browser, rw, `/apps/shop/config`);
     await page.getByRole('button', { name: 'Add a variable' }).click();
     await page.getByRole('textbox', { name: 'New variable name' }).fill('API_TOKEN');
     await page.getByLabel('Value of API_TOKEN').fill('s3cret');
@@ -175,7 +175,7 @@ describe('console in a browser', () => {
 
   it('shows a failed deployment with its outcome and why, live', async () => {
     expect((await rw.cli(['apps', 'create', 'oops'])).code).toBe(0);
-    const page = await openPage(browser, `${rw.url}/apps/oops/deployments`);
+    const page = await openPage(browser, rw, `/apps/oops/deployments`);
     await page.getByRole('heading', { name: 'No deployments in production yet' }).waitFor();
     const manifest = 'components:\n  web:\n    command: node server.js\n    health:\n      path: /health\n      timeout: 1\n      interval: 0.1\n';
     const d = await rw.cli(['deploy', await fixtureApp({ version: 'sick', healthStatus: 500, manifest }), '-a', 'oops']);
@@ -192,7 +192,7 @@ describe('console in a browser', () => {
   });
 
   it('shows the app overview and refreshes it live when the CLI changes something', async () => {
-    const page = await openPage(browser, `${rw.url}/apps/shop`);
+    const page = await openPage(browser, rw, `/apps/shop`);
     const active = page.getByTestId('active-production');
     const before = await active.innerText();
     expect((await rw.cli(['env', 'set', 'GREETING=hi', '-a', 'shop'])).code).toBe(0);

@@ -37,7 +37,7 @@ describe('pipeline activity in a browser', () => {
     expect((await rw.api('/api/apps/flow/pipelines', { method: 'PUT', body: JSON.stringify({ pipelines }) })).status).toBe(200);
     const url = await rw.appUrl('flow');
 
-    const page = await openPage(browser, `${rw.url}/apps/flow/pipelines`);
+    const page = await openPage(browser, rw, `/apps/flow/pipelines`);
     await page.getByRole('button', { name: 'Run ship' }).click();
     const start = page.getByRole('dialog', { name: 'Run ship' });
     await start.getByRole('combobox', { name: 'Build' }).selectOption(build!);

@@ -54,7 +54,7 @@ describe('template upgrades in a browser', () => {
     expect(await body(url)).toContain('hello from v1');
 
     // An app not installed from a template shows nothing new.
-    const page = await openPage(browser, `${rw.url}/apps/shop`);
+    const page = await openPage(browser, rw, `/apps/shop`);
     await page.getByTestId('active-test').waitFor();
     await page.getByRole('heading', { name: 'Recent activity' }).waitFor();
     expect(await page.getByRole('heading', { name: /^Upgrades in/ }).count()).toBe(0);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
+import { UNAUTHORIZED_MESSAGE } from '../../src/api/auth.js';
 import { Rewind, body, fixtureApp } from './harness.js';
 
 // A server started with REWIND_TOKEN: the CLI needs the token; apps delete stops what the app runs.
@@ -19,7 +20,7 @@ describe('tokens and deleting apps', () => {
   it('refuses a missing or wrong token with one line, and works with the right one', async () => {
     const none = await rw.cli(['apps'], { env: { REWIND_TOKEN: '' } });
     expect(none.code).not.toBe(0);
-    expect(none.stderr.trim()).toBe('error: missing or wrong token; set REWIND_TOKEN to the server\'s token');
+    expect(none.stderr.trim()).toBe(`error: ${UNAUTHORIZED_MESSAGE}`);
     const wrong = await rw.cli(['apps'], { env: { REWIND_TOKEN: 'nope' } });
     expect(wrong.code).not.toBe(0);
     const ok = await rw.cli(['apps'], { env: token });

@@ -17,7 +17,7 @@ describe('bad input is refused clearly and changes nothing', () => {
     active: (await rw.api<{ environments: Array<{ activeRelease: string }> }>('/api/apps/shop')).body.environments[0].activeRelease,
   });
   const upload = (tgz: Buffer) =>
-    fetch(`${rw.url}/api/apps/shop/builds`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: tgz }).then(async (r) => ({
+    rw.fetch(`/api/apps/shop/builds`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: tgz }).then(async (r) => ({
       status: r.status,
       body: (await r.json()) as { error: { code: string; message: string } },
     }));
@@ -139,16 +139,16 @@ describe('bad input is refused clearly and changes nothing', () => {
   });
 
   it('an unknown field and an unknown pipeline run are named, not a 500', async () => {
-    const extra = await fetch(`${rw.url}/api/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x","colour":"red"}' });
+    const extra = await rw.fetch(`/api/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x","colour":"red"}' });
     expect(extra.status).toBe(400);
     expect(((await extra.json()) as { error: { message: string } }).error.message).toBe('invalid body: has an unknown field "colour"; see /api/openapi.json');
-    const run = await fetch(`${rw.url}/api/pipelines/runs/PAAAAAAAAAA`);
+    const run = await rw.fetch(`/api/pipelines/runs/PAAAAAAAAAA`);
     expect(run.status).toBe(404);
     expect(((await run.json()) as { error: { code: string } }).error.code).toBe('RUN_NOT_FOUND');
   });
 
   it('malformed JSON is a 400, not a 500', async () => {
-    const res = await fetch(`${rw.url}/api/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    const res = await rw.fetch(`/api/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('not valid JSON');
   });

@@ -68,7 +68,7 @@ describe('rewind exec', () => {
   });
 
   it('stops the command, and everything it started, when the caller goes away', async () => {
-    const run = await startExec(rw.url, 'shop', 'sleep 60 & echo $!; wait');
+    const run = await startExec(rw.url, 'shop', 'sleep 60 & echo $!; wait', rw.authHeaders);
     const pids = [run.started.pid, Number((await run.output()).trim())];
     expect(pids.every((pid) => isAlive(pid))).toBe(true);
     run.hangUp();

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -77,13 +77,17 @@ export class Rewind {
     this.server = null;
   }
 
-  async agentInfo(): Promise<{ pid: number; url: string }> {
-    return JSON.parse(await readFile(join(this.dataDir, 'agent', 'agent.json'), 'utf8'));
+  /** The agent's agent.json, and the token it wants (agent.token beside it, or REWIND_AGENT_TOKEN). */
+  async agentInfo(): Promise<{ pid: number; url: string; token: string }> {
+    const info = JSON.parse(await readFile(join(this.dataDir, 'agent', 'agent.json'), 'utf8')) as { pid: number; url: string };
+    const token = this.env.REWIND_AGENT_TOKEN || process.env.REWIND_AGENT_TOKEN || (await readFile(join(this.dataDir, 'agent', 'agent.token'), 'utf8')).trim();
+    return { ...info, token };
   }
 
   async agentState(): Promise<{ apps: Array<{ app: string; env: string; release: string | null; instances: Array<{ pid: number | null; release: string; state: string }> }> }> {
-    const { url } = await this.agentInfo();
-    const res = await fetch(`${url}/v1/state`);
+    const { url, token } = await this.agentInfo();
+    const res = await fetch(`${url}/v1/state`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`the agent answered ${res.status} to GET /v1/state: ${await res.text()}`);
     return res.json() as never;
   }
 
@@ -91,7 +95,8 @@ export class Rewind {
   cli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
     return new Promise((resolvePromise) => {
       const child = spawn(process.execPath, [BIN, ...args], {
-        env: { ...process.env, REWIND_HOST: this.url, NO_COLOR: '1', ...opts.env },
+        // The CLI finds the server's admin token in REWIND_DATA by itself, as it does for a user.
+        env: { ...process.env, REWIND_HOST: this.url, REWIND_DATA: this.dataDir, NO_COLOR: '1', ...opts.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -106,8 +111,29 @@ export class Rewind {
     });
   }
 
+  /** The server's credential: REWIND_TOKEN when it was started with one, else the admin token it made. */
+  get token(): string {
+    return this.env.REWIND_TOKEN ?? readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim();
+  }
+
+  get authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.token}` };
+  }
+
+  /** fetch() of a path of the server's, with its credential. */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.url}${path}`, { ...init, headers: { ...this.authHeaders, ...((init.headers as Record<string, string> | undefined) ?? {}) } });
+  }
+
+  /** A one-time link that logs a browser in to the console. */
+  async loginUrl(): Promise<string> {
+    const { status, body } = await this.api<{ url: string }>('/api/auth/login-links', { method: 'POST', body: '{}' });
+    if (status !== 201) throw new Error(`login-links answered ${status}: ${JSON.stringify(body)}`);
+    return body.url;
+  }
+
   async api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
+    const res = await this.fetch(path, { ...init, headers: { 'content-type': 'application/json', ...((init?.headers as Record<string, string> | undefined) ?? {}) } });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   }
@@ -292,12 +318,12 @@ export const okRelease = (stdout: string) => /^OK, (R[A-Z]{10})$/m.exec(stdout)?
  * POST /api/apps/APP/exec over a plain connection that the test can hang up (as a CLI killed by
  * Ctrl-C does). Resolves once the command started.
  */
-export function startExec(url: string, app: string, command: string): Promise<{ started: { pid: number }; output(): Promise<string>; hangUp(): void }> {
+export function startExec(url: string, app: string, command: string, headers: Record<string, string>): Promise<{ started: { pid: number }; output(): Promise<string>; hangUp(): void }> {
   return new Promise((resolveStart, reject) => {
     let req: ClientRequest;
     const lines: Array<{ type: string; pid?: number; text?: string }> = [];
     const waiting: Array<() => void> = [];
-    req = httpRequest(`${url}/api/apps/${app}/exec`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    req = httpRequest(`${url}/api/apps/${app}/exec`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`exec answered ${res.statusCode}`));
       let rest = '';
       res.setEncoding('utf8').on('data', (chunk: string) => {

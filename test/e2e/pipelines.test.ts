@@ -45,7 +45,7 @@ describe('release pipelines with backups and rollback', () => {
   };
   const startRun = async (pipeline: string, dir: string, stories: string[] = []) => {
     const qs = stories.map((s) => `story=${encodeURIComponent(s)}`).join('&');
-    const res = await fetch(`${rw.url}/api/apps/flow/pipelines/${pipeline}/runs?${qs}`, {
+    const res = await rw.fetch(`/api/apps/flow/pipelines/${pipeline}/runs?${qs}`, {
       method: 'POST',
       headers: { 'content-type': 'application/gzip' },
       body: await tarball(dir),

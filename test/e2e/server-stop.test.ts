@@ -21,9 +21,9 @@ it('stops on SIGTERM with the console\'s event stream and an exec stream open, a
   expect((await rw.cli(['deploy', dir, '-a', 'shop'])).code).toBe(0);
 
   const events = new AbortController();
-  const live = await fetch(`${rw.url}/api/events`, { signal: events.signal });
+  const live = await rw.fetch('/api/events', { signal: events.signal });
   expect(live.status).toBe(200);
-  const exec = await startExec(rw.url, 'shop', 'sleep 60');
+  const exec = await startExec(rw.url, 'shop', 'sleep 60', rw.authHeaders);
 
   const stopping = Date.now();
   await rw.killServer('SIGTERM');

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { randomBytes } from 'node:crypto';
 import { buildApp } from '../../src/api/app.js';
+import { LoginCodes, Sessions } from '../../src/api/credentials.js';
 import { ReleaseView } from '../../src/api/types.js';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -55,7 +57,7 @@ describe('API responses', () => {
       defaults: { standbyMinutes: 15, standbyCount: 1, autoRollbackSeconds: 60, drainSeconds: 30 },
       buildTimeoutMs: 60_000,
     });
-    app = await buildApp({ engine, logger: false });
+    app = await buildApp({ engine, logger: false, auth: { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true } });
     app.addHook('preSerialization', async (_req, _reply, payload) => {
       returned = payload;
       return payload;

@@ -24,6 +24,17 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 <body style="font:15px system-ui;margin:2rem"><h1>Rewind</h1><p>The web console is not built. Run <code>npm run build</code> (or <code>npm start</code>), then reload.</p>
 <p>The API is up: <a href="/api/openapi.json">/api/openapi.json</a></p></body></html>`;
 
+/** `/api`, `/API/x`, `//api/x`, `/%61pi/x`: any spelling of a path under the API. */
+function apiLike(url: string): boolean {
+  let path = url.split('?')[0];
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    return true;
+  }
+  return /^\/+api(\/|$)/i.test(path);
+}
+
 /**
  * The React console at `/`: files of dist/web, and index.html for every other path (client routes),
  * never for `/api/…`, whose unknown paths keep the API's JSON 404.
@@ -36,6 +47,10 @@ export function consoleRoutes(app: FastifyInstance, _engine?: Engine, dir: strin
       .type(TYPES[extname(file)] ?? 'application/octet-stream')
       .header('cache-control', cache)
       .header('x-content-type-options', 'nosniff')
+      // The console is never framed by another site (clickjacking a Roll back button).
+      .header('x-frame-options', 'DENY')
+      .header('content-security-policy', "frame-ancestors 'none'")
+      .header('referrer-policy', 'no-referrer')
       .send(body);
   };
   const index = async (reply: FastifyReply) => {
@@ -46,14 +61,16 @@ export function consoleRoutes(app: FastifyInstance, _engine?: Engine, dir: strin
     }
   };
 
-  app.get('/*', { schema: { hide: true } }, async (req, reply) => {
+  // Public: the files hold no data; every call they make to /api needs the login cookie. A path
+  // that only looks like the console's (/API/…, //api/…) is a 404, after authentication.
+  app.get('/*', { config: { public: (req) => !apiLike(req.url) }, schema: { hide: true } }, async (req, reply) => {
     let path: string;
     try {
       path = decodeURIComponent(req.url.split('?')[0]);
     } catch {
       return reply.callNotFound();
     }
-    if (path === '/api' || path.startsWith('/api/')) return reply.callNotFound();
+    if (apiLike(path)) return reply.callNotFound();
     // Client routes (/apps/shop/releases) have no extension: they all get the app shell.
     if (!extname(path)) return index(reply);
     const file = resolve(root, `.${path}`);

@@ -15,22 +15,20 @@ export class ApiFailure extends Error {
   }
 }
 
-const TOKEN_KEY = 'rewind.token';
-
+/**
+ * The console authenticates with its login cookie (HttpOnly: no script here can read it), which a
+ * same-origin fetch sends by itself; the token itself is never kept in the browser.
+ */
 export const auth = {
-  token: (): string | null => localStorage.getItem(TOKEN_KEY),
-  setToken(token: string | null): void {
-    if (token) localStorage.setItem(TOKEN_KEY, token);
-    else localStorage.removeItem(TOKEN_KEY);
-  },
+  /** Exchanges a pasted API token for the login cookie. */
+  login: (token: string) => json<{ name: string }>('POST', '/api/auth/session', { token }),
+  logout: () => send('DELETE', '/api/auth/session'),
+  whoami: () => json<{ name: string; via: string }>('GET', '/api/auth/whoami'),
 };
 
-export function headers(json: boolean): Record<string, string> {
-  const h: Record<string, string> = { 'x-rewind-actor': 'console' };
-  if (json) h['content-type'] = 'application/json';
-  const token = auth.token();
-  if (token) h.authorization = `Bearer ${token}`;
-  return h;
+/** Every change is sent as JSON (the server refuses other types, which a cross-site form could send). */
+export function headers(method: string): Record<string, string> {
+  return method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : { 'content-type': 'application/json' };
 }
 
 /** Turns a non-2xx reply into an ApiFailure carrying the server's own words. */
@@ -48,7 +46,8 @@ export async function failure(res: Response): Promise<ApiFailure> {
 export async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(path, { method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body), signal });
+    const change = method !== 'GET' && method !== 'HEAD' && method !== 'DELETE';
+    res = await fetch(path, { method, headers: headers(method), body: body === undefined ? (change ? '{}' : undefined) : JSON.stringify(body), signal, credentials: 'same-origin' });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiFailure(0, 'UNREACHABLE', 'Cannot reach the Rewind server. Is `rewind server` still running?');

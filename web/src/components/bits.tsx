@@ -9,7 +9,12 @@ export function ErrorNote({ error, action }: { error: Error | null | undefined; 
     <div className="error" role="alert">
       <strong>{action ? `Could not ${action}: ` : 'Error: '}</strong>
       {error.message}
-      {error instanceof ApiFailure && error.status === 401 && <> Set the server's token with <em>API token</em> at the top right.</>}
+      {error instanceof ApiFailure && error.status === 401 && (
+        <>
+          {' '}
+          Log in with <em>Log in</em> at the top right, or open the link <code>npx rewind console</code> prints.
+        </>
+      )}
     </div>
   );
 }

@@ -32,7 +32,7 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Read
           {live.connected ? 'Live' : 'Offline'}
         </span>
         <button type="button" className="ghost small" onClick={() => setTokenOpen(true)}>
-          API token
+          Log in
         </button>
       </header>
       <main id="main" tabIndex={-1}>
@@ -44,33 +44,51 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Read
 }
 
 function TokenDialog({ onClose }: { onClose: () => void }) {
-  const [value, setValue] = useState(auth.token() ?? '');
-  const save = () => {
-    auth.setToken(value.trim() || null);
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const login = async () => {
+    try {
+      await auth.login(value.trim());
+      window.location.reload();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  const logout = async () => {
+    await auth.logout().catch(() => {});
     window.location.reload();
   };
   return (
     <Modal
-      title="API token"
+      title="Log in"
       onClose={onClose}
       footer={
         <>
+          <button type="button" onClick={() => void logout()}>
+            Log out
+          </button>
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="primary" onClick={save}>
-            Save
+          <button type="button" className="primary" onClick={() => void login()} disabled={!value.trim()}>
+            Log in
           </button>
         </>
       }
     >
       <p>
-        Needed only when the server was started with <code>REWIND_TOKEN</code>. It is kept in this browser.
+        Paste an API token: the server's <code>admin.token</code> (in its data dir) or its <code>REWIND_TOKEN</code>. This browser then keeps a login cookie, never the token.
+        Or run <code>npx rewind console</code> on the server's machine and open the link it prints.
       </p>
       <label className="field">
         Token
         <input type="password" value={value} onChange={(e) => setValue(e.target.value)} autoComplete="off" />
       </label>
+      {error && (
+        <p className="error" role="alert">
+          {error.message}
+        </p>
+      )}
     </Modal>
   );
 }
