@@ -1,6 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { posix, resolve } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { Parser, x as extractTar } from 'tar';
 import type { ReadEntry } from 'tar';
 import { RewindError } from '../domain/errors.js';
@@ -9,7 +12,9 @@ import { formatMB } from './artifact-store.js';
 /**
  * Unpacking an untrusted upload. The whole archive is validated first (a listing pass that
  * writes nothing); only then is it extracted, with the same checks as a filter. Anything
- * that could write outside `destDir` refuses the archive as a whole.
+ * that could write outside `destDir` refuses the archive as a whole. Both passes stream with
+ * backpressure (memory stays bounded whatever the archive holds) and count what the gzip
+ * unpacks to, so a compression bomb is refused as soon as it shows.
  */
 
 export interface ExtractLimits {
@@ -17,7 +22,34 @@ export interface ExtractLimits {
   readonly maxBytes: number;
   /** Number of entries (files, folders, links). */
   readonly maxEntries: number;
+  /** Unpacked bytes per byte of the archive, checked once more than RATIO_FLOOR is unpacked. */
+  readonly maxRatio?: number;
 }
+
+/** Below this much unpacked, the ratio is not checked (small archives of text compress very well). */
+export const RATIO_FLOOR = 64 * 1024 * 1024;
+
+/** The environment variables that set the limits of source uploads (see docs/limits.md). */
+export const LIMIT_VARS = { maxBytes: 'REWIND_MAX_UNPACKED_MB', maxEntries: 'REWIND_MAX_UNPACKED_ENTRIES', maxRatio: 'REWIND_MAX_UNPACK_RATIO' } as const;
+
+/** Limits of a source upload: 1024 MB unpacked, 50,000 entries, 100 times the archive's size; each overridable by its variable. */
+export function uploadLimits(env: Readonly<Record<string, string | undefined>> = process.env): Required<ExtractLimits> {
+  const num = (name: string, fallback: number) => {
+    const v = Number(env[name] ?? '');
+    return env[name] !== undefined && env[name] !== '' && Number.isFinite(v) && v > 0 ? v : fallback;
+  };
+  return {
+    maxBytes: Math.floor(num(LIMIT_VARS.maxBytes, 1024) * 1024 * 1024),
+    maxEntries: Math.floor(num(LIMIT_VARS.maxEntries, 50_000)),
+    maxRatio: num(LIMIT_VARS.maxRatio, 100),
+  };
+}
+
+/**
+ * File modes as unpacked: never setuid, setgid or sticky, never group- or world-writable
+ * (a file uploaded as 4755 must not become a setuid program on the server).
+ */
+export const safeMode = (mode: number): number => mode & 0o755;
 
 export interface ExtractResult {
   readonly entries: number;
@@ -35,8 +67,9 @@ const KIND: Record<string, string> = {
 export async function safeExtract(tarGzPath: string, destDir: string, limits: ExtractLimits): Promise<ExtractResult> {
   await assertGzip(tarGzPath);
   const dest = resolve(destDir);
+  const compressed = (await stat(tarGzPath)).size;
   const checker = new EntryChecker(limits);
-  await listAll(tarGzPath, checker);
+  await listAll(tarGzPath, compressed, limits, checker);
   checker.finish();
 
   await mkdir(dest, { recursive: true });
@@ -45,8 +78,7 @@ export async function safeExtract(tarGzPath: string, destDir: string, limits: Ex
   const second = new EntryChecker(limits, checker.symlinks);
 
   try {
-    await extractTar({
-      file: tarGzPath,
+    const unpack = extractTar({
       cwd: dest,
       strict: true,
       preservePaths: false,
@@ -57,6 +89,8 @@ export async function safeExtract(tarGzPath: string, destDir: string, limits: Ex
         if (refusal) return false;
         try {
           second.check(entry as ReadEntry);
+          const e = entry as ReadEntry;
+          if (typeof e.mode === 'number') e.mode = safeMode(e.mode);
           return true;
         } catch (e) {
           refusal = e as RewindError;
@@ -64,6 +98,7 @@ export async function safeExtract(tarGzPath: string, destDir: string, limits: Ex
         }
       },
     });
+    await pipeline(unpacked(tarGzPath, compressed, limits), unpack);
     if (refusal) throw refusal;
     return { entries: checker.entries, bytes: checker.bytes };
   } catch (e) {
@@ -96,13 +131,7 @@ class EntryChecker {
   check(entry: ReadEntry): void {
     const name = entry.path;
     this.entries++;
-    if (this.entries > this.limits.maxEntries) {
-      throw new RewindError(
-        'UNSAFE_ARCHIVE',
-        `the upload has more than ${this.limits.maxEntries} entries (the limit); add generated or vendored folders to .rewindignore and try again`,
-        { reason: 'too-many-entries', limit: this.limits.maxEntries },
-      );
-    }
+    if (this.entries > this.limits.maxEntries) throw tooMuch('entries', this.limits);
     if (!ALLOWED.has(entry.type)) {
       const kind = KIND[entry.type] ?? `an entry of type ${entry.type}`;
       throw unsafe(name, `it is ${kind}; only files, folders and links are allowed`, 'type');
@@ -118,13 +147,7 @@ class EntryChecker {
       if (insidePath(target) === null) throw unsafe(name, `it is a hard link to ${JSON.stringify(target)}, outside the source folder`, 'hardlink');
     } else if (entry.type !== 'Directory') {
       this.bytes += entry.size;
-      if (this.bytes > this.limits.maxBytes) {
-        throw new RewindError(
-          'UNSAFE_ARCHIVE',
-          `the upload unpacks to more than ${formatMB(this.limits.maxBytes)} MB (the limit); add large files to .rewindignore and try again`,
-          { reason: 'too-large', limit: this.limits.maxBytes },
-        );
-      }
+      if (this.bytes > this.limits.maxBytes) throw tooMuch('bytes', this.limits);
     }
     const seen: Seen = { name, rel, type: entry.type, target };
     if (this.known) this.checkLinks(seen, this.known);
@@ -195,7 +218,47 @@ function resolveLink(linkDir: string, target: string, symlinks: ReadonlySet<stri
   return stack.join('/');
 }
 
-function listAll(tarGzPath: string, checker: EntryChecker): Promise<void> {
+/**
+ * The archive's tar stream, gunzipped with backpressure; fails with UPLOAD_TOO_LARGE once it
+ * unpacks to more than the limits allow (files, plus headers and padding) or more than
+ * `maxRatio` times the archive's size.
+ */
+function unpacked(tarGzPath: string, compressed: number, limits: ExtractLimits): Readable {
+  const maxRaw = limits.maxBytes + (limits.maxEntries + 16) * 2048 + (1 << 20);
+  let raw = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      raw += chunk.length;
+      if (raw > maxRaw) return done(tooMuch('bytes', limits));
+      if (limits.maxRatio !== undefined && raw > RATIO_FLOOR && raw > limits.maxRatio * compressed) return done(tooMuch('ratio', limits));
+      done(null, chunk);
+    },
+  });
+  const source = createReadStream(tarGzPath, { highWaterMark: 64 * 1024 });
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  const fail = (e: unknown) => counter.destroy(e instanceof Error ? e : new Error(String(e)));
+  source.on('error', fail);
+  gunzip.on('error', fail);
+  counter.on('close', () => {
+    source.destroy();
+    gunzip.destroy();
+  });
+  return source.pipe(gunzip).pipe(counter);
+}
+
+/** The refusal of an archive over a limit: 413, naming the limit and the variable that sets it. */
+function tooMuch(what: 'bytes' | 'entries' | 'ratio', limits: ExtractLimits): RewindError {
+  const message =
+    what === 'bytes'
+      ? `the upload unpacks to more than ${formatMB(limits.maxBytes)} MB (the limit, set by ${LIMIT_VARS.maxBytes}); add large files to .rewindignore and try again`
+      : what === 'entries'
+        ? `the upload has more than ${limits.maxEntries} entries (the limit, set by ${LIMIT_VARS.maxEntries}); add generated or vendored folders to .rewindignore and try again`
+        : `the upload unpacks to more than ${limits.maxRatio} times its size (the limit, set by ${LIMIT_VARS.maxRatio}); it looks like a compression bomb: upload the source itself`;
+  const limit = what === 'bytes' ? limits.maxBytes : what === 'entries' ? limits.maxEntries : limits.maxRatio;
+  return new RewindError('UPLOAD_TOO_LARGE', message, { reason: what === 'bytes' ? 'too-large' : what === 'entries' ? 'too-many-entries' : 'ratio', limit });
+}
+
+function listAll(tarGzPath: string, compressed: number, limits: ExtractLimits, checker: EntryChecker): Promise<void> {
   return new Promise<void>((resolvePromise, reject) => {
     let refusal: RewindError | undefined;
     const parser = new Parser({
@@ -214,10 +277,14 @@ function listAll(tarGzPath: string, checker: EntryChecker): Promise<void> {
         entry.resume();
       },
     });
-    const source = createReadStream(tarGzPath);
+    const source = unpacked(tarGzPath, compressed, limits);
     parser.on('error', (e: unknown) => reject(refusal ?? corrupt(e)));
     parser.on('end', () => resolvePromise());
-    source.on('error', reject);
+    source.on('error', (e) => {
+      refusal ??= corrupt(e);
+      reject(refusal);
+      parser.abort(new Error('refused'));
+    });
     source.pipe(parser);
   });
 }

@@ -9,7 +9,7 @@ import { newId } from '../domain/ids.js';
 import { buildCommandArgv, manifestFromFiles, type Manifest } from '../domain/manifest.js';
 import { makeRelease } from '../domain/release.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import { safeExtract } from '../artifacts/safe-extract.js';
+import { safeExtract, type ExtractLimits } from '../artifacts/safe-extract.js';
 import { packDirectory } from '../artifacts/slug-pack.js';
 import { hashTree } from '../artifacts/source-hash.js';
 import type { EventHub } from '../engine/event-hub.js';
@@ -34,7 +34,8 @@ export interface BuilderOptions {
   readonly hub: EventHub<string>;
   readonly log: Logger;
   readonly maxUploadBytes: number;
-  readonly maxUnpackedBytes: number;
+  /** Limits on what an upload unpacks to (size, entries, compression ratio). */
+  readonly extractLimits: ExtractLimits;
   readonly buildTimeoutMs: number;
   /** Bytes of output kept at each end of a build's log (default: REWIND_LOG_KEEP_MB, else 1 MiB). */
   readonly logKeepBytes?: number;
@@ -63,7 +64,7 @@ export class Builder {
     let manifest: Manifest;
     try {
       if (upload.size === 0) throw new RewindError('INVALID_INPUT', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
-      await safeExtract(upload.tmpPath, join(workDir, 'src'), { maxBytes: this.o.maxUnpackedBytes, maxEntries: 200_000 });
+      await safeExtract(upload.tmpPath, join(workDir, 'src'), this.o.extractLimits);
       manifest = manifestFromFiles({
         'rewind.yml': await readFile(join(workDir, 'src', 'rewind.yml'), 'utf8').catch(() => undefined),
         Procfile: await readFile(join(workDir, 'src', 'Procfile'), 'utf8').catch(() => undefined),

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AppView, EnvironmentView, PipelineLogView, ProcessView } from '../api/types.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { uploadLimits, type ExtractLimits } from '../artifacts/safe-extract.js';
 import { Builder } from '../builder/builder.js';
 import { applyConfigChange, describeConfigDiff, diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
 import { RewindError, notFound } from '../domain/errors.js';
@@ -32,6 +33,8 @@ export interface EngineOptions {
   readonly maxUploadBytes: number;
   readonly defaults: DataPlaneDefaults;
   readonly buildTimeoutMs: number;
+  /** What an upload may unpack to; default: REWIND_MAX_UNPACKED_MB, _ENTRIES, REWIND_MAX_UNPACK_RATIO (docs/limits.md). */
+  readonly extractLimits?: ExtractLimits;
 }
 
 export interface ReleaseChangeResult {
@@ -65,7 +68,7 @@ export class Engine {
       hub: this.buildOutput,
       log: o.log,
       maxUploadBytes: o.maxUploadBytes,
-      maxUnpackedBytes: Math.max(o.maxUploadBytes * 10, 1 << 30),
+      extractLimits: o.extractLimits ?? uploadLimits(),
       buildTimeoutMs: o.buildTimeoutMs,
       checkManifest: async (app, manifest) => {
         if (manifest.pipelines !== undefined) await this.pipelines.check(app, manifest.pipelines);

@@ -21,6 +21,8 @@ interface RawEntry {
   linkname?: string;
   /** Size written in the header, when it should differ from the data's. */
   size?: number;
+  /** Mode bits in the header (default 0644, folders 0755). */
+  mode?: number;
 }
 const TYPEFLAG: Record<TarType, string> = { file: '0', hardlink: '1', symlink: '2', chardev: '3', blockdev: '4', dir: '5', fifo: '6' };
 
@@ -31,7 +33,7 @@ function octal(n: number, width: number): string {
 function header(e: RawEntry, size: number): Buffer {
   const h = Buffer.alloc(512);
   h.write(e.name, 0, 100, 'utf8');
-  h.write(octal(e.type === 'dir' ? 0o755 : 0o644, 8), 100);
+  h.write(octal(e.mode ?? (e.type === 'dir' ? 0o755 : 0o644), 8), 100);
   h.write(octal(0, 8), 108);
   h.write(octal(0, 8), 116);
   h.write(octal(size, 12), 124);
@@ -278,17 +280,69 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     const file = writeTarGz([{ name: 'a', data: 'x'.repeat(600) }, { name: 'b', data: 'y'.repeat(600) }]);
     const dest = join(tmp, 'out');
     const e = await refusal(safeExtract(file, dest, { maxBytes: 1000, maxEntries: 10 }));
-    expect(e.code).toBe('UNSAFE_ARCHIVE');
-    expect(e.message).toBe('the upload unpacks to more than 0.00095 MB (the limit); add large files to .rewindignore and try again');
+    expect(e.code).toBe('UPLOAD_TOO_LARGE');
+    expect(e.status).toBe(413);
+    expect(e.message).toBe('the upload unpacks to more than 0.00095 MB (the limit, set by REWIND_MAX_UNPACKED_MB); add large files to .rewindignore and try again');
     expect(existsSync(dest)).toBe(false);
   });
 
   it('refuses more entries than allowed', async () => {
     const file = writeTarGz([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
     const e = await refusal(safeExtract(file, join(tmp, 'out'), { maxBytes: 1000, maxEntries: 2 }));
-    expect(e.code).toBe('UNSAFE_ARCHIVE');
-    expect(e.message).toBe('the upload has more than 2 entries (the limit); add generated or vendored folders to .rewindignore and try again');
+    expect(e.code).toBe('UPLOAD_TOO_LARGE');
+    expect(e.message).toBe('the upload has more than 2 entries (the limit, set by REWIND_MAX_UNPACKED_ENTRIES); add generated or vendored folders to .rewindignore and try again');
     expect(existsSync(join(tmp, 'out'))).toBe(false);
+  });
+
+  it('strips setuid, setgid, sticky and group/world-write bits from what it unpacks', async () => {
+    const file = writeTarGz([
+      { name: 'd', type: 'dir', mode: 0o3777 },
+      { name: 'd/suid', data: '#!/bin/sh\n', mode: 0o4755 },
+      { name: 'sgid', data: 'x', mode: 0o2755 },
+      { name: 'open', data: 'x', mode: 0o666 },
+      { name: 'plain', data: 'x', mode: 0o644 },
+    ]);
+    const dest = join(tmp, 'out');
+    await safeExtract(file, dest, LIMITS);
+    const mode = (p: string) => lstatSync(join(dest, p)).mode & 0o7777;
+    expect(mode('d/suid')).toBe(0o755);
+    expect(mode('sgid')).toBe(0o755);
+    expect(mode('open') & 0o022).toBe(0);
+    expect(mode('plain')).toBe(0o644 & ~process.umask());
+    expect(mode('d') & 0o7022).toBe(0);
+  });
+
+  it('refuses an archive that unpacks to more than maxRatio times its size (a gzip of zeros), before unpacking it all', async () => {
+    const file = join(tmp, 'bomb.tar.gz');
+    // 200 MB of zeros in one file: a header, then the zeros, gzip'd to a few hundred KB.
+    writeFileSync(file, gzipSync(Buffer.concat([header({ name: 'zeros' }, 200 * 2 ** 20), Buffer.alloc(200 * 2 ** 20), Buffer.alloc(1024)]), { level: 1 }));
+    const started = Date.now();
+    const e = await refusal(safeExtract(file, join(tmp, 'out'), { maxBytes: 2 ** 30, maxEntries: 10, maxRatio: 100 }));
+    expect(e.code).toBe('UPLOAD_TOO_LARGE');
+    expect(e.message).toBe('the upload unpacks to more than 100 times its size (the limit, set by REWIND_MAX_UNPACK_RATIO); it looks like a compression bomb: upload the source itself');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(existsSync(join(tmp, 'out'))).toBe(false);
+  });
+
+  it('unpacks a large archive with bounded memory', async () => {
+    const size = 300 * 2 ** 20;
+    const file = join(tmp, 'big.tar.gz');
+    writeFileSync(file, gzipSync(Buffer.concat([header({ name: 'big' }, size), Buffer.alloc(size, 'a'), Buffer.alloc(1024)]), { level: 1 }));
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+    await safeExtract(file, join(tmp, 'out'), { maxBytes: 2 ** 30, maxEntries: 10 });
+    clearInterval(sampler);
+    expect(lstatSync(join(tmp, 'out', 'big')).size).toBe(size);
+    // Loosely: it used to hold the whole unpacked file in memory.
+    expect(peak - before).toBeLessThan(150 * 2 ** 20);
+  });
+
+  it('reads its limits from the environment, with documented defaults', async () => {
+    const { uploadLimits } = await import('../../src/artifacts/safe-extract.js');
+    expect(uploadLimits({})).toEqual({ maxBytes: 1024 * 2 ** 20, maxEntries: 50_000, maxRatio: 100 });
+    expect(uploadLimits({ REWIND_MAX_UNPACKED_MB: '10', REWIND_MAX_UNPACKED_ENTRIES: '5', REWIND_MAX_UNPACK_RATIO: '20' })).toEqual({ maxBytes: 10 * 2 ** 20, maxEntries: 5, maxRatio: 20 });
+    expect(uploadLimits({ REWIND_MAX_UNPACKED_MB: 'lots' }).maxBytes).toBe(1024 * 2 ** 20);
   });
 
   it('refuses an upload that is not gzip', async () => {
