@@ -125,12 +125,17 @@ export class BenchRewind {
     return JSON.parse(readFileSync(join(this.dataDir, 'agent', 'agent.json'), 'utf8'));
   }
 
+  /** The API's credential: the admin token the server made in its data dir. */
+  get authHeaders() {
+    return { authorization: `Bearer ${readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim()}` };
+  }
+
   /** One API call with keep-alive; the body is parsed JSON (or null). */
   async api(method, path, body) {
     const res = await this.#pool.request({
       method,
       path,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? this.authHeaders : { ...this.authHeaders, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.body.text();
@@ -146,7 +151,7 @@ export class BenchRewind {
   /** Runs the CLI against this server; resolves with its parsed --json output. */
   cliJson(args) {
     return new Promise((resolveRun, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: cleanEnv({ REWIND_HOST: this.url, NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: cleanEnv({ REWIND_HOST: this.url, REWIND_DATA: this.dataDir, NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
       const stopLater = onCleanup(() => stopPid(child.pid));
       let out = '';
       let err = '';
@@ -179,7 +184,7 @@ export class BenchRewind {
    * as { at (ms since epoch), message } and `endedAt` from performance.now(). No polling.
    */
   async followDeployment(id, timeoutMs = 120_000) {
-    const res = await this.#pool.request({ method: 'GET', path: `/api/deployments/${id}/events`, headers: { accept: 'text/event-stream' }, bodyTimeout: timeoutMs });
+    const res = await this.#pool.request({ method: 'GET', path: `/api/deployments/${id}/events`, headers: { ...this.authHeaders, accept: 'text/event-stream' }, bodyTimeout: timeoutMs });
     if (res.statusCode !== 200) throw new Error(`GET /api/deployments/${id}/events answered ${res.statusCode}: ${await res.body.text()}`);
     const steps = [];
     let buffer = '';
@@ -205,8 +210,13 @@ export class BenchRewind {
     throw new Error(`the event stream of deployment ${id} ended without an end event`);
   }
 
+  /** The agent's token (it creates agent.token in its folder; REWIND_AGENT_TOKEN overrides it). */
+  agentToken() {
+    return this.env.REWIND_AGENT_TOKEN || process.env.REWIND_AGENT_TOKEN || readFileSync(join(this.dataDir, 'agent', 'agent.token'), 'utf8').trim();
+  }
+
   async agentState() {
-    const res = await fetch(`${this.agentInfo().url}/v1/state`);
+    const res = await fetch(`${this.agentInfo().url}/v1/state`, { headers: { authorization: `Bearer ${this.agentToken()}` } });
     return res.json();
   }
 

@@ -39,11 +39,11 @@ async function seed(dataDir, count) {
 }
 
 /** Times `n` sequential GETs of `path` on one keep-alive connection (after a warm-up). */
-async function timeGets(url, path, n) {
+async function timeGets(url, path, n, headers) {
   const pool = new Pool(url, { connections: 1 });
   try {
     const get = async () => {
-      const res = await pool.request({ method: 'GET', path });
+      const res = await pool.request({ method: 'GET', path, headers });
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`GET ${path} answered ${res.statusCode}: ${text.slice(0, 300)}`);
       return text;
@@ -64,7 +64,7 @@ async function timeGets(url, path, n) {
 }
 
 /** POST /api/apps/APP/env with promote:false `n` times from `clients` concurrent clients. */
-async function createReleases(url, n, clients) {
+async function createReleases(url, n, clients, headers) {
   const pool = new Pool(url, { connections: clients });
   const ms = [];
   const statuses = {};
@@ -79,7 +79,7 @@ async function createReleases(url, n, clients) {
           const res = await pool.request({
             method: 'POST',
             path: `/api/apps/${APP}/env`,
-            headers: { 'content-type': 'application/json' },
+            headers: { ...headers, 'content-type': 'application/json' },
             body: JSON.stringify({ env: ENV, set: { [`K${c}`]: String(i) }, unset: [], promote: false }),
           });
           await res.body.text();
@@ -103,16 +103,16 @@ export async function controlPlane(cfg) {
   say(`inserted in ${insertSeconds.toFixed(1)} s; starting the server`);
   const rw = await BenchRewind.start({ dataDir });
   try {
-    const list = await timeGets(rw.url, `/api/apps/${APP}/releases?env=${ENV}&limit=20`, cfg.listRequests);
+    const list = await timeGets(rw.url, `/api/apps/${APP}/releases?env=${ENV}&limit=20`, cfg.listRequests, rw.authHeaders);
     // The cheapest route of the same server, timed the same way: what HTTP and the machine cost alone.
-    const health = await timeGets(rw.url, '/api/health', cfg.listRequests);
+    const health = await timeGets(rw.url, '/api/health', cfg.listRequests, rw.authHeaders);
     say(`release list: p50 ${list.p50} ms, p99 ${list.p99} ms over ${list.n} requests (GET /api/health: p50 ${health.p50} ms, p99 ${health.p99} ms)`);
     const create = {
-      sequential: await createReleases(rw.url, cfg.createRequests, 1),
-      concurrent: await createReleases(rw.url, cfg.createRequests, 8),
+      sequential: await createReleases(rw.url, cfg.createRequests, 1, rw.authHeaders),
+      concurrent: await createReleases(rw.url, cfg.createRequests, 8, rw.authHeaders),
     };
     say(`release creation: ${create.sequential.perSecond}/s from 1 client, ${create.concurrent.perSecond}/s from 8 (statuses ${JSON.stringify(create.concurrent.statuses)})`);
-    const after = await timeGets(rw.url, `/api/apps/${APP}/releases?env=${ENV}&limit=20`, Math.min(200, cfg.listRequests));
+    const after = await timeGets(rw.url, `/api/apps/${APP}/releases?env=${ENV}&limit=20`, Math.min(200, cfg.listRequests), rw.authHeaders);
     return { releases: cfg.releases, insertSeconds: round(insertSeconds, 1), list, health, listAfterCreates: after, create, memory: { server: memoryOf(rw.serverPid), agent: memoryOf(rw.agentPid) } };
   } finally {
     await rw.stop();

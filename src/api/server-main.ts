@@ -103,7 +103,7 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const { port } = app.server.address() as { port: number };
   const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`;
   const info = join(dataDir, 'server.json');
-  writeFileSync(`${info}.tmp`, JSON.stringify({ pid: process.pid, port, url, agent: agentInfo.url, startedAt: new Date().toISOString() }));
+  writeFileSync(`${info}.tmp`, JSON.stringify({ pid: process.pid, port, url, agent: agentInfo.url, startedAt: new Date().toISOString() }), { mode: 0o600 });
   renameSync(`${info}.tmp`, info);
   log.info({ url, agent: agentInfo.url }, 'rewind server listening');
   // Printed once, never logged: the link logs one browser in (the code is then spent).

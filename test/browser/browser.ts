@@ -7,10 +7,10 @@ import { ROOT, type Rewind } from '../e2e/harness.js';
 /** Debian's chromium (`.ci/run` installs it with apt); REWIND_CHROMIUM overrides the path. */
 export const CHROMIUM = process.env.REWIND_CHROMIUM ?? '/usr/bin/chromium';
 
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs],
   });
 }
 

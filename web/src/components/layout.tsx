@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { auth } from '../api/client';
 import { useLive } from '../lib/live';
 import { Link } from '../lib/router';
@@ -8,6 +8,7 @@ import { Modal } from './modal';
 export function Layout({ children, crumbs }: { children: ReactNode; crumbs: ReadonlyArray<{ label: string; to?: string }> }) {
   const live = useLive();
   const [tokenOpen, setTokenOpen] = useState(false);
+  const who = useIdentity();
   return (
     <>
       <a className="skip" href="#main">
@@ -31,8 +32,8 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Read
         <span className={live.connected ? 'live on' : 'live off'} role="status" title={live.connected ? 'Live: changes appear as they happen' : 'Reconnecting to the server…'}>
           {live.connected ? 'Live' : 'Offline'}
         </span>
-        <button type="button" className="ghost small" onClick={() => setTokenOpen(true)}>
-          Log in
+        <button type="button" className="ghost small" onClick={() => setTokenOpen(true)} aria-label={who ? `Logged in as ${who}: log out or change` : 'Log in'}>
+          {who ?? 'Log in'}
         </button>
       </header>
       <main id="main" tabIndex={-1}>
@@ -41,6 +42,20 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Read
       {tokenOpen && <TokenDialog onClose={() => setTokenOpen(false)} />}
     </>
   );
+}
+
+/** The name the console is logged in as (the audit log's actor), or null when it is not. */
+let identity: Promise<string | null> | null = null;
+function useIdentity(): string | null {
+  const [name, setName] = useState<string | null>(null);
+  useEffect(() => {
+    identity ??= auth.whoami().then(
+      (w) => (w.via === 'none' ? null : w.name),
+      () => null,
+    );
+    void identity.then(setName);
+  }, []);
+  return name;
 }
 
 function TokenDialog({ onClose }: { onClose: () => void }) {
