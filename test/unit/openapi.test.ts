@@ -142,8 +142,8 @@ describe('API responses', () => {
     await call('GET', '/api/apps');
     await call('GET', '/api/apps/shop');
     await call('GET', '/api/apps/shop/envs');
-    const settings = await call('PATCH', '/api/apps/shop/envs/staging/settings', { standbyMinutes: 5, drainSeconds: 2.5 });
-    expect(settings.body).toMatchObject({ settings: { standbyMinutes: 5, drainSeconds: 2.5 }, effective: { standbyCount: 1 } });
+    const settings = await call('PATCH', '/api/apps/shop/envs/staging/settings', { standbyMinutes: 5, drainSeconds: 2 });
+    expect(settings.body).toMatchObject({ settings: { standbyMinutes: 5, drainSeconds: 2 }, effective: { standbyCount: 1 } });
     await call('GET', '/api/apps/shop/envs/staging/settings');
     const first = await call('POST', '/api/apps/shop/env', { env: 'staging', set: { GREETING: 'hello', API_TOKEN: 's3cret' } });
     expect(first.status).toBe(201);
