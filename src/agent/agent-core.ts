@@ -313,6 +313,7 @@ export class AgentCore {
   /** Stops the proxies and supervision; instances keep running unless `stopInstances`. */
   async close(stopInstances: boolean): Promise<void> {
     this.#closing = true;
+    this.#ctx.slugs.close();
     await Promise.all([...this.#runtimes.values()].map((rt) => rt.close(stopInstances)));
     await this.plane.close(stopInstances);
     await this.persist();

@@ -2,12 +2,15 @@
  * The agent: Rewind's data plane, its own process (one per host). `rewind agent --data DIR --port N`
  * calls runAgentProcess; tests call runAgent in-process.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { AgentInfo } from '../protocol/agent-protocol.js';
 import { AGENT_INFO_FILE } from '../protocol/agent-protocol.js';
+import { ensureAgentToken } from '../protocol/agent-token.js';
 import { AgentCore } from './agent-core.js';
+import { DEFAULT_MAX_ARTIFACT_MB } from './artifact-policy.js';
+import { secureAgentDir } from './dir-modes.js';
 import { startNginxPlane } from './nginx-plane.js';
 import type { AgentLogger } from './app-runtime.js';
 import { isAlive, processStartTime } from './proc-info.js';
@@ -37,12 +40,30 @@ export interface RunAgentOptions {
   readonly proxy?: 'builtin' | 'nginx';
   /** The nginx binary for `proxy: 'nginx'`; default `nginx` on PATH. */
   readonly nginxBin?: string;
+  /** The bearer token callers must send; default REWIND_AGENT_TOKEN, else `agent.token` in dataDir (created when absent). */
+  readonly token?: string;
+  /** The only folder artifacts are read from; default `<dataDir>/../artifacts` (the Rewind data dir's artifact store). */
+  readonly artifactRoot?: string;
+  /** The largest artifact the agent reads; default DEFAULT_MAX_ARTIFACT_MB MiB. */
+  readonly maxArtifactBytes?: number;
+  /** The ports apps may be given (proxy and route ports); default DEFAULT_PORT_RANGE. */
+  readonly portRange?: PortRange;
 }
+
+export interface PortRange {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** Unprivileged ports: a desired state cannot make the agent take ssh's, or any other system port. */
+export const DEFAULT_PORT_RANGE: PortRange = { lo: 1024, hi: 65535 };
 
 export interface RunningAgent {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** What callers send as `Authorization: Bearer …` (never logged). */
+  readonly token: string;
   /** The shared host-name port, when one is open. */
   readonly sharedPort: number | null;
   /** Stops the API and the proxies. Instances keep running (re-adopted at the next start) unless `stopInstances`. */
@@ -100,10 +121,14 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const dataDir = resolve(opts.dataDir);
   const host = opts.host ?? '127.0.0.1';
   const logger: AgentLogger = opts.log === false ? silent : (opts.log ?? pino({ name: 'rewind-agent', level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination(2)));
-  mkdirSync(dataDir, { recursive: true });
+  secureAgentDir(dataDir);
   lockDataDir(dataDir);
   try {
-    const slugs = new SlugCache(dataDir);
+    const token = opts.token ?? ensureAgentToken(dataDir);
+    const slugs = new SlugCache(dataDir, {
+      ...(opts.artifactRoot !== undefined ? { artifactRoot: resolve(opts.artifactRoot) } : { artifactRoot: join(dirname(dataDir), 'artifacts') }),
+      maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_MB * 1024 * 1024,
+    });
     await slugs.cleanup();
     const plane = opts.proxy === 'nginx' ? await startNginxPlane({ dataDir, logger, ...(opts.nginxBin ? { bin: opts.nginxBin } : {}) }) : undefined;
     const core = new AgentCore({ dataDir, slugs, logger, version: agentVersion(), ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}), ...(plane ? { plane } : {}) });
@@ -115,22 +140,25 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     }
     // The proxies serve as soon as adopt() is done; the API (fastify) loads after that.
     const { buildAgentServer } = await import('./agent-server.js');
-    const server = buildAgentServer(core, logger);
+    const server = buildAgentServer(core, logger, { token, limits: { ports: opts.portRange ?? DEFAULT_PORT_RANGE }, artifacts: slugs.policy });
     await server.listen({ port: opts.port, host });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : opts.port;
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     const info: AgentInfo = { pid: process.pid, port, url: `http://${urlHost}:${port}`, startedAt: new Date().toISOString() };
     writeFileAtomic(join(dataDir, AGENT_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
-    logger.info({ url: info.url, dataDir }, 'rewind agent listening');
+    logger.info({ url: info.url, dataDir, artifacts: slugs.policy.root, ports: opts.portRange ?? DEFAULT_PORT_RANGE }, 'rewind agent listening');
     let closing: Promise<void> | null = null;
     return {
       url: info.url,
       port,
       pid: process.pid,
+      token,
       sharedPort: core.plane.sharedPort,
       close: (options) =>
         (closing ??= (async () => {
+          // A slug being hashed or unpacked must not hold the shutdown (nor the requests waiting on it).
+          slugs.close();
           await server.close();
           await core.close(options?.stopInstances ?? false);
           rmSync(join(dataDir, AGENT_INFO_FILE), { force: true });

@@ -1,15 +1,20 @@
 /**
- * The agent's small HTTP API (JSON, NDJSON for rollouts, text for logs). Handlers validate,
- * call AgentCore, shape the reply.
+ * The agent's small HTTP API (JSON, NDJSON for rollouts, text for logs). Every request is checked
+ * first (agent-auth.ts: token, Host, Origin, content type); handlers validate, call AgentCore,
+ * shape the reply.
  */
 import type { ServerResponse } from 'node:http';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AgentEvent, ExecEvent } from '../protocol/agent-protocol.js';
+import type { AgentEvent, DesiredState, ExecEvent } from '../protocol/agent-protocol.js';
 import type { AgentCore } from './agent-core.js';
 import { AgentHttpError } from './agent-core.js';
+import { installGuard } from './agent-auth.js';
 import type { AgentLogger } from './app-runtime.js';
-import { validateDesiredState } from './desired-validation.js';
+import type { ArtifactPolicy } from './artifact-policy.js';
+import { artifactProblem } from './artifact-policy.js';
+import type { DesiredLimits } from './desired-validation.js';
+import { NAME, validateDesiredState } from './desired-validation.js';
 import { validateExecRequest } from './exec.js';
 
 interface AppParams {
@@ -25,8 +30,35 @@ function writable(res: ServerResponse): boolean {
   return !res.destroyed && !res.writableEnded;
 }
 
-export function buildAgentServer(core: AgentCore, logger: AgentLogger): FastifyInstance {
+export interface AgentServerOptions {
+  /** The bearer token every request must carry. */
+  readonly token: string;
+  /** The ports apps may be given. */
+  readonly limits: DesiredLimits;
+  /** Which files may be artifacts. */
+  readonly artifacts: ArtifactPolicy;
+}
+
+/** Every artifact path of `desired` that breaks the policy, as `components[i].artifact.path …`. */
+async function artifactProblems(desired: DesiredState, policy: ArtifactPolicy): Promise<string[]> {
+  const problems = await Promise.all(desired.components.map(async (c, i) => {
+    const problem = await artifactProblem(c.artifact.path, policy);
+    return problem ? `components[${i}].artifact.path ${problem}` : null;
+  }));
+  return problems.filter((p): p is string => p !== null);
+}
+
+export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: AgentServerOptions): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  installGuard(app, options.token);
+  // App and env names come from the URL: the same rule as in a desired state, before any lookup.
+  app.addHook('preHandler', async (req, reply) => {
+    const params = req.params as Partial<AppParams> | undefined;
+    for (const name of ['app', 'env'] as const) {
+      const value = params?.[name];
+      if (value !== undefined && !NAME.test(value)) return sendError(reply, 400, 'INVALID_NAME', `${name} must match ${NAME.source}`);
+    }
+  });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof AgentHttpError) return sendError(reply, err.status, err.code, err.message);
@@ -55,8 +87,10 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger): FastifyI
   app.post<{ Params: AppParams }>('/v1/apps/:app/:env/snapshot', async (req) => core.snapshot(req.params.app, req.params.env));
 
   app.post('/v1/deploy', async (req, reply) => {
-    const desired = validateDesiredState(req.body);
+    const desired = validateDesiredState(req.body, options.limits);
     if (desired instanceof Error) return sendError(reply, 400, 'INVALID_DESIRED_STATE', desired.message);
+    const refused = await artifactProblems(desired, options.artifacts);
+    if (refused.length) return sendError(reply, 400, 'INVALID_DESIRED_STATE', `invalid desired state: ${refused.join('; ')}`);
     // Events emitted before the response starts are queued; the rollout never waits for the client.
     let out: ServerResponse | null = null;
     const queued: AgentEvent[] = [];

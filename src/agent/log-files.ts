@@ -60,7 +60,7 @@ export class AppLog {
     this.#app = app;
     this.#env = env;
     this.#combined = combinedLogPath(dataDir, app, env);
-    mkdirSync(appLogDir(dataDir, app, env), { recursive: true });
+    mkdirSync(appLogDir(dataDir, app, env), { recursive: true, mode: 0o700 });
   }
 
   rawPath(component: string, id: string): string {
@@ -157,7 +157,7 @@ export class AppLog {
   #append(source: string, message: string): void {
     const line = formatLogLine(new Date(), source, message);
     try {
-      if (this.#fd === null) this.#fd = openSync(this.#combined, 'a');
+      if (this.#fd === null) this.#fd = openSync(this.#combined, 'a', 0o600);
       writeSync(this.#fd, `${line}\n`);
       if (fstatSync(this.#fd).size > COMBINED_ROTATE_AT) {
         closeSync(this.#fd);

@@ -107,13 +107,25 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
   }
 }
 
+/** `work`, or a rejection as soon as `signal` aborts (the work goes on, unawaited). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('rollout aborted: the agent is shutting down or the app was removed'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('rollout aborted: the agent is shutting down or the app was removed'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Prepares the slugs, starts every instance of `desired` (added to `fresh`) and waits until all are healthy. */
 async function startFresh(rt: AppRuntime, desired: DesiredState, fresh: Instance[], say: (m: string) => void, phase: (name: string) => void, checkAborted: () => void, signal: AbortSignal): Promise<void> {
   const slugs = new Map<string, string>();
   for (const c of desired.components) {
     if (slugs.has(c.artifact.sha256)) continue;
     say(`Preparing slug of ${c.build} (sha256 ${c.artifact.sha256.slice(0, 12)})`);
-    slugs.set(c.artifact.sha256, await rt.ctx.slugs.ensure(c.artifact).catch((err: Error) => Promise.reject(new RolloutFailed(err.message))));
+    // An app removal does not wait for a slug that is still being hashed or unpacked.
+    const slug = untilAborted(rt.ctx.slugs.ensure(c.artifact), signal);
+    slugs.set(c.artifact.sha256, await slug.catch((err: Error) => Promise.reject(new RolloutFailed(err.message))));
     checkAborted();
   }
   for (const c of desired.components) {

@@ -1,13 +1,24 @@
 /**
  * Slugs: each build's tar.gz extracted once into `slugs/<sha256>/`. Extraction goes to a temp dir
  * that is renamed into place, so a half-extracted slug is never used; unsafe paths refuse the archive.
+ * Only files of the artifact store are read (artifact-policy.ts), and the work stops when the
+ * agent closes.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, posix } from 'node:path';
 import { join } from 'node:path';
+import type { ArtifactPolicy } from './artifact-policy.js';
+import { DEFAULT_MAX_ARTIFACT_MB, openArtifact } from './artifact-policy.js';
 import { slugPath } from './process-commands.js';
+
+/** What one slug may unpack to: bytes and entries (a small archive can expand a thousandfold). */
+export const MAX_SLUG_BYTES = 16 * 1024 ** 3;
+export const MAX_SLUG_ENTRIES = 500_000;
+/** Unpacked modes keep no setuid, setgid or sticky bit and no group or world write. */
+const MODE_MASK = 0o755;
 
 const SHA256 = /^[a-f0-9]{64}$/;
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
@@ -35,12 +46,42 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+const aborted = () => Object.assign(new Error('the agent is shutting down'), { code: 'ABORTED' });
+
+/** The sha256 of the first `size` bytes of `file`; stops (rejects) when `signal` aborts. */
+async function sha256Of(file: FileHandle, size: number, signal: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  if (size > 0) {
+    for await (const chunk of file.createReadStream({ start: 0, end: size - 1, autoClose: false, highWaterMark: 1024 * 1024 })) {
+      if (signal.aborted) throw aborted();
+      hash.update(chunk as Buffer);
+    }
+  }
+  return hash.digest('hex');
+}
+
+export interface SlugCacheOptions {
+  /** The artifact store; default `<dataDir>/../artifacts` (the agent dir's sibling in the Rewind data dir). */
+  readonly artifactRoot?: string;
+  /** Default DEFAULT_MAX_ARTIFACT_MB MiB. */
+  readonly maxArtifactBytes?: number;
+}
+
 export class SlugCache {
   readonly #dataDir: string;
   readonly #pending = new Map<string, Promise<string>>();
+  readonly #closed = new AbortController();
+  /** Which artifact paths the agent reads. */
+  readonly policy: ArtifactPolicy;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: SlugCacheOptions = {}) {
     this.#dataDir = dataDir;
+    this.policy = { root: options.artifactRoot ?? join(dirname(dataDir), 'artifacts'), maxBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_MB * 1024 * 1024 };
+  }
+
+  /** Stops every hash and extraction in progress (they reject); the agent is closing. */
+  close(): void {
+    this.#closed.abort();
   }
 
   /** Removes temp dirs left by an extraction that a crash interrupted. */
@@ -66,32 +107,71 @@ export class SlugCache {
   async #extract(artifact: { readonly sha256: string; readonly path: string }): Promise<string> {
     const dest = slugPath(this.#dataDir, artifact.sha256);
     if (await exists(dest)) return dest;
-    const actual = await sha256File(artifact.path).catch((err: NodeJS.ErrnoException) => {
-      throw new Error(`cannot read artifact ${artifact.path}: ${err.code ?? err.message}`);
+    const signal = this.#closed.signal;
+    if (signal.aborted) throw aborted();
+    const { file, size } = await openArtifact(artifact.path, this.policy).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(err.code ? `cannot read artifact ${artifact.path}: ${err.code}` : err.message);
     });
-    if (actual !== artifact.sha256) {
-      throw new Error(`artifact ${artifact.path} has sha256 ${actual}, expected ${artifact.sha256}`);
+    try {
+      const actual = await sha256Of(file, size, signal).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ABORTED' ? err : new Error(`cannot read artifact ${artifact.path}: ${err.code ?? err.message}`);
+      });
+      if (actual !== artifact.sha256) {
+        throw new Error(`artifact ${artifact.path} has sha256 ${actual}, expected ${artifact.sha256}`);
+      }
+      return await this.#unpack(artifact.sha256, file, size, dest, signal);
+    } finally {
+      await file.close();
     }
-    const tmp = join(this.#dataDir, 'slugs', `.tmp-${artifact.sha256.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-    await mkdir(tmp, { recursive: true });
+  }
+
+  /** Unpacks the (verified) open file into a temp dir, then renames it into place. */
+  async #unpack(sha256: string, file: FileHandle, size: number, dest: string, signal: AbortSignal): Promise<string> {
+    const tmp = join(this.#dataDir, 'slugs', `.tmp-${sha256.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    await mkdir(tmp, { recursive: true, mode: 0o755 });
     try {
       let refused: string | null = null;
+      let bytes = 0;
+      let entries = 0;
       // Loaded on first use: an agent that restarts to re-adopt its instances serves sooner without it.
       const tar = await import('tar');
-      await tar.x({
-        file: artifact.path,
+      const unpack = tar.x({
         cwd: tmp,
         strict: true,
         preservePaths: false,
         filter: (path, entry) => {
           const type = 'type' in entry ? entry.type : 'File';
           const linkpath = 'linkpath' in entry ? entry.linkpath : undefined;
-          const reason = unsafeEntryReason(path, type, linkpath);
+          bytes += entry.size ?? 0;
+          entries++;
+          const reason =
+            unsafeEntryReason(path, type, linkpath) ??
+            (bytes > MAX_SLUG_BYTES ? `it unpacks to more than ${MAX_SLUG_BYTES} bytes` : entries > MAX_SLUG_ENTRIES ? `it has more than ${MAX_SLUG_ENTRIES} entries` : null);
           if (reason && !refused) refused = reason;
-          return reason === null;
+          if (typeof entry.mode === 'number') (entry as { mode: number }).mode = entry.mode & MODE_MASK;
+          return reason === null && !signal.aborted;
         },
       });
-      if (refused) throw new Error(`artifact ${artifact.sha256.slice(0, 12)} refused: ${refused}`);
+      await new Promise<void>((resolve, reject) => {
+        const source = file.createReadStream({ start: 0, end: Math.max(0, size - 1), autoClose: false, highWaterMark: 1024 * 1024 });
+        const stop = () => {
+          source.destroy();
+          reject(aborted());
+        };
+        signal.addEventListener('abort', stop, { once: true });
+        const settle = (fn: () => void) => {
+          signal.removeEventListener('abort', stop);
+          fn();
+        };
+        unpack.on('error', (err: Error) => settle(() => reject(err)));
+        unpack.on('close', () => settle(resolve));
+        source.on('error', (err) => settle(() => reject(err)));
+        if (size === 0) unpack.end();
+        else source.pipe(unpack);
+      });
+      if (signal.aborted) throw aborted();
+      if (refused) throw new Error(`artifact ${sha256.slice(0, 12)} refused: ${refused}`);
+      await chmod(tmp, 0o755);
       await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
         // Another agent process may have won the race; its slug is as good as ours.
         if (!(await exists(dest))) throw err;

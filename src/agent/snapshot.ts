@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import type { AgentSnapshot, SnapshotComponent } from '../protocol/agent-protocol.js';
@@ -55,13 +55,14 @@ export async function takeSnapshot(o: {
   declaredConfig: Readonly<Record<string, string>>;
   agentEnv: Readonly<Record<string, string | undefined>>;
 }): Promise<AgentSnapshot> {
-  await mkdir(o.dir, { recursive: true });
+  await mkdir(o.dir, { recursive: true, mode: 0o700 });
   await prune(o.dir);
   const components: SnapshotComponent[] = [];
   for (const c of o.components) {
     const path = join(o.dir, `${o.app}.${o.env}.${c.name}.${Date.now()}.${process.pid}.tar.gz`);
     const entries = (await readdir(c.slugDir)).sort();
     await tar.c({ gzip: true, file: path, cwd: c.slugDir, portable: true, follow: false }, entries);
+    await chmod(path, 0o600);
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
     components.push({ name: c.name, build: c.build, sha256: hash.digest('hex'), path, size: (await stat(path)).size });

@@ -62,8 +62,8 @@ async function stopGroup(pid: number, graceMs: number, dead: () => boolean): Pro
 
 /** Spawns `plan` detached, stdout and stderr appended to `logPath`. Rejects only if the agent cannot open the log. */
 export async function spawnInstance(plan: InstancePlan, logPath: string): Promise<ProcessHandle> {
-  mkdirSync(dirname(logPath), { recursive: true });
-  const fd = openSync(logPath, 'a');
+  mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
+  const fd = openSync(logPath, 'a', 0o600);
   const exit = deferred<ExitInfo>();
   let exitedAlready = false;
   try {

@@ -1,5 +1,6 @@
 /**
- * A small typed HTTP client for the agent's API (see src/agent/agent-server.ts), over undici.
+ * A small typed HTTP client for the agent's API (see src/agent/agent-server.ts), over undici. It
+ * sends the agent's token with every request.
  */
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
@@ -35,23 +36,43 @@ function unavailable(url: string, err: unknown): RewindError {
   return new RewindError('AGENT_UNAVAILABLE', `the Rewind agent at ${url} is not answering (${code}); restart "rewind server" or run "rewind agent"`);
 }
 
+/** Where an agent answers, and the token it wants. */
+export interface AgentAddress {
+  readonly url: string;
+  readonly token: string;
+}
+
+export interface AgentClientOptions {
+  /** The agent's bearer token (its agent.token file, or REWIND_AGENT_TOKEN). */
+  readonly token: string;
+}
+
 export class AgentClient {
   readonly url: string;
   readonly #dispatcher: Dispatcher;
+  readonly #authorization: string;
 
-  constructor(url: string) {
+  constructor(url: string, options: AgentClientOptions) {
     this.url = url.replace(/\/+$/, '');
+    this.#authorization = `Bearer ${options.token}`;
     this.#dispatcher = new Agent({ keepAliveTimeout: 4000, connect: { timeout: 5000 } });
+  }
+
+  /** True when this client was made for `url` with `token`. */
+  isFor(url: string, token: string): boolean {
+    return this.url === url.replace(/\/+$/, '') && this.#authorization === `Bearer ${token}`;
   }
 
   async #call(method: Dispatcher.HttpMethod, path: string, options: { body?: unknown; bodyTimeout?: number; headersTimeout?: number; signal?: AbortSignal } = {}): Promise<Dispatcher.ResponseData> {
     let res: Dispatcher.ResponseData;
+    // The agent takes every POST as JSON, a body-less one (a snapshot) too.
+    const body = method === 'POST' ? JSON.stringify(options.body ?? {}) : undefined;
     try {
       res = await request(`${this.url}${path}`, {
         method,
         dispatcher: this.#dispatcher,
-        headers: options.body !== undefined ? { 'content-type': 'application/json' } : {},
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        headers: { authorization: this.#authorization, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body } : {}),
         headersTimeout: options.headersTimeout ?? 30_000,
         bodyTimeout: options.bodyTimeout ?? 60_000,
         ...(options.signal ? { signal: options.signal } : {}),

@@ -1,6 +1,7 @@
 /**
  * Finds the local agent, or starts one: a detached `rewind agent` process that outlives the
- * server, so that restarting the control plane never drops a request to a deployed app.
+ * server, so that restarting the control plane never drops a request to a deployed app. The
+ * agent's token is read from its folder (agent.token), so the server needs no set-up to call it.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -10,6 +11,14 @@ import { request } from 'undici';
 import { RewindError } from '../domain/errors.js';
 import type { AgentInfo } from '../protocol/agent-protocol.js';
 import { AGENT_INFO_FILE } from '../protocol/agent-protocol.js';
+import { readAgentToken } from '../protocol/agent-token.js';
+
+export { readAgentToken } from '../protocol/agent-token.js';
+
+/** agent.json and the token to call that agent with. */
+export interface LocalAgentInfo extends AgentInfo {
+  readonly token: string;
+}
 
 export interface EnsureLocalAgentOptions {
   /** The agent's folder: `<rewind data>/agent`. */
@@ -40,19 +49,26 @@ export function agentProcessArgv(binPath: string, dataDir: string, options: { re
   ];
 }
 
-export function readAgentInfo(dataDir: string): AgentInfo | null {
+/** The agent of `dataDir` as it describes itself, with its token; null when either is missing. */
+export function readAgentInfo(dataDir: string): LocalAgentInfo | null {
   try {
     const info = JSON.parse(readFileSync(join(dataDir, AGENT_INFO_FILE), 'utf8')) as AgentInfo;
-    return typeof info.url === 'string' && Number.isInteger(info.pid) ? info : null;
+    const token = readAgentToken(dataDir);
+    return typeof info.url === 'string' && Number.isInteger(info.pid) && token ? { ...info, token } : null;
   } catch {
     return null;
   }
 }
 
-/** True when the agent described by `info` answers its health check (and is that same process). */
-export async function agentAnswers(info: AgentInfo, timeoutMs = 1000): Promise<boolean> {
+/** True when the agent described by `info` answers its health check with this token (and is that same process). */
+export async function agentAnswers(info: LocalAgentInfo, timeoutMs = 1000): Promise<boolean> {
   try {
-    const res = await request(`${info.url}/v1/health`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await request(`${info.url}/v1/health`, {
+      headers: { authorization: `Bearer ${info.token}` },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const body = (await res.body.json()) as { ok?: boolean; pid?: number };
     return res.statusCode === 200 && body.ok === true && body.pid === info.pid;
   } catch {
@@ -68,13 +84,13 @@ function tail(path: string, lines: number): string {
   }
 }
 
-export async function ensureLocalAgent(opts: EnsureLocalAgentOptions): Promise<AgentInfo> {
+export async function ensureLocalAgent(opts: EnsureLocalAgentOptions): Promise<LocalAgentInfo> {
   const existing = readAgentInfo(opts.dataDir);
   if (existing && (await agentAnswers(existing))) return existing;
 
-  mkdirSync(opts.dataDir, { recursive: true });
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const logPath = join(opts.dataDir, 'agent.log');
-  const fd = openSync(logPath, 'a');
+  const fd = openSync(logPath, 'a', 0o600);
   let exited: number | string | null = null;
   let pid: number | undefined;
   try {

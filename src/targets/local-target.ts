@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RewindError, isRewindError } from '../domain/errors.js';
 import type { AgentEvent, AgentSnapshot, DesiredState, ExecEvent, ExecRequest, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AgentAddress } from './agent-client.js';
 import { AgentClient, AgentRequestError } from './agent-client.js';
 import type { ApplyResult, LogOptions, Target } from './target.js';
 
@@ -15,8 +16,8 @@ export interface LocalTargetOptions {
   readonly recoverTimeoutMs?: number;
 }
 
-/** Where the agent is: a fixed URL, or a function that finds (or starts) it and returns its URL. */
-export type AgentLocator = string | (() => Promise<string>);
+/** Where the agent is and its token: fixed, or a function that finds (or starts) it. */
+export type AgentLocator = AgentAddress | (() => Promise<AgentAddress>);
 
 export class LocalTarget implements Target {
   readonly #locate: AgentLocator;
@@ -26,25 +27,29 @@ export class LocalTarget implements Target {
   constructor(agent: AgentLocator, options: LocalTargetOptions = {}) {
     this.#locate = agent;
     this.#options = options;
-    if (typeof agent === 'string') this.#client = new AgentClient(agent);
+    if (typeof agent !== 'function') this.#client = new AgentClient(agent.url, { token: agent.token });
   }
 
   async #agent(refresh = false): Promise<AgentClient> {
     if (this.#client && !(refresh && typeof this.#locate === 'function')) return this.#client;
-    const url = typeof this.#locate === 'string' ? this.#locate : await this.#locate();
-    if (this.#client?.url !== url.replace(/\/+$/, '')) {
+    const { url, token } = typeof this.#locate === 'function' ? await this.#locate() : this.#locate;
+    if (!this.#client?.isFor(url, token)) {
       void this.#client?.close();
-      this.#client = new AgentClient(url);
+      this.#client = new AgentClient(url, { token });
     }
     return this.#client;
   }
 
-  /** Runs `fn`; when the agent does not answer and it can be located again (restarted elsewhere), retries once. */
+  /**
+   * Runs `fn`; when the agent does not answer, or refuses the token, and it can be located again
+   * (restarted elsewhere, or with another token), retries once.
+   */
   async #with<T>(fn: (client: AgentClient) => Promise<T>): Promise<T> {
     try {
       return await fn(await this.#agent());
     } catch (err) {
-      if (!isRewindError(err) || err.code !== 'AGENT_UNAVAILABLE' || typeof this.#locate === 'string') throw err;
+      const retry = (isRewindError(err) && err.code === 'AGENT_UNAVAILABLE') || (err instanceof AgentRequestError && err.status === 401);
+      if (!retry || typeof this.#locate !== 'function') throw err;
       return fn(await this.#agent(true));
     }
   }

@@ -6,13 +6,13 @@
  * does not) and started by fixtures/run-agent.mjs, which takes the CLI's `agent --data DIR --port N`.
  */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { AgentEvent, AgentInfo } from '../../src/protocol/agent-protocol.js';
-import { ensureLocalAgent, readAgentInfo } from '../../src/targets/local-agent-process.js';
+import { ensureLocalAgent, readAgentInfo, type LocalAgentInfo } from '../../src/targets/local-agent-process.js';
 import { LocalTarget } from '../../src/targets/local-target.js';
-import { FIXTURES, desiredState, get, killRecorded, packApp, removeTempDirs, tempDir, waitFor, web } from './helpers.js';
+import { FIXTURES, desiredState, get, killRecorded, packApp, removeTempDirs, tempDir, useArtifactRoot, waitFor, web } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const started: number[] = [];
@@ -22,6 +22,7 @@ beforeAll(() => {
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(FIXTURES, 'tsconfig.agent.json')], { cwd: ROOT, stdio: 'pipe' });
   process.env.REWIND_AGENT_MODULE = join(ROOT, 'node_modules', '.cache', 'rewind-agent-test', 'agent', 'agent-main.js');
   agentDir = join(tempDir(), 'agent');
+  useArtifactRoot(join(dirname(agentDir), 'artifacts')); // the agent's default store: <data>/artifacts
 }, 30_000);
 
 afterAll(async () => {
@@ -33,7 +34,7 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-async function ensure(): Promise<AgentInfo> {
+async function ensure(): Promise<LocalAgentInfo> {
   const info = await ensureLocalAgent({ dataDir: agentDir, binPath: join(FIXTURES, 'run-agent.mjs') });
   if (!started.includes(info.pid)) started.push(info.pid);
   return info;
@@ -51,7 +52,7 @@ it('survives SIGKILL: a restarted agent re-adopts the same pids (standby include
   expect(readAgentInfo(agentDir)).toEqual(first);
   expect(await ensure()).toEqual(first); // an agent that answers is reused
 
-  const target = new LocalTarget(async () => (await ensure()).url, { pollIntervalMs: 100 });
+  const target = new LocalTarget(ensure, { pollIntervalMs: 100 });
   try {
     const proxyPort = await freePort();
     const events: AgentEvent[] = [];

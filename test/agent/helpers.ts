@@ -1,8 +1,12 @@
 /**
  * Shared helpers of the agent tests: temp dirs, fixture slugs, desired states, HTTP calls and a
  * cleanup that kills every process group a test's agent ever recorded.
+ *
+ * The agent reads slugs only from its artifact store: packApp writes them into artifactRoot(),
+ * which the tests' agents are given (`artifactRoot: artifactRoot()`), or which a test points at
+ * an agent's default store (`<data>/artifacts`) with useArtifactRoot.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +16,7 @@ import { isAlive } from '../../src/agent/proc-info.js';
 import { sha256File } from '../../src/agent/slug-cache.js';
 import type { PersistedState } from '../../src/agent/state-file.js';
 import type { AgentEvent, DesiredComponent, DesiredState } from '../../src/protocol/agent-protocol.js';
+import type { AgentAddress } from '../../src/targets/agent-client.js';
 import { AgentClient } from '../../src/targets/agent-client.js';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -66,6 +71,31 @@ export function killGroup(pid: number): void {
 
 export function removeTempDirs(): void {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  artifacts = null;
+}
+
+let artifacts: string | null = null;
+
+/** Where packApp writes slugs: give it to the agents of a test as their `artifactRoot`. */
+export function artifactRoot(): string {
+  return (artifacts ??= tempDir('rewind-artifacts-'));
+}
+
+/** Makes packApp write into `dir` (e.g. `<data>/artifacts`, an agent's default store). */
+export function useArtifactRoot(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  artifacts = dir;
+  return dir;
+}
+
+/** The header that authenticates a raw request to a test's agent. */
+export function auth(agent: { readonly token: string }): { authorization: string } {
+  return { authorization: `Bearer ${agent.token}` };
+}
+
+/** A client of a test's agent, with its token. */
+export function clientOf(agent: AgentAddress): AgentClient {
+  return new AgentClient(agent.url, { token: agent.token });
 }
 
 export interface Artifact {
@@ -81,7 +111,7 @@ export async function packApp(version: string, extra: Record<string, string> = {
   writeFileSync(join(src, 'version.txt'), `${version}\n`);
   writeFileSync(join(src, 'package.json'), '{"type":"module"}\n');
   for (const [name, content] of Object.entries(extra)) writeFileSync(join(src, name), content);
-  const out = join(tempDir('rewind-slug-'), `${version}.tar.gz`);
+  const out = join(mkdtempSync(join(artifactRoot(), 'slug-')), `${version}.tar.gz`);
   await tar.c({ gzip: true, cwd: src, file: out, portable: true }, ['.']);
   return { sha256: await sha256File(out), path: out };
 }
@@ -103,8 +133,8 @@ export function desiredState(release: string, proxyPort: number, components: Des
   return { app, env: 'production', release, proxyPort, config, components, drainTimeoutMs: 5000 };
 }
 
-export async function deploy(agentUrl: string, desired: DesiredState): Promise<{ events: AgentEvent[]; result: Extract<AgentEvent, { type: 'result' }> }> {
-  const client = new AgentClient(agentUrl);
+export async function deploy(agent: AgentAddress, desired: DesiredState): Promise<{ events: AgentEvent[]; result: Extract<AgentEvent, { type: 'result' }> }> {
+  const client = clientOf(agent);
   try {
     const events: AgentEvent[] = [];
     const result = await client.deploy(desired, (e) => events.push(e));

@@ -6,9 +6,9 @@ import type { RunningAgent } from '../../src/agent/agent-main.js';
 import { runAgent } from '../../src/agent/agent-main.js';
 import { freePort, groupAlive, isAlive } from '../../src/agent/proc-info.js';
 import type { ObservedApp } from '../../src/protocol/agent-protocol.js';
-import { AgentClient } from '../../src/targets/agent-client.js';
+import type { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
-import { deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+import { artifactRoot, auth, clientOf, deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
 
 let v1: Artifact;
 let v2: Artifact;
@@ -22,8 +22,8 @@ beforeAll(async () => {
 
 async function startAgent(): Promise<void> {
   agentDir = join(tempDir(), 'agent');
-  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
-  client = new AgentClient(agent.url);
+  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
+  client = clientOf(agent);
 }
 
 afterEach(async () => {
@@ -41,7 +41,7 @@ describe('agent rollouts', () => {
     const proxyPort = await freePort();
     expect((await get(proxyPort).catch((e: Error) => ({ status: 0, body: e.message }))).status).toBe(0);
 
-    const first = await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)], { GREETING: 'hi' }));
+    const first = await deploy(agent, desiredState('RONE', proxyPort, [web(v1)], { GREETING: 'hi' }));
     expect(first.result).toMatchObject({ type: 'result', ok: true, release: 'RONE' });
     const messages = first.events.filter((e) => e.type === 'log').map((e) => e.message);
     expect(messages[0]).toBe('Deploying RONE to shop (production): web×1');
@@ -67,7 +67,7 @@ describe('agent rollouts', () => {
     expect(env).toMatchObject({ GREETING: 'hi', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RONE', REWIND_COMPONENT: 'web', REWIND_INSTANCE: `web.${one.instances[0]?.id}`, REWIND_AGENT: agentDir, PORT: String(one.instances[0]?.port) });
 
     // Without a warm standby, the replaced instance is drained and stopped right after the switch.
-    const second = await deploy(agent.url, { ...desiredState('RTWO', proxyPort, [web(v2, { scale: 2 })]), standby: { keepMs: 0, count: 0 } });
+    const second = await deploy(agent, { ...desiredState('RTWO', proxyPort, [web(v2, { scale: 2 })]), standby: { keepMs: 0, count: 0 } });
     expect(second.result).toMatchObject({ ok: true, release: 'RTWO' });
     const bodies = new Set(await Promise.all([1, 2, 3, 4].map(async () => (await get(proxyPort)).body)));
     expect([...bodies]).toEqual(['v2\n']);
@@ -96,9 +96,9 @@ describe('agent rollouts', () => {
   it('never routes to a release whose health check fails; the old one keeps serving', async () => {
     await startAgent();
     const proxyPort = await freePort();
-    expect((await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)]))).result.ok).toBe(true);
+    expect((await deploy(agent, desiredState('RONE', proxyPort, [web(v1)]))).result.ok).toBe(true);
 
-    const bad = await deploy(agent.url, desiredState('RBAD', proxyPort, [web(v2, { health: { path: '/health', timeoutMs: 800, intervalMs: 50 } })], { HEALTH: 'fail' }));
+    const bad = await deploy(agent, desiredState('RBAD', proxyPort, [web(v2, { health: { path: '/health', timeoutMs: 800, intervalMs: 50 } })], { HEALTH: 'fail' }));
     expect(bad.result).toMatchObject({ ok: false, release: 'RONE' });
     expect(bad.result.type === 'result' && !bad.result.ok && bad.result.error).toMatch(/^web\.[0-9a-f]{6} was not healthy within 0\.8s \(GET \/health answered 500\); its last log lines:\n {2}booting v2 RBAD/);
     expect((await get(proxyPort)).body).toBe('v1\n');
@@ -108,7 +108,7 @@ describe('agent rollouts', () => {
 
     // A process that dies while booting fails the rollout at once, with its exit code and last lines.
     const started = Date.now();
-    const crash = await deploy(agent.url, desiredState('RCRASH', proxyPort, [web(v2, { health: { path: '/health', timeoutMs: 20_000, intervalMs: 100 } })], { BOOT: 'crash' }));
+    const crash = await deploy(agent, desiredState('RCRASH', proxyPort, [web(v2, { health: { path: '/health', timeoutMs: 20_000, intervalMs: 100 } })], { BOOT: 'crash' }));
     expect(Date.now() - started).toBeLessThan(5000);
     expect(crash.result).toMatchObject({ ok: false, release: 'RONE' });
     const error = crash.result.type === 'result' && !crash.result.ok ? crash.result.error : '';
@@ -120,10 +120,10 @@ describe('agent rollouts', () => {
   it('answers 409 to a second deploy while one runs, and reports the rollout meanwhile', async () => {
     await startAgent();
     const proxyPort = await freePort();
-    const slow = deploy(agent.url, desiredState('RSLOW', proxyPort, [web(v1)], { BOOT_DELAY_MS: '700' }));
+    const slow = deploy(agent, desiredState('RSLOW', proxyPort, [web(v1)], { BOOT_DELAY_MS: '700' }));
     const during = await waitFor('the rollout to be reported', async () => (await observe().catch(() => null))?.rollout);
     expect(during).toMatchObject({ release: 'RSLOW' });
-    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(desiredState('ROTHER', proxyPort, [web(v2)])) });
+    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(agent), 'content-type': 'application/json' }, body: JSON.stringify(desiredState('ROTHER', proxyPort, [web(v2)])) });
     expect(res.statusCode).toBe(409);
     expect(await res.body.json()).toMatchObject({ error: { code: 'ROLLOUT_IN_PROGRESS' } });
     expect((await slow).result.ok).toBe(true);
@@ -133,7 +133,7 @@ describe('agent rollouts', () => {
   it('restarts a crashed instance with backoff and routes to it again', async () => {
     await startAgent();
     const proxyPort = await freePort();
-    await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)]));
+    await deploy(agent, desiredState('RONE', proxyPort, [web(v1)]));
     const before = (await observe()).instances[0];
     expect((await get(proxyPort, '/crash')).body).toBe('bye\n');
     const restarted = await waitFor('the restart', async () => {
@@ -150,11 +150,11 @@ describe('agent rollouts', () => {
   it('completes a slow request started before a switch', async () => {
     await startAgent();
     const proxyPort = await freePort();
-    await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1)]));
+    await deploy(agent, desiredState('RONE', proxyPort, [web(v1)]));
     // Long enough to outlast the start of RTWO's instance on a busy machine.
     const slow = get(proxyPort, '/slow?ms=2500');
     await new Promise((r) => setTimeout(r, 200));
-    const switched = await deploy(agent.url, desiredState('RTWO', proxyPort, [web(v2)]));
+    const switched = await deploy(agent, desiredState('RTWO', proxyPort, [web(v2)]));
     expect(switched.result.ok).toBe(true);
     expect(switched.events.some((e) => e.type === 'log' && e.message === 'Draining 1 request in flight on RONE (up to 5s)')).toBe(true);
     expect(await slow).toMatchObject({ status: 200, body: 'v1 slow\n' });
@@ -169,7 +169,7 @@ describe('agent rollouts', () => {
       { ...web(site, { name: 'worker', command: 'echo starting the worker; node worker.js', port: false, health: { timeoutMs: 300, intervalMs: 50 } }) },
       { ...web(site, { name: 'assets', command: undefined, static: '.', health: { path: '/', timeoutMs: 2000, intervalMs: 50 } }) },
     ]);
-    const { result } = await deploy(agent.url, desired);
+    const { result } = await deploy(agent, desired);
     expect(result.ok).toBe(true);
     const page = await get(proxyPort, '/index.html');
     expect(page).toMatchObject({ status: 200, body: '<h1>hello</h1>\n' });
@@ -178,15 +178,15 @@ describe('agent rollouts', () => {
     const observed = await observe();
     expect(observed.instances.map((i) => [i.component, i.state, i.pid === null])).toEqual([['worker', 'running', false], ['assets', 'healthy', true]]);
 
-    const del = await request(`${agent.url}/v1/apps/shop/production`, { method: 'DELETE' });
+    const del = await request(`${agent.url}/v1/apps/shop/production`, { method: 'DELETE', headers: auth(agent) });
     expect(await del.body.json()).toEqual({ ok: true });
     // The worker ran under a shell that did not exec it: the whole process group was stopped.
     expect(groupAlive(observed.instances[0]?.pid as number)).toBe(false);
-    expect((await request(`${agent.url}/v1/apps/shop/production`)).statusCode).toBe(404);
-    expect((await request(`${agent.url}/v1/apps/nope/production`, { method: 'DELETE' })).statusCode).toBe(200);
+    expect((await request(`${agent.url}/v1/apps/shop/production`, { headers: auth(agent) })).statusCode).toBe(404);
+    expect((await request(`${agent.url}/v1/apps/nope/production`, { method: 'DELETE', headers: auth(agent) })).statusCode).toBe(200);
 
     // A web component scaled to 0: the proxy answers, clearly, that nothing runs.
-    await deploy(agent.url, desiredState('REMPTY', proxyPort, [web(v1, { scale: 0 })], {}, 'empty'));
+    await deploy(agent, desiredState('REMPTY', proxyPort, [web(v1, { scale: 0 })], {}, 'empty'));
     const empty = await get(proxyPort);
     expect(empty.status).toBe(503);
     expect(empty.body).toContain('no release of empty (production) is running; deploy one with `rewind deploy -a empty`');
@@ -195,7 +195,7 @@ describe('agent rollouts', () => {
   it('finishes a rollout whose client went away, and tunnels upgrade requests', async () => {
     await startAgent();
     const proxyPort = await freePort();
-    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(desiredState('RONE', proxyPort, [web(v1)], { BOOT_DELAY_MS: '500' })) });
+    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(agent), 'content-type': 'application/json' }, body: JSON.stringify(desiredState('RONE', proxyPort, [web(v1)], { BOOT_DELAY_MS: '500' })) });
     expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
     res.body.destroy(); // the client hangs up right away
     const done = await waitFor('the rollout to finish', async () => {
@@ -223,13 +223,13 @@ describe('agent rollouts', () => {
   it('re-adopts running instances after an in-process restart, and refuses bad input', async () => {
     await startAgent();
     const proxyPort = await freePort();
-    await deploy(agent.url, desiredState('RONE', proxyPort, [web(v1, { scale: 2 })]));
+    await deploy(agent, desiredState('RONE', proxyPort, [web(v1, { scale: 2 })]));
     const pids = (await observe()).instances.map((i) => i.pid);
     await client.close();
     await agent.close(); // instances keep running
     expect(pids.every((p) => isAlive(p as number))).toBe(true);
-    agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
-    client = new AgentClient(agent.url);
+    agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
+    client = clientOf(agent);
     const again = await observe();
     expect(again.instances.map((i) => i.pid)).toEqual(pids);
     expect(again.instances.map((i) => i.state)).toEqual(['healthy', 'healthy']);
@@ -246,17 +246,17 @@ describe('agent rollouts', () => {
 
     // A new proxy port: the new one serves once the release switched, the old one is closed.
     const movedPort = await freePort();
-    expect((await deploy(agent.url, desiredState('RTWO', movedPort, [web(v2)]))).result.ok).toBe(true);
+    expect((await deploy(agent, desiredState('RTWO', movedPort, [web(v2)]))).result.ok).toBe(true);
     expect((await get(movedPort)).body).toBe('v2\n');
     await waitFor('the old proxy port to be closed', () => get(proxyPort).then(() => false, () => true));
     expect((await observe()).proxyPort).toBe(movedPort);
 
-    const bad = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app: '../etc', env: 'production' }) });
+    const bad = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(agent), 'content-type': 'application/json' }, body: JSON.stringify({ app: '../etc', env: 'production' }) });
     expect(bad.statusCode).toBe(400);
     const body = (await bad.body.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('INVALID_DESIRED_STATE');
     expect(body.error.message).toContain('app must match');
-    const junk = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    const junk = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(agent), 'content-type': 'application/json' }, body: '{' });
     expect(junk.statusCode).toBe(400);
     expect(((await junk.body.json()) as { error: { code: string } }).error.code).toBe('INVALID_INPUT');
   });

@@ -10,9 +10,9 @@ import type { RunningAgent } from '../../src/agent/agent-main.js';
 import { runAgent } from '../../src/agent/agent-main.js';
 import { freePort } from '../../src/agent/proc-info.js';
 import type { DesiredState, ObservedApp } from '../../src/protocol/agent-protocol.js';
-import { AgentClient } from '../../src/targets/agent-client.js';
+import type { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
-import { deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
+import { artifactRoot, auth, clientOf, deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
 
 let v1: Artifact;
 let v2: Artifact;
@@ -21,8 +21,8 @@ let agentDir: string;
 let client: AgentClient;
 
 const start = async () => {
-  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000, sharedPort: 0 });
-  client = new AgentClient(agent.url);
+  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000, sharedPort: 0 });
+  client = clientOf(agent);
 };
 
 beforeAll(async () => {
@@ -44,13 +44,13 @@ it('serves each routed component on its own port, keeps a 404 page for one a rel
   const api = (artifact: Artifact, command = 'exec node server.js') => web(artifact, { name: 'api', command });
   const both = (release: string, artifact: Artifact, apiCommand?: string): DesiredState => ({ ...desiredState(release, port, [web(artifact), api(artifact, apiCommand)]), routes: { api: apiPort } });
 
-  expect((await deploy(agent.url, both('RONE', v1))).result.ok).toBe(true);
+  expect((await deploy(agent, both('RONE', v1))).result.ok).toBe(true);
   expect((await get(port)).body).toBe('v1\n');
   expect((await get(apiPort)).body).toBe('api v1\n');
   expect((await observe('shop')).routes).toEqual({ api: apiPort });
 
   // RTWO has no api: its port stays open and says so.
-  expect((await deploy(agent.url, desiredState('RTWO', port, [web(v2)]))).result.ok).toBe(true);
+  expect((await deploy(agent, desiredState('RTWO', port, [web(v2)]))).result.ok).toBe(true);
   expect((await get(port)).body).toBe('v2\n');
   const gone = await get(apiPort);
   expect(gone.status).toBe(404);
@@ -61,7 +61,7 @@ it('serves each routed component on its own port, keeps a 404 page for one a rel
   expect(two.undeployedRoutes).toEqual({ api: apiPort });
 
   // One unit: an api that cannot start keeps the whole release off, web included.
-  const bad = await deploy(agent.url, both('RBAD', v1, 'exit 3'));
+  const bad = await deploy(agent, both('RBAD', v1, 'exit 3'));
   expect(bad.result).toMatchObject({ ok: false, release: 'RTWO' });
   expect((await get(port)).body).toBe('v2\n');
   expect((await get(apiPort)).status).toBe(404);
@@ -71,7 +71,7 @@ it('serves each routed component on its own port, keeps a 404 page for one a rel
   await agent.close();
   await start();
   expect((await get(apiPort)).status).toBe(404);
-  expect((await deploy(agent.url, both('RTHREE', v2))).result.ok).toBe(true);
+  expect((await deploy(agent, both('RTHREE', v2))).result.ok).toBe(true);
   expect((await get(apiPort)).body).toBe('api v2\n');
   expect((await get(port)).body).toBe('v2\n');
   const three = await observe('shop');
@@ -86,9 +86,10 @@ it('refuses routes that name no HTTP component, the web one, or a port twice', a
     [{ worker: 7002 }, 'routes.worker: component worker does not serve HTTP'],
     [{ web: 7002 }, 'routes.web: web is served on proxyPort already'],
     [{ api: 7001 }, 'routes.api: port 7001 is used by proxyPort too'],
-    [{ api: 0 }, 'routes.api must be a port from 1 to 65535'],
+    [{ api: 0 }, "routes.api must be a port from 1024 to 65535 (the agent's --port-range)"],
+    [{ api: 22 }, "routes.api must be a port from 1024 to 65535 (the agent's --port-range)"],
   ] as const) {
-    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...base, routes }) });
+    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(agent), 'content-type': 'application/json' }, body: JSON.stringify({ ...base, routes }) });
     expect(res.statusCode).toBe(400);
     expect(((await res.body.json()) as { error: { message: string } }).error.message).toContain(message);
   }
@@ -99,8 +100,8 @@ it('routes the shared port by host name: APP.localhost is production, APP.ENV.lo
   expect(shared).toBeGreaterThan(0);
   expect(agent.sharedPort).toBe(shared);
   const [prod, dev] = [await freePort(), await freePort()];
-  await deploy(agent.url, desiredState('RPROD', prod, [web(v1)], {}, 'blog'));
-  await deploy(agent.url, { ...desiredState('RDEV', dev, [web(v2)], {}, 'blog'), env: 'dev' });
+  await deploy(agent, desiredState('RPROD', prod, [web(v1)], {}, 'blog'));
+  await deploy(agent, { ...desiredState('RDEV', dev, [web(v2)], {}, 'blog'), env: 'dev' });
   const via = (host: string) => get(shared, '/', { host });
   expect((await via('blog.localhost')).body).toBe('v1\n');
   expect((await via(`blog.localhost:${shared}`)).body).toBe('v1\n');

@@ -9,9 +9,9 @@ import type { RunningAgent } from '../../src/agent/agent-main.js';
 import { runAgent } from '../../src/agent/agent-main.js';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { DesiredState, ObservedApp } from '../../src/protocol/agent-protocol.js';
-import { AgentClient } from '../../src/targets/agent-client.js';
+import type { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
-import { deploy, desiredState, get, openWebSocket, packApp, readEvents, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+import { artifactRoot, clientOf, deploy, desiredState, get, openWebSocket, packApp, readEvents, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
 
 let v1: Artifact;
 let v2: Artifact;
@@ -22,8 +22,8 @@ let client: AgentClient;
 beforeAll(async () => {
   [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
   agentDir = join(tempDir(), 'agent');
-  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
-  client = new AgentClient(agent.url);
+  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
+  client = clientOf(agent);
 });
 
 afterAll(async () => {
@@ -52,11 +52,11 @@ const logLines = (events: Awaited<ReturnType<typeof deploy>>['events']) => event
 describe('warm standby', () => {
   it('keeps the replaced release running without traffic; a rollback copy reuses its instances: same pids, no process started', async () => {
     const { name, port, state } = await newApp();
-    await deploy(agent.url, state('RONE', v1));
+    await deploy(agent, state('RONE', v1));
     const one = await observe(name);
     const pids = one.instances.map((i) => i.pid);
 
-    const second = await deploy(agent.url, state('RTWO', v2));
+    const second = await deploy(agent, state('RTWO', v2));
     expect(logLines(second.events)).toContain('Keeping 2 instances of RONE on warm standby for 15 min');
     expect((await get(port)).body).toBe('v2\n');
     const two = await observe(name);
@@ -69,7 +69,7 @@ describe('warm standby', () => {
     expect(two.instances.filter((i) => i.release === 'RTWO').map((i) => i.state)).toEqual(['healthy', 'healthy']);
 
     // The engine rolls back by copying RONE into a new release: same builds and config, new id.
-    const back = await deploy(agent.url, state('RTHREE', v1));
+    const back = await deploy(agent, state('RTHREE', v1));
     expect(back.result).toMatchObject({ ok: true, release: 'RTHREE' });
     const lines = logLines(back.events);
     expect(lines).toContain('Reusing 2 warm standby instances of RONE (same builds and config): no process to start');
@@ -85,8 +85,8 @@ describe('warm standby', () => {
   it('restarts a crashed standby instance, stops standby after its time, and keeps at most `count` releases', async () => {
     const { name, state } = await newApp();
     const short = { standby: { keepMs: 60_000, count: 1 } };
-    await deploy(agent.url, state('RONE', v1, short));
-    await deploy(agent.url, state('RTWO', v2, short));
+    await deploy(agent, state('RONE', v1, short));
+    await deploy(agent, state('RTWO', v2, short));
     const victim = (await observe(name)).instances.find((i) => i.state === 'standby');
     process.kill(victim?.pid as number, 'SIGKILL');
     const back = await waitFor('the standby instance to be restarted', async () => {
@@ -97,7 +97,7 @@ describe('warm standby', () => {
 
     // count 1: RONE leaves the standby when RTWO joins it.
     const ronePids = (await observe(name)).instances.filter((i) => i.release === 'RONE').map((i) => i.pid as number);
-    await deploy(agent.url, state('RTHREE', v1, { standby: { keepMs: 400, count: 1 } }, { OTHER: 'config' }));
+    await deploy(agent, state('RTHREE', v1, { standby: { keepMs: 400, count: 1 } }, { OTHER: 'config' }));
     await waitFor('RONE to be stopped', async () => ronePids.every((pid) => !isAlive(pid)) && (await observe(name)).instances.every((i) => i.release !== 'RONE'));
     const twoPids = (await observe(name)).instances.filter((i) => i.release === 'RTWO').map((i) => i.pid as number);
     expect(twoPids).toHaveLength(2);
@@ -114,8 +114,8 @@ describe('drain and switch', () => {
     const { name, port, state } = await newApp();
     const drain = { drainTimeoutMs: 2000 };
     // v2 waits on standby, so that the switch below is instant: what is in flight then is known.
-    await deploy(agent.url, state('RZERO', v2, drain));
-    await deploy(agent.url, state('RONE', v1, drain));
+    await deploy(agent, state('RZERO', v2, drain));
+    await deploy(agent, state('RONE', v1, drain));
     const ws = await openWebSocket(port);
     expect(await ws.ask('hello')).toBe('v1: hello');
     const slow = get(port, '/slow?ms=700');
@@ -124,7 +124,7 @@ describe('drain and switch', () => {
     await waitFor('the first event', () => seen.length > 0);
 
     const switchedAt = Date.now();
-    const switched = await deploy(agent.url, state('RTWO', v2, drain));
+    const switched = await deploy(agent, state('RTWO', v2, drain));
     expect(logLines(switched.events)).toContain('Draining 3 requests in flight on RONE (up to 2s)');
     expect((await get(port)).body).toBe('v2\n');
     // What was opened before the switch still talks to v1.
@@ -143,7 +143,7 @@ describe('drain and switch', () => {
 
   it('never refuses a request during a switch: concurrent GETs across a cold and a warm switch all get 200', async () => {
     const { port, state } = await newApp();
-    await deploy(agent.url, state('RONE', v1));
+    await deploy(agent, state('RONE', v1));
     let stop = false;
     const statuses = new Map<number, number>();
     const bodies = new Set<string>();
@@ -155,8 +155,8 @@ describe('drain and switch', () => {
       }
     };
     const loops = [loop(), loop(), loop(), loop()];
-    await deploy(agent.url, state('RTWO', v2));
-    await deploy(agent.url, state('RTHREE', v1));
+    await deploy(agent, state('RTWO', v2));
+    await deploy(agent, state('RTHREE', v1));
     await new Promise((r) => setTimeout(r, 100));
     stop = true;
     await Promise.all(loops);

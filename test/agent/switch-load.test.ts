@@ -3,20 +3,20 @@ import autocannon from 'autocannon';
 import { afterAll, expect, it } from 'vitest';
 import { runAgent } from '../../src/agent/agent-main.js';
 import { freePort } from '../../src/agent/proc-info.js';
-import { deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
+import { artifactRoot, deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
 
 afterAll(() => removeTempDirs());
 
 it('switches v1↔v2 20 times, cold then warm, under a few hundred req/s without one failed request', async () => {
   const [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
   const agentDir = join(tempDir(), 'agent');
-  const agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
+  const agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
   try {
     const proxyPort = await freePort();
     const release = (n: number) => `R${String.fromCharCode(65 + (n % 26)).repeat(10)}`;
     // The first ten switches start new instances (no standby); the next ones swap to the warm standby.
     const state = (n: number) => ({ ...desiredState(release(n), proxyPort, [web(n % 2 === 0 ? v1 : v2, { scale: 2 })]), ...(n <= 10 ? { standby: { keepMs: 0, count: 0 } } : {}) });
-    expect((await deploy(agent.url, state(0))).result.ok).toBe(true);
+    expect((await deploy(agent, state(0))).result.ok).toBe(true);
 
     const served = { v1: 0, v2: 0, other: 0 };
     let finish!: (result: autocannon.Result) => void;
@@ -43,7 +43,7 @@ it('switches v1↔v2 20 times, cold then warm, under a few hundred req/s without
     await new Promise((r) => setTimeout(r, 500));
     let warm = 0;
     for (let n = 1; n <= 20; n++) {
-      const { result, events } = await deploy(agent.url, state(n));
+      const { result, events } = await deploy(agent, state(n));
       expect(result).toMatchObject({ ok: true, release: release(n) });
       if (events.some((e) => e.type === 'log' && e.message.startsWith('Reusing 2 warm standby instances'))) warm++;
       // The switch is done when deploy answers: the very next request gets the new version.

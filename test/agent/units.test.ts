@@ -211,7 +211,7 @@ describe('slugs', () => {
     const evil = join(dir, 'evil.tgz');
     await tar.c({ gzip: true, cwd: join(src, 'sub'), file: evil, preservePaths: true }, ['a.txt', '../sub/a.txt']);
     const agentDir = join(dir, 'agent');
-    const cache = new SlugCache(agentDir);
+    const cache = new SlugCache(agentDir, { artifactRoot: dir });
     await cache.cleanup();
     const sha = await sha256File(good);
     const [one, two] = await Promise.all([cache.ensure({ sha256: sha, path: good }), cache.ensure({ sha256: sha, path: good })]);

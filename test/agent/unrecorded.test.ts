@@ -10,8 +10,7 @@ import { afterAll, expect, it } from 'vitest';
 import { runAgent } from '../../src/agent/agent-main.js';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import { combinedLogPath } from '../../src/agent/process-commands.js';
-import { AgentClient } from '../../src/targets/agent-client.js';
-import { deploy, desiredState, get, killGroup, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+import { artifactRoot, clientOf, deploy, desiredState, get, killGroup, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
 
 afterAll(() => removeTempDirs());
 
@@ -30,11 +29,11 @@ it('stops the processes its predecessor started but never recorded, and nothing 
   const v1 = await packApp('v1');
   const agentDir = join(tempDir(), 'agent');
   const port = await freePort();
-  let agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 500 });
+  let agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 500 });
   const strays: number[] = [];
   try {
-    expect((await deploy(agent.url, desiredState('RONE', port, [web(v1)]))).result.ok).toBe(true);
-    const live = (await new AgentClient(agent.url).observe('shop', 'production'))?.instances.map((i) => i.pid) ?? [];
+    expect((await deploy(agent, desiredState('RONE', port, [web(v1)]))).result.ok).toBe(true);
+    const live = (await clientOf(agent).observe('shop', 'production'))?.instances.map((i) => i.pid) ?? [];
     expect(live).toHaveLength(1);
     await agent.close({ stopInstances: false });
 
@@ -43,10 +42,10 @@ it('stops the processes its predecessor started but never recorded, and nothing 
     strays.push(unrecorded, otherAgents);
     expect([unrecorded, otherAgents].every((pid) => isAlive(pid))).toBe(true);
 
-    agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 500 });
+    agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 500 });
     await waitFor('the unrecorded process to be stopped', () => !isAlive(unrecorded), 5000);
     expect(isAlive(otherAgents)).toBe(true);
-    expect((await new AgentClient(agent.url).observe('shop', 'production'))?.instances.map((i) => i.pid)).toEqual(live);
+    expect((await clientOf(agent).observe('shop', 'production'))?.instances.map((i) => i.pid)).toEqual(live);
     expect((await get(port)).body).toBe('v1\n');
     const log = () => readFileSync(combinedLogPath(agentDir, 'shop', 'production'), 'utf8');
     await waitFor('the log line', () => log().includes('stopping web.ffffff'), 5000);

@@ -1,0 +1,64 @@
+/**
+ * Who may call the agent: the control plane, which holds the agent's token. Every request (an
+ * unknown route too: its 404 comes only after this) is checked before its body is read; browsers
+ * have no reason to call the agent, so anything that looks like one is refused as well.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+export interface Refusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/** True when `host` (a Host header) names an IP address or localhost: a DNS-rebound name is neither. */
+export function isLocalHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  const m = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(host) ?? /^([^:[\]]+)(?::\d{1,5})?$/.exec(host);
+  const name = m?.[1]?.toLowerCase();
+  return name !== undefined && (name === 'localhost' || isIP(name) !== 0);
+}
+
+/** A check of `Authorization: Bearer TOKEN` that takes the same time whatever was sent (sha256, then timingSafeEqual). */
+export function bearerCheck(token: string): (authorization: string | undefined) => boolean {
+  const expected = digest(token);
+  return (authorization) => {
+    const m = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
+    return timingSafeEqual(digest(m?.[1] ?? ''), expected) && m !== null;
+  };
+}
+
+/** Why the agent refuses `req`, or null when it may go on. */
+export function refusal(req: Pick<FastifyRequest, 'method' | 'headers'>, authorized: (authorization: string | undefined) => boolean): Refusal | null {
+  const h = req.headers;
+  if (!isLocalHostHeader(h.host)) {
+    return { status: 421, code: 'MISDIRECTED_REQUEST', message: 'the agent answers only requests addressed to an IP address or localhost (check the Host header)' };
+  }
+  if (h.origin !== undefined || h['sec-fetch-site'] !== undefined) {
+    return { status: 403, code: 'FORBIDDEN_ORIGIN', message: 'the agent does not answer browsers (the request has an Origin or Sec-Fetch-Site header)' };
+  }
+  if (!authorized(h.authorization)) {
+    return { status: 401, code: 'UNAUTHORIZED', message: "the agent needs its token: send Authorization: Bearer <the contents of the agent's agent.token file, or REWIND_AGENT_TOKEN>" };
+  }
+  const type = (h['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (req.method === 'POST' && type !== 'application/json') {
+    return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'the agent takes POST bodies as application/json only' };
+  }
+  return null;
+}
+
+/** Refuses every request `refusal` objects to, before routing, body parsing or a 404. */
+export function installGuard(app: FastifyInstance, token: string): void {
+  const authorized = bearerCheck(token);
+  app.addHook('onRequest', async (req, reply) => {
+    const why = refusal(req, authorized);
+    if (!why) return;
+    if (why.status === 401) reply.header('www-authenticate', 'Bearer realm="rewind-agent"');
+    // The connection is not reused: a refused caller's body is never read.
+    return reply.code(why.status).header('connection', 'close').type('application/json').send({ error: { code: why.code, message: why.message } });
+  });
+}
