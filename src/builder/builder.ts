@@ -131,6 +131,11 @@ export class Builder {
     return this.liveOutput(id) ?? (await readBuildLog(this.o.dataDir, id)) ?? (await this.o.store.builds.logs(id));
   }
 
+  /** Removes the log files of builds that are gone (their app was deleted). */
+  async removeLogs(ids: readonly string[]): Promise<void> {
+    for (const id of ids) if (!this.output.has(id)) await rm(buildLogPath(this.o.dataDir, id), { force: true });
+  }
+
   async waitFor(id: string): Promise<void> {
     await this.running.get(id);
   }

@@ -129,7 +129,9 @@ export class Engine {
       if (live) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `deployment ${live.id} is in progress in ${name}/${env.name}; wait for it to finish before deleting the app`);
     }
     for (const env of await this.store.apps.environments(name)) await this.target.remove(name, env.name);
+    const builds = await this.store.builds.idsOf(name);
     await this.store.apps.delete(name);
+    await this.builder.removeLogs(builds);
     await this.store.audit.record({ actor, action: 'app.delete', app: name });
   }
 

@@ -143,6 +143,11 @@ export class BuildsRepo {
     return rows.map(toBuild).find((b) => b.sourceHashes[component] === sourceHash && b.artifacts[component]);
   }
 
+  /** Every build id of an app (to remove their log files with it). */
+  async idsOf(app: string): Promise<string[]> {
+    return (await this.db.selectFrom('builds').select('id').where('app', '=', app).execute()).map((r) => r.id);
+  }
+
   async listRunning(): Promise<Build[]> {
     const rows = await this.db.selectFrom('builds').select(COLUMNS).where('status', '=', 'running').execute();
     return rows.map(toBuild);

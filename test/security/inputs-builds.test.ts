@@ -2,7 +2,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { rawTarGz } from '../e2e/tarball.js';
 import { inProcessApp, type InProcess } from './inputs-app.js';
 
@@ -50,4 +49,18 @@ describe('a build that prints 100 MB', () => {
   });
 });
 
-void Readable;
+
+describe('build log files', () => {
+  it('go with their app', async () => {
+    const { app, engine, dir } = server;
+    expect((await app.inject({ method: 'POST', url: '/api/apps', payload: { name: 'gone' } })).statusCode).toBe(201);
+    const tarball = rawTarGz([{ name: 'rewind.yml', body: 'components:\n  web:\n    command: node server.js\n    build: echo hi\n' }, { name: 'server.js', body: '' }]);
+    const res = await app.inject({ method: 'POST', url: '/api/apps/gone/builds', headers: { 'content-type': 'application/gzip' }, payload: tarball });
+    const id = (res.json() as { id: string }).id;
+    await engine.builder.waitFor(id);
+    const file = join(dir, 'build-logs', `${id}.log`);
+    expect((await stat(file)).size).toBeGreaterThan(0);
+    expect((await app.inject({ method: 'DELETE', url: '/api/apps/gone' })).statusCode).toBe(204);
+    await expect(stat(file)).rejects.toThrow(/ENOENT/);
+  });
+});
