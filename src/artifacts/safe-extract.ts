@@ -49,7 +49,7 @@ export function uploadLimits(env: Readonly<Record<string, string | undefined>> =
  * File modes as unpacked: never setuid, setgid or sticky, never group- or world-writable
  * (a file uploaded as 4755 must not become a setuid program on the server).
  */
-export const safeMode = (mode: number): number => mode & 0o755;
+export const safeMode = (mode: number): number => mode & ~0o7022;
 
 export interface ExtractResult {
   readonly entries: number;

@@ -4,6 +4,7 @@ import { c as createTar } from 'tar';
 import { hashFile } from './artifact-store.js';
 import type { StoredArtifact } from './artifact-store.js';
 import { tarSafeName } from './source-pack.js';
+import { safeMode } from './safe-extract.js';
 
 /** Fixed mtime so that packing the same tree twice gives the same bytes. */
 export const SLUG_MTIME = new Date(0);
@@ -15,7 +16,8 @@ export const SLUG_MTIME = new Date(0);
 export async function packDirectory(dir: string, outPath: string): Promise<StoredArtifact> {
   const entries = await listTree(dir);
   await createTar(
-    { file: outPath, gzip: true, portable: true, cwd: dir, follow: false, noDirRecurse: true, mtime: SLUG_MTIME },
+    // A build command may chmod 4755 or 0777: the slug the agent unpacks never carries that (see safeMode).
+    { file: outPath, gzip: true, portable: true, cwd: dir, follow: false, noDirRecurse: true, mtime: SLUG_MTIME, filter: (_path, st) => ((st.mode = safeMode(st.mode ?? 0o644)), true) },
     // an empty tree still makes a valid archive: just its root folder
     entries.length > 0 ? entries.map(tarSafeName) : ['.'],
   );

@@ -375,6 +375,20 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
 // ---- slugs ---------------------------------------------------------------------------------
 
 describe('packDirectory', () => {
+  it('never packs setuid, setgid, sticky or group/world-write bits into a slug', async () => {
+    const dir = tree({ 'suid': '#!/bin/sh\n', 'open': 'x', 'sub/file': 'y' });
+    execFileSync('chmod', ['4755', join(dir, 'suid')]);
+    execFileSync('chmod', ['0666', join(dir, 'open')]);
+    execFileSync('chmod', ['2777', join(dir, 'sub')]);
+    symlinkSync('suid', join(dir, 'link'));
+    await packDirectory(dir, join(tmp, 'modes.tar.gz'));
+    const listing = execFileSync('tar', ['-tvzf', join(tmp, 'modes.tar.gz')], { encoding: 'utf8' });
+    expect(listing).toMatch(/^-rwxr-xr-x .* suid$/m);
+    expect(listing).toMatch(/^-rw-r--r-- .* open$/m);
+    expect(listing).toMatch(/^drwxr-xr-x .* sub\/$/m);
+    expect(listing).toMatch(/^l\S+ .* link -> suid$/m);
+  });
+
   it('packs everything, node_modules included, deterministically', async () => {
     const dir = tree({ '.gitignore': 'node_modules/\n', 'server.js': 's', 'node_modules/dep/index.js': 'd', 'BUILD_INFO': 'now' });
     mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
