@@ -5,6 +5,8 @@ import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bearerCheck, isLocalHostHeader } from '../../src/agent/agent-auth.js';
+import { artifactProblem } from '../../src/agent/artifact-policy.js';
 import { validateDesiredState } from '../../src/agent/desired-validation.js';
 import { validateExecRequest } from '../../src/agent/exec.js';
 import { tailLines } from '../../src/agent/log-files.js';
@@ -23,6 +25,7 @@ import { readState, StateWriter, stateFilePath } from '../../src/agent/state-fil
 import { resolveStaticPath } from '../../src/agent/static-server.js';
 import { NdjsonParser } from '../../src/targets/agent-client.js';
 import { agentProcessArgv } from '../../src/targets/local-agent-process.js';
+import { parsePortRange } from '../../src/cli/agent.js';
 import { desiredState, get, removeTempDirs, tempDir, web } from './helpers.js';
 
 afterAll(() => removeTempDirs());
@@ -386,5 +389,42 @@ describe('nginx data plane configuration', () => {
     expect(back).toContain('    listen unix:/d/agent/nginx/s/8080.sock default_server;');
     expect(back).toContain('    server_name shop.localhost shop.production.localhost;\n    location / {\n      proxy_pass http://rewind_1;');
     expect(back).toContain('    server_name blog.dev.localhost;\n    location / {\n      proxy_pass http://rewind_2;');
+  });
+});
+
+describe('who may call the agent', () => {
+  it('takes Host headers that name an IP address or localhost, and nothing else', () => {
+    for (const host of ['127.0.0.1', '127.0.0.1:4000', 'localhost', 'LocalHost:80', '[::1]', '[::1]:4000', '10.1.2.3:9']) expect(isLocalHostHeader(host), host).toBe(true);
+    for (const host of [undefined, '', 'rebind.attacker.example', 'localhost.attacker.example', '127.0.0.1.nip.io', 'localhost.', '[::1', '::1', '[evil]:80', '127.0.0.1:80:80', '127.0.0.1:123456']) {
+      expect(isLocalHostHeader(host), String(host)).toBe(false);
+    }
+  });
+
+  it('checks a bearer token exactly', () => {
+    const ok = bearerCheck('s3cret-token-value');
+    expect(ok('Bearer s3cret-token-value')).toBe(true);
+    expect(ok('bearer s3cret-token-value')).toBe(true);
+    for (const h of [undefined, '', 'Bearer', 'Bearer ', 'Bearer s3cret-token-valu', 'Bearer s3cret-token-valuex', 'Basic s3cret-token-value', 's3cret-token-value', 'Bearer s3cret-token-value extra']) expect(ok(h), String(h)).toBe(false);
+  });
+
+  it('reads artifacts only inside the store, by their real path', async () => {
+    const policy = { root: '/srv/rewind/artifacts', maxBytes: 10 };
+    expect(await artifactProblem('/etc/shadow', policy)).toBe("must be a file in the agent's artifact store /srv/rewind/artifacts");
+    expect(await artifactProblem('/srv/rewind/artifacts/../agent/agent.token', policy)).toBe("must be a file in the agent's artifact store /srv/rewind/artifacts");
+    expect(await artifactProblem('/srv/rewind/artifacts', policy)).toBe("must be a file in the agent's artifact store /srv/rewind/artifacts");
+    expect(await artifactProblem('relative.tgz', policy)).toBe('must be an absolute path');
+    expect(await artifactProblem('/srv/rewind/artifacts/missing.tgz', policy)).toBeNull(); // reading it says ENOENT later
+  });
+
+  it('parses --port-range', () => {
+    expect(parsePortRange('2000-3000')).toEqual({ lo: 2000, hi: 3000 });
+    expect(parsePortRange('80-80')).toEqual({ lo: 80, hi: 80 });
+    for (const bad of ['3000-2000', '0-10', '1-65536', '2000', 'a-b', '']) expect(parsePortRange(bad), bad).toBeInstanceOf(Error);
+  });
+
+  it('bounds ports by the range it is given', () => {
+    const d = desiredState('RONE', 22, [web(artifact)]);
+    expect(validateDesiredState(d)).toBe(d);
+    expect((validateDesiredState(d, { ports: { lo: 1024, hi: 65535 } }) as Error).message).toBe("invalid desired state: proxyPort must be an integer from 1024 to 65535 (the agent's --port-range)");
   });
 });
