@@ -51,12 +51,13 @@ export function refusal(req: Pick<FastifyRequest, 'method' | 'headers'>, authori
   return null;
 }
 
-/** Refuses every request `refusal` objects to, before routing, body parsing or a 404. */
-export function installGuard(app: FastifyInstance, token: string): void {
+/** Refuses every request `refusal` objects to, before routing, body parsing or a 404; each refusal is logged (never a header). */
+export function installGuard(app: FastifyInstance, token: string, logger: { warn(obj: object, msg?: string): void }): void {
   const authorized = bearerCheck(token);
   app.addHook('onRequest', async (req, reply) => {
     const why = refusal(req, authorized);
     if (!why) return;
+    logger.warn({ method: req.method, url: req.url.slice(0, 200), from: req.socket.remoteAddress, status: why.status, code: why.code }, 'the agent refused a request');
     if (why.status === 401) reply.header('www-authenticate', 'Bearer realm="rewind-agent"');
     // The connection is not reused: a refused caller's body is never read.
     return reply.code(why.status).header('connection', 'close').type('application/json').send({ error: { code: why.code, message: why.message } });

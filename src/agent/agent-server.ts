@@ -50,7 +50,7 @@ async function artifactProblems(desired: DesiredState, policy: ArtifactPolicy): 
 
 export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: AgentServerOptions): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
-  installGuard(app, options.token);
+  installGuard(app, options.token, logger);
   // App and env names come from the URL: the same rule as in a desired state, before any lookup.
   app.addHook('preHandler', async (req, reply) => {
     const params = req.params as Partial<AppParams> | undefined;

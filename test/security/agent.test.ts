@@ -193,6 +193,24 @@ describe('the agent answers only its control plane', () => {
     }
   });
 
+  it('logs each refusal, and never the token', async () => {
+    const lines: string[] = [];
+    const capture = (obj: object, msg?: string) => void lines.push(JSON.stringify({ ...obj, msg }));
+    const dir = join(tempDir(), 'agent');
+    const logged = await runAgent({ dataDir: dir, port: 0, log: { info: capture, warn: capture, error: capture }, artifactRoot: artifacts });
+    others.push({ agent: logged, dir });
+    const wrong = await request(`${logged.url}/v1/state`, { headers: { authorization: 'Bearer a-guess' } });
+    expect(wrong.statusCode).toBe(401);
+    await wrong.body.dump();
+    const right = await request(`${logged.url}/v1/state`, { headers: auth(logged) });
+    expect(right.statusCode).toBe(200);
+    await right.body.dump();
+    await logged.close();
+    expect(lines.filter((l) => l.includes('the agent refused a request'))).toEqual([expect.stringContaining('"code":"UNAUTHORIZED"')]);
+    expect(lines.join('\n')).not.toContain(logged.token);
+    expect(lines.join('\n')).not.toContain('a-guess');
+  });
+
   it('keeps its token across restarts, narrows modes left wide, and takes REWIND_AGENT_TOKEN instead when set', async () => {
     const dir = join(tempDir(), 'agent');
     mkdirSync(join(dir, 'logs', 'shop', 'production'), { recursive: true, mode: 0o755 });
