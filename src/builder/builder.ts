@@ -8,6 +8,7 @@ import { RewindError, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { buildCommandArgv, manifestFromFiles, type Manifest } from '../domain/manifest.js';
 import { makeRelease } from '../domain/release.js';
+import { valueOf } from '../domain/records.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { safeExtract, type ExtractLimits } from '../artifacts/safe-extract.js';
 import { packDirectory } from '../artifacts/slug-pack.js';
@@ -214,7 +215,7 @@ export class Builder {
         this.write(build.id, `--> ${c.name}: slug ${slug.sha256.slice(0, 12)} (${Math.ceil(slug.size / 1024)} KiB)\n`);
       }
       const newest = await store.releases.newest(build.app, build.env);
-      const builds = Object.fromEntries(Object.keys(build.manifest.components).map((name) => [name, plan.reuse[name] ?? build.id]));
+      const builds = Object.fromEntries(Object.keys(build.manifest.components).map((name) => [name, valueOf(plan.reuse, name) ?? build.id]));
       const release = makeRelease({
         app: build.app,
         env: build.env,

@@ -94,7 +94,7 @@ export function parseProcfile(text: string, file = 'Procfile'): Manifest {
     const name = m[1]!;
     const command = m[2]!.trim();
     if (!COMPONENT_NAME.test(name)) issues.addAt(line, name, `is not a valid process name: ${NAME_RULE}`);
-    else if (name in components) issues.addAt(line, name, 'is declared twice');
+    else if (Object.hasOwn(components, name)) issues.addAt(line, name, 'is declared twice');
     else if (command === '') issues.addAt(line, name, 'needs a command after "name:"');
     else components[name] = component({ name, command, port: name === 'web', health: defaultHealth(), scale: 1 });
   });

@@ -64,3 +64,18 @@ describe('build log files', () => {
     await expect(stat(file)).rejects.toThrow(/ENOENT/);
   });
 });
+
+describe('a component named constructor', () => {
+  it('is built and released like any other', async () => {
+    const { app, engine } = server;
+    const tarball = rawTarGz([{ name: 'rewind.yml', body: 'components:\n  constructor:\n    command: node server.js\n' }, { name: 'server.js', body: '' }]);
+    const res = await app.inject({ method: 'POST', url: '/api/apps/loud/builds', headers: { 'content-type': 'application/gzip' }, payload: tarball });
+    expect(res.statusCode, res.body).toBe(201);
+    const id = (res.json() as { id: string }).id;
+    await engine.builder.waitFor(id);
+    const build = (await app.inject({ method: 'GET', url: `/api/apps/loud/builds/${id}` })).json() as { status: string; release: string };
+    expect(build.status).toBe('succeeded');
+    const release = (await app.inject({ method: 'GET', url: `/api/apps/loud/releases/${build.release}` })).json() as { builds: Record<string, string> };
+    expect(release.builds).toEqual({ constructor: id });
+  });
+});

@@ -83,3 +83,17 @@ describe('environment settings', () => {
     expect(mergeSettings({ drainSeconds: 5 }, { drainSeconds: null })).toEqual({});
   });
 });
+
+describe('a component named constructor', () => {
+  it('is a component like any other in a Procfile and in a plan', async () => {
+    const { manifestFromFiles } = await import('../../src/domain/manifest.js');
+    const { planBetween } = await import('../../src/domain/plan.js');
+    const m = manifestFromFiles({ Procfile: 'web: node web.js\nconstructor: node c.js\n' });
+    expect(Object.keys(m.components).sort()).toEqual(['constructor', 'web']);
+    const plan = planBetween({ builds: { web: 'B1' }, config: {}, manifest: null }, { builds: { web: 'B1', constructor: 'B2' }, config: {}, manifest: null });
+    expect(plan.components).toEqual([
+      { component: 'constructor', action: 'add', from: null, to: 'B2' },
+      { component: 'web', action: 'keep', from: 'B1', to: 'B1' },
+    ]);
+  });
+});
