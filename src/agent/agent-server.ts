@@ -4,6 +4,7 @@
  * shape the reply.
  */
 import type { ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AgentEvent, DesiredState, ExecEvent } from '../protocol/agent-protocol.js';
@@ -49,7 +50,19 @@ async function artifactProblems(desired: DesiredState, policy: ArtifactPolicy): 
 }
 
 export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: AgentServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  // A caller that never finishes its request (or opens connections without end) cannot hold the
+  // agent: headers within 10 s, a whole request within 60 s, at most 256 connections. Responses
+  // (rollouts, exec, logs -f) are streams and are not bounded.
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 1024 * 1024,
+    serverFactory: (handler) => {
+      const server = createServer({ headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 }, handler);
+      server.maxConnections = 256;
+      return server;
+    },
+  });
   installGuard(app, options.token, logger);
   // App and env names come from the URL: the same rule as in a desired state, before any lookup.
   app.addHook('preHandler', async (req, reply) => {

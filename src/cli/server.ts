@@ -54,6 +54,9 @@ export function registerServer(program: Command, cli: Cli): void {
         ...publicUrl(o.publicUrl ?? cli.io.env.REWIND_PUBLIC_URL),
         ...(o.insecureNoAuth ? { insecureNoAuth: true } : {}),
       };
+      if (!['127.0.0.1', 'localhost', '::1'].includes(o.host) && !opts.publicUrl?.startsWith('https:')) {
+        cli.warn(`warning: listening on ${o.host} over plain HTTP: tokens and the console's cookie cross the network in clear; put a TLS proxy in front and set --public-url https://…`);
+      }
       const { startServer } = await loadServerMain();
       await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir }, serverHints);
     });

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as tar from 'tar';
 import { request } from 'undici';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../src/agent/agent-main.js';
 import { runAgent } from '../../src/agent/agent-main.js';
@@ -192,6 +193,41 @@ describe('the agent answers only its control plane', () => {
       await res.body.dump();
     }
   });
+
+  it('closes half-sent requests: a local process cannot hold the agent with open connections', async () => {
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 40 },
+        () =>
+          new Promise<Socket>((resolveSocket, reject) => {
+            const s = connect(agent.port, '127.0.0.1', () => {
+              s.write('GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+              resolveSocket(s);
+            });
+            s.on('error', () => {});
+            s.once('error', reject);
+            s.resume();
+          }),
+      ),
+    );
+    const closed = await Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise<boolean>((resolveClosed) => {
+            if (s.destroyed) return resolveClosed(true);
+            const t = setTimeout(() => resolveClosed(false), 15_000);
+            s.once('close', () => {
+              clearTimeout(t);
+              resolveClosed(true);
+            });
+          }),
+      ),
+    );
+    expect(closed.every(Boolean)).toBe(true);
+    const res = await request(`${agent.url}/v1/health`, { headers: auth(agent) });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+  }, 30_000);
 
   it('logs each refusal, and never the token', async () => {
     const lines: string[] = [];
