@@ -3,9 +3,8 @@
  * unknown route too: its 404 comes only after this) is checked before its body is read; browsers
  * have no reason to call the agent, so anything that looks like one is refused as well.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { bearerToken, hostNameOf, isIpOrLocalhost, sameDigest, tokenDigest } from '../protocol/http-guard.js';
 
 export interface Refusal {
   readonly status: number;
@@ -13,22 +12,15 @@ export interface Refusal {
   readonly message: string;
 }
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-
 /** True when `host` (a Host header) names an IP address or localhost: a DNS-rebound name is neither. */
-export function isLocalHostHeader(host: string | undefined): boolean {
-  if (!host) return false;
-  const m = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(host) ?? /^([^:[\]]+)(?::\d{1,5})?$/.exec(host);
-  const name = m?.[1]?.toLowerCase();
-  return name !== undefined && (name === 'localhost' || isIP(name) !== 0);
-}
+export const isLocalHostHeader = (host: string | undefined): boolean => isIpOrLocalhost(hostNameOf(host));
 
 /** A check of `Authorization: Bearer TOKEN` that takes the same time whatever was sent (sha256, then timingSafeEqual). */
 export function bearerCheck(token: string): (authorization: string | undefined) => boolean {
-  const expected = digest(token);
+  const expected = tokenDigest(token);
   return (authorization) => {
-    const m = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
-    return timingSafeEqual(digest(m?.[1] ?? ''), expected) && m !== null;
+    const given = bearerToken(authorization);
+    return sameDigest(tokenDigest(given ?? ''), expected) && given !== null;
   };
 }
 

@@ -4,9 +4,9 @@
  * token, or the console's cookie), then, for changes, the Origin and the content type (cross-site
  * requests). Unmatched paths under /api are 404s only after all of it.
  */
-import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../domain/auth.js';
+import { bearerToken, hostNameOf, isIpOrLocalhost } from '../protocol/http-guard.js';
 import type { Credential, LoginCodes, Sessions } from './credentials.js';
 import { findCredential } from './credentials.js';
 
@@ -43,22 +43,10 @@ const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const deny = (reply: FastifyReply, status: number, code: string, message: string) => reply.status(status).send({ error: { code, message } });
 
-/** `Host: name:port` → name, lower-case; `[::1]:7070` → `::1`. */
-export function hostName(host: string): string {
-  const h = host.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') === -1 ? undefined : h.indexOf(']'));
-  const colon = h.lastIndexOf(':');
-  return colon === -1 ? h : h.slice(0, colon);
-}
-
-/**
- * A page can only make a browser send a host name it controls, so an IP literal cannot be
- * rebound; of names, only localhost and the configured public ones are ours.
- */
+/** The Host names the server answers to: IP literals and localhost (never rebound), and the configured ones. */
 function hostAllowed(host: string | undefined, publicHosts: ReadonlySet<string>): boolean {
-  if (!host) return false;
-  const name = hostName(host);
-  return isIP(name) !== 0 || name === 'localhost' || publicHosts.has(name);
+  const name = hostNameOf(host);
+  return isIpOrLocalhost(name) || (name !== null && publicHosts.has(name));
 }
 
 export function readCookie(header: string | undefined, name: string): string | null {
@@ -74,8 +62,8 @@ export function readCookie(header: string | undefined, name: string): string | n
 export function credentialOf(req: FastifyRequest, o: AuthOptions): Credential | null {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    return m ? findCredential(o.credentials, m[1]) : null;
+    const token = bearerToken(auth);
+    return token ? findCredential(o.credentials, token) : null;
   }
   const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
   return cookie ? o.sessions.verify(cookie) : null;

@@ -4,10 +4,11 @@
  * in one place, the data dir's admin.token (0600), which is the credential the CLI on this machine
  * reads; REWIND_TOKEN, when set, replaces it.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN_TOKEN_FILE } from '../domain/auth.js';
+import { sameDigest, tokenDigest } from '../protocol/http-guard.js';
 
 /** A credential the server accepts: who it is (the audit log's actor) and the digest of its token. */
 export interface Credential {
@@ -17,7 +18,7 @@ export interface Credential {
 
 const SESSION_KEY_FILE = 'session.key';
 
-export const tokenDigest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+export { tokenDigest };
 
 /** A new token: `rwd_` and 43 base64url characters (256 random bits). */
 export const newToken = (): string => `rwd_${randomBytes(32).toString('base64url')}`;
@@ -27,7 +28,7 @@ export function findCredential(credentials: readonly Credential[], token: string
   const digest = tokenDigest(token);
   let found: Credential | null = null;
   // Every credential is compared, so the time taken says nothing about which one matched.
-  for (const c of credentials) if (timingSafeEqual(c.digest, digest)) found = c;
+  for (const c of credentials) if (sameDigest(c.digest, digest)) found = c;
   return found;
 }
 
