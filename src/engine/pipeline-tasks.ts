@@ -103,23 +103,30 @@ export async function runCommandTask(ctx: TaskContext, task: Extract<TaskDef, { 
 
 /** Longest line a task's log takes; a longer one is split (a command may print megabytes without a newline). */
 const MAX_LINE = 16 * 1024;
+/** Lines kept at each end of a task's output: each is a row of the run's log. */
+export const TASK_LOG_KEEP_LINES = 1000;
 
 /**
- * A command's output as log lines, bounded like a build log: the first `keep` bytes of lines as
- * they come, then only the last `keep` bytes, logged at the end after a line saying what was cut.
+ * A command's output as log lines, bounded like a build log: the first `keep` bytes (at most
+ * `keepLines` lines) as they come, then only the last ones, logged at the end after a line
+ * saying what was cut.
  */
 export class TaskOutput {
   private pending = '';
-  private headLeft: number;
+  private headBytes: number;
+  private headLines: number;
   private tail: string[] = [];
   private tailBytes = 0;
-  private cut = 0;
+  private cutBytes = 0;
+  private cutLines = 0;
 
   constructor(
     private readonly log: (line: string) => void,
     private readonly keep: number,
+    private readonly keepLines = TASK_LOG_KEEP_LINES,
   ) {
-    this.headLeft = keep;
+    this.headBytes = keep;
+    this.headLines = keepLines;
   }
 
   data(b: Buffer | string): void {
@@ -136,25 +143,30 @@ export class TaskOutput {
   end(): void {
     if (this.pending) this.line(this.pending);
     this.pending = '';
-    if (this.cut > 0) this.log(`… ${this.cut} bytes cut (the first and last ${+(this.keep / 1024 / 1024).toFixed(3)} MiB are kept; REWIND_LOG_KEEP_MB sets it) …`);
+    if (this.cutLines > 0) {
+      const kept = `the first and last ${+(this.keep / 1024 / 1024).toFixed(3)} MiB (at most ${this.keepLines} lines) are kept; REWIND_LOG_KEEP_MB sets it`;
+      this.log(`… ${this.cutBytes} bytes cut (${this.cutLines} lines; ${kept}) …`);
+    }
     for (const l of this.tail) this.log(l);
     this.tail = [];
   }
 
   private line(l: string): void {
     const n = Buffer.byteLength(l) + 1;
-    if (this.tail.length === 0 && this.headLeft >= n) {
-      this.headLeft -= n;
+    if (this.tail.length === 0 && this.headBytes >= n && this.headLines > 0) {
+      this.headBytes -= n;
+      this.headLines--;
       this.log(l);
       return;
     }
-    this.headLeft = 0;
+    this.headBytes = 0;
     this.tail.push(l);
     this.tailBytes += n;
-    while (this.tailBytes > this.keep && this.tail.length > 0) {
+    while ((this.tailBytes > this.keep || this.tail.length > this.keepLines) && this.tail.length > 0) {
       const dropped = Buffer.byteLength(this.tail.shift()!) + 1;
       this.tailBytes -= dropped;
-      this.cut += dropped;
+      this.cutBytes += dropped;
+      this.cutLines++;
     }
   }
 }

@@ -79,3 +79,27 @@ describe('a component named constructor', () => {
     expect(release.builds).toEqual({ constructor: id });
   });
 });
+
+describe('a pipeline run task that prints 30 MB', () => {
+  it('logs its first and last thousand lines and a line saying what was cut', async () => {
+    const { app, engine } = server;
+    const define = await app.inject({ method: 'PUT', url: '/api/apps/loud/pipelines', payload: { pipelines: { spam: [{ run: { env: 'production', command: 'seq 1 4000000 | head -c 30000000; echo; echo THE-END' } }] } } });
+    expect(define.statusCode, define.body).toBe(200);
+    const started = await app.inject({ method: 'POST', url: '/api/apps/loud/pipelines/spam/runs', payload: {} });
+    expect(started.statusCode, started.body).toBe(201);
+    const id = (started.json() as { id: string }).id;
+    let status = 'running';
+    for (let i = 0; i < 300 && (status === 'running' || status === 'waiting'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = ((await app.inject({ method: 'GET', url: `/api/pipelines/runs/${id}` })).json() as { status: string }).status;
+    }
+    const lines = ((await app.inject({ method: 'GET', url: `/api/pipelines/runs/${id}/logs` })).json() as { message: string }[]).map((l) => l.message);
+    const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
+    expect(bytes).toBeLessThan(2.2 * 2 ** 20);
+    expect(lines).toContain('1');
+    expect(lines.filter((l) => /^… \d+ bytes cut \(\d+ lines; the first and last 1 MiB \(at most 1000 lines\) are kept; REWIND_LOG_KEEP_MB sets it\) …$/.test(l))).toHaveLength(1);
+    expect(lines.length).toBeLessThan(2100);
+    expect(lines).toContain('THE-END');
+    void engine;
+  });
+});

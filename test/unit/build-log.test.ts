@@ -45,7 +45,7 @@ describe('capped logs', () => {
   });
   it("a pipeline task's lines are capped the same way, and a line without end is split", () => {
     const lines: string[] = [];
-    const out = new TaskOutput((l) => lines.push(l), 100);
+    const out = new TaskOutput((l) => lines.push(l), 100, 1000);
     out.data('first\n');
     for (let i = 0; i < 100; i++) out.data(`line ${i}\n`);
     out.data('x'.repeat(40_000));
@@ -55,5 +55,12 @@ describe('capped logs', () => {
     expect(cut).toBeGreaterThan(0);
     expect(lines.slice(cut + 1).join('\n').length).toBeLessThanOrEqual(100);
     expect(lines.every((l) => l.length <= 16 * 1024)).toBe(true);
+  });
+  it('and at most keepLines lines at each end', () => {
+    const lines: string[] = [];
+    const out = new TaskOutput((l) => lines.push(l), 1 << 20, 3);
+    for (let i = 1; i <= 10; i++) out.data(`${i}\n`);
+    out.end();
+    expect(lines).toEqual(['1', '2', '3', expect.stringMatching(/^… 8 bytes cut \(4 lines; /), '8', '9', '10']);
   });
 });
