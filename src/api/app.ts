@@ -110,6 +110,8 @@ function idleBounded(body: Readable, ms: number, hangUp: () => void): Readable {
   timer.unref();
   const clear = () => clearTimeout(timer);
   body.on('error', (err) => out.destroy(err)).on('close', clear);
-  out.on('close', clear);
+  // A body nobody reads any more (refused with a 413, or answered without it) is failed by the
+  // timer with no reader listening: without this listener that error would kill the server.
+  out.on('error', () => {}).on('close', clear);
   return body.pipe(out);
 }

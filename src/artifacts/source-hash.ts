@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+
+const SMALL = 256 * 1024;
 import { join } from 'node:path';
 
 /**
@@ -26,7 +28,9 @@ async function walk(root: string, rel: string, h: ReturnType<typeof createHash>)
       h.update(`l ${r} ${await readlink(p)}\n`);
     } else if (st.isFile()) {
       h.update(`f ${r} ${st.mode & 0o111 ? 'x' : '-'} ${st.size}\n`);
-      for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+      // A stream per file costs more than the read itself for the many small files of a source tree.
+      if (st.size <= SMALL) h.update(await readFile(p));
+      else for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
     }
   }
 }

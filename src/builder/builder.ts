@@ -102,7 +102,14 @@ export class Builder {
       createdAt: new Date().toISOString(),
       finishedAt: null,
     };
-    await store.builds.insert(build);
+    try {
+      await store.builds.insert(build);
+    } catch (e) {
+      await rm(workDir, { recursive: true, force: true });
+      // The app (or env) was deleted while the upload arrived: its rows are gone, so is the build's.
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw (await store.apps.get(app)) ? notFound.env(app, env) : notFound.app(app);
+      throw e;
+    }
     await store.audit.record({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
     this.output.set(build.id, await CappedLog.open(buildLogPath(this.o.dataDir, build.id), this.o.logKeepBytes ?? logKeepBytes(), (text) => this.o.hub.publish(build.id, text)));
     const run = this.run(build, workDir, plan)

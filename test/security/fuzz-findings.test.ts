@@ -1,0 +1,69 @@
+/**
+ * What the fuzzer (fuzz.test.ts) found, each pinned by a focused test: every one was a 5xx or a
+ * hang on the code before its fix.
+ */
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANIFEST, rawTarGz } from '../e2e/tarball.js';
+import { buildApp } from '../../src/api/app.js';
+import { LoginCodes, Sessions } from '../../src/api/credentials.js';
+import { inProcessApp, type InProcess } from './inputs-app.js';
+
+let server: InProcess;
+beforeAll(async () => {
+  server = await inProcessApp();
+});
+afterAll(async () => server?.close());
+
+const json = { 'content-type': 'application/json' };
+
+describe('an app deleted while its upload arrives', () => {
+  // Found with seed 20261202: POST /api/apps/victim/builds raced DELETE /api/apps/victim and the
+  // build's insert failed its foreign key: a 500 "FOREIGN KEY constraint failed".
+  for (const url of ['/api/apps/gone/builds', '/api/apps/gone/pipelines/ship/runs']) {
+    it(`POST ${url} is a 404 naming the app, not a 500`, async () => {
+      const { app } = server;
+      expect((await app.inject({ method: 'POST', url: '/api/apps', headers: json, payload: { name: 'gone' } })).statusCode).toBe(201);
+      if (url.includes('pipelines')) {
+        const put = await app.inject({ method: 'PUT', url: '/api/apps/gone/pipelines', headers: json, payload: { pipelines: { ship: ['build'] } } });
+        expect(put.statusCode, put.body).toBe(200);
+      }
+      const body = new PassThrough();
+      const upload = app.inject({ method: 'POST', url, headers: { 'content-type': 'application/gzip' }, payload: body });
+      await sleep(50); // the route has checked the app and waits for the upload
+      expect((await app.inject({ method: 'DELETE', url: '/api/apps/gone' })).statusCode).toBe(204);
+      body.end(rawTarGz([{ name: 'rewind.yml', body: MANIFEST }, { name: 'server.js', body: '' }]));
+      const res = await upload;
+      expect(res.statusCode, res.body).toBe(404);
+      expect(res.json().error.message).toMatch(/gone/);
+    });
+  }
+});
+
+describe('a request body nobody reads to its end', () => {
+  // Found with seed 7: a JSON body over the 1 MiB limit is answered 413 and left unread; 30 s
+  // later its idle timer failed the stream, which had no listener any more, and the server
+  // died of an unhandled 'error' event ("the request body stopped arriving for 30 s").
+  it('is answered 413 and its idle timer later ends it quietly (the server lives on)', async () => {
+    const auth = { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true };
+    const app = await buildApp({ engine: server.engine, logger: false, auth, limits: { bodyIdleTimeoutMs: 200 } });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      const payload = `{"name":"${'x'.repeat((1 << 20) + 10)}"}`;
+      const res = await fetch(`${url}/api/apps`, { method: 'POST', headers: json, body: payload }).catch((err: Error) => err);
+      // 413, or the connection cut while the rest is sent: either way the body is refused.
+      if (!(res instanceof Error)) expect(res.status).toBe(413);
+      await sleep(600);
+      expect(uncaught).toEqual([]);
+      expect((await fetch(`${url}/api/health`)).status).toBe(200);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await app.close();
+    }
+  });
+});
