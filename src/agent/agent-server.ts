@@ -163,6 +163,8 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
     const logs = core.recentLogs(req.params.app, req.params.env, lines);
     if (!logs) return sendError(reply, 404, 'APP_NOT_FOUND', `the agent runs nothing for ${req.params.app} (${req.params.env})`);
     if (!follow) return reply.type('text/plain; charset=utf-8').send(logs.lines.map((l) => `${l}\n`).join(''));
+    // HEAD runs this handler too: the headers, then the end, not a stream that never ends.
+    if (req.method === 'HEAD') return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send();
     reply.hijack();
     const res = reply.raw;
     res.on('error', () => {});

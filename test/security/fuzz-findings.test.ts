@@ -7,6 +7,8 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST, rawTarGz } from '../e2e/tarball.js';
+import type { AgentCore } from '../../src/agent/agent-core.js';
+import { buildAgentServer } from '../../src/agent/agent-server.js';
 import { buildApp } from '../../src/api/app.js';
 import { LoginCodes, Sessions } from '../../src/api/credentials.js';
 import { inProcessApp, type InProcess } from './inputs-app.js';
@@ -64,6 +66,27 @@ describe('a request body nobody reads to its end', () => {
     } finally {
       process.off('uncaughtException', onUncaught);
       await app.close();
+    }
+  });
+});
+
+describe("the agent's log stream", () => {
+  // Found with seed 99: HEAD /v1/apps/APP/ENV/logs?follow=1 never answered (the API's streams
+  // had the same bug, issue 9 item 11): Fastify answers HEAD with the GET handler, which follows.
+  it('answers HEAD with the headers and ends, follow or not', async () => {
+    const core = { recentLogs: () => ({ lines: ['one'], follow: () => () => {} }) } as unknown as AgentCore;
+    const quiet = { info() {}, warn() {}, error() {} };
+    const agent = buildAgentServer(core, quiet, { token: 'a-token-long-enough-1234', limits: { ports: { lo: 1024, hi: 65535 } }, artifacts: { root: server.dir, maxBytes: 1 } });
+    try {
+      const url = await agent.listen({ port: 0, host: '127.0.0.1' });
+      for (const query of ['?follow=1', '?follow=true&lines=5', '']) {
+        const res = await fetch(`${url}/v1/apps/shop/production/logs${query}`, { method: 'HEAD', headers: { authorization: 'Bearer a-token-long-enough-1234' }, signal: AbortSignal.timeout(3000) });
+        expect(res.status, query).toBe(200);
+        expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await res.text()).toBe('');
+      }
+    } finally {
+      await agent.close();
     }
   });
 });
