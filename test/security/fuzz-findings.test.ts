@@ -3,7 +3,7 @@
  * hang on the code before its fix.
  */
 import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST, rawTarGz } from '../e2e/tarball.js';
@@ -11,7 +11,7 @@ import type { AgentCore } from '../../src/agent/agent-core.js';
 import { buildAgentServer } from '../../src/agent/agent-server.js';
 import { buildApp } from '../../src/api/app.js';
 import { LoginCodes, Sessions } from '../../src/api/credentials.js';
-import { inProcessApp, type InProcess } from './inputs-app.js';
+import { idleTarget, inProcessApp, type InProcess } from './inputs-app.js';
 
 let server: InProcess;
 beforeAll(async () => {
@@ -87,6 +87,44 @@ describe("the agent's log stream", () => {
       }
     } finally {
       await agent.close();
+    }
+  });
+});
+
+describe('following the logs of a quiet app', () => {
+  // Found with seed 3: GET /api/apps/shop/logs?follow=true&lines=0 sent no headers until the
+  // app printed a line (Fastify sends a stream's headers with its first chunk), so a client
+  // waiting for the answer saw nothing at all.
+  it('answers 200 with its headers at once', async () => {
+    const quiet = new PassThrough();
+    const api = await inProcessApp({ target: { ...idleTarget, logs: async () => quiet } });
+    try {
+      expect((await api.app.inject({ method: 'POST', url: '/api/apps', headers: json, payload: { name: 'shop' } })).statusCode).toBe(201);
+      const url = await api.app.listen({ port: 0, host: '127.0.0.1' });
+      const ac = new AbortController();
+      const res = await fetch(`${url}/api/apps/shop/logs?follow=true&lines=0`, { signal: AbortSignal.any([ac.signal, AbortSignal.timeout(3000)]) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      quiet.write('a line\n');
+      const reader = res.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('a line\n');
+      ac.abort();
+    } finally {
+      quiet.end();
+      await api.close();
+    }
+  });
+  it('still sends the lines so far, and ends when they end, without follow', async () => {
+    const api = await inProcessApp({ target: { ...idleTarget, logs: async () => Readable.from(['one\n', 'two\n']) } });
+    try {
+      expect((await api.app.inject({ method: 'POST', url: '/api/apps', headers: json, payload: { name: 'shop' } })).statusCode).toBe(201);
+      for (const q of ['', '?follow=true']) {
+        const res = await api.app.inject({ method: 'GET', url: `/api/apps/shop/logs${q}` });
+        expect(res.statusCode).toBe(200);
+        expect(res.body).toBe('one\ntwo\n');
+      }
+    } finally {
+      await api.close();
     }
   });
 });

@@ -38,7 +38,15 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
       const ac = new AbortController();
       const stream = await engine.logs(req.params.app, req.query.env, { follow: req.query.follow, lines: req.query.lines, signal: ac.signal });
       req.raw.on('close', () => ac.abort());
-      return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(stream);
+      if (!req.query.follow) return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(stream);
+      // Following: the headers now. Fastify sends a stream's headers with its first chunk, and a
+      // quiet app may print nothing for a long time (the client would see no answer at all).
+      reply.hijack();
+      const res = reply.raw;
+      res.on('error', () => {});
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+      res.flushHeaders();
+      stream.on('error', () => res.end()).pipe(res);
     },
   );
   app.post(
