@@ -38,20 +38,19 @@ export function instanceArgv(command: string): readonly string[] {
 
 /** Agent PATH/HOME/LANG, then the release config, then what Rewind itself sets (which wins). */
 export function instanceEnv(input: InstancePlanInput): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of INHERITED_ENV) {
-    const value = input.agentEnv[key];
-    if (value !== undefined) env[key] = value;
-  }
-  Object.assign(env, input.config);
-  if (input.port !== null) env.PORT = String(input.port);
-  env.REWIND_APP = input.app;
-  env.REWIND_ENV = input.env;
-  env.REWIND_RELEASE = input.release;
-  env.REWIND_COMPONENT = input.component.name;
-  env.REWIND_INSTANCE = `${input.component.name}.${input.instance}`;
-  env.REWIND_AGENT = input.agentDir;
-  return env;
+  const inherited = INHERITED_ENV.flatMap((key) => (input.agentEnv[key] !== undefined ? [[key, input.agentEnv[key] as string] as const] : []));
+  // Entries, not assignments: a config key such as __proto__ is a variable like any other.
+  return Object.fromEntries([
+    ...inherited,
+    ...Object.entries(input.config),
+    ...(input.port !== null ? [['PORT', String(input.port)] as const] : []),
+    ['REWIND_APP', input.app],
+    ['REWIND_ENV', input.env],
+    ['REWIND_RELEASE', input.release],
+    ['REWIND_COMPONENT', input.component.name],
+    ['REWIND_INSTANCE', `${input.component.name}.${input.instance}`],
+    ['REWIND_AGENT', input.agentDir],
+  ]);
 }
 
 /** The spawn plan of one process instance; throws for static components (they have no process). */

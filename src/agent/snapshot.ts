@@ -11,16 +11,16 @@ import type { AgentSnapshot, SnapshotComponent } from '../protocol/agent-protoco
 import { INHERITED_ENV } from './process-commands.js';
 
 /** Keys the agent itself sets on every instance; they are not the release's config. */
-const AGENT_KEYS = new Set(['PORT', 'REWIND_APP', 'REWIND_ENV', 'REWIND_RELEASE', 'REWIND_COMPONENT']);
+/** Variables the agent sets on every instance: never config, so a backup never records them. */
+const AGENT_KEYS = new Set(['PORT', 'REWIND_APP', 'REWIND_ENV', 'REWIND_RELEASE', 'REWIND_COMPONENT', 'REWIND_INSTANCE', 'REWIND_AGENT']);
 
 /** Parses /proc/PID/environ (NUL-separated KEY=VALUE). */
 export function parseEnviron(raw: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of raw.split('\0')) {
+  const entries = raw.split('\0').flatMap((entry) => {
     const i = entry.indexOf('=');
-    if (i > 0) out[entry.slice(0, i)] = entry.slice(i + 1);
-  }
-  return out;
+    return i > 0 ? [[entry.slice(0, i), entry.slice(i + 1)] as const] : [];
+  });
+  return Object.fromEntries(entries);
 }
 
 /**
@@ -28,13 +28,11 @@ export function parseEnviron(raw: string): Record<string, string> {
  * (PATH, HOME, LANG) count only when the release set them or they differ from the agent's.
  */
 export function configInEffect(environ: Record<string, string>, agentEnv: Readonly<Record<string, string | undefined>>, declared: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(environ)) {
-    if (AGENT_KEYS.has(k)) continue;
-    if ((INHERITED_ENV as readonly string[]).includes(k) && !(k in declared) && agentEnv[k] === v) continue;
-    out[k] = v;
-  }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const kept = Object.entries(environ).filter(
+    ([k, v]) => !AGENT_KEYS.has(k) && !((INHERITED_ENV as readonly string[]).includes(k) && !Object.hasOwn(declared, k) && agentEnv[k] === v),
+  );
+  // Entries all the way: a variable named __proto__ stays a variable.
+  return Object.fromEntries(kept.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 export interface LiveComponent {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bearerCheck, isLocalHostHeader } from '../../src/agent/agent-auth.js';
+import { configInEffect, parseEnviron } from '../../src/agent/snapshot.js';
 import { artifactProblem } from '../../src/agent/artifact-policy.js';
 import { validateDesiredState } from '../../src/agent/desired-validation.js';
 import { validateExecRequest } from '../../src/agent/exec.js';
@@ -53,6 +54,25 @@ describe('process commands', () => {
       cwd: '/data/agent/slugs/aaa',
       env: { PATH: '/usr/bin', HOME: '/home/r', LANG: 'C.UTF-8', DATABASE_URL: 'postgres://x', PORT: '40001', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web', REWIND_INSTANCE: 'web.ab12cd', REWIND_AGENT: '/data/agent' },
     });
+  });
+
+  it('reads a live process\'s config back without what the agent sets, with keys named like Object properties (a backup keeps them)', () => {
+    const raw = ['PATH=/usr/bin', '__proto__=p', 'constructor=c', 'REWIND_APP=shop', 'REWIND_INSTANCE=web.ab12cd', 'REWIND_AGENT=/data/agent', 'PORT=4000', 'toString=t', ''].join('\0');
+    expect(Object.entries(configInEffect(parseEnviron(raw), { PATH: '/usr/bin' }, {}))).toEqual([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+      ['toString', 't'],
+    ]);
+  });
+
+  it('passes a config key named like an Object property (__proto__, constructor) as a variable like any other', () => {
+    const config = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t"}') as Record<string, string>;
+    const env = instanceEnv({ ...input, config, port: null, agentEnv: {} });
+    expect(Object.entries(env).filter(([k]) => !k.startsWith('REWIND_'))).toEqual([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+      ['toString', 't'],
+    ]);
   });
 
   it('gives no PORT to components without one, and builds no process for static ones', () => {
