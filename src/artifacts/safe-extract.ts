@@ -228,6 +228,10 @@ function unpacked(tarGzPath: string, compressed: number, limits: ExtractLimits):
   let raw = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      // tar would unpack a second layer of gzip (or zstd) itself, past these counts: refuse it.
+      if (raw === 0 && (chunk.subarray(0, 2).equals(GZIP) || chunk.subarray(0, 4).equals(ZSTD))) {
+        return done(new RewindError('INVALID_INPUT', 'the upload is compressed twice; upload a .tar.gz of the source (rewind build DIR does this)'));
+      }
       raw += chunk.length;
       if (raw > maxRaw) return done(tooMuch('bytes', limits));
       if (limits.maxRatio !== undefined && raw > RATIO_FLOOR && raw > limits.maxRatio * compressed) return done(tooMuch('ratio', limits));
@@ -245,6 +249,9 @@ function unpacked(tarGzPath: string, compressed: number, limits: ExtractLimits):
   });
   return source.pipe(gunzip).pipe(counter);
 }
+
+const GZIP = Buffer.from([0x1f, 0x8b]);
+const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
 /** The refusal of an archive over a limit: 413, naming the limit and the variable that sets it. */
 function tooMuch(what: 'bytes' | 'entries' | 'ratio', limits: ExtractLimits): RewindError {

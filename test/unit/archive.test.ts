@@ -324,6 +324,15 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     expect(existsSync(join(tmp, 'out'))).toBe(false);
   });
 
+  it('refuses an archive compressed twice (tar would unpack the inner layer past the counts)', async () => {
+    const file = join(tmp, 'twice.tar.gz');
+    writeFileSync(file, gzipSync(gzipSync(rawTar([{ name: 'a', data: 'x' }]))));
+    const e = await refusal(safeExtract(file, join(tmp, 'out'), LIMITS));
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.message).toBe('the upload is compressed twice; upload a .tar.gz of the source (rewind build DIR does this)');
+    expect(existsSync(join(tmp, 'out'))).toBe(false);
+  });
+
   it('unpacks a large archive with bounded memory', async () => {
     const size = 300 * 2 ** 20;
     const file = join(tmp, 'big.tar.gz');
