@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import Fastify from 'fastify';
+import { registerJsonParser } from '../protocol/json-body.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AgentEvent, DesiredState, ExecEvent } from '../protocol/agent-protocol.js';
 import type { AgentCore } from './agent-core.js';
@@ -64,6 +65,7 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
     },
   });
   installGuard(app, options.token, logger);
+  registerJsonParser(app);
   // App and env names come from the URL: the same rule as in a desired state, before any lookup.
   app.addHook('preHandler', async (req, reply) => {
     const params = req.params as Partial<AppParams> | undefined;

@@ -58,23 +58,3 @@ export function registerUnmatched(app: FastifyInstance): void {
       .send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${path}; it answers ${allowed.join(', ')}` } });
   });
 }
-
-/**
- * JSON bodies as plain data: an empty body is no body (a change with nothing to say still sends
- * application/json), and keys such as __proto__ are kept as data (the code never merges a body
- * into an object with a prototype).
- */
-export function registerJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      const e = err as Error & { statusCode?: number };
-      e.statusCode = 400;
-      done(e, undefined);
-    }
-  });
-}

@@ -33,11 +33,12 @@ describe('plain data, streams and big build logs on a real server', () => {
     const withKeys = /^Release:\s+(R[A-Z]{10})$/m.exec(set.stdout)![1];
     expect((await cli(['env', '-a', 'keys'])).stdout.split('\n').filter(Boolean)).toEqual(['constructor=a', 'hasOwnProperty=d', 'toString=b', 'valueOf=c']);
     expect((await cli(['env', 'get', 'toString', '-a', 'keys'])).stdout).toBe('b\n');
-    // __proto__ as far as the control plane goes (set, get, unset without deploying): the agent's
-    // JSON parser still refuses a desired state that holds it (src/agent, another change).
-    await cli(['env', 'set', '__proto__=e', '-a', 'keys', '--no-promote']);
+    // __proto__ too, deployed: the running instance has it as a variable.
+    await cli(['env', 'set', '__proto__=e', '-a', 'keys']);
     expect((await cli(['env', 'get', '__proto__', '-a', 'keys'])).stdout).toBe('e\n');
-    await cli(['env', 'unset', '__proto__', '-a', 'keys', '--no-promote']);
+    const exec = await cli(['exec', '-a', 'keys', '--', 'node -e "process.stdout.write(process.env.__proto__)"']);
+    expect(exec.stdout).toBe('e');
+    await cli(['env', 'unset', '__proto__', '-a', 'keys']);
     expect((await rw.cli(['env', 'get', '__proto__', '-a', 'keys'])).code).not.toBe(0);
 
     const unset = await cli(['env', 'unset', 'toString', '-a', 'keys']);
