@@ -54,7 +54,7 @@ describe('instant rollback through the server', () => {
     expect(settings.stdout).toMatch(/^standbyMinutes\s+15 \(server default\)$/m);
     const refused = await rw.cli(['envs', 'settings', 'production', '-a', 'fast', '--standby-count', '99']);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr.trim()).toBe('error: standbyCount must be a number from 0 to 5, got 99');
+    expect(refused.stderr.trim()).toBe('error: standbyCount must be a whole number from 0 to 5, got 99');
     const good = await fixtureApp({ version: 'good' });
     // Healthy for its first 1.5 s, then every health check fails.
     const bad = await fixtureApp({ version: 'bad' });
