@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import Fastify from 'fastify';
+import { answerClientError } from '../protocol/client-error.js';
 import { registerJsonParser } from '../protocol/json-body.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AgentEvent, DesiredState, ExecEvent } from '../protocol/agent-protocol.js';
@@ -58,6 +59,7 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
     logger: false,
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
+    clientErrorHandler: answerClientError,
     serverFactory: (handler) => {
       const server = createServer({ headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 }, handler);
       server.maxConnections = 256;

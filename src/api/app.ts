@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
+import { answerClientError } from '../protocol/client-error.js';
 import type { AuthOptions } from './auth.js';
 import { registerAuth } from './auth.js';
 import { registerJsonParser } from '../protocol/json-body.js';
@@ -59,6 +60,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       return server;
     },
     bodyLimit: 1 << 20,
+    clientErrorHandler: answerClientError,
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
   }) as unknown as FastifyInstance;

@@ -3,6 +3,7 @@
  * hang on the code before its fix.
  */
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,4 +128,78 @@ describe('following the logs of a quiet app', () => {
       await api.close();
     }
   });
+});
+
+describe('a connection after a refused body', () => {
+  // Found with seed 3 (resets of ordinary requests): the body-idle timer of a body that was
+  // refused (413) and left unread went on running, and when it fired it cut the connection,
+  // which by then carried other requests.
+  it('stays open for the requests that follow on it', async () => {
+    const auth = { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true };
+    const app = await buildApp({ engine: server.engine, logger: false, auth, limits: { bodyIdleTimeoutMs: 300 } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
+      const send = (method: string, path: string, body?: string) =>
+        new Promise<number | string>((resolve) => {
+          const req = request({ host: '127.0.0.1', port: url.port, method, path, agent, headers: body ? { ...json, 'content-length': String(body.length) } : {} }, (res) => {
+            res.resume().on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+          req.end(body);
+        });
+      expect(await send('POST', '/api/apps', `{"name":"${'x'.repeat(1 << 16)}"}`)).toBe(400);
+      expect(await send('POST', '/api/apps', `{"name":"${'x'.repeat((1 << 20) + 10)}"}`)).toBe(413);
+      const statuses: Array<number | string> = [];
+      for (const until = Date.now() + 1000; Date.now() < until; ) statuses.push(await send('GET', '/api/health'));
+      expect(new Set(statuses)).toEqual(new Set([200]));
+    } finally {
+      agent.destroy();
+      await app.close();
+    }
+  });
+});
+
+describe('a request line or headers over the size limit', () => {
+  // Found with seed 3 (resets of ordinary requests): Fastify's 431 said nothing of closing the
+  // connection and then closed it, so the client's next request on it was cut (ECONNRESET).
+  const quiet = { info() {}, warn() {}, error() {} };
+  const token = 'a-token-long-enough-1234';
+  const servers = {
+    api: async () => {
+      const auth = { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true };
+      return { app: await buildApp({ engine: server.engine, logger: false, auth }), health: '/api/health' };
+    },
+    agent: async () => {
+      const core = { version: 'test' } as unknown as AgentCore;
+      return { app: buildAgentServer(core, quiet, { token, limits: { ports: { lo: 1024, hi: 65535 } }, artifacts: { root: server.dir, maxBytes: 1 } }), health: '/v1/health' };
+    },
+  };
+  for (const [name, make] of Object.entries(servers)) {
+    it(`${name}: is a 431 in the error shape that says Connection: close, and the next request gets its answer`, async () => {
+      const { app, health } = await make();
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
+        const send = (path: string) =>
+          new Promise<{ status: number | string; headers?: Record<string, unknown>; body?: string }>((resolve) => {
+            const req = request({ host: '127.0.0.1', port: url.port, path, agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+              let body = '';
+              res.on('data', (b) => (body += b)).on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+            });
+            req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? 'error' }));
+            req.end();
+          });
+        expect((await send(health)).status).toBe(200);
+        const big = await send(`${health}?q=${'x'.repeat(20_000)}`);
+        expect(big.status).toBe(431);
+        expect(big.headers?.connection).toBe('close');
+        expect(JSON.parse(big.body ?? '')).toMatchObject({ error: { code: 'HEADERS_TOO_LARGE' } });
+        for (let i = 0; i < 5; i++) expect((await send(health)).status).toBe(200);
+      } finally {
+        agent.destroy();
+        await app.close();
+      }
+    });
+  }
 });

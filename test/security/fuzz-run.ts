@@ -70,7 +70,7 @@ export function send(ep: Endpoint, r: FuzzRequest, timeoutMs: number): Promise<O
       headers: { ...r.headers, ...authHeader(r, ep.token), ...(body ? { 'content-length': String(body.length) } : {}) },
     });
     const timer = setTimeout(() => finish({ status: 'hang', excerpt: '' }), timeoutMs);
-    req.on('error', () => finish({ status: 'reset', excerpt: '' }));
+    req.on('error', (err: NodeJS.ErrnoException) => finish({ status: 'reset', excerpt: err.code ?? err.message }));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       let excerpt = '';
@@ -109,6 +109,8 @@ export class FuzzReport {
   readonly findings: Finding[] = [];
   /** The last requests sent, newest last: what may have killed a process that is gone. */
   readonly recent: string[] = [];
+  /** Connections cut before an answer (a refused oversized request, a keep-alive race), as `code request`. */
+  readonly resets: string[] = [];
   /** Set when the server or the agent died during the run (the run stops there). */
   died: string | null = null;
   readonly started = Date.now();
@@ -128,6 +130,7 @@ export class FuzzReport {
     const seen = this.statuses.get(r.op) ?? new Map<string, number>();
     seen.set(String(o.status), (seen.get(String(o.status)) ?? 0) + 1);
     this.statuses.set(r.op, seen);
+    if (o.status === 'reset' && this.resets.length < 200) this.resets.push(`${o.excerpt} ${describeRequest(r).slice(0, 200)}`);
     const cls = typeof o.status === 'number' ? `${Math.floor(o.status / 100)}xx` : o.status;
     this.byClass[cls] = (this.byClass[cls] ?? 0) + 1;
     if (o.status === 'hang' || (typeof o.status === 'number' && o.status >= 500)) {

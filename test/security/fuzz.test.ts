@@ -59,7 +59,7 @@ it(
       },
     });
     console.log(report.line());
-    if (process.env.REWIND_FUZZ_VERBOSE) console.log(report.byOperation());
+    if (process.env.REWIND_FUZZ_VERBOSE) console.log(`${report.byOperation()}\nresets:\n${report.resets.join('\n')}`);
     for (const f of report.findings) console.log(`FINDING ${f.what} ${f.status}: ${f.request}\n  reply: ${f.reply}\n  log:\n${f.log}`);
 
     if (report.died) console.log(`DIED: ${report.died}\n--- server output ---\n${rw.serverLog.slice(-3000)}\n--- server.log ---\n${logs().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-5).join('\n')}`);
