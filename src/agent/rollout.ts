@@ -199,8 +199,13 @@ async function waitAllHealthy(rt: AppRuntime, fresh: readonly Instance[], say: (
 
 function explain(rt: AppRuntime, instance: Instance, outcome: Exclude<HealthOutcome, { ok: true }>): string {
   if (outcome.reason === 'exited') return `${label(instance)} ${describeExit(outcome.exit)} during startup${lastLines(rt, instance)}`;
-  if (outcome.reason === 'timeout') return `${label(instance)} was not healthy within ${instance.component.health.timeoutMs / 1000}s (${outcome.detail})${lastLines(rt, instance)}`;
+  if (outcome.reason === 'timeout') return `${label(instance)} was not healthy within ${instance.component.health.timeoutMs / 1000}s (${outcome.detail})${portHint(instance, outcome.detail)}${lastLines(rt, instance)}`;
   return `${label(instance)} was aborted`;
+}
+
+/** Nothing listened where the probe knocked: most often an app on a port of its own (a manifest's `port: 3000`) instead of $PORT. */
+function portHint(instance: Instance, detail: string): string {
+  return instance.port !== null && /ECONNREFUSED/.test(detail) ? `; did ${instance.component.name} listen on $PORT=${instance.port}?` : '';
 }
 
 function lastLines(rt: AppRuntime, instance: Instance): string {

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { RewindError, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { buildCommandArgv, manifestFromFiles, type Manifest } from '../domain/manifest.js';
+import { environmentNote } from '../domain/convox-manifest.js';
+import { MANIFEST_FILES, buildCommandArgv, readManifestFiles, type Manifest, type ManifestReading } from '../domain/manifest.js';
 import { makeRelease } from '../domain/release.js';
 import { valueOf } from '../domain/records.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
@@ -25,6 +26,8 @@ interface BuildPlan {
   readonly reuse: Record<string, string>;
   /** components to build now */
   readonly build: string[];
+  /** Where the manifest came from, and what the build log says about it. */
+  readonly reading: ManifestReading;
 }
 
 export interface BuilderOptions {
@@ -63,13 +66,17 @@ export class Builder {
     await mkdir(join(this.o.dataDir, 'builds'), { recursive: true });
     const workDir = await mkdtemp(join(this.o.dataDir, 'builds', 'work-'));
     let manifest: Manifest;
+    let reading: ManifestReading;
     try {
       if (upload.size === 0) throw new RewindError('INVALID_INPUT', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
       await safeExtract(upload.tmpPath, join(workDir, 'src'), this.o.extractLimits);
-      manifest = manifestFromFiles({
-        'rewind.yml': await readFile(join(workDir, 'src', 'rewind.yml'), 'utf8').catch(() => undefined),
-        Procfile: await readFile(join(workDir, 'src', 'Procfile'), 'utf8').catch(() => undefined),
-      });
+      const files: Partial<Record<(typeof MANIFEST_FILES)[number], string>> = {};
+      for (const f of MANIFEST_FILES) {
+        const text = await readFile(join(workDir, 'src', f), 'utf8').catch(() => undefined);
+        if (text !== undefined) files[f] = text;
+      }
+      reading = readManifestFiles(files);
+      manifest = reading.manifest;
       await this.o.checkManifest?.(app, manifest);
     } catch (e) {
       await rm(workDir, { recursive: true, force: true });
@@ -78,7 +85,7 @@ export class Builder {
     }
     let plan: BuildPlan;
     try {
-      plan = await this.planComponents(app, join(workDir, 'src'), manifest);
+      plan = await this.planComponents(app, join(workDir, 'src'), reading);
     } catch (e) {
       await rm(workDir, { recursive: true, force: true });
       await rm(upload.tmpPath, { force: true });
@@ -172,14 +179,16 @@ export class Builder {
    * Which components this upload must build: those whose source folder (and build spec) hash
    * differs from every earlier succeeded build of that component; the others reuse that build.
    */
-  private async planComponents(app: string, src: string, manifest: Manifest): Promise<BuildPlan> {
+  private async planComponents(app: string, src: string, reading: ManifestReading): Promise<BuildPlan> {
+    const { manifest, file } = reading;
     const hashes: Record<string, string> = {};
     const reuse: Record<string, string> = {};
     const build: string[] = [];
     for (const c of Object.values(manifest.components)) {
       const dir = join(src, c.path ?? '.');
       if (!(await stat(dir).catch(() => null))?.isDirectory()) {
-        throw new RewindError('INVALID_MANIFEST', `rewind.yml: components.${c.name}.path "${c.path}" is not a folder of the source; create it or fix the path`);
+        const key = file === 'convox.yml' ? `services.${c.name}.build` : `components.${c.name}.path`;
+        throw new RewindError('INVALID_MANIFEST', `${file}: ${key} "${c.path}" is not a folder of the source; create it or fix the path`);
       }
       const spec = JSON.stringify({ path: c.path ?? '.', build: c.build ?? null, static: c.static ?? null });
       hashes[c.name] = createHash('sha256').update(spec).update(await hashTree(dir)).digest('hex');
@@ -187,7 +196,14 @@ export class Builder {
       if (earlier) reuse[c.name] = earlier.id;
       else build.push(c.name);
     }
-    return { hashes, reuse, build };
+    return { hashes, reuse, build, reading };
+  }
+
+  /** The build log's first lines: which manifest was read and what it said that Rewind reads differently, or not at all. */
+  private async describeManifest(build: Build, reading: ManifestReading): Promise<void> {
+    this.write(build.id, `--> manifest: ${reading.file} (${Object.keys(reading.manifest.components).join(', ')})\n`);
+    const config = reading.variables.length > 0 ? ((await this.o.store.releases.newest(build.app, build.env))?.config ?? {}) : {};
+    for (const note of [...reading.notes, ...environmentNote(reading.variables, config, build.env)]) this.write(build.id, `--> ${note}\n`);
   }
 
   private async run(build: Build, workDir: string, plan: BuildPlan): Promise<void> {
@@ -201,6 +217,7 @@ export class Builder {
       this.o.hub.end(build.id);
     };
     try {
+      await this.describeManifest(build, plan.reading);
       for (const [name, id] of Object.entries(plan.reuse)) this.write(build.id, `--> ${name}: unchanged, reusing build ${id}\n`);
       const slugs: Record<string, string> = {};
       for (const name of plan.build) {

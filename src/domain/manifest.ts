@@ -1,10 +1,40 @@
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import { RewindError } from './errors.js';
 import type { HealthSpec } from '../protocol/agent-protocol.js';
+import { parseConvoxManifest } from './convox-manifest.js';
+import {
+  COMPONENT_NAME,
+  DEFAULT_HEALTH_INTERVAL_S,
+  DEFAULT_HEALTH_TIMEOUT_S,
+  Issues,
+  MAX_HEALTH_INTERVAL_S,
+  MAX_HEALTH_TIMEOUT_S,
+  MAX_SCALE,
+  NAME_RULE,
+  checkHealthPath,
+  component,
+  deepFreeze,
+  defaultHealth,
+  deref,
+  describe,
+  describeText,
+  healthSpec,
+  keyOf,
+  normalizeRelative,
+  parseYaml,
+  portNote,
+  portNumber,
+  scalarValue,
+  toJS,
+} from './manifest-yaml.js';
+import type { Ctx } from './manifest-yaml.js';
+
+export type { ManifestIssue } from './manifest-yaml.js';
+export { COMPONENT_NAME, DEFAULT_HEALTH_INTERVAL_S, DEFAULT_HEALTH_TIMEOUT_S, MAX_SCALE } from './manifest-yaml.js';
 
 /**
- * The app manifest: `rewind.yml` at the source root, or a `Procfile` as a fallback.
+ * The app manifest: `rewind.yml` at the source root, else a `convox.yml`, else a `Procfile`.
  * Pure: parse → normalize → rules, collecting every error with its line so that a
  * user fixes them all in one go.
  */
@@ -34,24 +64,30 @@ export interface Manifest {
   readonly pipelines?: unknown;
 }
 
-/** One problem in a manifest. `path` is the dotted key path (`components.web.scale`), '' for the whole file. */
-export interface ManifestIssue {
-  readonly line: number;
-  readonly path: string;
-  readonly message: string;
+/** A manifest as read from a source, with what the build log should say about it. */
+export interface ManifestReading {
+  /** The file it was read from: rewind.yml, convox.yml or Procfile. */
+  readonly file: ManifestFile;
+  readonly manifest: Manifest;
+  /** Lines for the build log: what was read differently, or not at all. */
+  readonly notes: readonly string[];
+  /** convox.yml `environment:` entries (KEY or KEY=default): reported, not applied. */
+  readonly variables: readonly ManifestVariable[];
 }
 
-export const COMPONENT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+export interface ManifestVariable {
+  readonly key: string;
+  /** The default after `=`, if any. */
+  readonly value?: string;
+}
+
+/** The manifests Rewind reads, in order of precedence. */
+export const MANIFEST_FILES = ['rewind.yml', 'convox.yml', 'Procfile'] as const;
+export type ManifestFile = (typeof MANIFEST_FILES)[number];
+
 export const COMPONENT_KEYS = ['build', 'command', 'path', 'port', 'health', 'scale', 'static'] as const;
 export const HEALTH_KEYS = ['path', 'timeout', 'interval'] as const;
 export const TOP_LEVEL_KEYS = ['components', 'pipelines'] as const;
-export const MAX_SCALE = 20;
-export const DEFAULT_HEALTH_TIMEOUT_S = 30;
-export const DEFAULT_HEALTH_INTERVAL_S = 0.5;
-const MAX_HEALTH_TIMEOUT_S = 3600;
-const MAX_HEALTH_INTERVAL_S = 60;
-
-const NAME_RULE = 'use lower-case letters, digits and -, starting with a letter, at most 31 characters';
 
 /** The argv that runs a manifest command: commands are data, one executor runs them. */
 export function buildCommandArgv(command: string): string[] {
@@ -60,27 +96,32 @@ export function buildCommandArgv(command: string): string[] {
 
 /** Parses `rewind.yml`. Throws INVALID_MANIFEST listing every problem with its line. */
 export function parseManifest(text: string, file = 'rewind.yml'): Manifest {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  const issues = new Issues(file, lineCounter);
+  return readRewindYml(text, file).manifest;
+}
 
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
-      issues.addAt(line, '', `invalid YAML: ${firstLine(e.message)}`);
-    }
-    return issues.throwIfAny() as never;
-  }
-
-  const manifest = readManifest(doc, issues);
+/** Parses `rewind.yml`, with the notes for the build log (a port number is informational). */
+export function readRewindYml(text: string, file = 'rewind.yml'): { manifest: Manifest; notes: string[] } {
+  const { doc, issues } = parseYaml(text, file);
+  const notes: string[] = [];
+  const manifest = readManifest(doc, issues, notes);
   issues.throwIfAny();
-  return manifest!;
+  return { manifest: manifest!, notes };
 }
 
 /** Parses a Heroku-style `Procfile`: `name: command` per line; `web` serves HTTP. */
 export function parseProcfile(text: string, file = 'Procfile'): Manifest {
+  return readProcfile(text, file).manifest;
+}
+
+/**
+ * Reads a `Procfile`, with the notes for the build log. Its `release:` line is Heroku's
+ * release-phase command, not a process: it is reported and never started (not run yet either).
+ */
+export function readProcfile(text: string, file = 'Procfile'): { manifest: Manifest; notes: string[] } {
   const issues = new Issues(file, null);
+  const notes: string[] = [];
   const components: Record<string, ComponentSpec> = {};
+  const seen = new Set<string>();
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     const line = i + 1;
@@ -94,33 +135,51 @@ export function parseProcfile(text: string, file = 'Procfile'): Manifest {
     const name = m[1]!;
     const command = m[2]!.trim();
     if (!COMPONENT_NAME.test(name)) issues.addAt(line, name, `is not a valid process name: ${NAME_RULE}`);
-    else if (Object.hasOwn(components, name)) issues.addAt(line, name, 'is declared twice');
+    else if (seen.has(name)) issues.addAt(line, name, 'is declared twice');
     else if (command === '') issues.addAt(line, name, 'needs a command after "name:"');
+    else if (name === 'release') notes.push(`release: ${command} (a release-phase command: not yet supported, not started)`);
     else components[name] = component({ name, command, port: name === 'web', health: defaultHealth(), scale: 1 });
+    if (COMPONENT_NAME.test(name) && command !== '') seen.add(name);
   });
   if (Object.keys(components).length === 0 && issues.count === 0) {
     issues.addAt(1, '', 'the Procfile declares no processes; add a line like "web: node server.js"');
   }
   issues.throwIfAny();
-  return Object.freeze({ components: Object.freeze(components) });
+  return { manifest: Object.freeze({ components: Object.freeze(components) }), notes };
 }
 
-/** Picks the manifest of an uploaded source: `rewind.yml` wins over `Procfile`. */
-export function manifestFromFiles(files: { readonly 'rewind.yml'?: string; readonly Procfile?: string }): Manifest {
-  if (files['rewind.yml'] !== undefined) return parseManifest(files['rewind.yml'], 'rewind.yml');
-  if (files.Procfile !== undefined) return parseProcfile(files.Procfile, 'Procfile');
-  throw new RewindError(
-    'NO_MANIFEST',
-    'no rewind.yml or Procfile at the root of the source; add a rewind.yml (see examples/hello)',
-  );
+/** Picks the manifest of an uploaded source: `rewind.yml`, else `convox.yml`, else `Procfile`. */
+export function manifestFromFiles(files: Partial<Readonly<Record<ManifestFile, string>>>): Manifest {
+  return readManifestFiles(files).manifest;
+}
+
+/**
+ * Reads the manifest of an uploaded source: `rewind.yml`, else `convox.yml`, else `Procfile`
+ * (the first that exists is read, even when it is invalid); the notes name the files not read.
+ */
+export function readManifestFiles(files: Partial<Readonly<Record<ManifestFile, string>>>): ManifestReading {
+  const file = MANIFEST_FILES.find((f) => files[f] !== undefined);
+  if (file === undefined) {
+    throw new RewindError(
+      'NO_MANIFEST',
+      'no rewind.yml, convox.yml or Procfile at the root of the source; add a rewind.yml (see examples/hello)',
+    );
+  }
+  const text = files[file]!;
+  const others = MANIFEST_FILES.filter((f) => f !== file && files[f] !== undefined);
+  const notes = others.length > 0 ? [`${others.join(', ')} not read: ${file} comes first`] : [];
+  if (file === 'convox.yml') {
+    const r = parseConvoxManifest(text, file);
+    return Object.freeze({ file, manifest: r.manifest, notes: [...notes, ...r.notes], variables: r.variables });
+  }
+  const r = file === 'rewind.yml' ? readRewindYml(text, file) : readProcfile(text, file);
+  return Object.freeze({ file, manifest: r.manifest, notes: [...notes, ...r.notes], variables: [] });
 }
 
 // ---------------------------------------------------------------------------------------
 // reading the YAML tree
 
-type Ctx = { doc: Document; issues: Issues };
-
-function readManifest(doc: Document, issues: Issues): Manifest | undefined {
+function readManifest(doc: Document, issues: Issues, notes: string[]): Manifest | undefined {
   const ctx: Ctx = { doc, issues };
   const root = deref(ctx, doc.contents as Node | null);
   if (root === null || (isScalar(root) && root.value === null)) {
@@ -162,7 +221,7 @@ function readManifest(doc: Document, issues: Issues): Manifest | undefined {
 
   const components: Record<string, ComponentSpec> = {};
   for (const pair of componentsNode.items) {
-    const spec = readComponent(ctx, pair);
+    const spec = readComponent(ctx, pair, notes);
     if (spec) components[spec.name] = spec;
   }
   const manifest: Manifest = pipelines === undefined
@@ -171,7 +230,7 @@ function readManifest(doc: Document, issues: Issues): Manifest | undefined {
   return Object.freeze(manifest);
 }
 
-function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>): ComponentSpec | undefined {
+function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>, notes: string[]): ComponentSpec | undefined {
   const { issues } = ctx;
   const name = keyOf(ctx, pair);
   const path = `components.${name}`;
@@ -238,8 +297,19 @@ function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>): ComponentSpec | 
   const portField = fields.get('port');
   if (portField) {
     const v = scalarValue(portField.node);
+    // A number (as Convox writes it) only says the component serves HTTP: it still gets $PORT.
+    const declared = portNumber(v);
     if (typeof v === 'boolean') port = v;
-    else issues.add(portField.node ?? portField.pair.key, `${path}.port`, `must be true or false, got ${describe(ctx, portField.node)}`);
+    else if (declared !== null) {
+      port = true;
+      notes.push(portNote(name, declared));
+    } else {
+      issues.add(
+        portField.node ?? portField.pair.key,
+        `${path}.port`,
+        `must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got ${describe(ctx, portField.node)}`,
+      );
+    }
   }
 
   let scale = 1;
@@ -287,18 +357,7 @@ function readHealth(
   let timeout = DEFAULT_HEALTH_TIMEOUT_S;
   let interval = DEFAULT_HEALTH_INTERVAL_S;
 
-  const checkPath = (v: unknown, at: Node | null, p: string): string | undefined => {
-    if (typeof v !== 'string' || v.trim() === '') {
-      issues.add(at ?? field.pair.key, p, `must be an HTTP path like /health, got ${describe(ctx, at)}`);
-      return undefined;
-    }
-    const s = v.trim();
-    if (!s.startsWith('/') || /\s/.test(s)) {
-      issues.add(at, p, `must be an HTTP path starting with "/" (like /health), got ${describeText(s)}`);
-      return undefined;
-    }
-    return s;
-  };
+  const checkPath = (v: unknown, at: Node | null, p: string) => checkHealthPath(ctx, v, at, field.pair.key, p);
   const seconds = (key: 'timeout' | 'interval', p: Pair<unknown, unknown>, max: number, fallback: number): number => {
     const at = deref(ctx, p.value as Node | null);
     const v = scalarValue(at);
@@ -327,107 +386,4 @@ function readHealth(
     issues.add(healthPathNode, path, 'has an HTTP path but the component has no port; set "port: true" or remove the path');
   }
   return healthSpec(healthPath, timeout, interval);
-}
-
-// ---------------------------------------------------------------------------------------
-// helpers
-
-class Issues {
-  private readonly list: ManifestIssue[] = [];
-  constructor(private readonly file: string, private readonly lines: LineCounter | null) {}
-
-  get count(): number {
-    return this.list.length;
-  }
-
-  add(node: unknown, path: string, message: string): void {
-    this.addAt(this.lineOf(node), path, message);
-  }
-
-  addAt(line: number, path: string, message: string): void {
-    this.list.push({ line, path, message: path === '' ? message : `${path} ${message}` });
-  }
-
-  throwIfAny(): void {
-    if (this.list.length === 0) return;
-    const sorted = [...this.list].sort((a, b) => a.line - b.line);
-    const text = sorted.map((i) => `${this.file}:${i.line}: ${i.message}`).join('; ');
-    throw new RewindError('INVALID_MANIFEST', text, { file: this.file, errors: sorted });
-  }
-
-  private lineOf(node: unknown): number {
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    if (!this.lines || !range) return 1;
-    return this.lines.linePos(range[0]).line;
-  }
-}
-
-function component(spec: ComponentSpec): ComponentSpec {
-  return Object.freeze({ ...spec, health: Object.freeze({ ...spec.health }) });
-}
-
-function defaultHealth(): HealthSpec {
-  return healthSpec(undefined, DEFAULT_HEALTH_TIMEOUT_S, DEFAULT_HEALTH_INTERVAL_S);
-}
-
-function healthSpec(path: string | undefined, timeoutS: number, intervalS: number): HealthSpec {
-  const timing = { timeoutMs: Math.round(timeoutS * 1000), intervalMs: Math.round(intervalS * 1000) };
-  return Object.freeze(path === undefined ? timing : { path, ...timing });
-}
-
-function deref(ctx: Ctx, node: Node | null | undefined): Node | null {
-  if (node && isAlias(node)) return (node.resolve(ctx.doc) as Node | undefined) ?? null;
-  return node ?? null;
-}
-
-function scalarValue(node: Node | null): unknown {
-  return node && isScalar(node) ? node.value : undefined;
-}
-
-function keyOf(ctx: Ctx, pair: Pair<unknown, unknown>): string {
-  const key = deref(ctx, pair.key as Node | null);
-  if (key && isScalar(key)) return String(key.value);
-  return key ? String(key.toJSON()) : '';
-}
-
-function toJS(ctx: Ctx, node: unknown): unknown {
-  const n = deref(ctx, node as Node | null);
-  return n ? n.toJS(ctx.doc) : null;
-}
-
-function describe(ctx: Ctx, node: Node | null): string {
-  if (node === null) return 'nothing';
-  if (isMap(node)) return 'a map';
-  if (isSeq(node)) return 'a list';
-  if (isScalar(node)) {
-    const v = node.value;
-    if (v === null || v === undefined) return 'nothing';
-    if (typeof v === 'string') return describeText(v);
-    return String(v);
-  }
-  return describeText(String(toJS(ctx, node)));
-}
-
-function describeText(s: string): string {
-  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?\s*$/, '');
-}
-
-/** `public/` → `public`, `./a//b` → `a/b`; null for absolute paths or any `..` segment. */
-function normalizeRelative(p: string): string | null {
-  if (p.startsWith('/') || p.startsWith('\\') || /^[A-Za-z]:/.test(p) || p.includes('\0')) return null;
-  const parts = p.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
-  if (parts.some((s) => s === '..')) return null;
-  return parts.length === 0 ? '.' : parts.join('/');
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as object)) deepFreeze(v);
-  }
-  return value;
 }

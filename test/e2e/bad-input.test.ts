@@ -91,7 +91,7 @@ describe('bad input is refused clearly and changes nothing', () => {
     const res = await rw.cli(['deploy', dir, '-a', 'shop']);
     expect(res.code).not.toBe(0);
     oneLine(res.stderr);
-    expect(res.stderr).toContain('no rewind.yml or Procfile');
+    expect(res.stderr).toContain('no rewind.yml, convox.yml or Procfile');
     expect(await counts()).toEqual(before);
   });
 

@@ -7,7 +7,9 @@ import {
   manifestFromFiles,
   parseManifest,
   parseProcfile,
+  readManifestFiles,
 } from '../../src/domain/manifest.js';
+import { environmentNote, parseConvoxManifest } from '../../src/domain/convox-manifest.js';
 import type { ComponentSpec, ManifestIssue } from '../../src/domain/manifest.js';
 
 /** Joins lines so that line numbers in the fixtures are easy to count. */
@@ -171,7 +173,7 @@ describe('parseManifest: errors', () => {
       '    health: /healthz', //        5
       '    scale: two', //              6
       '  worker:', //                   7
-      '    port: 1', //                 8
+      '    port: 0', //                 8
     );
     const e = errorOf(() => parseManifest(text));
     expect(e.code).toBe('INVALID_MANIFEST');
@@ -181,7 +183,7 @@ describe('parseManifest: errors', () => {
         'rewind.yml:4: components.web.scal is not a known key (known: build, command, path, port, health, scale, static)',
         'rewind.yml:6: components.web.scale must be a whole number from 1 to 20, got "two"',
         'rewind.yml:7: components.worker needs a command (or static: FOLDER)',
-        'rewind.yml:8: components.worker.port must be true or false, got 1',
+        'rewind.yml:8: components.worker.port must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got 0',
       ].join('; '),
     );
     expect(e.details).toEqual({
@@ -190,7 +192,7 @@ describe('parseManifest: errors', () => {
         { line: 4, path: 'components.web.scal', message: 'components.web.scal is not a known key (known: build, command, path, port, health, scale, static)' },
         { line: 6, path: 'components.web.scale', message: 'components.web.scale must be a whole number from 1 to 20, got "two"' },
         { line: 7, path: 'components.worker', message: 'components.worker needs a command (or static: FOLDER)' },
-        { line: 8, path: 'components.worker.port', message: 'components.worker.port must be true or false, got 1' },
+        { line: 8, path: 'components.worker.port', message: 'components.worker.port must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got 0' },
       ],
     });
   });
@@ -379,7 +381,174 @@ describe('manifestFromFiles', () => {
   it('says what to do when there is no manifest', () => {
     const e = errorOf(() => manifestFromFiles({}));
     expect(e.code).toBe('NO_MANIFEST');
-    expect(e.message).toBe('no rewind.yml or Procfile at the root of the source; add a rewind.yml (see examples/hello)');
+    expect(e.message).toBe('no rewind.yml, convox.yml or Procfile at the root of the source; add a rewind.yml (see examples/hello)');
+  });
+});
+
+describe('port: a number, as Convox writes it (issue 10, item 13)', () => {
+  it('serves HTTP on $PORT and says the number is informational', () => {
+    const r = readManifestFiles({ 'rewind.yml': yml('components:', '  web:', '    command: node server.js', '    port: 3000', '  api:', '    command: node api.js', '    port: 8080') });
+    expect(r.manifest.components.web!.port).toBe(true);
+    expect(r.manifest.components.api!.port).toBe(true);
+    expect(r.notes).toEqual(['web: port 3000 in the manifest; Rewind gives it $PORT', 'api: port 8080 in the manifest; Rewind gives it $PORT']);
+  });
+
+  it('refuses a number that is no port', () => {
+    expect(messageOf(yml('components:', '  web:', '    command: x', '    port: 70000'))).toBe(
+      'rewind.yml:4: components.web.port must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got 70000',
+    );
+    expect(messageOf(yml('components:', '  web:', '    command: x', '    port: 3000.5'))).toMatch(/port must be true, false or a port number/);
+  });
+});
+
+describe('Procfile release: line (issue 10, item 15)', () => {
+  it('is the release-phase command: reported, never a component', () => {
+    const r = readManifestFiles({ Procfile: 'release: node migrate.js\nweb: node server.js\n' });
+    expect(Object.keys(r.manifest.components)).toEqual(['web']);
+    expect(r.notes).toEqual(['release: node migrate.js (a release-phase command: not yet supported, not started)']);
+    expect(Object.keys(parseProcfile('web: a\nrelease: b\n').components)).toEqual(['web']);
+  });
+
+  it('a Procfile with only a release line declares no processes', () => {
+    expect(errorOf(() => parseProcfile('release: node migrate.js\n')).message).toBe(
+      'Procfile:1: the Procfile declares no processes; add a line like "web: node server.js"',
+    );
+  });
+});
+
+describe('convox.yml (issue 10, item 14)', () => {
+  const convox = yml(
+    'environment:', //                    1
+    '  - COMPANY=Convox', //               2
+    '  - DOCS_URL', //                     3
+    'resources:', //                       4
+    '  database:', //                      5
+    '    type: postgres', //               6
+    'services:', //                        7
+    '  web:', //                           8
+    '    build: .', //                     9
+    '    command: node server.js', //      10
+    '    port: 3000', //                   11
+    '    health:', //                      12
+    '      path: /health', //              13
+    '      interval: 1', //                14
+    '      grace: 50', //                  15
+    '      timeout: 3', //                 16
+    '    scale:', //                       17
+    '      count: 2', //                   18
+    '      memory: 512', //                19
+    '    environment:', //                 20
+    '      - SESSION_SECRET', //           21
+    '    internal: true', //               22
+    '  worker:', //                        23
+    '    build:', //                       24
+    '      path: ./worker', //             25
+    '      manifest: Dockerfile.worker', //26
+    '    command: node worker.js', //      27
+    '    scale: 1', //                     28
+    '    internal: true', //               29
+    '    resources:', //                   30
+    '      - database', //                 31
+    '  metrics:', //                       32
+    '    image: awesome/metrics', //       33
+    'timers:', //                          34
+    '  cleanup:', //                       35
+    '    schedule: "0 3 * * *"', //        36
+  );
+
+  it('maps services to components: build path, command, port, health, scale', () => {
+    const r = parseConvoxManifest(convox);
+    expect(r.manifest).toEqual({
+      components: {
+        web: { name: 'web', command: 'node server.js', port: true, health: { path: '/health', timeoutMs: 53_000, intervalMs: 1000 }, scale: 2 },
+        worker: { name: 'worker', command: 'node worker.js', path: 'worker', port: false, health: { timeoutMs: 30_000, intervalMs: 500 }, scale: 1 },
+      },
+    });
+    expect(Object.isFrozen(r.manifest.components.web)).toBe(true);
+  });
+
+  it('says what it read differently and names each key it did not understand once', () => {
+    const r = parseConvoxManifest(convox);
+    expect(r.notes).toEqual([
+      'web: port 3000 in the manifest; Rewind gives it $PORT',
+      'worker: build.manifest Dockerfile.worker is not used: Rewind builds no image, it runs the command on the files of build.path',
+      'metrics: image awesome/metrics is not supported yet (Rewind runs commands from the source, not images); not deployed',
+      'not understood, ignored: resources, timers; in services: scale.memory (web), internal (web, worker), resources (worker)',
+    ]);
+    expect(r.variables).toEqual([{ key: 'COMPANY', value: 'Convox' }, { key: 'DOCS_URL' }, { key: 'SESSION_SECRET' }]);
+  });
+
+  it('accepts the short forms: health as a path, scale as a count, port as "https:N"', () => {
+    const r = parseConvoxManifest(yml('services:', '  web:', '    command: bin/web', '    port: https:3000', '    health: /check', '    scale: 3'));
+    expect(r.manifest.components.web).toEqual({ name: 'web', command: 'bin/web', port: true, health: { path: '/check', timeoutMs: 30_000, intervalMs: 500 }, scale: 3 });
+    expect(r.notes).toEqual(['web: port 3000 in the manifest; Rewind gives it $PORT']);
+  });
+
+  it('collects every error with its line', () => {
+    const e = errorOf(() =>
+      parseConvoxManifest(
+        yml(
+          'services:', //                 1
+          '  web:', //                    2
+          '    build: ../up', //          3
+          '    port: lots', //            4
+          '  Bad:', //                    5
+          '    command: x', //            6
+          '  worker:', //                 7
+          '    scale: 0', //              8
+          '    health: /h', //            9
+          'environment: FOO', //          10
+        ),
+      ),
+    );
+    expect(e.code).toBe('INVALID_MANIFEST');
+    expect(e.message).toBe(
+      [
+        'convox.yml:2: services.web needs a command (Rewind builds no image from a Dockerfile: write the command its CMD runs)',
+        'convox.yml:3: services.web.build must be a folder inside the source (relative, without ..), got "../up"',
+        'convox.yml:4: services.web.port must be a port number like 3000, got "lots"',
+        'convox.yml:5: services.Bad is not a valid service name: use lower-case letters, digits and -, starting with a letter, at most 31 characters',
+        'convox.yml:7: services.worker needs a command (Rewind builds no image from a Dockerfile: write the command its CMD runs)',
+        'convox.yml:8: services.worker.scale must be a whole number from 1 to 20, got 0',
+        'convox.yml:9: services.worker.health has an HTTP path but the service has no port; add "port: 3000" or remove the path',
+        'convox.yml:10: environment must be a list of KEY or KEY=default, got "FOO"',
+      ].join('; '),
+    );
+  });
+
+  it('refuses a manifest without services, and one with only images', () => {
+    expect(errorOf(() => parseConvoxManifest(yml('environment:', '  - A'))).message).toBe(
+      'convox.yml:1: services is missing; declare at least one service with a command, e.g. "services: { web: { command: node server.js, port: 3000 } }"',
+    );
+    expect(errorOf(() => parseConvoxManifest(yml('services:', '  redis:', '    image: redis'))).message).toBe(
+      'convox.yml:1: declares no service Rewind can run (images are not supported yet); add a service with a command',
+    );
+  });
+
+  it('environment: convox.yml defaults are not applied; the note says what to set', () => {
+    const vars = [{ key: 'COMPANY', value: 'Convox' }, { key: 'DOCS_URL' }, { key: 'SECRET' }];
+    expect(environmentNote(vars, { SECRET: 'x' }, 'production')).toEqual([
+      'environment: SECRET set in production',
+      'environment: COMPANY, DOCS_URL not set in production (convox.yml defaults are not applied): rewind env set COMPANY=Convox DOCS_URL=…',
+    ]);
+    expect(environmentNote([], {}, 'production')).toEqual([]);
+  });
+});
+
+describe('which manifest is read (rewind.yml, then convox.yml, then Procfile)', () => {
+  const convox = yml('services:', '  web:', '    command: node c.js', '    port: 3000');
+  it('reads convox.yml when there is no rewind.yml', () => {
+    const r = readManifestFiles({ 'convox.yml': convox, Procfile: 'web: node p.js' });
+    expect(r.file).toBe('convox.yml');
+    expect(r.manifest.components.web!.command).toBe('node c.js');
+    expect(r.notes).toEqual(['Procfile not read: convox.yml comes first', 'web: port 3000 in the manifest; Rewind gives it $PORT']);
+    expect(manifestFromFiles({ 'convox.yml': convox }).components.web!.command).toBe('node c.js');
+  });
+
+  it('rewind.yml comes first', () => {
+    const r = readManifestFiles({ 'rewind.yml': yml('components:', '  api:', '    command: a'), 'convox.yml': convox, Procfile: 'web: b' });
+    expect(r.file).toBe('rewind.yml');
+    expect(r.notes).toEqual(['convox.yml, Procfile not read: rewind.yml comes first']);
   });
 });
 
