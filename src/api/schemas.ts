@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { PlanBasis } from '../domain/plan.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { ApiError } from './types.js';
@@ -29,6 +30,19 @@ export const LogsQuery = Type.Object({
 });
 export const PromoteBody = Type.Object({ env: Type.String({ default: 'production' }) }, { additionalProperties: false });
 const DryRun = Type.Boolean({ default: false, description: 'only compute and return the plan; change nothing' });
+/** A type list, not anyOf: Ajv's coercion would turn a null into "" for a string branch of anyOf. */
+const releaseOrNull = { type: ['string', 'null'], maxLength: 100 };
+/** The basis of the plan the client confirmed (its dry run's `plan.basis`): applied only if it still holds, else 409 STALE_PLAN. */
+export const Basis = Type.Optional(
+  Type.Unsafe<PlanBasis>({
+    type: 'array',
+    maxItems: 100,
+    items: { type: 'object', required: ['env', 'release'], additionalProperties: false, properties: { env: { type: 'string', maxLength: 100 }, release: releaseOrNull, config: releaseOrNull } },
+    description: "the dry run's plan.basis: the change is made only if the environments are still as planned, else 409 STALE_PLAN with the new plan",
+  }),
+);
+/** A request's basis as the engine takes it (the provider infers an Unsafe schema as unknown). */
+export const basisIn = (body: { readonly basis?: unknown } | undefined): PlanBasis | undefined => body?.basis as PlanBasis | undefined;
 export const RollbackBody = Type.Object(
   {
     env: Type.String({ default: 'production' }),
@@ -37,16 +51,18 @@ export const RollbackBody = Type.Object(
       Type.Record(Type.String(), Type.String(), { description: 'component rollback: component → an earlier succeeded build of that component' }),
     ),
     dryRun: DryRun,
+    basis: Basis,
   },
   { additionalProperties: false },
 );
-export const RevertBody = Type.Object({ env: Type.String({ default: 'production' }), dryRun: DryRun }, { additionalProperties: false });
+export const RevertBody = Type.Object({ env: Type.String({ default: 'production' }), dryRun: DryRun, basis: Basis }, { additionalProperties: false });
 export const PromoteEnvBody = Type.Object(
   {
     from: Type.String({ description: 'environment whose active release is promoted' }),
     to: Type.String({ description: 'environment that gets the new release' }),
     components: Type.Optional(Type.Array(Type.String(), { description: 'only these components (default: all of them)' })),
     dryRun: DryRun,
+    basis: Basis,
   },
   { additionalProperties: false },
 );
@@ -88,6 +104,7 @@ export const UpgradeBody = Type.Object(
     template: Type.Optional(Type.String({ description: 'install this template (the app/env runs none yet)' })),
     version: Type.Optional(Type.String({ description: 'default: the newest' })),
     dryRun: Type.Boolean({ default: false, description: 'only the plan; change nothing' }),
+    basis: Basis,
   },
   { additionalProperties: false },
 );
@@ -96,6 +113,7 @@ export const UpgradeRollbackBody = Type.Object(
     env: Type.String({ default: 'production' }),
     upgrade: Type.Optional(Type.String({ description: 'default: the newest not rolled back' })),
     dryRun: Type.Boolean({ default: false, description: 'only the plan; change nothing' }),
+    basis: Basis,
   },
   { additionalProperties: false },
 );

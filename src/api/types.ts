@@ -129,6 +129,17 @@ export const ConfigStepView = Type.Object({
 });
 export type ConfigStepView = View<typeof ConfigStepView>;
 
+/** One environment a plan read: its active release and the newest release, whose config was in effect. */
+export const EnvBasisView = Type.Object(
+  {
+    env: Type.String(),
+    release: Nullable(Type.String(), 'Its active release when planned (null: it ran nothing).'),
+    config: Type.Optional(Nullable(Type.String(), 'Its newest release, whose config was in effect (null: none); absent when config does not matter (a promotion\'s source).')),
+  },
+  { description: 'What a plan was computed from in one environment. Send it back as `basis` to apply exactly this plan.' },
+);
+export type EnvBasisView = View<typeof EnvBasisView>;
+
 /** What a rollback, revert or promotion will do (or did) to an environment, computed from values only. */
 export const PlanView = Type.Object(
   {
@@ -140,6 +151,11 @@ export const PlanView = Type.Object(
     empty: Type.Boolean({ description: 'True when the environment ends up running nothing.' }),
     components: List(ComponentStepView),
     config: List(ConfigStepView),
+    basis: Type.Optional(
+      List(EnvBasisView, {
+        description: 'What the plan was computed from. Sent back as `basis`, the change is applied only if it still holds, else 409 STALE_PLAN with the new plan in `details.plan`.',
+      }),
+    ),
   },
   { description: 'What a rollback, revert or promotion will do (or did) to an environment, computed from values only.' },
 );
@@ -292,6 +308,32 @@ export const PipelineRunView = Type.Object({
   ),
 });
 export type PipelineRunView = View<typeof PipelineRunView>;
+
+/** One task of a run's rollback plan, in the order the rollback takes them (newest first). */
+export const RunRollbackTaskView = Type.Object({
+  index: Type.Integer(),
+  name: Type.String(),
+  env: Type.String(),
+  action: StringEnum(['restore', 'stage', 'not rolled back', 'already rolled back'], 'restore: a deployment of the backup; stage: a design-mode backup staged again'),
+  backup: Nullable(Type.String()),
+  why: Nullable(Type.String(), 'Why a task is not rolled back.'),
+  plan: Nullable(PlanView, 'From what is live (staged, in design mode) now to the backup; after an earlier restore in the same environment, from that backup.'),
+});
+export type RunRollbackTaskView = View<typeof RunRollbackTaskView>;
+
+/** What rolling a run back would do: per task the plan, warnings, and the basis to send back. */
+export const RunRollbackPlanView = Type.Object(
+  {
+    run: Type.String(),
+    app: Type.String(),
+    status: RunStatus,
+    tasks: List(RunRollbackTaskView),
+    warnings: List(Type.String(), { description: 'e.g. "production was changed after this run: release R… by admin"' }),
+    basis: List(EnvBasisView, { description: 'Send it back as `basis`: the rollback starts only if every environment is still as planned, else 409 STALE_PLAN.' }),
+  },
+  { description: "What a run's rollback would do, changing nothing." },
+);
+export type RunRollbackPlanView = View<typeof RunRollbackPlanView>;
 
 export const StoryView = Type.Object({
   id: Type.String(),

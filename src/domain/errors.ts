@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'PIPELINE_NOT_FOUND'
   | 'RUN_NOT_FOUND'
   | 'DEPLOYMENT_IN_PROGRESS'
+  | 'STALE_PLAN'
   | 'NOTHING_TO_ROLL_BACK'
   | 'NOTHING_RUNS'
   | 'TEMPLATE_NOT_FOUND'
@@ -47,6 +48,8 @@ const STATUS: Record<ErrorCode, number> = {
   PIPELINE_NOT_FOUND: 404,
   RUN_NOT_FOUND: 404,
   DEPLOYMENT_IN_PROGRESS: 409,
+  /** The plan was made on another basis than the environment's now; `details.plan` is the new plan. */
+  STALE_PLAN: 409,
   NOTHING_TO_ROLL_BACK: 409,
   NOTHING_RUNS: 409,
   TEMPLATE_NOT_FOUND: 404,

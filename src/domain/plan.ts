@@ -123,3 +123,38 @@ export function withComponents(current: EnvState, moves: ReadonlyArray<{ compone
   }
   return { builds: recordOf(builds), config: current.config, manifest: composeManifest(recordOf(specs)) };
 }
+
+/**
+ * What a plan was computed from, in one environment: its active release, and the release whose
+ * config was the environment's config in effect (its newest release). Applying a plan on another
+ * basis is refused (STALE_PLAN): what the user confirmed would not be what happens.
+ */
+export interface EnvBasis {
+  readonly env: string;
+  /** The active release when planned (null: the environment ran nothing). */
+  readonly release: string | null;
+  /** The newest release of the environment, whose config was in effect (null: none yet); absent when config does not matter (a promotion's source). */
+  readonly config?: string | null;
+}
+
+/** Every environment a plan read. */
+export type PlanBasis = readonly EnvBasis[];
+
+/** What changed in one environment since a plan, as a phrase; null when nothing that matters did. */
+export function describeBasisChange(
+  planned: EnvBasis,
+  now: { readonly release: string | null; readonly by?: string | null; readonly description?: string | null },
+  configs?: { readonly was: Config; readonly is: Config },
+): string | null {
+  const parts: string[] = [];
+  if (planned.release !== now.release) {
+    const who = now.release && now.by ? ` (${now.description ? `"${now.description}" ` : ''}by ${now.by})` : '';
+    parts.push(`${planned.env}'s active release is now ${now.release ?? 'none'}${who} (was ${planned.release ?? 'none'})`);
+  }
+  if (configs) {
+    const d = diffConfig(configs.was, configs.is);
+    const keys = [...d.added.map((k) => `${k} added`), ...d.changed.map((k) => `${k} changed`), ...d.removed.map((k) => `${k} removed`)];
+    if (keys.length) parts.push(`${parts.length ? '' : `${planned.env}'s `}config changed: ${keys.join(', ')}`);
+  }
+  return parts.length ? parts.join('; ') : null;
+}

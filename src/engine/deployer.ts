@@ -7,6 +7,7 @@ import { effectiveSettings, type DataPlaneDefaults } from '../domain/env-setting
 import type { ObservedApp } from '../protocol/agent-protocol.js';
 import type { Deployment, DeploymentEvent, DeploymentKind } from '../store/deployments-repo.js';
 import { isUniqueViolation } from '../store/deployments-repo.js';
+import type { Db } from '../store/db.js';
 import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
 import { desiredStateFor, slugKey } from './desired-state.js';
@@ -38,7 +39,17 @@ export class Deployer {
    * Records a pending deployment of `release` and starts it. With `insertRelease`, the release is
    * stored in the same transaction, so a refused deployment leaves no stray release behind.
    */
-  async start(release: Release, opts: { kind: DeploymentKind; actor: string; insertRelease?: boolean; allowEmpty?: boolean }): Promise<Deployment> {
+  async start(
+    release: Release,
+    opts: {
+      kind: DeploymentKind;
+      actor: string;
+      insertRelease?: boolean;
+      allowEmpty?: boolean;
+      /** Runs first in the transaction that records the deployment (a plan's basis check): throwing records nothing. */
+      check?: (tx: Db) => Promise<void>;
+    },
+  ): Promise<Deployment> {
     const { store } = this.o;
     const empty = Object.keys(release.builds).length === 0;
     if (!isRunnable(release) && !(opts.allowEmpty && empty)) {
@@ -71,6 +82,7 @@ export class Deployer {
     try {
       // The release, its deployment and their audit entry exist together or not at all.
       await store.db.transaction().execute(async (tx) => {
+        await opts.check?.(tx);
         if (opts.insertRelease) await store.releases.insert(release, tx);
         await store.deployments.insert(d, tx);
         await store.audit.insert(audit, d.createdAt, tx);

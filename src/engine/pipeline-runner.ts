@@ -14,8 +14,10 @@ import { takeBackup } from './backup.js';
 import type { Deployer } from './deployer.js';
 import type { EventHub } from './event-hub.js';
 import { TaskFailed, releaseForDeploy, runCommandTask, type TaskContext } from './pipeline-tasks.js';
-import { rollbackRun } from './pipeline-rollback.js';
-import type { ReleaseOps } from './release-ops.js';
+import { planRunRollback, rollbackRun } from './pipeline-rollback.js';
+import { StaleBasis, type Expected, type ReleaseOps } from './release-ops.js';
+import type { PlanBasis } from '../domain/plan.js';
+import type { RunRollbackPlanView } from '../api/types.js';
 
 export interface PipelineRunnerOptions {
   readonly store: Store;
@@ -167,25 +169,49 @@ export class PipelineRunner {
 
   // ── rollback ───────────────────────────────────────────────────────────
 
-  /** Rolls a run back, during or after its execution: cancel what is pending or running, then restore backups in reverse order. */
-  async rollback(id: string, actor: string, reason = `requested by ${actor}`): Promise<PipelineRunView> {
+  /** What rolling run `id` back would do, per task, from what is live now; changes nothing. */
+  async planRollback(id: string): Promise<RunRollbackPlanView> {
     const run = await this.requireRun(id);
-    if (run.rollbackStatus !== 'none' && run.rollbackStatus !== 'failed') {
-      throw new RewindError('INVALID_INPUT', `run ${id} is already ${run.rollbackStatus === 'running' ? 'being rolled back' : 'rolled back'}`);
+    this.refuseRolledBack(run);
+    return planRunRollback(this.o, id);
+  }
+
+  /**
+   * Rolls a run back, during or after its execution: cancel what is pending or running, then restore
+   * backups in reverse order. With `basis` (its plan's), only if every environment is still as planned.
+   */
+  async rollback(id: string, actor: string, reason = `requested by ${actor}`, basis?: PlanBasis): Promise<PipelineRunView> {
+    const run = await this.requireRun(id);
+    this.refuseRolledBack(run);
+    let expected: Expected[] | undefined;
+    if (basis) {
+      expected = await this.o.releases.expected(run.app, basis);
+      try {
+        await this.o.releases.check(run.app, expected, this.o.store.db);
+      } catch (e) {
+        if (!(e instanceof StaleBasis)) throw e;
+        throw await this.o.releases.staleError(run.app, basis, await planRunRollback(this.o, id));
+      }
     }
     await this.o.store.pipelines.updateRun(id, { rollback_status: 'running', rollback_reason: reason });
     await this.o.store.audit.record({ actor, action: 'pipeline.rollback', app: run.app, subject: id, detail: { reason } });
-    this.startRollback(id, reason, actor, false);
+    this.startRollback(id, reason, actor, false, expected && { expected, moving: run.status === 'running' || run.status === 'waiting' });
     return this.view(id);
   }
 
-  private startRollback(id: string, reason: string, actor: string, resumed: boolean) {
+  private refuseRolledBack(run: PipelineRun) {
+    if (run.rollbackStatus !== 'none' && run.rollbackStatus !== 'failed') {
+      throw new RewindError('INVALID_INPUT', `run ${run.id} is already ${run.rollbackStatus === 'running' ? 'being rolled back' : 'rolled back'}`);
+    }
+  }
+
+  private startRollback(id: string, reason: string, actor: string, resumed: boolean, confirmed?: { expected: readonly Expected[]; moving: boolean }) {
     const p = (async () => {
       await this.log(id, 'rollback', null, resumed ? `the server restarted; continuing the rollback (${reason})` : `started: ${reason}`);
       this.cancels.get(id)?.abort();
       this.approvals.get(id)?.({ approved: false, actor });
       await this.loops.get(id);
-      await rollbackRun(this.o, { runId: id, actor, log: (task, m) => this.log(id, 'rollback', task, m), waitForDeployment: (d) => this.waitForDeployment(d) });
+      await rollbackRun(this.o, { runId: id, actor, log: (task, m) => this.log(id, 'rollback', task, m), waitForDeployment: (d) => this.waitForDeployment(d), ...confirmed });
     })()
       .catch(async (e) => {
         this.o.log.error({ err: e, run: id }, 'pipeline rollback crashed');

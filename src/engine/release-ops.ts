@@ -1,13 +1,38 @@
 import type { PlanView } from '../api/types.js';
+import { diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
 import { RewindError, notFound } from '../domain/errors.js';
 import { isId } from '../domain/ids.js';
-import { EMPTY_STATE, planBetween, revertOnto, withComponents, type EnvState } from '../domain/plan.js';
+import { EMPTY_STATE, describeBasisChange, planBetween, revertOnto, withComponents, type EnvBasis, type EnvState, type PlanBasis } from '../domain/plan.js';
 import { makeRelease, type Release, type ReleaseKind } from '../domain/release.js';
 import type { Deployment, DeploymentKind } from '../store/deployments-repo.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
+import type { Db } from '../store/db.js';
 import type { Store } from '../store/store.js';
 import type { Deployer } from './deployer.js';
 import { hasKey } from '../domain/records.js';
+
+/** Options of a planned change: a dry run only plans; `basis` (the dry run's) must still hold when it is applied. */
+export interface PlannedOptions {
+  readonly dryRun?: boolean;
+  readonly basis?: PlanBasis;
+  readonly actor: string;
+}
+
+/** What a basis must match: per environment its active release and, where config matters, the config in effect. */
+export interface Expected {
+  readonly env: string;
+  readonly release: string | null;
+  readonly config?: Config;
+}
+
+/** Thrown inside the deployment's transaction when the basis no longer holds; turned into STALE_PLAN with the new plan. */
+export class StaleBasis extends Error {
+  constructor() {
+    super('the plan is out of date');
+  }
+}
+
+const sameConfig = (a: Config, b: Config) => isEmptyDiff(diffConfig(a, b));
 
 export interface Outcome {
   readonly plan: PlanView;
@@ -25,6 +50,8 @@ interface Proposal {
   readonly deploymentKind: DeploymentKind;
   readonly description: string;
   readonly source: string | null;
+  /** What the plan was computed from. */
+  readonly basis: PlanBasis;
 }
 
 const stateOf = (r: Release | null | undefined): EnvState => (r ? { builds: r.builds, config: r.config, manifest: r.manifest } : EMPTY_STATE);
@@ -54,12 +81,17 @@ export class ReleaseOps {
   async rollback(
     app: string,
     env: string,
-    o: { release?: string; components?: Readonly<Record<string, string>>; dryRun?: boolean; actor: string },
+    o: { release?: string; components?: Readonly<Record<string, string>> } & PlannedOptions,
   ): Promise<Outcome> {
+    return this.guarded(app, o, (dryRun) => this.#rollback(app, env, { ...o, dryRun }));
+  }
+
+  async #rollback(app: string, env: string, o: { release?: string; components?: Readonly<Record<string, string>> } & PlannedOptions): Promise<Outcome> {
     const e = await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const active = e.activeRelease ? await this.release(app, e.activeRelease) : null;
-    const base = { app, env, active, kind: 'rollback' as const, deploymentKind: 'rollback' as const };
+    const basis = [await this.basisOf(app, env, active?.id ?? null)];
+    const base = { app, env, active, kind: 'rollback' as const, deploymentKind: 'rollback' as const, basis };
     if (o.components && Object.keys(o.components).length > 0) {
       if (o.release) throw new RewindError('INVALID_INPUT', 'give either a release to roll back to or --component NAME=BUILD, not both');
       const moves = await this.componentMoves(app, o.components);
@@ -82,7 +114,11 @@ export class ReleaseOps {
   }
 
   /** Undoes only what `id` changed (its components and config keys), keeping later changes to the others. */
-  async revert(app: string, env: string, id: string, o: { dryRun?: boolean; actor: string }): Promise<Outcome> {
+  async revert(app: string, env: string, id: string, o: PlannedOptions): Promise<Outcome> {
+    return this.guarded(app, o, (dryRun) => this.#revert(app, env, id, { ...o, dryRun }));
+  }
+
+  async #revert(app: string, env: string, id: string, o: PlannedOptions): Promise<Outcome> {
     const e = await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const target = await this.release(app, id);
@@ -90,11 +126,16 @@ export class ReleaseOps {
     const active = e.activeRelease ? await this.release(app, e.activeRelease) : null;
     const before = await this.store.releases.before(target);
     const next = revertOnto(stateOf(active), stateOf(before), stateOf(target));
-    return this.carryOut({ app, env, active, next, kind: 'revert', deploymentKind: 'rollback', description: `revert ${id}`, source: id }, o);
+    const basis = [await this.basisOf(app, env, active?.id ?? null)];
+    return this.carryOut({ app, env, active, next, kind: 'revert', deploymentKind: 'rollback', description: `revert ${id}`, source: id, basis }, o);
   }
 
   /** `promote --from A --to B [--components …]`: A's active builds of those components, B's other components and B's config. */
-  async promote(app: string, o: { from: string; to: string; components?: readonly string[]; dryRun?: boolean; actor: string }): Promise<Outcome> {
+  async promote(app: string, o: { from: string; to: string; components?: readonly string[] } & PlannedOptions): Promise<Outcome> {
+    return this.guarded(app, o, (dryRun) => this.#promote(app, { ...o, dryRun }));
+  }
+
+  async #promote(app: string, o: { from: string; to: string; components?: readonly string[] } & PlannedOptions): Promise<Outcome> {
     if (o.from === o.to) throw new RewindError('INVALID_INPUT', `--from and --to are both "${o.from}"; promote from one environment to another`);
     const from = await this.requireEnv(app, o.from);
     const to = await this.requireEnv(app, o.to);
@@ -111,10 +152,13 @@ export class ReleaseOps {
     const moves = names.map((component) => ({ component, build: source.builds[component], spec: source.manifest!.components[component] }));
     // The target's own config is the one in effect there: its newest release's, which includes
     // changes made with `env set --no-promote` since its active release.
-    const config = (await this.store.releases.newest(app, o.to))?.config ?? active?.config ?? {};
+    const newest = await this.store.releases.newest(app, o.to);
+    const config = newest?.config ?? active?.config ?? {};
     const next = { ...withComponents(stateOf(active), moves), config };
     const description = `promote ${source.id} from ${o.from} (${names.join(', ')})`;
-    return this.carryOut({ app, env: o.to, active, next, kind: 'promote', deploymentKind: 'promote', description, source: source.id }, o);
+    // The source's config does not matter (the target keeps its own), but which release is promoted does.
+    const basis: PlanBasis = [{ env: o.to, release: active?.id ?? null, config: newest?.id ?? null }, { env: o.from, release: source.id }];
+    return this.carryOut({ app, env: o.to, active, next, kind: 'promote', deploymentKind: 'promote', description, source: source.id, basis }, o);
   }
 
   /** The same comparison as a plan, between any two releases of an app. */
@@ -143,7 +187,70 @@ export class ReleaseOps {
     return moves;
   }
 
-  private async carryOut(p: Proposal, o: { dryRun?: boolean; actor: string }): Promise<Outcome> {
+  // ── plans and their basis ─────────────────────────────────────────────
+
+  /** The basis app/env is on: its active release (as read by the caller) and its newest release, whose config is in effect. */
+  async basisOf(app: string, env: string, active: string | null): Promise<EnvBasis> {
+    return { env, release: active, config: (await this.store.releases.newest(app, env))?.id ?? null };
+  }
+
+  /** What a client's basis must match; a basis that names no release of the app is refused. */
+  async expected(app: string, basis: PlanBasis): Promise<Expected[]> {
+    const out: Expected[] = [];
+    for (const b of basis) {
+      if (b.config === undefined) {
+        out.push({ env: b.env, release: b.release });
+        continue;
+      }
+      const r = b.config === null ? null : await this.store.releases.get(app, b.config);
+      if (r === undefined) throw new RewindError('INVALID_INPUT', `the basis names release ${b.config}, which ${app} does not have; send the basis of a dry run`);
+      out.push({ env: b.env, release: b.release, config: r?.config ?? {} });
+    }
+    return out;
+  }
+
+  /** Throws StaleBasis when app's environments moved off `expected`; run inside the transaction that records the change. */
+  async check(app: string, expected: readonly Expected[], db: Db): Promise<void> {
+    for (const x of expected) {
+      const e = await this.store.apps.environment(app, x.env, db);
+      if ((e?.activeRelease ?? null) !== x.release) throw new StaleBasis();
+      if (x.config !== undefined && !sameConfig((await this.store.releases.newest(app, x.env, db))?.config ?? {}, x.config)) throw new StaleBasis();
+    }
+  }
+
+  /** What changed since `basis`, in words, for the STALE_PLAN message: `production's active release is now R… (was R…); config changed: FLAG added`. */
+  async changesSince(app: string, basis: PlanBasis): Promise<string[]> {
+    const out: string[] = [];
+    for (const b of basis) {
+      const active = (await this.store.apps.environment(app, b.env))?.activeRelease ?? null;
+      const now = active ? await this.store.releases.get(app, active) : undefined;
+      const configs =
+        b.config === undefined
+          ? undefined
+          : { was: (b.config ? await this.store.releases.get(app, b.config) : undefined)?.config ?? {}, is: (await this.store.releases.newest(app, b.env))?.config ?? {} };
+      const change = describeBasisChange(b, { release: active, by: now?.createdBy, description: now?.description }, configs);
+      if (change) out.push(change);
+    }
+    return out;
+  }
+
+  /** The 409 for a plan applied on another basis: what changed, and the new plan in `details.plan`. */
+  async staleError(app: string, basis: PlanBasis, plan: unknown): Promise<RewindError> {
+    const changes = await this.changesSince(app, basis);
+    return new RewindError('STALE_PLAN', `the plan is out of date: ${changes.join('; ') || `${app} changed since it was made`}; nothing was changed. Review the new plan and confirm it again`, { plan });
+  }
+
+  /** Runs a planned change; when its basis no longer holds, answers STALE_PLAN with the plan made again (a dry run). */
+  async guarded<T extends { readonly plan: unknown }>(app: string, o: { readonly dryRun?: boolean; readonly basis?: PlanBasis }, op: (dryRun: boolean) => Promise<T>): Promise<T> {
+    try {
+      return await op(o.dryRun ?? false);
+    } catch (e) {
+      if (!(e instanceof StaleBasis) || !o.basis) throw e;
+      throw await this.staleError(app, o.basis, (await op(true)).plan);
+    }
+  }
+
+  private async carryOut(p: Proposal, o: PlannedOptions): Promise<Outcome> {
     const steps = planBetween(stateOf(p.active), p.next);
     const plan: PlanView = {
       app: p.app,
@@ -153,8 +260,10 @@ export class ReleaseOps {
       description: p.description,
       empty: Object.keys(p.next.builds).length === 0,
       ...steps,
+      basis: p.basis,
     };
     if (o.dryRun) return { plan };
+    const expected = o.basis ? await this.expected(p.app, o.basis) : undefined;
     const release = makeRelease({
       app: p.app,
       env: p.env,
@@ -166,7 +275,8 @@ export class ReleaseOps {
       source: p.source,
       createdBy: o.actor,
     });
-    const deployment = await this.deployer.start(release, { kind: p.deploymentKind, actor: o.actor, insertRelease: true, allowEmpty: true });
+    const check = expected ? (tx: Db) => this.check(p.app, expected, tx) : undefined;
+    const deployment = await this.deployer.start(release, { kind: p.deploymentKind, actor: o.actor, insertRelease: true, allowEmpty: true, check });
     return { plan, release, deployment };
   }
 }

@@ -13,10 +13,11 @@ import { makeRelease, type Release } from '../domain/release.js';
 import { prebuiltBuild } from '../store/builds-repo.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
+import type { Db } from '../store/db.js';
 import type { Store } from '../store/store.js';
 import type { TemplateVersion, Upgrade } from '../store/templates-repo.js';
 import type { Deployer } from './deployer.js';
-import type { ReleaseOps } from './release-ops.js';
+import type { PlannedOptions, ReleaseOps } from './release-ops.js';
 
 /** A version number: what people write (1.0, 2.0.1, 2024-06, v3-rc1). */
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
@@ -118,7 +119,11 @@ export class TemplateOps {
    * `version` (default: the newest). The release takes the version's components and manifest;
    * its config is the environment's own, plus the variables the version defines that it lacks.
    */
-  async upgrade(app: string, env: string, o: { template?: string; version?: string; dryRun?: boolean; actor: string }): Promise<Planned> {
+  async upgrade(app: string, env: string, o: { template?: string; version?: string } & PlannedOptions): Promise<Planned> {
+    return this.releases.guarded(app, o, (dryRun) => this.#upgrade(app, env, { ...o, dryRun }));
+  }
+
+  async #upgrade(app: string, env: string, o: { template?: string; version?: string } & PlannedOptions): Promise<Planned> {
     const e = await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const records = await this.store.templates.upgrades(app, env);
@@ -143,8 +148,12 @@ export class TemplateOps {
     // Planned from values only: the version's components are named NAME@VERSION until their build is made.
     const from: EnvState = active ? { builds: active.builds, config: active.config, manifest: active.manifest } : EMPTY_STATE;
     const steps = planBetween(from, { builds: Object.fromEntries(components.map((c) => [c, `${name}@${target.version}`])), config, manifest: target.manifest as Manifest });
-    const plan: PlanView = { app, env, from: active?.id ?? null, source: null, description, empty: false, ...steps };
+    const basis = [await this.releases.basisOf(app, env, active?.id ?? null)];
+    const plan: PlanView = { app, env, from: active?.id ?? null, source: null, description, empty: false, ...steps, basis };
     if (o.dryRun) return { plan };
+    const expected = o.basis ? await this.releases.expected(app, o.basis) : undefined;
+    // Checked before the build is recorded, and again atomically with the deployment.
+    if (expected) await this.releases.check(app, expected, this.store.db);
     const build = prebuiltBuild({ app, env, description: `template ${name} ${target.version} (${target.sourceRelease} of ${target.sourceApp})`, manifest: target.manifest as Manifest, artifacts: target.artifacts, actor: o.actor });
     await this.store.builds.insert(build);
     const release = makeRelease({
@@ -158,7 +167,8 @@ export class TemplateOps {
       source: null,
       createdBy: o.actor,
     });
-    const deployment = await this.deployer.start(release, { kind: 'upgrade', actor: o.actor, insertRelease: true });
+    const check = expected ? (tx: Db) => this.releases.check(app, expected, tx) : undefined;
+    const deployment = await this.deployer.start(release, { kind: 'upgrade', actor: o.actor, insertRelease: true, check });
     const upgrade: Upgrade = {
       id: newId('U'),
       app,
@@ -181,7 +191,7 @@ export class TemplateOps {
   }
 
   /** Rolls upgrade `id` (default: the newest that went live and is not rolled back) back: app/env goes to the release before it. */
-  async rollback(app: string, env: string, o: { id?: string; dryRun?: boolean; actor: string }): Promise<Planned> {
+  async rollback(app: string, env: string, o: { id?: string } & PlannedOptions): Promise<Planned> {
     await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const records = await this.store.templates.upgrades(app, env);
@@ -198,7 +208,7 @@ export class TemplateOps {
       throw new RewindError('INVALID_INPUT', `upgrade ${newest.id} (${newest.fromVersion ?? 'install'} to ${newest.toVersion}) came after ${upgrade.id}; roll it back first`);
     }
     if (!upgrade.fromRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `${upgrade.id} installed ${upgrade.template} ${upgrade.toVersion} in ${app}/${env}; nothing ran there before it to go back to`);
-    const out = await this.releases.rollback(app, env, { release: upgrade.fromRelease, dryRun: o.dryRun, actor: o.actor });
+    const out = await this.releases.rollback(app, env, { release: upgrade.fromRelease, dryRun: o.dryRun, basis: o.basis, actor: o.actor });
     if (o.dryRun) return { plan: out.plan };
     if (!out.release || !out.deployment) throw new Error('a rollback without a release');
     await this.store.templates.markRolledBack(upgrade.id, out.release.id, o.actor, new Date().toISOString());

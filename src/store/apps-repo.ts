@@ -76,8 +76,9 @@ export class AppsRepo {
     return rows.map(toEnv);
   }
 
-  async environment(app: string, env: string): Promise<EnvironmentRow | undefined> {
-    const r = await this.db.selectFrom('environments').selectAll().where('app', '=', app).where('name', '=', env).executeTakeFirst();
+  /** `db`: a transaction to read in (a plan's basis is checked in the one that records its deployment). */
+  async environment(app: string, env: string, db: Db = this.db): Promise<EnvironmentRow | undefined> {
+    const r = await db.selectFrom('environments').selectAll().where('app', '=', app).where('name', '=', env).executeTakeFirst();
     return r && toEnv(r);
   }
 

@@ -92,7 +92,9 @@ export class ReleasesRepo {
     return out;
   }
 
-  async newest(app: string, env: string): Promise<Release | undefined> {
-    return (await this.list(app, env, 1))[0];
+  /** `db`: a transaction to read in (a plan's basis is checked in the one that records its deployment). */
+  async newest(app: string, env: string, db: Db | Transaction<Database> = this.db): Promise<Release | undefined> {
+    const r = await this.base(db).where('releases.app', '=', app).where('releases.env', '=', env).orderBy('releases.seq', 'desc').limit(1).executeTakeFirst();
+    return r && toRelease(r);
   }
 }

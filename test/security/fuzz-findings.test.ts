@@ -115,6 +115,27 @@ describe('following the logs of a quiet app', () => {
       await api.close();
     }
   });
+  // Found by the same run: a follower that left before the agent answered (or any time) left
+  // the stream to the agent open, and the server then never exited on SIGTERM.
+  for (const leaveAfterMs of [20, 300]) {
+    it(`stops following when the caller leaves (${leaveAfterMs} ms in, the agent answering after 100 ms)`, async () => {
+      const quiet = new PassThrough();
+      const api = await inProcessApp({ target: { ...idleTarget, logs: () => sleep(100).then(() => quiet) } });
+      try {
+        expect((await api.app.inject({ method: 'POST', url: '/api/apps', headers: json, payload: { name: 'shop' } })).statusCode).toBe(201);
+        const url = await api.app.listen({ port: 0, host: '127.0.0.1' });
+        const ac = new AbortController();
+        const res = fetch(`${url}/api/apps/shop/logs?follow=true`, { signal: ac.signal }).catch(() => null);
+        await sleep(leaveAfterMs);
+        ac.abort();
+        await res;
+        for (let i = 0; i < 50 && !quiet.destroyed; i++) await sleep(20);
+        expect(quiet.destroyed).toBe(true);
+      } finally {
+        await api.close();
+      }
+    });
+  }
   it('still sends the lines so far, and ends when they end, without follow', async () => {
     const api = await inProcessApp({ target: { ...idleTarget, logs: async () => Readable.from(['one\n', 'two\n']) } });
     try {

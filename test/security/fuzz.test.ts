@@ -29,8 +29,34 @@ beforeAll(async () => {
 
 afterAll(async () => {
   closeConnections();
+  if (target) {
+    // The harness waits for the server to exit on SIGTERM: bound that, and say how long it took.
+    const started = Date.now();
+    const exited = await stopped(target.serverPid, 30_000);
+    console.log(exited ? `fuzz: the server exited on SIGTERM in ${Date.now() - started} ms` : 'fuzz: the server did not exit within 30 s of SIGTERM; killing it');
+    if (!exited) process.kill(target.serverPid, 'SIGKILL');
+  }
   await rw?.stop();
-});
+}, 90_000);
+
+/** Sends SIGTERM to `pid` and waits until it is gone, at most `ms`. */
+async function stopped(pid: number, ms: number): Promise<boolean> {
+  const gone = () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  if (gone()) return true;
+  process.kill(pid, 'SIGTERM');
+  for (const until = Date.now() + ms; Date.now() < until; ) {
+    if (gone()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return gone();
+}
 
 /** The server's and the agent's log files. */
 const logs = () => ['server.log', 'agent/agent.log'].map((f) => {

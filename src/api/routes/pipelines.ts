@@ -4,8 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { RewindError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { List, PipelineLogView, PipelineRunView, PipelineView, StoryRunsView, StoryView } from '../types.js';
-import { AppParams, IdParams, actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
+import { List, PipelineLogView, PipelineRunView, PipelineView, RunRollbackPlanView, StoryRunsView, StoryView } from '../types.js';
+import { AppParams, Basis, IdParams, basisIn, actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
 import { drain } from '../drain.js';
 import { replayStream } from '../sse.js';
 
@@ -27,7 +27,16 @@ function checkRunBody(body: unknown): { stories: string[]; build?: string } {
 }
 const ActivityQuery = Type.Object({ story: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) });
 const DefineBody = Type.Object({ pipelines: Type.Unknown({ description: 'name → list of tasks, as under pipelines: in rewind.yml' }) }, { additionalProperties: false });
-const RollbackBody = Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }));
+const RollbackBody = Type.Optional(
+  Type.Object(
+    {
+      reason: Type.Optional(Type.String({ maxLength: 500 })),
+      dryRun: Type.Optional(Type.Boolean({ description: 'only the plan (per task, from what is live now to its backup); change nothing' })),
+      basis: Basis,
+    },
+    { additionalProperties: false },
+  ),
+);
 const StoryParams = Type.Object({ app: Type.String(), id: Type.String() });
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -177,13 +186,18 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
     {
       schema: {
         tags: ['pipelines'],
-        summary: 'Roll a run back (during or after it): cancel pending tasks, restore each backup in reverse order',
+        summary:
+          'Roll a run back (during or after it): cancel pending tasks, restore each backup in reverse order. dryRun: only the plan; basis: only if the environments are still as planned (else 409 STALE_PLAN)',
         params: IdParams,
         body: RollbackBody,
-        response: { 202: PipelineRunView, ...errorReplies(400, 404) },
+        response: { 200: Type.Object({ plan: RunRollbackPlanView }), 202: PipelineRunView, ...errorReplies(400, 404, 409) },
       },
     },
-    async (req, reply) => reply.status(202).send(await runner.rollback(req.params.id, actorOf(req), req.body?.reason ? `${req.body.reason} (by ${actorOf(req)})` : undefined)),
+    async (req, reply) => {
+      if (req.body?.dryRun) return reply.status(200).send({ plan: await runner.planRollback(req.params.id) });
+      const reason = req.body?.reason ? `${req.body.reason} (by ${actorOf(req)})` : undefined;
+      return reply.status(202).send(await runner.rollback(req.params.id, actorOf(req), reason, basisIn(req.body)));
+    },
   );
   app.get(
     '/api/apps/:app/stories',

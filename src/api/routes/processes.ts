@@ -1,3 +1,4 @@
+import { finished } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
@@ -46,6 +47,11 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
       res.on('error', () => {});
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
       res.flushHeaders();
+      // The caller left (perhaps already, while the agent was answering): stop following.
+      finished(res, () => {
+        ac.abort();
+        stream.destroy();
+      });
       stream.on('error', () => res.end()).pipe(res);
     },
   );

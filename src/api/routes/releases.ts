@@ -16,6 +16,7 @@ import {
   RevertBody,
   RollbackBody,
   actorOf,
+  basisIn,
   errorReplies,
   finiteQueryNumbers,
 } from '../schemas.js';
@@ -93,7 +94,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
     },
     async (req, reply) => {
       const { env, release, components, dryRun } = req.body;
-      const r = await engine.releases.rollback(req.params.app, env, { release, components, dryRun, actor: actorOf(req) });
+      const r = await engine.releases.rollback(req.params.app, env, { release, components, dryRun, basis: basisIn(req.body), actor: actorOf(req) });
       return made(r) ? reply.status(202).send(await change(r)) : reply.status(200).send({ plan: r.plan });
     },
   );
@@ -109,7 +110,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
       },
     },
     async (req, reply) => {
-      const r = await engine.releases.revert(req.params.app, req.body.env, req.params.id, { dryRun: req.body.dryRun, actor: actorOf(req) });
+      const r = await engine.releases.revert(req.params.app, req.body.env, req.params.id, { dryRun: req.body.dryRun, basis: basisIn(req.body), actor: actorOf(req) });
       return made(r) ? reply.status(202).send(await change(r)) : reply.status(200).send({ plan: r.plan });
     },
   );
@@ -125,7 +126,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
       },
     },
     async (req, reply) => {
-      const r = await engine.releases.promote(req.params.app, { ...req.body, actor: actorOf(req) });
+      const r = await engine.releases.promote(req.params.app, { ...req.body, basis: basisIn(req.body), actor: actorOf(req) });
       return made(r) ? reply.status(202).send(await change(r)) : reply.status(200).send({ plan: r.plan });
     },
   );

@@ -5,7 +5,7 @@ import type { Planned } from '../../engine/templates.js';
 import type { Release } from '../../domain/release.js';
 import type { Deployment } from '../../store/deployments-repo.js';
 import type { TemplateVersion, Upgrade } from '../../store/templates-repo.js';
-import { AppParams, EnvQuery, PublishBody, TemplateParams, UpgradeBody, UpgradeRollbackBody, actorOf, errorReplies } from '../schemas.js';
+import { AppParams, EnvQuery, PublishBody, TemplateParams, UpgradeBody, UpgradeRollbackBody, actorOf, basisIn, errorReplies } from '../schemas.js';
 import { DryRunView, List, TemplateVersionView, TemplateView, UpgradeResult, UpgradeStatusView, type PlanView, type UpgradeView } from '../types.js';
 import { views } from '../views.js';
 
@@ -88,7 +88,8 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
     },
     async (req, res) => {
       const { env, template, version, dryRun } = req.body;
-      const out = reply(await engine.templates.upgrade(req.params.app, env, { ...(template !== undefined ? { template } : {}), ...(version !== undefined ? { version } : {}), dryRun, actor: actorOf(req) }));
+      const basis = basisIn(req.body);
+      const out = reply(await engine.templates.upgrade(req.params.app, env, { ...(template !== undefined ? { template } : {}), ...(version !== undefined ? { version } : {}), dryRun, basis, actor: actorOf(req) }));
       return res.status(out.status).send(await out.body);
     },
   );
@@ -105,7 +106,7 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
       },
     },
     async (req, res) => {
-      const out = reply(await engine.templates.rollback(req.params.app, req.body.env, { ...(req.body.upgrade !== undefined ? { id: req.body.upgrade } : {}), dryRun: req.body.dryRun, actor: actorOf(req) }));
+      const out = reply(await engine.templates.rollback(req.params.app, req.body.env, { ...(req.body.upgrade !== undefined ? { id: req.body.upgrade } : {}), dryRun: req.body.dryRun, basis: basisIn(req.body), actor: actorOf(req) }));
       return res.status(out.status).send(await out.body);
     },
   );
