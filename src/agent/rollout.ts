@@ -199,7 +199,7 @@ async function waitAllHealthy(rt: AppRuntime, fresh: readonly Instance[], say: (
 
 function explain(rt: AppRuntime, instance: Instance, outcome: Exclude<HealthOutcome, { ok: true }>): string {
   if (outcome.reason === 'exited') return `${label(instance)} ${describeExit(outcome.exit)} during startup${lastLines(rt, instance)}`;
-  if (outcome.reason === 'timeout') return `${label(instance)} was not healthy within ${instance.component.health.timeoutMs / 1000}s (${outcome.detail})${portHint(instance, outcome.detail)}${lastLines(rt, instance)}`;
+  if (outcome.reason === 'timeout') return `${label(instance)} was not healthy within ${instance.component.health.timeoutMs / 1000}s (${outcome.detail}${portHint(instance, outcome.detail)})${lastLines(rt, instance)}`;
   return `${label(instance)} was aborted`;
 }
 

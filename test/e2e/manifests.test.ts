@@ -114,7 +114,7 @@ describe('the manifests people already have', () => {
     const res = await rw.cli(['deploy', dir, '-a', 'fixed']);
     expect(res.code).not.toBe(0);
     expect(res.stdout).toContain(`--> web: port ${fixed} in the manifest; Rewind gives it $PORT\n`);
-    const hint = /did web listen on \$PORT=(\d+)\?/.exec(res.stderr);
+    const hint = /not healthy within 3s \(GET \/health: ECONNREFUSED; did web listen on \$PORT=(\d+)\?\)/.exec(res.stderr);
     expect(hint, res.stderr).not.toBeNull();
     expect(Number(hint![1])).not.toBe(fixed);
   });
