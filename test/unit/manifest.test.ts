@@ -398,6 +398,9 @@ describe('port: a number, as Convox writes it (issue 10, item 13)', () => {
       'rewind.yml:4: components.web.port must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got 70000',
     );
     expect(messageOf(yml('components:', '  web:', '    command: x', '    port: 3000.5'))).toMatch(/port must be true, false or a port number/);
+    expect(messageOf(yml('components:', '  web:', '    command: x', '    port: "3000"'))).toBe(
+      'rewind.yml:4: components.web.port must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got "3000"',
+    );
   });
 });
 
@@ -407,6 +410,10 @@ describe('Procfile release: line (issue 10, item 15)', () => {
     expect(Object.keys(r.manifest.components)).toEqual(['web']);
     expect(r.notes).toEqual(['release: node migrate.js (a release-phase command: not yet supported, not started)']);
     expect(Object.keys(parseProcfile('web: a\nrelease: b\n').components)).toEqual(['web']);
+  });
+
+  it('a second release line is declared twice', () => {
+    expect(errorOf(() => parseProcfile('web: a\nrelease: b\nrelease: c\n')).message).toBe('Procfile:3: release is declared twice');
   });
 
   it('a Procfile with only a release line declares no processes', () => {
