@@ -15,6 +15,7 @@ import type {
   PipelineView,
   PlanView,
   ProcessView,
+  RunRollbackPlanView,
   StoryRunsView,
   StoryView,
   ReleaseChange,
@@ -51,6 +52,8 @@ export interface RollbackRequest {
   readonly release?: string;
   readonly components?: Readonly<Record<string, string>>;
   readonly dryRun?: boolean;
+  /** The basis of the plan shown (its dry run's): the server refuses with STALE_PLAN if it no longer holds. */
+  readonly basis?: PlanBasis;
 }
 
 export interface PromoteRequest {
@@ -58,7 +61,11 @@ export interface PromoteRequest {
   readonly to: string;
   readonly components?: readonly string[];
   readonly dryRun?: boolean;
+  readonly basis?: PlanBasis;
 }
+
+/** The basis a dry run answers with its plan (`plan.basis`), sent back to apply exactly that plan. */
+export type PlanBasis = NonNullable<PlanView['basis']>;
 
 export interface EnvChange {
   readonly env: string;
@@ -152,7 +159,7 @@ export class RewindClient {
     return this.json<Planned>({ method: 'POST', path: `/api/apps/${seg(app)}/rollback`, json: { ...req, dryRun: req.dryRun || undefined } });
   }
   /** Undoes only what one release changed, keeping later changes. */
-  revert(app: string, id: string, req: { env: string; dryRun?: boolean }) {
+  revert(app: string, id: string, req: { env: string; dryRun?: boolean; basis?: PlanBasis }) {
     return this.json<Planned>({ method: 'POST', path: `/api/apps/${seg(app)}/releases/${seg(id)}/revert`, json: { ...req, dryRun: req.dryRun || undefined } });
   }
   /** The active release of one environment (or some of its components) into another. */
@@ -225,10 +232,10 @@ export class RewindClient {
     return this.json<UpgradeStatusView>({ path: `/api/apps/${seg(app)}/upgrades`, query: { env } });
   }
   /** Installs `template` (when given) or upgrades to `version` (default: the newest). */
-  upgrade(app: string, o: { env: string; template?: string; version?: string; dryRun?: boolean }) {
+  upgrade(app: string, o: { env: string; template?: string; version?: string; dryRun?: boolean; basis?: PlanBasis }) {
     return this.json<DryRunView | UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrade`, json: o });
   }
-  rollbackUpgrade(app: string, o: { env: string; upgrade?: string; dryRun?: boolean }) {
+  rollbackUpgrade(app: string, o: { env: string; upgrade?: string; dryRun?: boolean; basis?: PlanBasis }) {
     return this.json<DryRunView | UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrades/rollback`, json: o });
   }
 
@@ -262,8 +269,12 @@ export class RewindClient {
   decideRun(id: string, approve: boolean) {
     return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/${approve ? 'approve' : 'reject'}`, json: {} });
   }
-  rollbackRun(id: string, reason?: string) {
-    return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/rollback`, json: reason ? { reason } : {} });
+  rollbackRun(id: string, o: { reason?: string; basis?: PlanBasis } = {}) {
+    return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/rollback`, json: { ...(o.reason ? { reason: o.reason } : {}), ...(o.basis ? { basis: o.basis } : {}) } });
+  }
+  /** What rolling a run back would do, per task; changes nothing. */
+  async rollbackRunPlan(id: string) {
+    return (await this.json<{ plan: RunRollbackPlanView }>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/rollback`, json: { dryRun: true } })).plan;
   }
   listStories(app: string) {
     return this.json<StoryView[]>({ path: `/api/apps/${seg(app)}/stories` });

@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import type { PipelineLogView, PipelineRunView, PipelineTaskView, PipelineView } from '../api/types.js';
+import type { PipelineLogView, PipelineRunView, PipelineTaskView, PipelineView, RunRollbackPlanView } from '../api/types.js';
+import { formatPlan, planChangesNothing } from '../domain/plan.js';
 import { uploadSource } from './builds.js';
 import type { Cli } from './context.js';
 import { CliError, UnreachableError } from './errors.js';
 import { duration, keyValues, relativeTime, table, timestamp, when } from './format.js';
-import { collect } from './plan.js';
+import { collect, refusedIfStale, show, type PlanFlags } from './plan.js';
 
 /** `build → deploy test (backup) → run test → approval → promote test→production`. */
 export function taskSummary(tasks: readonly unknown[]): string {
@@ -41,6 +42,29 @@ function taskDetail(t: PipelineTaskView): string {
   if (t.backupRelease) parts.push(`backup ${t.backupRelease}`);
   if (t.error) parts.push(t.error);
   return parts.join(', ');
+}
+
+/**
+ * A run's rollback plan: `Plan: roll back run P… (ship, succeeded) of APP`, its warnings, then per
+ * task (in the order they are restored) what happens and the plan from what is live now to the backup.
+ */
+export function runRollbackLines(plan: RunRollbackPlanView): string[] {
+  const out = [`Plan: roll back run ${plan.run} (${plan.status}) of ${plan.app}`];
+  for (const w of plan.warnings) out.push(`  warning: ${w}`);
+  if (plan.tasks.length === 0) out.push('  no deploy task ran: nothing to restore');
+  for (const t of plan.tasks) {
+    const head = `  task ${t.index + 1} ${t.name}`;
+    if (!t.plan) {
+      out.push(`${head}: ${t.action}${t.why ? ` (${t.why})` : ''}`);
+      continue;
+    }
+    out.push(`${head}: ${t.action === 'stage' ? 'stage' : 'restore'} backup ${t.backup} in ${t.env} (${t.action === 'stage' ? 'staged' : 'active'}: ${t.plan.from ?? 'none'})`);
+    const body = formatPlan(t.plan).map((l) => `  ${l}`);
+    out.push(...body);
+    if (planChangesNothing(t.plan)) out.push('    nothing changes');
+    else if (t.plan.empty) out.push(`    ${t.env} will run nothing`);
+  }
+  return out;
 }
 
 /** `rewind pipelines show RUN`: the run, each task, its log; the rollback section only when one was triggered. */
@@ -199,21 +223,24 @@ export function registerPipelines(program: Command, cli: Cli): void {
     .command('rollback')
     .argument('<run>', 'run id (P…)')
     .option('--reason <text>', 'why (kept in the run and the audit log)')
-    .option('--yes', 'do not ask for confirmation')
-    .description('roll a run back, during or after it: cancel what is pending, restore each backup in reverse order')
-    .action(async (id: string, o: { reason?: string; yes?: boolean }, cmd: Command) => {
+    .option('--dry-run', 'print the plan (per task, from what is live now to its backup) and change nothing')
+    .option('-y, --yes', 'do not ask for confirmation in a terminal')
+    .description('roll a run back, during or after it: cancel what is pending, restore each backup in reverse order (shows the plan and asks in a terminal)')
+    .action(async (id: string, o: { reason?: string } & PlanFlags, cmd: Command) => {
       cli.globals(cmd);
-      const run = await cli.client.getRun(id);
-      const deploys = run.tasks.filter((t) => (t.kind === 'deploy' || t.kind === 'promote') && t.status !== 'pending' && t.status !== 'skipped');
-      if (cli.interactive && !o.yes) {
-        const lines = [`Rolling back run ${id} (${run.pipeline}, ${run.status}):`];
-        if (run.status === 'running' || run.status === 'waiting') lines.push('  pending and running tasks are cancelled first');
-        for (const t of [...deploys].reverse()) lines.push(`  task ${t.index + 1} ${t.name}: ${t.backupRelease ? `restore backup ${t.backupRelease}` : 'not rolled back (no backup)'}`);
-        for (const l of lines) cli.io.stdout.write(`${l}\n`);
+      let plan: RunRollbackPlanView | undefined;
+      if (o.dryRun || (cli.interactive && !o.yes)) {
+        plan = await cli.client.rollbackRunPlan(id);
+        if (o.dryRun) {
+          cli.out.lines(runRollbackLines(plan));
+          cli.out.result({ plan });
+          return;
+        }
+        show(cli, runRollbackLines(plan));
         if (!(await cli.confirm('Proceed? [y/N]'))) throw new CliError('cancelled; nothing changed', 1);
       }
       cli.out.start(`Rolling back ${id}`);
-      await cli.client.rollbackRun(id, o.reason);
+      await refusedIfStale(cli, () => cli.client.rollbackRun(id, { reason: o.reason, basis: plan?.basis }), runRollbackLines);
       cli.out.close();
       const final = await followRun(cli, id);
       cli.out.result(final);

@@ -4,10 +4,10 @@
  * plan (one engine operation behind one route); this module only prints, asks and follows.
  */
 import { formatPlan, planChangesNothing } from '../domain/plan.js';
-import { RewindError } from '../domain/errors.js';
-import type { Planned, PlanView } from './client.js';
+import { RewindError, isRewindError } from '../domain/errors.js';
+import type { PlanBasis, Planned, PlanView } from './client.js';
 import type { Cli } from './context.js';
-import { CliError } from './errors.js';
+import { ApiResponseError, CliError, ExitStatus } from './errors.js';
 import { followDeployment } from './follow.js';
 
 /** `Plan: DESCRIPTION in APP/ENV (active: R…)`, then per component `keep | change B… → B… | add | remove` and the config keys. */
@@ -33,8 +33,8 @@ export interface PlanFlags {
 }
 
 export interface PlannedCommand {
-  /** Calls the API; a dry run answers only the plan and changes nothing. */
-  readonly call: (dryRun: boolean) => Promise<Planned>;
+  /** Calls the API; a dry run answers only the plan and changes nothing. `basis`: the plan shown, which must still hold. */
+  readonly call: (dryRun: boolean, basis?: PlanBasis) => Promise<Planned>;
   /** The step label once the plan is known: `Rolling back to R…`. */
   readonly label: (plan: PlanView) => string;
   /** A label known before calling, printed first (Convox's `Rolling back to RID...`). */
@@ -62,7 +62,7 @@ export async function runPlanned(cli: Cli, flags: PlanFlags, command: PlannedCom
   }
   const early = shown ? command.label(shown) : command.early;
   if (early) out.start(early);
-  const change = await command.call(false);
+  const change = await refusedIfStale(cli, () => command.call(false, shown?.basis), planLines);
   if (!('release' in change)) throw new CliError('the server answered with a plan but made no release; nothing changed');
   if (!early) out.start(command.label(change.plan));
   if (shown && !samePlan(shown, change.plan)) {
@@ -75,8 +75,33 @@ export async function runPlanned(cli: Cli, flags: PlanFlags, command: PlannedCom
   out.result({ release: change.release, deployment, plan: change.plan });
 }
 
+/** The new plan a STALE_PLAN refusal carries, if `err` is one. */
+export function stalePlanOf<P>(err: unknown): P | undefined {
+  const code = isRewindError(err) || err instanceof ApiResponseError ? err.code : undefined;
+  if (code !== 'STALE_PLAN') return undefined;
+  return ((err as { details?: { plan?: P } }).details?.plan) ?? undefined;
+}
+
+/**
+ * Applies a confirmed plan. When the server refuses it as stale (the environment changed since),
+ * prints the one-line error, then the new plan, on stderr, and exits 2: nothing was done.
+ */
+export async function refusedIfStale<T, P>(cli: Cli, apply: () => Promise<T>, lines: (plan: P) => string[]): Promise<T> {
+  try {
+    return await apply();
+  } catch (err) {
+    const fresh = stalePlanOf<P>(err);
+    if (fresh === undefined) throw err;
+    cli.out.close();
+    cli.io.stderr.write(`${cli.errorLine(`error: ${(err as Error).message}`)}\n`);
+    cli.io.stderr.write('The new plan (run the command again to confirm it):\n');
+    for (const line of lines(fresh)) cli.io.stderr.write(`${line}\n`);
+    throw new ExitStatus(2);
+  }
+}
+
 /** The plan on stdout, or on stderr with --json (whose stdout carries only the final document). */
-function show(cli: Cli, lines: readonly string[]): void {
+export function show(cli: Cli, lines: readonly string[]): void {
   const sink = cli.out.json ? cli.io.stderr : cli.io.stdout;
   for (const line of lines) sink.write(`${line}\n`);
 }

@@ -87,7 +87,7 @@ export function registerReleases(program: Command, cli: Cli): void {
       const components = parseComponentBuilds(o.component ?? []);
       const moves = Object.keys(components).length > 0 ? components : undefined;
       await runPlanned(cli, o, {
-        call: (dryRun) => cli.client.rollback(app, { env: g.env, release: id, components: moves, dryRun }),
+        call: (dryRun, basis) => cli.client.rollback(app, { env: g.env, release: id, components: moves, dryRun, basis }),
         // `rollback to R…`, `rollback web to B…`, `rollback to empty (before R…)`
         label: (plan) => (plan.description.startsWith('rollback') ? `Rolling back${plan.description.slice('rollback'.length)}` : `Rolling back (${plan.description})`),
         early: id && !moves ? `Rolling back to ${id}` : undefined,
@@ -104,7 +104,7 @@ export function registerReleases(program: Command, cli: Cli): void {
       const g = cli.globals(cmd);
       const app = cli.app(g);
       await runPlanned(cli, o, {
-        call: (dryRun) => cli.client.revert(app, id, { env: g.env, dryRun }),
+        call: (dryRun, basis) => cli.client.revert(app, id, { env: g.env, dryRun, basis }),
         label: () => `Reverting ${id}`,
         early: `Reverting ${id}`,
       });
@@ -124,7 +124,7 @@ export function registerReleases(program: Command, cli: Cli): void {
       const to = o.to ?? g.env;
       const components = o.components === undefined ? undefined : parseNames(o.components);
       await runPlanned(cli, o, {
-        call: (dryRun) => cli.client.promote(app, { from: o.from, to, components, dryRun }),
+        call: (dryRun, basis) => cli.client.promote(app, { from: o.from, to, components, dryRun, basis }),
         label: (plan) => `Promoting ${plan.source ?? ''} from ${o.from} to ${to}`,
       });
     });

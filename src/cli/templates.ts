@@ -109,7 +109,7 @@ export function registerTemplates(program: Command, cli: Cli): void {
       const g = cli.globals(cmd);
       const app = cli.app(g);
       await runPlanned(cli, o, {
-        call: (dryRun) => cli.client.upgrade(app, { env: g.env, ...(o.to ? { version: o.to } : {}), dryRun }),
+        call: (dryRun, basis) => cli.client.upgrade(app, { env: g.env, ...(o.to ? { version: o.to } : {}), dryRun, basis }),
         label: (plan) => `Upgrading ${app}/${g.env} (${plan.description})`,
       });
     });
@@ -135,7 +135,7 @@ export function registerTemplates(program: Command, cli: Cli): void {
       const g = cli.globals(cmd);
       const app = cli.app(g);
       await runPlanned(cli, o, {
-        call: (dryRun) => cli.client.rollbackUpgrade(app, { env: g.env, ...(id ? { upgrade: id } : {}), dryRun }),
+        call: (dryRun, basis) => cli.client.rollbackUpgrade(app, { env: g.env, ...(id ? { upgrade: id } : {}), dryRun, basis }),
         label: (plan) => `Rolling back ${id ?? 'the last upgrade'} of ${app}/${g.env} (${plan.description})`,
       });
     });
