@@ -58,7 +58,8 @@ export class Builder {
   constructor(private readonly o: BuilderOptions) {}
 
   /** Validates the upload (archive safety, manifest) before recording anything; then builds in the background. */
-  async create(app: string, env: string, body: Readable, opts: { description?: string; actor: string; declaredBytes?: number }): Promise<Build> {
+  /** `release: false` (a pipeline's build): record no release; the pipeline's deploy tasks make them where they deploy. */
+  async create(app: string, env: string, body: Readable, opts: { description?: string; actor: string; declaredBytes?: number; release?: boolean }): Promise<Build> {
     const { store, artifacts } = this.o;
     if (!(await store.apps.get(app))) throw notFound.app(app);
     if (!(await store.apps.environment(app, env))) throw notFound.env(app, env);
@@ -119,7 +120,7 @@ export class Builder {
     }
     await store.audit.record({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
     this.output.set(build.id, await CappedLog.open(buildLogPath(this.o.dataDir, build.id), this.o.logKeepBytes ?? logKeepBytes(), (text) => this.o.hub.publish(build.id, text)));
-    const run = this.run(build, workDir, plan)
+    const run = this.run(build, workDir, plan, opts.release !== false)
       .catch((e) => this.o.log.error({ err: e, build: build.id }, 'build crashed'))
       .finally(() => {
         this.running.delete(build.id);
@@ -206,7 +207,7 @@ export class Builder {
     for (const note of [...reading.notes, ...environmentNote(reading.variables, config, build.env)]) this.write(build.id, `--> ${note}\n`);
   }
 
-  private async run(build: Build, workDir: string, plan: BuildPlan): Promise<void> {
+  private async run(build: Build, workDir: string, plan: BuildPlan, withRelease: boolean): Promise<void> {
     const { store, artifacts } = this.o;
     const src = join(workDir, 'src');
     // The log is in its file, not the database (a build may print gigabytes).
@@ -238,14 +239,20 @@ export class Builder {
         slugs[name] = slug.sha256;
         this.write(build.id, `--> ${c.name}: slug ${slug.sha256.slice(0, 12)} (${Math.ceil(slug.size / 1024)} KiB)\n`);
       }
-      const newest = await store.releases.newest(build.app, build.env);
       const builds = Object.fromEntries(Object.keys(build.manifest.components).map((name) => [name, valueOf(plan.reuse, name) ?? build.id]));
+      if (!withRelease) {
+        this.write(build.id, `--> build ${build.id} succeeded\n`);
+        if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
+        return await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: null });
+      }
+      // The environment's config (its active release's): a build never picks up a staged change.
+      const current = await store.releases.current(build.app, build.env);
       const release = makeRelease({
         app: build.app,
         env: build.env,
         kind: 'build',
         builds,
-        config: newest?.config ?? {},
+        config: current?.config ?? {},
         manifest: build.manifest,
         description: build.description,
         source: null,
@@ -255,7 +262,7 @@ export class Builder {
       await store.audit.record({ actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } });
       this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
       if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
-      await finish({ status: 'succeeded', artifacts: slugs, release: release.id });
+      await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: release.id });
     } catch (e) {
       const error = `the build could not be stored: ${(e as Error).message}`;
       this.write(build.id, `--> ${error}\n`);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AutoRollback } from '../protocol/agent-protocol.js';
+import { markUndone } from './deployer.js';
 import type { EventHub } from './event-hub.js';
 import type { DeploymentEvent } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
@@ -56,7 +57,8 @@ export class AutoRollbackMonitor {
     if (ar.to) {
       const env_ = await store.apps.environment(app, env);
       if (env_?.activeRelease === ar.from) await store.apps.setActiveRelease(app, env, ar.to);
-      await store.releases.mark(ar.from, 'rolled back', 'rewind', ar.deployment ?? null, ar.at);
+      // The data plane went back to the state of `to`: marked by the same rules as any rollback.
+      await markUndone(store, { release: { app, env, kind: 'rollback', source: ar.to, builds: {} }, undo: { kind: 'state', target: ar.to }, replaced: ar.from, actor: 'rewind', deployment: ar.deployment ?? null, at: ar.at });
     }
     await store.audit.record({ actor: 'rewind', action: 'deployment.auto-rollback', app, env, subject: ar.id, detail: { deployment: ar.deployment ?? null, from: ar.from, to: ar.to, reason: ar.reason } });
     this.o.log.warn({ app, env, ...ar }, 'automatic rollback recorded');

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { RewindError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { isRunnable, type Release } from '../domain/release.js';
+import { isRunnable, rolledBackBy, undoOf, type LiveStep, type Release, type Undo } from '../domain/release.js';
 import { effectiveSettings, type DataPlaneDefaults } from '../domain/env-settings.js';
 import type { ObservedApp } from '../protocol/agent-protocol.js';
 import type { Deployment, DeploymentEvent, DeploymentKind } from '../store/deployments-repo.js';
@@ -204,7 +204,7 @@ export class Deployer {
     await chain;
     if (result.ok) {
       await store.apps.setActiveRelease(d.app, d.env, release.id);
-      if (d.kind === 'rollback' && d.fromRelease) await store.releases.mark(d.fromRelease, 'rolled back', d.createdBy, d.id, now());
+      if (d.kind === 'rollback') await markUndone(store, { release, replaced: d.fromRelease, actor: d.createdBy, deployment: d.id, at: now() });
       if (desired.components.length === 0) await this.event(d.id, `${release.id} is live: ${d.app}/${d.env} runs nothing now`);
       await this.settle(d, true, null);
     } else {
@@ -249,4 +249,42 @@ export class Deployer {
 
 function verb(kind: DeploymentKind): string {
   return kind === 'recover' ? 'Restarting' : 'Promoting';
+}
+
+/**
+ * Marks `rolled back` what a release undoes once it went live in place of `replaced`: the one place
+ * the rules of docs/rollbacks.md ("Marks") are applied (rollbacks, reverts, run rollbacks, upgrade
+ * rollbacks, and the agent's automatic rollbacks).
+ */
+export async function markUndone(
+  store: Store,
+  o: { release: Pick<Release, 'app' | 'env' | 'kind' | 'source' | 'builds'>; undo?: Undo; replaced: string | null; actor: string; deployment: string | null; at: string },
+): Promise<string[]> {
+  const { app, env } = o.release;
+  const source = o.release.source ? await store.releases.get(app, o.release.source) : undefined;
+  const undo = o.undo ?? undoOf(o.release, source);
+  if (undo.kind === 'nothing') return [];
+  const marked = rolledBackBy(undo, o.release, await livePath(store, app, env, o.replaced));
+  for (const id of marked) await store.releases.mark(id, 'rolled back', o.actor, o.deployment, o.at);
+  return marked;
+}
+
+/** App/env's live history from release `from` backwards: which release each deployment made live replaced (at most 100 steps). */
+async function livePath(store: Store, app: string, env: string, from: string | null): Promise<LiveStep[]> {
+  const deployments = (await store.deployments.list(app, env, 1000)).filter((d) => d.state === 'succeeded' || d.state === 'rolled-back');
+  const snapshot = async (id: string | null) => (id ? ((await store.releases.get(app, id)) ?? null) : null);
+  const path: LiveStep[] = [];
+  let current = from;
+  let i = 0;
+  while (current !== null && path.length < 100) {
+    while (i < deployments.length && (deployments[i].release !== current || deployments[i].fromRelease === current)) i++;
+    const d = deployments[i++];
+    const release = await snapshot(current);
+    if (!d || !release) break;
+    path.push({ release, replaced: await snapshot(d.fromRelease) });
+    current = d.fromRelease;
+  }
+  // A release made active without a deployment of its own (recorded before deployments were): it alone.
+  const alone = path.length === 0 ? await snapshot(from) : null;
+  return alone ? [{ release: alone, replaced: null }] : path;
 }

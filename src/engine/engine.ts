@@ -7,8 +7,9 @@ import { Builder } from '../builder/builder.js';
 import { applyConfigChange, describeConfigDiff, diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
 import { RewindError, notFound } from '../domain/errors.js';
 import { APP_NAME, ENV_NAME } from '../domain/ids.js';
+import { hasKey } from '../domain/records.js';
 import { effectiveSettings, mergeSettings, type DataPlaneDefaults } from '../domain/env-settings.js';
-import { makeRelease, type Release } from '../domain/release.js';
+import { isRunnable, makeRelease, type Release } from '../domain/release.js';
 import type { ExecEvent, ObservedApp } from '../protocol/agent-protocol.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
 import type { Deployment, DeploymentEvent } from '../store/deployments-repo.js';
@@ -164,7 +165,14 @@ export class Engine {
       if (serving.length === 0) health = 'empty';
       else health = serving.every((i) => i.state === 'healthy' || i.state === 'running') ? 'healthy' : 'unhealthy';
     }
+    // A removed component keeps its port (a rollback may bring it back), but only the active
+    // release's HTTP components (other than the one on the environment's URL) are listed.
     const ports = await this.store.apps.componentPorts(e.app, e.name);
+    const active = e.activeRelease ? await this.store.releases.get(e.app, e.activeRelease) : undefined;
+    const http = Object.values(active?.manifest?.components ?? {}).filter((c) => c.port && hasKey(active!.builds, c.name));
+    const main = http.find((c) => c.name === 'web') ?? http[0];
+    const serving = new Set(http.filter((c) => c !== main).map((c) => c.name));
+    for (const c of Object.keys(ports)) if (!serving.has(c)) delete ports[c];
     return {
       app: e.app,
       name: e.name,
@@ -286,13 +294,18 @@ export class Engine {
 
   // ── config ────────────────────────────────────────────────────────────
 
+  /** The config of app/env: its active release's (what runs), or while nothing runs its newest release's. */
   async config(app: string, env: string): Promise<{ config: Config; release: string | null }> {
     await this.requireEnv(app, env);
-    const newest = await this.store.releases.newest(app, env);
-    return { config: newest?.config ?? {}, release: newest?.id ?? null };
+    const current = await this.store.releases.current(app, env);
+    return { config: current?.config ?? {}, release: current?.id ?? null };
   }
 
-  /** `env set/unset`: a new release with the newest release's builds and the changed config, promoted unless asked not to. */
+  /**
+   * `env set/unset`: a new release with the *active* release's builds and its config changed,
+   * promoted unless asked not to. A release that was only built or staged (a refused deploy,
+   * `--no-promote`) never runs because of a config change.
+   */
   async changeConfig(
     app: string,
     env: string,
@@ -300,22 +313,23 @@ export class Engine {
     actor: string,
   ): Promise<ReleaseChangeResult> {
     await this.requireEnv(app, env);
-    const newest = await this.store.releases.newest(app, env);
-    const config = applyConfigChange(newest?.config ?? {}, change.set, change.unset);
-    const diff = diffConfig(newest?.config ?? {}, config);
+    const base = await this.store.releases.current(app, env);
+    const runs = base !== undefined && isRunnable(base) && base.id === (await this.store.apps.environment(app, env))?.activeRelease;
+    const config = applyConfigChange(base?.config ?? {}, change.set, change.unset);
+    const diff = diffConfig(base?.config ?? {}, config);
     if (isEmptyDiff(diff)) throw new RewindError('INVALID_INPUT', 'nothing changes: every variable already has that value');
     const release = makeRelease({
       app,
       env,
       kind: 'env',
-      builds: newest?.builds ?? {},
+      builds: runs ? base.builds : {},
       config,
-      manifest: newest?.manifest ?? null,
+      manifest: runs ? base.manifest : null,
       description: describeConfigDiff(diff),
       source: null,
       createdBy: actor,
     });
-    if (change.promote && newest?.manifest) {
+    if (change.promote && runs) {
       const deployment = await this.deployer.start(release, { kind: 'config', actor, insertRelease: true });
       return { release, deployment };
     }

@@ -13,7 +13,7 @@ import type { Target } from '../targets/target.js';
 import { takeBackup } from './backup.js';
 import type { Deployer } from './deployer.js';
 import type { EventHub } from './event-hub.js';
-import { TaskFailed, releaseForDeploy, runCommandTask, type TaskContext } from './pipeline-tasks.js';
+import { TaskFailed, releaseForDeploy, runCommandTask, runTaskSlug, type TaskContext } from './pipeline-tasks.js';
 import { planRunRollback, rollbackRun } from './pipeline-rollback.js';
 import { StaleBasis, type Expected, type ReleaseOps } from './release-ops.js';
 import type { PlanBasis } from '../domain/plan.js';
@@ -84,7 +84,8 @@ export class PipelineRunner {
     let buildId = o.build ?? null;
     if (o.source) {
       const envs = await store.apps.environments(app);
-      const build = await this.o.builder.create(app, envs[0].name, o.source, { description: o.description, actor: o.actor, declaredBytes: o.declaredBytes });
+      // No release yet: releases appear only in the environments the run's deploy tasks deploy to.
+      const build = await this.o.builder.create(app, envs[0].name, o.source, { description: o.description, actor: o.actor, declaredBytes: o.declaredBytes, release: false });
       buildId = build.id;
       if (build.manifest.pipelines !== undefined) {
         const defs = await this.define(app, build.manifest.pipelines, 'manifest', o.actor);
@@ -96,7 +97,8 @@ export class PipelineRunner {
     }
     if (!def) throw new RewindError('PIPELINE_NOT_FOUND', `${app} has no pipeline "${name}"; define it under pipelines: in rewind.yml or with the API (see "rewind pipelines -a ${app}")`);
     if (def.tasks.some((t) => t.kind === 'build') && !buildId) {
-      const latest = (await store.builds.list(app, 50)).find((b) => b.status === 'succeeded' && b.release);
+      // The newest build of uploaded source (not a backup's or a template's copy of slugs).
+      const latest = (await store.builds.list(app, 50)).find((b) => b.status === 'succeeded' && Object.keys(b.sourceHashes).length > 0);
       if (!latest) throw new RewindError('INVALID_INPUT', `pipeline ${name} builds, but no source was given and ${app} has no build yet; pass a source folder`);
       buildId = latest.id;
     }
@@ -308,25 +310,25 @@ export class PipelineRunner {
     switch (def.kind) {
       case 'build': {
         const build = await this.buildOf(run, ctx);
-        await update({ build: build.id, release: build.release });
+        await update({ build: build.id });
         return;
       }
       case 'deploy': {
         const build = await this.buildOf(run, ctx);
-        const buildRelease = await this.o.releases.release(run.app, build.release!);
         if (def.enableRollback) {
           const backup = await takeBackup(this.o, { app: run.app, env: def.env, mode: def.mode, label: `pipeline run ${run.id} (task ${ctx.index + 1})`, actor: run.createdBy });
           await update({ backup_release: backup.id });
           const parts = Object.entries(backup.builds).map(([c, b]) => `${c} ${b}`);
           await ctx.log(`backup ${backup.id} taken of what is ${def.mode === 'design' ? 'staged' : 'live'} in ${def.env}: ${parts.join(', ') || 'nothing runs'}; ${Object.keys(backup.config).length} config keys`);
         }
-        const release = await releaseForDeploy(ctx, buildRelease, def);
+        const release = await releaseForDeploy(ctx, build, def);
         if (def.mode === 'design') {
+          await store.releases.insert(release);
           await update({ release: release.id });
           await ctx.log(`${release.id} staged in ${def.env} (design mode: not made live)`);
           return;
         }
-        return deployAndWait(await this.o.deployer.start(release, { kind: 'deploy', actor: run.createdBy }));
+        return deployAndWait(await this.o.deployer.start(release, { kind: 'deploy', actor: run.createdBy, insertRelease: true }));
       }
       case 'promote': {
         const r = await this.o.releases.promote(run.app, { from: def.from, to: def.to, components: def.components, actor: run.createdBy });
@@ -364,14 +366,14 @@ export class PipelineRunner {
       await sleep(200);
       b = await this.o.store.builds.byId(run.build);
     }
-    if (!b || b.status !== 'succeeded' || !b.release) throw new TaskFailed(`build ${run.build} ${b?.status ?? 'is missing'}${b?.error ? `: ${b.error}` : ''}`);
+    if (!b || b.status !== 'succeeded') throw new TaskFailed(`build ${run.build} ${b?.status ?? 'is missing'}${b?.error ? `: ${b.error}` : ''}`);
     return b;
   }
 
-  /** The files a `run` task runs in: the run's build (its first component's slug), when there is one. */
+  /** The files a `run` task runs in: the run's build (its web or first component's slug, reused or not), when there is one. */
   private async runFiles(run: PipelineRun): Promise<string | undefined> {
     const b = run.build ? await this.o.store.builds.byId(run.build) : undefined;
-    const sha = b?.status === 'succeeded' ? Object.values(b.artifacts)[0] : undefined;
+    const sha = b ? await runTaskSlug(this.o.store, b) : undefined;
     return sha ? this.o.artifacts.path(sha) : undefined;
   }
 

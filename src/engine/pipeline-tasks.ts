@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildCommandArgv } from '../domain/manifest.js';
 import type { TaskDef } from '../domain/pipeline.js';
 import { makeRelease, type Release } from '../domain/release.js';
+import { usesOf, type Build } from '../store/builds-repo.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
 import { logKeepBytes } from '../builder/build-log.js';
@@ -26,23 +27,37 @@ export interface TaskContext {
 
 export class TaskFailed extends Error {}
 
-/** The release a deploy task makes live (or stages) in its environment: the run's build with that environment's config. */
-export async function releaseForDeploy(ctx: TaskContext, buildRelease: Release, task: Extract<TaskDef, { kind: 'deploy' }>): Promise<Release> {
-  if (buildRelease.env === task.env) return buildRelease;
-  const newest = await ctx.store.releases.newest(ctx.app, task.env);
-  const release = makeRelease({
+/**
+ * The release a deploy task makes live (or stages) in its environment: the run's build — each
+ * component's slug as the build recorded it — with that environment's current config (its active
+ * release's; see docs/rollbacks.md, "Which config a change uses"). Not stored here: the deployment
+ * stores it, so a refused deployment leaves no release behind.
+ */
+export async function releaseForDeploy(ctx: TaskContext, build: Build, task: Extract<TaskDef, { kind: 'deploy' }>): Promise<Release> {
+  const recorded = build.release ? await ctx.store.releases.get(ctx.app, build.release) : undefined;
+  const current = await ctx.store.releases.current(ctx.app, task.env);
+  return makeRelease({
     app: ctx.app,
     env: task.env,
     kind: 'build',
-    builds: buildRelease.builds,
-    config: newest?.config ?? {},
-    manifest: buildRelease.manifest,
-    description: buildRelease.description,
-    source: buildRelease.id,
+    builds: usesOf(build, recorded),
+    config: current?.config ?? {},
+    manifest: build.manifest,
+    description: build.description,
+    source: recorded?.id ?? null,
     createdBy: ctx.actor,
   });
-  await ctx.store.releases.insert(release);
-  return release;
+}
+
+/** The slug a `run` task runs in: the build's web component (else its first), wherever that slug was built. */
+export async function runTaskSlug(store: Store, build: Build): Promise<string | undefined> {
+  if (build.status !== 'succeeded') return undefined;
+  const recorded = build.release ? await store.releases.get(build.app, build.release) : undefined;
+  const uses = usesOf(build, recorded);
+  const names = Object.keys(uses);
+  const component = names.includes('web') ? 'web' : names[0];
+  if (component === undefined) return undefined;
+  return (await store.builds.byId(uses[component]))?.artifacts[component];
 }
 
 /** Argv and environment of a `run` task: the command through /bin/sh -c, with the environment's URL. */

@@ -150,10 +150,10 @@ export class ReleaseOps {
     }
     const active = to.activeRelease ? await this.release(app, to.activeRelease) : null;
     const moves = names.map((component) => ({ component, build: source.builds[component], spec: source.manifest!.components[component] }));
-    // The target's own config is the one in effect there: its newest release's, which includes
-    // changes made with `env set --no-promote` since its active release.
+    // The target's own config: the one in effect there, its active release's (docs/rollbacks.md,
+    // "Which config a change uses"); a change staged with `env set --no-promote` is not carried.
     const newest = await this.store.releases.newest(app, o.to);
-    const config = newest?.config ?? active?.config ?? {};
+    const config = (await this.store.releases.current(app, o.to))?.config ?? {};
     const next = { ...withComponents(stateOf(active), moves), config };
     const description = `promote ${source.id} from ${o.from} (${names.join(', ')})`;
     // The source's config does not matter (the target keeps its own), but which release is promoted does.

@@ -17,6 +17,11 @@ export interface Build {
   readonly artifacts: Readonly<Record<string, string>>;
   /** component → content hash of its source folder and build spec */
   readonly sourceHashes: Readonly<Record<string, string>>;
+  /**
+   * component → the build whose slug it runs: this one for the components it built, the earlier
+   * build for those it reused. Empty for builds recorded before it was kept (their release says).
+   */
+  readonly uses?: Readonly<Record<string, string>>;
   readonly release: string | null;
   readonly error: string | null;
   readonly createdBy: string;
@@ -31,8 +36,9 @@ export interface Build {
 export function prebuiltBuild(o: { app: string; env: string; description: string; manifest: Manifest; artifacts: Readonly<Record<string, string>>; actor: string }): Build {
   const components = Object.keys(o.artifacts);
   const now = new Date().toISOString();
+  const id = newId('B');
   return {
-    id: newId('B'),
+    id,
     app: o.app,
     env: o.env,
     status: 'succeeded',
@@ -42,12 +48,22 @@ export function prebuiltBuild(o: { app: string; env: string; description: string
     components,
     artifacts: o.artifacts,
     sourceHashes: {},
+    uses: Object.fromEntries(components.map((c) => [c, id])),
     release: null,
     error: null,
     createdBy: o.actor,
     createdAt: now,
     finishedAt: now,
   };
+}
+
+/**
+ * Which build's slug each component of `b` runs: what it recorded, else (builds from before that
+ * was kept) its release's builds, else its own components.
+ */
+export function usesOf(b: Build, release?: { readonly builds: Readonly<Record<string, string>> }): Readonly<Record<string, string>> {
+  if (b.uses && Object.keys(b.uses).length > 0) return b.uses;
+  return release?.builds ?? Object.fromEntries(b.components.map((c) => [c, b.id]));
 }
 
 const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
@@ -61,6 +77,7 @@ const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
   components: JSON.parse(r.components) as string[],
   artifacts: JSON.parse(r.artifacts) as Record<string, string>,
   sourceHashes: JSON.parse(r.source_hashes) as Record<string, string>,
+  uses: JSON.parse(r.uses) as Record<string, string>,
   release: r.release,
   error: r.error,
   createdBy: r.created_by,
@@ -69,7 +86,7 @@ const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
 });
 
 const COLUMNS = [
-  'id', 'app', 'env', 'status', 'description', 'manifest', 'source_sha256', 'components', 'artifacts', 'source_hashes', 'release', 'error', 'created_by', 'created_at', 'finished_at',
+  'id', 'app', 'env', 'status', 'description', 'manifest', 'source_sha256', 'components', 'artifacts', 'source_hashes', 'uses', 'release', 'error', 'created_by', 'created_at', 'finished_at',
 ] as const;
 
 /** Builds: created running, finished once (succeeded with an artifact, or failed with an error). */
@@ -90,6 +107,7 @@ export class BuildsRepo {
         components: JSON.stringify(b.components),
         artifacts: JSON.stringify(b.artifacts),
         source_hashes: JSON.stringify(b.sourceHashes),
+        uses: JSON.stringify(b.uses ?? {}),
         release: b.release,
         error: b.error,
         logs: '',
@@ -160,7 +178,7 @@ export class BuildsRepo {
 
   async finish(
     id: string,
-    result: { status: 'succeeded' | 'failed'; artifacts?: Record<string, string>; release?: string | null; error?: string | null; logs: string },
+    result: { status: 'succeeded' | 'failed'; artifacts?: Record<string, string>; uses?: Record<string, string>; release?: string | null; error?: string | null; logs: string },
     now: string,
   ): Promise<void> {
     await this.db
@@ -168,6 +186,7 @@ export class BuildsRepo {
       .set({
         status: result.status,
         artifacts: JSON.stringify(result.artifacts ?? {}),
+        ...(result.uses ? { uses: JSON.stringify(result.uses) } : {}),
         release: result.release ?? null,
         error: result.error ?? null,
         logs: result.logs,

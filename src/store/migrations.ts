@@ -231,6 +231,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('upgrades_app_env').on('upgrades').columns(['app', 'env', 'created_at']).execute();
     },
   },
+  '0005_build_uses': {
+    async up(db: Kysely<any>) {
+      // JSON: component → build id of the slug it runs, so a build that reused every component
+      // (and made no release, as a pipeline's build does) still says which files are its own.
+      await db.schema.alterTable('builds').addColumn('uses', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

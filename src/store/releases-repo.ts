@@ -72,8 +72,22 @@ export class ReleasesRepo {
     return rows.map(toRelease);
   }
 
-  /** The release just before `id` in its environment's history (by sequence), if any. */
+  /**
+   * The release `release` changed: the one its first deployment replaced (a release made while
+   * another was only built or staged changed the active one, not those), else the one just before
+   * it in its environment's history (by sequence), if any.
+   */
   async before(release: Release): Promise<Release | undefined> {
+    const first = await this.db
+      .selectFrom('deployments')
+      .select('from_release')
+      .where('release', '=', release.id)
+      .where('state', 'in', ['succeeded', 'rolled-back'])
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+    const replaced = first?.from_release ? await this.get(release.app, first.from_release) : undefined;
+    if (replaced) return replaced;
     const row = await this.db.selectFrom('releases').select('seq').where('id', '=', release.id).executeTakeFirst();
     if (!row) return undefined;
     return (await this.list(release.app, release.env, 1, row.seq))[0];
@@ -90,6 +104,18 @@ export class ReleasesRepo {
     const rows = await this.db.selectFrom('release_marks').select(['release', 'mark']).where('release', 'in', ids).execute();
     for (const r of rows) out.set(r.release, [...(out.get(r.release) ?? []), r.mark]);
     return out;
+  }
+
+  /**
+   * The release whose config is app/env's config (docs/rollbacks.md, "Which config a change uses"):
+   * the active release; while the environment runs nothing, its newest release (variables set
+   * before the first deploy, or kept by a rollback to empty, wait there for the next one).
+   */
+  async current(app: string, env: string, db: Db | Transaction<Database> = this.db): Promise<Release | undefined> {
+    const e = await db.selectFrom('environments').select('active_release').where('app', '=', app).where('name', '=', env).executeTakeFirst();
+    const active = e?.active_release ? await this.base(db).where('releases.id', '=', e.active_release).executeTakeFirst() : undefined;
+    if (active && Object.keys(JSON.parse(active.builds) as object).length > 0) return toRelease(active);
+    return this.newest(app, env, db);
   }
 
   /** `db`: a transaction to read in (a plan's basis is checked in the one that records its deployment). */

@@ -165,6 +165,8 @@ export interface BuildsTable {
   components: string;
   artifacts: string;
   source_hashes: string;
+  /** JSON: component → the build whose slug it runs (this one, or the earlier one it reused) */
+  uses: string;
   release: string | null;
   error: string | null;
   logs: string;

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { Rewind, body, helloApp, releaseIdIn, setVersion } from './harness.js';
 
 // The README walk-through, with the real CLI, server and agent.
-describe('walk-through: deploy v1, v2, env set, roll back to v1', () => {
+describe('walk-through: deploy v1, v2, env set, roll back to v1, run the release pipeline', () => {
   let rw: Rewind;
   let dir: string;
   beforeAll(async () => {
@@ -66,5 +66,21 @@ describe('walk-through: deploy v1, v2, env set, roll back to v1', () => {
     const rb2 = await rw.cli(['releases', 'rollback', '-a', 'hello']);
     expect(rb2.code, rb2.stderr).toBe(0);
     expect(await body(url)).toContain('GREETING=hi');
+
+    // Release pipelines: the README's own `pipelines run release examples/hello`, on source that
+    // is unchanged since the last deploy (the build reuses every component).
+    const releasesBefore = (await rw.api<unknown[]>('/api/apps/hello/releases?limit=100')).body.length;
+    const run = await rw.cli(['pipelines', 'run', 'release', dir, '-a', 'hello', '--story', 'US-42'], { timeoutMs: 120_000 });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/health -> 200/);
+    expect(run.stdout).not.toContain('Cannot find module');
+    expect(await body(url)).toContain('v2');
+    expect(await body(url)).toContain('GREETING=hi');
+    // The deploy task's release (and its backup); the build task records none of its own.
+    const made = (await rw.api<Array<{ kind: string; status: string }>>('/api/apps/hello/releases?limit=100')).body;
+    expect(made.length - releasesBefore).toBe(2);
+    expect(made[0]).toMatchObject({ kind: 'build', status: 'active' });
+    const activity = await rw.cli(['pipelines', 'activity', '-a', 'hello']);
+    expect(activity.stdout).toMatch(/^P[A-Z]{10}\s+release\s+succeeded\s/m);
   });
 });

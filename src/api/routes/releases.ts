@@ -151,7 +151,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
     {
       schema: {
         tags: ['config'],
-        summary: "Environment variables in effect (the newest release's)",
+        summary: "Environment variables in effect: the active release's (while nothing runs, the newest release's)",
         params: AppParams,
         querystring: EnvQuery,
         response: { 200: EnvConfigView, ...errorReplies(404) },
