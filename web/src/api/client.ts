@@ -6,8 +6,14 @@ export class ApiFailure extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's details, for some codes (STALE_PLAN: `{ plan }`, the new plan). */
+    readonly details?: unknown,
   ) {
     super(message);
+  }
+  /** The new plan of a STALE_PLAN refusal (the environment changed since the plan shown). */
+  stalePlan<P>(): P | undefined {
+    return this.code === 'STALE_PLAN' ? (this.details as { plan?: P } | undefined)?.plan : undefined;
   }
   /** True when the route itself does not exist on this server (an older Rewind). */
   get missingRoute(): boolean {
@@ -36,7 +42,7 @@ export async function failure(res: Response): Promise<ApiFailure> {
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as ApiError;
-    if (body?.error?.message) return new ApiFailure(res.status, body.error.code, body.error.message);
+    if (body?.error?.message) return new ApiFailure(res.status, body.error.code, body.error.message, body.error.details);
   } catch {
     // not JSON: fall through
   }

@@ -18,6 +18,9 @@ export interface RollbackRequest {
   readonly components?: Readonly<Record<string, string>>;
 }
 
+/** The basis of the plan shown (its dry run's `plan.basis`): the server refuses the change with STALE_PLAN if it no longer holds. */
+export type Basis = PlanView['basis'];
+
 const a = (app: string) => `/api/apps/${enc(app)}`;
 
 /** Every API call the console makes, typed by the server's own body types. */
@@ -32,7 +35,7 @@ export const rewind = {
   releases: (app: string, env: string, limit = 50) => get<ReleaseView[]>(`${a(app)}/releases${q({ env, limit })}`),
   release: (app: string, id: string) => get<ReleaseView>(`${a(app)}/releases/${enc(id)}`),
   promote: (app: string, id: string, env: string) => post<ReleaseChange>(`${a(app)}/releases/${enc(id)}/promote`, { env }),
-  rollback: (app: string, r: RollbackRequest) => post<ReleaseChange>(`${a(app)}/rollback`, r),
+  rollback: (app: string, r: RollbackRequest, basis?: Basis) => post<ReleaseChange>(`${a(app)}/rollback`, { ...r, basis }),
   rollbackPlan: async (app: string, r: RollbackRequest) => (await post<{ plan: PlanView }>(`${a(app)}/rollback`, { ...r, dryRun: true })).plan,
   diff: (app: string, from: string, to: string) => get<PlanView>(`${a(app)}/diff${q({ from, to })}`),
   config: (app: string, env: string) => get<EnvConfigView>(`${a(app)}/env${q({ env })}`),
@@ -42,9 +45,9 @@ export const rewind = {
   deployment: (id: string) => get<DeploymentView>(`/api/deployments/${enc(id)}`),
   ps: (app: string, env: string) => get<ProcessView[]>(`${a(app)}/ps${q({ env })}`),
   audit: (app?: string, limit = 50) => get<AuditEntryView[]>(`/api/audit${q({ app, limit })}`),
-  promoteEnv: (app: string, body: { from: string; to: string; components?: string[] }) => post<ReleaseChange>(`${a(app)}/promote`, body),
+  promoteEnv: (app: string, body: { from: string; to: string; components?: string[] }, basis?: Basis) => post<ReleaseChange>(`${a(app)}/promote`, { ...body, basis }),
   promoteEnvPlan: async (app: string, body: { from: string; to: string; components?: string[] }) =>
     (await post<{ plan: PlanView }>(`${a(app)}/promote`, { ...body, dryRun: true })).plan,
-  revert: (app: string, id: string, env: string) => post<ReleaseChange>(`${a(app)}/releases/${enc(id)}/revert`, { env }),
+  revert: (app: string, id: string, env: string, basis?: Basis) => post<ReleaseChange>(`${a(app)}/releases/${enc(id)}/revert`, { env, basis }),
   revertPlan: async (app: string, id: string, env: string) => (await post<{ plan: PlanView }>(`${a(app)}/releases/${enc(id)}/revert`, { env, dryRun: true })).plan,
 };

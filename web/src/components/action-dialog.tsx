@@ -1,6 +1,8 @@
-import { useEffect, useState, type ReactNode } from 'react';
-import { rewind } from '../api/rewind';
-import type { DeploymentView, PlanView, ReleaseChange } from '../api/types';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { ApiFailure } from '../api/client';
+import { rewind, type Basis } from '../api/rewind';
+import type { ChangeEvent, DeploymentView, PlanView, ReleaseChange } from '../api/types';
+import { useLive } from '../lib/live';
 import { Link } from '../lib/router';
 import { Badge, ErrorNote, Id, Loading } from './bits';
 import { DeploymentLog } from './deployment-log';
@@ -21,7 +23,8 @@ export interface ActionDialogProps {
   readonly confirmLabel: string;
   /** Absent when the server has no plan for the action (an upgrade builds its release from a template version): the intro says what happens. */
   readonly loadPlan?: () => Promise<PlannedPlan>;
-  readonly run: () => Promise<ReleaseChange>;
+  /** Carries the action out; `basis` is the shown plan's, so that the server refuses it (STALE_PLAN) if the environment changed since. */
+  readonly run: (basis: Basis) => Promise<ReleaseChange>;
   readonly onClose: () => void;
 }
 
@@ -36,11 +39,36 @@ export function ActionDialog(p: ActionDialogProps) {
   const [planError, setPlanError] = useState<Error | null>(null);
   const [runError, setRunError] = useState<Error | null>(null);
   const [phase, setPhase] = useState<Phase>({ at: 'plan' });
+  /** Why the plan on screen is not the one first shown: the environment changed while the dialog was open. */
+  const [updated, setUpdated] = useState<string | null>(null);
+  const phaseRef = useRef(phase);
+  phaseRef.current = phase;
+  const plannedRef = useRef(planned);
+  plannedRef.current = planned;
 
   useEffect(() => {
     p.loadPlan?.().then(setPlanned, setPlanError);
-    // The plan is loaded once, when the dialog opens.
   }, []);
+
+  // An open dialog follows its environment: after any change to the app, the plan is made again
+  // (until Confirm), so what is confirmed is what the server will do.
+  const { version, last } = useLive();
+  const seen = useRef(version);
+  useEffect(() => {
+    if (version === seen.current) return;
+    seen.current = version;
+    if (!p.loadPlan || phaseRef.current.at !== 'plan' || (last && last.app !== null && last.app !== p.app)) return;
+    const t = setTimeout(() => {
+      p.loadPlan?.().then((next) => {
+        if (phaseRef.current.at !== 'plan') return;
+        const before = plannedRef.current;
+        if (before && !samePlan(before.plan, next.plan)) setUpdated(`The plan was updated: ${changeText(last, p.env)}.`);
+        setPlanned(next);
+        setPlanError(null);
+      }, setPlanError);
+    }, 150);
+    return () => clearTimeout(t);
+  }, [version, last]);
 
   const finish = async (change: ReleaseChange, deployment: DeploymentView | null) => {
     const app = await rewind.app(p.app).catch(() => null);
@@ -52,10 +80,16 @@ export function ActionDialog(p: ActionDialogProps) {
     setRunError(null);
     setPhase({ at: 'starting' });
     try {
-      const change = await p.run();
+      const change = await p.run(planned?.plan.basis);
       if (change.deployment) setPhase({ at: 'running', change });
       else await finish(change, null);
     } catch (e) {
+      // Refused as stale: nothing was done; the dialog shows the new plan, to confirm again.
+      const fresh = e instanceof ApiFailure ? e.stalePlan<PlanView>() : undefined;
+      if (fresh) {
+        setPlanned({ plan: fresh });
+        setUpdated('Nothing was done: the environment changed since this plan was made. This is the new plan; confirm it to carry it out.');
+      }
       setRunError(e as Error);
       setPhase({ at: 'plan' });
     }
@@ -85,6 +119,11 @@ export function ActionDialog(p: ActionDialogProps) {
       <ErrorNote error={planError} action="compute the plan" />
       {planned && (
         <>
+          {updated && (phase.at === 'plan' || phase.at === 'starting') && (
+            <p className="warn-note" role="status">
+              {updated}
+            </p>
+          )}
           <PlanTable plan={planned.plan} caption={phase.at === 'plan' || phase.at === 'starting' ? 'What will change' : 'What changes'} />
           {planned.note && <p className="muted small">{planned.note}</p>}
         </>
@@ -96,6 +135,14 @@ export function ActionDialog(p: ActionDialogProps) {
       {phase.at === 'done' && <Outcome app={p.app} env={p.env} phase={phase} />}
     </Modal>
   );
+}
+
+const samePlan = (a: PlanView, b: PlanView) => a.from === b.from && JSON.stringify([a.components, a.config, a.empty]) === JSON.stringify([b.components, b.config, b.empty]);
+
+/** `production changed (env add:FEATURE_FLAG by admin)`, from the live event that made the plan move. */
+function changeText(e: ChangeEvent | null, env: string): string {
+  if (!e) return `${env} may have changed`;
+  return `${e.env ?? env} changed (${e.action}${e.actor ? ` by ${e.actor}` : ''})`;
 }
 
 function Outcome({ app, env, phase }: { app: string; env: string; phase: Extract<Phase, { at: 'done' }> }) {

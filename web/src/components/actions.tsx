@@ -1,5 +1,5 @@
 import type { Features } from '../api/features';
-import { rewind } from '../api/rewind';
+import { rewind, type Basis } from '../api/rewind';
 import { templates } from '../api/templates';
 import type { BuildView, ReleaseView, UpgradeStatusView, UpgradeView } from '../api/types';
 import { useFeatures } from '../lib/features';
@@ -78,7 +78,7 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           release stays in the history.
         </p>
       );
-      return <ActionDialog {...common} title={`Roll back ${env} to ${id}`} intro={intro} confirmLabel="Roll back" run={() => rewind.rollback(app, { env, release: id })} />;
+      return <ActionDialog {...common} title={`Roll back ${env} to ${id}`} intro={intro} confirmLabel="Roll back" run={(basis) => rewind.rollback(app, { env, release: id }, basis)} />;
     }
     case 'promote': {
       const id = action.release.id;
@@ -96,7 +96,7 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           Undoes only what <Id>{id}</Id> changed, keeping every later change to other components and keys, as a new release in <strong>{env}</strong>.
         </p>
       );
-      return <ActionDialog {...common} title={`Revert ${id} in ${env}`} intro={intro} confirmLabel="Revert" run={() => rewind.revert(app, id, env)} />;
+      return <ActionDialog {...common} title={`Revert ${id} in ${env}`} intro={intro} confirmLabel="Revert" run={(basis) => rewind.revert(app, id, env, basis)} />;
     }
     case 'component': {
       const { component, build } = action;
@@ -106,7 +106,7 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           components and the config stay as they are.
         </p>
       );
-      const run = () => rewind.rollback(app, { env, components: { [component]: build.id } });
+      const run = (basis: Basis) => rewind.rollback(app, { env, components: { [component]: build.id } }, basis);
       return <ActionDialog {...common} title={`Roll back ${component} to ${build.id}`} intro={intro} confirmLabel="Roll back" run={run} />;
     }
     case 'promote-env': {
@@ -115,13 +115,13 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           Copies what runs in <strong>{action.from}</strong> into a new release of <strong>{action.to}</strong> and deploys it.
         </p>
       );
-      const run = () => rewind.promoteEnv(app, { from: action.from, to: action.to });
+      const run = (basis: Basis) => rewind.promoteEnv(app, { from: action.from, to: action.to }, basis);
       return <ActionDialog {...common} env={action.to} title={`Promote ${action.from} → ${action.to}`} intro={intro} confirmLabel="Promote" run={run} />;
     }
     case 'upgrade': {
       const { status, version } = action;
       const intro = <UpgradeIntro app={app} env={env} status={status} version={version} />;
-      const run = () => templates.upgrade(app, { env, version });
+      const run = (basis: Basis) => templates.upgrade(app, { env, version, basis });
       return <ActionDialog {...common} title={`Upgrade ${env} to ${status.template} ${version}`} intro={intro} confirmLabel="Upgrade" run={run} />;
     }
     case 'upgrade-rollback': {
@@ -132,7 +132,7 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           deploys it with zero downtime. The upgrade's release <Id>{u.release}</Id> is marked rolled back; every release stays in the history.
         </p>
       );
-      const run = () => templates.rollback(app, { env, upgrade: u.id });
+      const run = (basis: Basis) => templates.rollback(app, { env, upgrade: u.id, basis });
       const title = `Roll back ${env} from ${u.template} ${u.toVersion} to ${u.fromVersion}`;
       return <ActionDialog {...common} title={title} intro={intro} confirmLabel="Roll back" run={run} />;
     }
