@@ -20,6 +20,7 @@ import { runRollout } from './rollout.js';
 import type { SlugCache } from './slug-cache.js';
 import type { PersistedApp, PersistedInstance, PersistedState } from './state-file.js';
 import { StateWriter } from './state-file.js';
+import { removeWorkDir, sweepWorkDirs, workDirPath } from './work-copy.js';
 import { adoptProcess, describeExit, stopOrphan } from './supervisor.js';
 
 /** An error the API answers with `{ error: { code, message } }` and this status. */
@@ -97,7 +98,7 @@ export class AgentCore {
     for (const i of live) {
       const pid = i.handle?.pid ?? null;
       const seen = components.get(i.component.name);
-      if (!seen || (seen.pid === null && pid !== null)) components.set(i.component.name, { name: i.component.name, build: i.component.build, slugDir: i.slugDir, pid });
+      if (!seen || (seen.pid === null && pid !== null)) components.set(i.component.name, { name: i.component.name, build: i.component.build, slugDir: i.workDir, pid });
     }
     return takeSnapshot({
       dir: join(this.#ctx.dataDir, 'snapshots'),
@@ -125,8 +126,9 @@ export class AgentCore {
     if (!component) {
       throw new AgentHttpError(404, 'COMPONENT_NOT_FOUND', request.component !== undefined ? `${desired.release} has no component ${request.component}; its components are ${names.join(', ')}` : `${desired.release} has no component`);
     }
-    const slugDir = await this.#ctx.slugs.ensure(component.artifact);
     const id = `run${randomBytes(3).toString('hex')}`;
+    // A one-off command gets its own fresh copy of the build, as an instance does, removed after it.
+    const { dir: slugDir } = await this.#ctx.slugs.workCopy(component.artifact, workDirPath(this.#ctx.dataDir, app, env, `${component.name}.${id}`));
     const base = { app, env, release: desired.release, component, instance: id, agentDir: resolve(this.#ctx.dataDir), config: desired.config, slugDir, port: null, agentEnv: this.#ctx.agentEnv };
     const plan = { argv: instanceArgv(request.command), cwd: slugDir, env: instanceEnv(base) };
     const who = request.actor ? ` by ${request.actor}` : '';
@@ -138,7 +140,7 @@ export class AgentCore {
       onEvent,
       signal,
       graceMs: this.#ctx.stopGraceMs,
-    });
+    }).finally(() => removeWorkDir(this.#ctx.dataDir, slugDir));
     if (exit.error) onEvent({ type: 'output', stream: 'stderr', text: `cannot run the command: ${exit.error}\n` });
     rt.log.system(`exec ${component.name}.${id} ${signal.aborted ? 'stopped (the caller left): ' : ''}${describeExit(exit)}`);
     onEvent({ type: 'exit', code: exit.code ?? (exit.error ? 127 : null), signal: exit.signal });
@@ -234,6 +236,9 @@ export class AgentCore {
   async adopt(state: PersistedState): Promise<void> {
     for (const app of state.apps) await this.#adoptApp(app);
     this.#stopUnknownInstances();
+    // The working copies of instances that are gone (stopped while no agent ran, or never recorded).
+    const kept = new Set([...this.#runtimes.values()].flatMap((rt) => rt.instances.flatMap((i) => [i.workDir, workDirPath(this.#ctx.dataDir, rt.app, rt.env, label(i))])));
+    await sweepWorkDirs(this.#ctx.dataDir, kept).catch((err: Error) => this.#ctx.logger.warn({ err }, 'cannot remove old working copies'));
     await this.persist();
     await this.plane.settle().catch((err: Error) => this.#ctx.logger.error({ err }, 'the proxy did not take the re-adopted routes'));
   }
@@ -281,7 +286,9 @@ export class AgentCore {
         rt.log.untrack(pi.id, true);
         continue;
       }
-      const instance = createInstance({ id: pi.id, desired, component, slugDir: slugPath(this.#ctx.dataDir, component.artifact.sha256), role: pi.role, port: pi.port, restarts: pi.restarts });
+      // An instance an older agent started runs in the slug itself (no `dir` recorded); its next start makes a copy.
+      const workDir = pi.dir ?? slugPath(this.#ctx.dataDir, component.artifact.sha256);
+      const instance = createInstance({ id: pi.id, desired, component, workDir, role: pi.role, port: pi.port, restarts: pi.restarts });
       instance.startedAt = pi.startedAt;
       rt.instances.push(instance);
       rt.log.track(component.name, pi.id, pi.logOffset);

@@ -5,7 +5,7 @@
  * rollback. Rollouts (rollout.ts) build on it.
  */
 import { join, resolve } from 'node:path';
-import type { AutoRollback, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
+import type { AutoRollback, DesiredComponent, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
 import type { DataPlane } from './data-plane.js';
 import type { ProbeResult } from './health-check.js';
 import { waitHealthy } from './health-check.js';
@@ -23,6 +23,7 @@ import type { StandbySet } from './standby.js';
 import { StandbyPool } from './standby.js';
 import type { PersistedApp } from './state-file.js';
 import { serveStatic } from './static-server.js';
+import { removeWorkDir, workDirPath } from './work-copy.js';
 import type { ProcessHandle } from './supervisor.js';
 import { describeExit, spawnInstance } from './supervisor.js';
 
@@ -64,6 +65,13 @@ export interface ReleaseWatch {
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A standby instance a rollout took, with what it was, to give it back if the rollout fails. */
+export interface ClaimedStandby {
+  readonly instance: Instance;
+  readonly desired: DesiredState;
+  readonly component: DesiredComponent;
+}
 
 export class AppRuntime {
   readonly app: string;
@@ -155,16 +163,19 @@ export class AppRuntime {
     this.routing.refresh(this.instances, this.desired);
   }
 
-  /** Starts the process (or static server) of `instance`, and watches it. */
+  /** Starts the process (or static server) of `instance` in a fresh copy of its build's files, and watches it. */
   async start(instance: Instance, say: (message: string) => void = (m) => this.log.system(m)): Promise<ProcessHandle> {
     const c = instance.component;
     const logPath = this.log.rawPath(c.name, instance.id);
+    const copy = await this.ctx.slugs.workCopy(c.artifact, workDirPath(this.ctx.dataDir, this.app, this.env, label(instance)));
+    if (copy.repaired) say(`the unpacked files of ${c.build} were changed by hand (${copy.repaired}); unpacked them again from the artifact`);
+    instance.workDir = copy.dir;
     let handle: ProcessHandle;
     if (c.command === undefined) {
-      const root = join(instance.slugDir, c.static ?? '.');
+      const root = join(instance.workDir, c.static ?? '.');
       handle = await serveStatic(root, instance.port as number).catch((err: NodeJS.ErrnoException) => failedHandle(err.code ?? err.message));
     } else {
-      const plan = instancePlan({ app: this.app, env: this.env, release: instance.desired.release, component: c, instance: instance.id, agentDir: resolve(this.ctx.dataDir), config: instance.desired.config, slugDir: instance.slugDir, port: servesHttp(c) ? instance.port : null, agentEnv: this.ctx.agentEnv });
+      const plan = instancePlan({ app: this.app, env: this.env, release: instance.desired.release, component: c, instance: instance.id, agentDir: resolve(this.ctx.dataDir), config: instance.desired.config, slugDir: instance.workDir, port: servesHttp(c) ? instance.port : null, agentEnv: this.ctx.agentEnv });
       handle = await spawnInstance(plan, logPath);
     }
     instance.handle = handle;
@@ -318,22 +329,38 @@ export class AppRuntime {
     }
     this.log.untrack(instance.id, true);
     this.instances = this.instances.filter((i) => i !== instance);
+    await removeWorkDir(this.ctx.dataDir, instance.workDir).catch((err: Error) => this.ctx.logger.warn({ err, dir: instance.workDir }, 'cannot remove the working copy of a stopped instance'));
   }
 
-  /** The instances of a standby set that are up and can take traffic at once; null if one is not. */
-  warmInstances(set: StandbySet): Instance[] | null {
-    const members = this.instances.filter((i) => i.role === 'standby' && i.desired.release === set.release);
-    const expected = set.desired.components.reduce((n, c) => n + c.scale, 0);
-    return members.length === expected && members.every((i) => i.state === 'standby' && i.handle !== null) ? members : null;
+  /** Takes a standby instance for a rollout of `desired` (which runs the same as it): relabelled, it starts serving at the switch. */
+  claimStandby(instance: Instance, desired: DesiredState, component: DesiredComponent): ClaimedStandby {
+    const claimed = { instance, desired: instance.desired, component: instance.component };
+    this.relabel(instance, desired, component);
+    instance.role = 'starting';
+    instance.state = servesHttp(component) && instance.port !== null ? 'healthy' : 'running';
+    return claimed;
   }
 
-  /** Takes a standby set out of the pool for a rollout of `desired` (same fingerprint): its instances are relabelled. */
-  takeStandby(set: StandbySet, members: readonly Instance[], desired: DesiredState): void {
-    this.standby.take(set);
-    for (const instance of members) {
-      instance.desired = desired;
-      instance.component = desired.components.find((c) => c.name === instance.component.name) ?? instance.component;
-      instance.role = 'starting';
+  /** Gives a claimed instance back to the standby (its rollout failed); one that died meanwhile is stopped. */
+  unclaimStandby(c: ClaimedStandby): void {
+    const { instance } = c;
+    if (instance.stopping) return;
+    this.relabel(instance, c.desired, c.component);
+    instance.role = 'standby';
+    if (instance.state === 'healthy' || instance.state === 'running') instance.state = 'standby';
+    else this.track(this.stop(instance));
+  }
+
+  /** Makes a running instance part of `desired` (a kept or reused one): same process, new labels. */
+  relabel(instance: Instance, desired: DesiredState, component: DesiredComponent): void {
+    instance.desired = desired;
+    instance.component = component;
+  }
+
+  /** Forgets the standby releases none of whose instances is on standby any more. */
+  pruneStandby(): void {
+    for (const set of this.standby.sets) {
+      if (!this.instances.some((i) => i.role === 'standby' && i.desired.release === set.release)) this.standby.take(set);
     }
   }
 

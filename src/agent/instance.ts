@@ -16,7 +16,11 @@ export interface Instance {
    */
   desired: DesiredState;
   component: DesiredComponent;
-  readonly slugDir: string;
+  /**
+   * Its own working copy of the build's files (work-copy.ts), made afresh at each start; an
+   * instance an older agent started may still run in the slug itself.
+   */
+  workDir: string;
   role: InstanceRole;
   state: InstanceState;
   handle: ProcessHandle | null;
@@ -37,7 +41,7 @@ export interface Instance {
   stopProbe: (() => void) | null;
 }
 
-export function createInstance(fields: { id: string; desired: DesiredState; component: DesiredComponent; slugDir: string; role: InstanceRole; port: number | null; restarts?: number }): Instance {
+export function createInstance(fields: { id: string; desired: DesiredState; component: DesiredComponent; workDir: string; role: InstanceRole; port: number | null; restarts?: number }): Instance {
   return {
     ...fields,
     state: 'starting',
@@ -95,6 +99,7 @@ export function persistInstance(instance: Instance, logOffset: number): Persiste
     release: instance.desired.release,
     build: instance.component.build,
     role: instance.role,
+    dir: instance.workDir,
     pid: instance.handle?.pid ?? null,
     ...(pidStart !== undefined ? { pidStart } : {}),
     port: instance.port,

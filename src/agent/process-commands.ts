@@ -18,7 +18,7 @@ export interface InstancePlanInput {
   /** The agent's data dir, $REWIND_AGENT: how a restarted agent finds processes its state file missed. */
   readonly agentDir: string;
   readonly config: Readonly<Record<string, string>>;
-  /** The extracted slug of the component's artifact: the instance's working directory. */
+  /** The instance's own working copy of the component's build (work-copy.ts): its working directory. */
   readonly slugDir: string;
   /** $PORT for components that serve HTTP; null for `port: false`. */
   readonly port: number | null;

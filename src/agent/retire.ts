@@ -1,12 +1,14 @@
 /**
- * What happens to the instances a switch replaced: they go to the warm standby (kept running
- * without traffic), or are drained and stopped. Either way their in-flight requests, streams and
- * WebSockets get the drain timeout to finish before they are cut.
+ * What happens to the instances a switch replaced: those that serve HTTP go to the warm standby
+ * (kept running without traffic), or are drained and stopped; workers (no port) are always
+ * stopped, since one kept running would go on working beside its successor. Either way in-flight
+ * requests, streams and WebSockets get the drain timeout to finish before they are cut.
  */
 import type { DesiredState } from '../protocol/agent-protocol.js';
 import type { AppRuntime } from './app-runtime.js';
 import type { Instance } from './instance.js';
 import type { ProxyBinding, Upstream } from './proxy.js';
+import { servesHttp } from './process-commands.js';
 import { standbyPolicy } from './standby.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -24,15 +26,22 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
   const inflight = upstreams.reduce((sum, u) => sum + u.inflight, 0);
   const from = oldDesired?.release ?? 'the old release';
   if (inflight > 0) say(`Draining ${plural(inflight, 'request')} in flight on ${from} (up to ${desired.drainTimeoutMs / 1000}s)`);
+  // Standby is for what answers HTTP: a worker kept there would go on working beside its successor.
+  const kept = standby ? old.filter((i) => servesHttp(i.component)) : [];
+  const workers = standby ? old.filter((i) => !servesHttp(i.component)) : [];
   for (const instance of old) {
-    instance.role = standby ? 'standby' : 'draining';
-    if (!standby) instance.state = 'stopping';
+    const waits = kept.includes(instance);
+    instance.role = waits ? 'standby' : 'draining';
+    if (!waits) instance.state = 'stopping';
     else if (instance.state === 'healthy' || instance.state === 'running') instance.state = 'standby';
   }
-  if (standby && oldDesired) {
+  if (kept.length > 0 && oldDesired) {
     rt.standby.add(oldDesired, Date.now() + policy.keepMs);
-    if (old.length > 0) say(`Keeping ${plural(old.length, 'instance')} of ${from} on warm standby for ${duration(policy.keepMs)}`);
+    const stopping = workers.length ? `; stopping ${plural(workers.length, 'instance')} of ${[...new Set(workers.map((i) => i.component.name))].join(', ')} (no port: only HTTP components wait on standby)` : '';
+    say(`Keeping ${plural(kept.length, 'instance')} of ${from} on warm standby for ${duration(policy.keepMs)}${stopping}`);
     for (const set of rt.standby.trim(policy.count)) rt.track(rt.stopStandby(set, `at most ${plural(policy.count, 'release')} on standby`));
+  } else if (workers.length > 0) {
+    say(`Stopping ${plural(workers.length, 'instance')} of ${from} (no port: only HTTP components wait on standby)`);
   }
   rt.track(
     (async () => {
@@ -40,12 +49,12 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
       const drained = await plane.drain(upstreams, desired.drainTimeoutMs, rt.lifetime);
       if (rt.closed) return;
       if (!drained) {
-        rt.log.system(`Requests still in flight on ${from} after ${desired.drainTimeoutMs / 1000}s; ${standby ? 'cutting them' : 'stopping the old instances anyway'}`);
+        rt.log.system(`Requests still in flight on ${from} after ${desired.drainTimeoutMs / 1000}s; ${kept.length ? 'cutting them' : 'stopping the old instances anyway'}`);
         // A rollback may have made some of them live again meanwhile: only cut the others.
         plane.cut(old.filter((i) => i.role !== 'live' && i.upstream).map((i) => i.upstream as Upstream));
       }
       await Promise.all(unused.map((b) => b.close()));
-      if (!standby) await Promise.all(old.map((i) => rt.stop(i)));
+      await Promise.all(old.filter((i) => !kept.includes(i)).map((i) => rt.stop(i)));
       void rt.ctx.persist();
     })(),
   );

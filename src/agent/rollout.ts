@@ -1,14 +1,15 @@
 /**
  * A rollout, booted like Kamal: bind the ports, start the new instances, wait for their health with
  * a deadline, switch every port in one tick, then retire the old instances (warm standby, or drain
- * and stop). A release whose instances already run on warm standby (same fingerprint) skips the
- * start: the rollout is a route swap. On failure only the new instances are stopped and the old
- * release keeps serving.
+ * and stop). Per component (rollout-plan.ts): one that does not change keeps its instances; one
+ * whose instances wait on warm standby is a route swap; only the others start. On failure only the
+ * new instances are stopped, reused standby instances go back to the standby, and the old release
+ * keeps serving.
  */
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { AgentEvent, DesiredState } from '../protocol/agent-protocol.js';
-import type { AppRuntime } from './app-runtime.js';
+import type { AgentEvent, DesiredComponent, DesiredState } from '../protocol/agent-protocol.js';
+import type { AppRuntime, ClaimedStandby } from './app-runtime.js';
 import type { HealthOutcome } from './health-check.js';
 import { describeHealth, waitHealthy } from './health-check.js';
 import type { Instance } from './instance.js';
@@ -17,7 +18,10 @@ import { freePort } from './proc-info.js';
 import { retire } from './retire.js';
 import { routedComponent, servesHttp } from './process-commands.js';
 import type { RoutePlan } from './routing.js';
+import type { ComponentSource } from './rollout-plan.js';
+import { planComponents } from './rollout-plan.js';
 import { describeExit } from './supervisor.js';
+import { workDirPath } from './work-copy.js';
 
 export type RolloutResult = Extract<AgentEvent, { type: 'result' }>;
 
@@ -41,6 +45,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
   const previous = rt.release;
   const previousDesired = rt.desired;
   let fresh: Instance[] = [];
+  let claimed: ClaimedStandby[] = [];
   let plan: RoutePlan | null = null;
   const checkAborted = () => {
     if (signal.aborted) throw new RolloutFailed('rollout aborted: the agent is shutting down or the app was removed');
@@ -52,21 +57,24 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     const prepared = await rt.routing.prepare(desired).catch((err: Error) => Promise.reject(new RolloutFailed(err.message)));
     plan = prepared;
     checkAborted();
-    const set = rt.standby.find(desired);
-    const warm = set ? rt.warmInstances(set) : null;
-    if (set && warm) {
-      // No await from here to the switch: nothing can change the standby instances in between.
-      rt.takeStandby(set, warm, desired);
-      fresh = warm;
-      say(set.release === desired.release ? `Reusing ${plural(warm.length, 'warm standby instance')} of ${set.release}: no process to start` : `Reusing ${plural(warm.length, 'warm standby instance')} of ${set.release} (same builds and config): no process to start`);
-      for (const instance of fresh) instance.state = servesHttp(instance.component) && instance.port !== null ? 'healthy' : 'running';
-    } else {
-      await startFresh(rt, desired, fresh, say, phase, checkAborted, signal);
-    }
+    const sources = planComponents(desired, rt.instances, rt.standby.sets.map((s) => s.release));
+    const kept = sources.flatMap((s) => (s.kind === 'keep' ? s.instances : []));
+    const toStart = sources.flatMap((s) => (s.kind === 'start' ? [s.component] : []));
+    // Taken out of the standby at once (its expiry skips them); given back if the rollout fails.
+    claimed = sources.flatMap((s) => (s.kind === 'warm' ? s.instances.map((i) => rt.claimStandby(i, desired, s.component)) : []));
+    fresh = claimed.map((c) => c.instance);
+    sayReuse(sources, toStart.length === 0, desired, say);
+    if (toStart.length > 0) await startFresh(rt, desired, toStart, fresh, say, phase, checkAborted, signal);
+    const lost = [...kept, ...fresh].find((i) => i.stopping || (i.role !== 'live' && i.state !== 'healthy' && i.state !== 'running'));
+    if (lost) throw new RolloutFailed(`${label(lost)} stopped before traffic was switched${lastLines(rt, lost)}`);
 
     phase('switching');
-    const old = rt.instances.filter((i) => i.role === 'live');
+    const keptSet = new Set(kept);
+    const old = rt.instances.filter((i) => i.role === 'live' && !keptSet.has(i));
+    for (const s of sources) if (s.kind === 'keep') for (const instance of s.instances) rt.relabel(instance, desired, s.component);
     for (const instance of fresh) instance.role = 'live';
+    claimed = [];
+    rt.pruneStandby();
     for (const instance of old) instance.role = 'draining'; // retire() below keeps them warm, or stops them
     const unused = rt.routing.commit(prepared, desired);
     plan = null;
@@ -96,6 +104,9 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
   } catch (err) {
     const message = err instanceof RolloutFailed ? err.message : `agent error: ${(err as Error).stack ?? String(err)}`;
     say(`Rollout of ${desired.release} failed: ${message}`);
+    // Reused standby instances go back to the standby, as they were.
+    for (const c of claimed) rt.unclaimStandby(c);
+    fresh = fresh.filter((i) => !claimed.some((c) => c.instance === i));
     // After an abort the caller (app removal, agent shutdown) decides what happens to the new instances.
     if (!signal.aborted && fresh.some((i) => i.role === 'starting')) {
       await Promise.all(fresh.filter((i) => i.role === 'starting').map((i) => rt.stop(i, say)));
@@ -117,10 +128,28 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Prepares the slugs, starts every instance of `desired` (added to `fresh`) and waits until all are healthy. */
-async function startFresh(rt: AppRuntime, desired: DesiredState, fresh: Instance[], say: (m: string) => void, phase: (name: string) => void, checkAborted: () => void, signal: AbortSignal): Promise<void> {
+/** What the plan reuses, said once: kept instances, warm standby instances. */
+function sayReuse(sources: readonly ComponentSource[], nothingToStart: boolean, desired: DesiredState, say: (m: string) => void): void {
+  const kept = sources.filter((s) => s.kind === 'keep' && s.instances.length > 0).map((s) => s.component.name);
+  const warm = sources.flatMap((s) => (s.kind === 'warm' ? [s] : []));
+  const tail = nothingToStart ? ': no process to start' : '';
+  const froms = [...new Set(warm.map((s) => s.from))];
+  if (kept.length === 0 && froms.length === 1 && nothingToStart) {
+    const n = warm.reduce((sum, s) => sum + s.instances.length, 0);
+    say(froms[0] === desired.release ? `Reusing ${plural(n, 'warm standby instance')} of ${froms[0]}${tail}` : `Reusing ${plural(n, 'warm standby instance')} of ${froms[0]} (same builds and config)${tail}`);
+    return;
+  }
+  if (kept.length > 0) say(`Keeping the running instances of ${kept.join(', ')} (unchanged): no restart`);
+  for (const from of froms) {
+    const of = warm.filter((s) => s.from === from);
+    say(`Reusing ${plural(of.reduce((sum, s) => sum + s.instances.length, 0), 'warm standby instance')} of ${from} for ${of.map((s) => s.component.name).join(', ')}`);
+  }
+}
+
+/** Prepares the slugs, starts every instance of `components` (added to `fresh`) and waits until all are healthy. */
+async function startFresh(rt: AppRuntime, desired: DesiredState, components: readonly DesiredComponent[], fresh: Instance[], say: (m: string) => void, phase: (name: string) => void, checkAborted: () => void, signal: AbortSignal): Promise<void> {
   const slugs = new Map<string, string>();
-  for (const c of desired.components) {
+  for (const c of components) {
     if (slugs.has(c.artifact.sha256)) continue;
     say(`Preparing slug of ${c.build} (sha256 ${c.artifact.sha256.slice(0, 12)})`);
     // An app removal does not wait for a slug that is still being hashed or unpacked.
@@ -128,38 +157,42 @@ async function startFresh(rt: AppRuntime, desired: DesiredState, fresh: Instance
     slugs.set(c.artifact.sha256, await slug.catch((err: Error) => Promise.reject(new RolloutFailed(err.message))));
     checkAborted();
   }
-  for (const c of desired.components) {
+  for (const c of components) {
     if (c.command === undefined) await checkStaticDir(slugs.get(c.artifact.sha256) as string, c.name, c.static);
   }
 
   phase('starting');
   const taken = new Set(rt.instances.map((i) => i.id));
-  for (const component of desired.components) {
+  const starting: Instance[] = [];
+  for (const component of components) {
     for (let n = 0; n < component.scale; n++) {
       const id = newInstanceId(taken);
       taken.add(id);
       let port = servesHttp(component) ? await freePort() : null;
       // The probe socket is closed at once, so the kernel may offer the same port twice.
       while (port !== null && (fresh.some((i) => i.port === port) || rt.instances.some((i) => i.port === port))) port = await freePort();
-      const instance = createInstance({ id, desired, component, slugDir: slugs.get(component.artifact.sha256) as string, role: 'starting', port });
+      const instance = createInstance({ id, desired, component, workDir: workDirPath(rt.ctx.dataDir, rt.app, rt.env, `${component.name}.${id}`), role: 'starting', port });
       rt.instances.push(instance);
       fresh.push(instance);
+      starting.push(instance);
     }
   }
-  for (const instance of fresh) await rt.start(instance, say);
+  for (const instance of starting) {
+    await rt.start(instance, say).catch((err: Error) => Promise.reject(new RolloutFailed(`cannot start ${label(instance)}: ${err.message}`)));
+  }
   // Durable before going on: an agent killed from here on re-adopts the new processes.
   await rt.ctx.persist();
   checkAborted();
 
   phase('health');
-  if (fresh.length > 0) {
-    const specs = [...new Set(desired.components.filter((c) => c.scale > 0).map((c) => `${c.name}: ${describeHealth(c.health, servesHttp(c))}`))];
-    say(`Waiting for ${plural(fresh.length, 'instance')} to be healthy (${specs.join('; ')})`);
+  if (starting.length > 0) {
+    const specs = [...new Set(components.filter((c) => c.scale > 0).map((c) => `${c.name}: ${describeHealth(c.health, servesHttp(c))}`))];
+    say(`Waiting for ${plural(starting.length, 'instance')} to be healthy (${specs.join('; ')})`);
   }
-  const failure = await waitAllHealthy(rt, fresh, say, signal);
+  const failure = await waitAllHealthy(rt, starting, say, signal);
   checkAborted();
   if (failure) throw new RolloutFailed(failure);
-  const died = fresh.find((i) => i.state !== 'healthy' && i.state !== 'running');
+  const died = starting.find((i) => i.state !== 'healthy' && i.state !== 'running');
   if (died) throw new RolloutFailed(`${label(died)} stopped before traffic was switched${lastLines(rt, died)}`);
 }
 

@@ -1,18 +1,22 @@
 /**
- * Slugs: each build's tar.gz extracted once into `slugs/<sha256>/`. Extraction goes to a temp dir
- * that is renamed into place, so a half-extracted slug is never used; unsafe paths refuse the archive.
- * Only files of the artifact store are read (artifact-policy.ts), and the work stops when the
- * agent closes.
+ * Slugs: each build's tar.gz extracted once into `slugs/<sha256>/`, with a manifest of its files'
+ * hashes beside it (`slugs/<sha256>.files.json`). Extraction goes to a temp dir that is renamed into
+ * place, so a half-extracted slug is never used; unsafe paths refuse the archive. Nothing runs in a
+ * slug: instances run in working copies made from it (workCopy, work-copy.ts), checked against the
+ * manifest; a slug found edited is set aside and extracted again. Only files of the artifact store
+ * are read (artifact-policy.ts), and the work stops when the agent closes.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
 import { join } from 'node:path';
 import type { ArtifactPolicy } from './artifact-policy.js';
 import { DEFAULT_MAX_ARTIFACT_MB, openArtifact } from './artifact-policy.js';
 import { slugPath } from './process-commands.js';
+import type { SlugEntry } from './work-copy.js';
+import { SlugDrift, buildManifest, copyVerified, forceRemove } from './work-copy.js';
 
 /** What one slug may unpack to: bytes and entries (a small archive can expand a thousandfold). */
 export const MAX_SLUG_BYTES = 16 * 1024 ** 3;
@@ -70,6 +74,7 @@ export interface SlugCacheOptions {
 export class SlugCache {
   readonly #dataDir: string;
   readonly #pending = new Map<string, Promise<string>>();
+  readonly #manifests = new Map<string, Promise<readonly SlugEntry[]>>();
   readonly #closed = new AbortController();
   /** Which artifact paths the agent reads. */
   readonly policy: ArtifactPolicy;
@@ -84,13 +89,61 @@ export class SlugCache {
     this.#closed.abort();
   }
 
-  /** Removes temp dirs left by an extraction that a crash interrupted. */
+  /** Removes temp dirs left by an extraction that a crash interrupted, and slugs set aside as edited. */
   async cleanup(): Promise<void> {
     const dir = join(this.#dataDir, 'slugs');
     await mkdir(dir, { recursive: true });
     for (const name of await readdir(dir)) {
-      if (name.startsWith('.tmp-')) await rm(join(dir, name), { recursive: true, force: true });
+      if (name.startsWith('.tmp-') || name.startsWith('.stale-')) await forceRemove(join(dir, name));
     }
+  }
+
+  /**
+   * Makes `dest` a fresh copy of the artifact's files (whatever was there is removed), checked
+   * against the slug's manifest. A slug that differs from it is extracted again from the artifact
+   * (whose sha256 is checked): `repaired` then says what was found changed.
+   */
+  async workCopy(artifact: { readonly sha256: string; readonly path: string }, dest: string): Promise<{ dir: string; repaired: string | null }> {
+    let repaired: string | null = null;
+    for (;;) {
+      const slug = await this.ensure(artifact);
+      const entries = await this.#manifest(artifact.sha256);
+      await forceRemove(dest);
+      await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
+      try {
+        await copyVerified(slug, entries, dest);
+        return { dir: dest, repaired };
+      } catch (err) {
+        await forceRemove(dest);
+        if (!(err instanceof SlugDrift) || repaired !== null) throw err;
+        repaired = err.message;
+        await this.#setAside(artifact.sha256);
+      }
+    }
+  }
+
+  #manifest(sha256: string): Promise<readonly SlugEntry[]> {
+    let manifest = this.#manifests.get(sha256);
+    if (!manifest) {
+      manifest = readFile(manifestPath(this.#dataDir, sha256), 'utf8').then((text) => JSON.parse(text) as SlugEntry[]);
+      manifest.catch(() => this.#manifests.delete(sha256));
+      this.#manifests.set(sha256, manifest);
+    }
+    return manifest;
+  }
+
+  /**
+   * Moves an edited (or manifest-less) slug out of the way; the next ensure() extracts it again. A
+   * rename, not a removal: a process an older agent started in the slug keeps its folder until the
+   * next agent start.
+   */
+  async #setAside(sha256: string): Promise<void> {
+    this.#manifests.delete(sha256);
+    const dest = slugPath(this.#dataDir, sha256);
+    await rm(manifestPath(this.#dataDir, sha256), { force: true });
+    await rename(dest, join(this.#dataDir, 'slugs', `.stale-${sha256.slice(0, 12)}-${randomBytes(4).toString('hex')}`)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   /** The slug dir of an artifact, extracting it first if needed (concurrent callers share one extraction). */
@@ -106,7 +159,11 @@ export class SlugCache {
 
   async #extract(artifact: { readonly sha256: string; readonly path: string }): Promise<string> {
     const dest = slugPath(this.#dataDir, artifact.sha256);
-    if (await exists(dest)) return dest;
+    if (await exists(dest)) {
+      if (await exists(manifestPath(this.#dataDir, artifact.sha256))) return dest;
+      // Unpacked by an older agent (no manifest), or a crash came between the two renames below.
+      await this.#setAside(artifact.sha256);
+    }
     const signal = this.#closed.signal;
     if (signal.aborted) throw aborted();
     const { file, size } = await openArtifact(artifact.path, this.policy).catch((err: NodeJS.ErrnoException) => {
@@ -172,17 +229,28 @@ export class SlugCache {
       if (signal.aborted) throw aborted();
       if (refused) throw new Error(`artifact ${sha256.slice(0, 12)} refused: ${refused}`);
       await chmod(tmp, 0o755);
+      const manifest = `${tmp}.files.json`;
+      await writeFile(manifest, JSON.stringify(await buildManifest(tmp)), { mode: 0o600 });
+      let won = true;
       await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
         // Another agent process may have won the race; its slug is as good as ours.
         if (!(await exists(dest))) throw err;
-        await rm(tmp, { recursive: true, force: true });
+        won = false;
+        await forceRemove(tmp);
       });
+      if (won) await rename(manifest, manifestPath(this.#dataDir, sha256));
+      else await rm(manifest, { force: true });
       return dest;
     } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
+      await forceRemove(tmp);
+      await rm(`${tmp}.files.json`, { force: true });
       throw err;
     }
   }
+}
+
+function manifestPath(dataDir: string, sha256: string): string {
+  return `${slugPath(dataDir, sha256)}.files.json`;
 }
 
 async function exists(path: string): Promise<boolean> {

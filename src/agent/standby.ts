@@ -1,7 +1,7 @@
 /**
  * Warm standby: the releases an app/env ran before, kept running without traffic for a while so
  * that rolling back to one is a route swap. A rollback release is a copy with a new id, so a
- * standby set is found by the fingerprint of what it runs, not by its release id.
+ * rollout finds standby instances by what they run (rollout-plan.ts), not by their release id.
  */
 import { createHash } from 'node:crypto';
 import type { DesiredState } from '../protocol/agent-protocol.js';
@@ -60,12 +60,6 @@ export class StandbyPool {
 
   get(release: string): StandbySet | undefined {
     return this.#sets.find((s) => s.release === release);
-  }
-
-  /** The newest set running exactly what `desired` describes. */
-  find(desired: DesiredState): StandbySet | undefined {
-    const fp = fingerprint(desired);
-    return [...this.#sets].reverse().find((s) => s.fingerprint === fp);
   }
 
   /** Removes `set` from the pool (reused, or stopped). */

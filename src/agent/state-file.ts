@@ -20,6 +20,8 @@ export interface PersistedInstance {
   readonly release: string;
   readonly build: string;
   readonly role: InstanceRole;
+  /** Its working copy; absent for an instance an older agent started in the slug itself. */
+  readonly dir?: string;
   readonly pid: number | null;
   /** Kernel start time of pid, so that a recycled pid is never adopted (or killed). */
   readonly pidStart?: string;

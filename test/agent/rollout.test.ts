@@ -58,9 +58,9 @@ describe('agent rollouts', () => {
     // The node process under `/bin/sh -c` counts: tens of MB, not the shell's one or two.
     expect(one.instances[0]?.rss).toBeGreaterThan(10_000_000);
 
-    // The instance got exactly the documented environment, and runs in its slug.
+    // The instance got exactly the documented environment, and runs in its own copy of the slug.
     const { env, cwd } = JSON.parse((await get(proxyPort, '/env')).body) as { env: Record<string, string>; cwd: string };
-    expect(cwd).toBe(join(agentDir, 'slugs', v1.sha256));
+    expect(cwd).toBe(join(agentDir, 'work', 'shop', 'production', `web.${one.instances[0]?.id}`));
     const documented = ['GREETING', 'PORT', 'REWIND_AGENT', 'REWIND_APP', 'REWIND_COMPONENT', 'REWIND_ENV', 'REWIND_INSTANCE', 'REWIND_RELEASE'];
     expect(Object.keys(env).sort()).toEqual(expect.arrayContaining(documented));
     expect(Object.keys(env).filter((k) => ![...documented, 'PATH', 'HOME', 'LANG', 'PWD', 'SHLVL', '_'].includes(k))).toEqual([]);

@@ -245,7 +245,7 @@ describe('slugs', () => {
     const evilSha = await sha256File(evil);
     await expect(cache.ensure({ sha256: evilSha, path: evil })).rejects.toThrow('entry ../sub/a.txt points outside the slug');
     expect(existsSync(join(agentDir, 'slugs', evilSha))).toBe(false);
-    expect(readdirSync(join(agentDir, 'slugs'))).toEqual([sha]);
+    expect(readdirSync(join(agentDir, 'slugs')).sort()).toEqual([sha, `${sha}.files.json`]);
   });
 });
 

@@ -140,14 +140,16 @@ describe('release pipelines with backups and rollback', () => {
   it('drift is captured: a file changed by hand before a run comes back when the run is rolled back', async () => {
     const live = await body(url);
     const message = live.split(' ')[0];
-    // Find the live slug's message.txt in the agent's data dir and edit it by hand.
-    const slugs = join(rw.dataDir, 'agent', 'slugs');
+    // Find the live instance's message.txt in its working copy (agent/work/APP/ENV/COMPONENT.ID) and edit it by hand.
+    const work = join(rw.dataDir, 'agent', 'work');
     let edited = '';
-    for (const sha of await readdir(slugs)) {
-      const f = join(slugs, sha, 'message.txt');
-      if ((await readFile(f, 'utf8').catch(() => '')) === message) {
-        await writeFile(f, 'edited-by-hand');
-        edited = f;
+    for (const app of await readdir(work)) {
+      for (const instance of await readdir(join(work, app, 'production')).catch(() => [] as string[])) {
+        const f = join(work, app, 'production', instance, 'message.txt');
+        if ((await readFile(f, 'utf8').catch(() => '')) === message) {
+          await writeFile(f, 'edited-by-hand');
+          edited = f;
+        }
       }
     }
     expect(edited).not.toBe('');
