@@ -129,12 +129,12 @@ export const ConfigStepView = Type.Object({
 });
 export type ConfigStepView = View<typeof ConfigStepView>;
 
-/** One environment a plan read: its active release and the newest release, whose config was in effect. */
+/** One environment a plan read: its active release and the release whose config was in effect. */
 export const EnvBasisView = Type.Object(
   {
     env: Type.String(),
     release: Nullable(Type.String(), 'Its active release when planned (null: it ran nothing).'),
-    config: Type.Optional(Nullable(Type.String(), 'Its newest release, whose config was in effect (null: none); absent when config does not matter (a promotion\'s source).')),
+    config: Type.Optional(Nullable(Type.String(), 'The release whose config was in effect: the active one (while nothing runs, the newest); null: none. Absent when config does not matter (a promotion\'s source).')),
   },
   { description: 'What a plan was computed from in one environment. Send it back as `basis` to apply exactly this plan.' },
 );

@@ -126,14 +126,14 @@ export function withComponents(current: EnvState, moves: ReadonlyArray<{ compone
 
 /**
  * What a plan was computed from, in one environment: its active release, and the release whose
- * config was the environment's config in effect (its newest release). Applying a plan on another
+ * config was the environment's config in effect. Applying a plan on another
  * basis is refused (STALE_PLAN): what the user confirmed would not be what happens.
  */
 export interface EnvBasis {
   readonly env: string;
   /** The active release when planned (null: the environment ran nothing). */
   readonly release: string | null;
-  /** The newest release of the environment, whose config was in effect (null: none yet); absent when config does not matter (a promotion's source). */
+  /** The release whose config was the environment's config (its active release; while it runs nothing, its newest); null: none yet. Absent when config does not matter (a promotion's source). */
   readonly config?: string | null;
 }
 

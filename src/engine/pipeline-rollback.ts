@@ -193,7 +193,7 @@ export async function rollbackRun(
       // The next restore in this environment starts from this one.
       if (expected.has(backup.env)) {
         const active = (await store.apps.environment(run.app, backup.env))?.activeRelease ?? null;
-        expected.set(backup.env, { env: backup.env, release: active, config: release.config });
+        expected.set(backup.env, { env: backup.env, release: active, config: (await store.releases.current(run.app, backup.env))?.config ?? {} });
       }
       await store.pipelines.updateTask(o.runId, t.index, { rollback_status: 'rolled back' });
       await o.log(t.index, `task ${t.index + 1} ${def.name}: rolled back`);

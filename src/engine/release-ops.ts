@@ -152,12 +152,12 @@ export class ReleaseOps {
     const moves = names.map((component) => ({ component, build: source.builds[component], spec: source.manifest!.components[component] }));
     // The target's own config: the one in effect there, its active release's (docs/rollbacks.md,
     // "Which config a change uses"); a change staged with `env set --no-promote` is not carried.
-    const newest = await this.store.releases.newest(app, o.to);
-    const config = (await this.store.releases.current(app, o.to))?.config ?? {};
+    const current = await this.store.releases.current(app, o.to);
+    const config = current?.config ?? {};
     const next = { ...withComponents(stateOf(active), moves), config };
     const description = `promote ${source.id} from ${o.from} (${names.join(', ')})`;
     // The source's config does not matter (the target keeps its own), but which release is promoted does.
-    const basis: PlanBasis = [{ env: o.to, release: active?.id ?? null, config: newest?.id ?? null }, { env: o.from, release: source.id }];
+    const basis: PlanBasis = [{ env: o.to, release: active?.id ?? null, config: current?.id ?? null }, { env: o.from, release: source.id }];
     return this.carryOut({ app, env: o.to, active, next, kind: 'promote', deploymentKind: 'promote', description, source: source.id, basis }, o);
   }
 
@@ -189,9 +189,9 @@ export class ReleaseOps {
 
   // ── plans and their basis ─────────────────────────────────────────────
 
-  /** The basis app/env is on: its active release (as read by the caller) and its newest release, whose config is in effect. */
+  /** The basis app/env is on: its active release (as read by the caller) and the release whose config is in effect (`releases.current`). */
   async basisOf(app: string, env: string, active: string | null): Promise<EnvBasis> {
-    return { env, release: active, config: (await this.store.releases.newest(app, env))?.id ?? null };
+    return { env, release: active, config: (await this.store.releases.current(app, env))?.id ?? null };
   }
 
   /** What a client's basis must match; a basis that names no release of the app is refused. */
@@ -214,7 +214,7 @@ export class ReleaseOps {
     for (const x of expected) {
       const e = await this.store.apps.environment(app, x.env, db);
       if ((e?.activeRelease ?? null) !== x.release) throw new StaleBasis();
-      if (x.config !== undefined && !sameConfig((await this.store.releases.newest(app, x.env, db))?.config ?? {}, x.config)) throw new StaleBasis();
+      if (x.config !== undefined && !sameConfig((await this.store.releases.current(app, x.env, db))?.config ?? {}, x.config)) throw new StaleBasis();
     }
   }
 
@@ -227,7 +227,7 @@ export class ReleaseOps {
       const configs =
         b.config === undefined
           ? undefined
-          : { was: (b.config ? await this.store.releases.get(app, b.config) : undefined)?.config ?? {}, is: (await this.store.releases.newest(app, b.env))?.config ?? {} };
+          : { was: (b.config ? await this.store.releases.get(app, b.config) : undefined)?.config ?? {}, is: (await this.store.releases.current(app, b.env))?.config ?? {} };
       const change = describeBasisChange(b, { release: active, by: now?.createdBy, description: now?.description }, configs);
       if (change) out.push(change);
     }

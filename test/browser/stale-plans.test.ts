@@ -67,6 +67,35 @@ describe('console: the plan in an open dialog is the plan that happens', () => {
     await page.close();
   }, 90_000);
 
+  it('a dialog that missed the change (no live stream) is refused with 409 and shows the new plan; nothing was done', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.setDefaultTimeout(20_000);
+    // No /api/events: the dialog cannot learn of the change before Confirm.
+    await page.route('**/api/events', (route) => route.abort());
+    await page.goto(await rw.loginUrl());
+    await page.goto(`${rw.url}/apps/pay/releases`);
+    const list = await releases();
+    const target = list[list.length - 1];
+    await page.getByRole('button', { name: `Rollback to ${target.id}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Roll back production to ${target.id}` });
+    const plan = dialog.getByRole('region', { name: 'What will change' });
+    await plan.locator('tr[data-action]').first().waitFor();
+    expect(await plan.innerText()).not.toContain('LATE_FLAG');
+
+    const set = await rw.cli(['env', 'set', 'LATE_FLAG=1', '-a', 'pay']);
+    expect(set.code, set.stderr).toBe(0);
+    const before = (await releases()).length;
+    await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
+    const alert = dialog.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(/the plan is out of date: production's active release is now R[A-Z]{10} .*config changed: LATE_FLAG added/);
+    await expect.poll(() => plan.innerText()).toContain('LATE_FLAG');
+    expect(await dialog.getByRole('status').filter({ hasText: 'Nothing was done' }).count()).toBe(1);
+    expect((await releases()).length).toBe(before);
+    await shot(page, 'stale-plan-409');
+    await page.close();
+  }, 60_000);
+
   it("a run's rollback dialog shows the plan per task and warns when production was changed after the run", async () => {
     const build = (await rw.api<Array<{ id: string; description: string }>>('/api/apps/pay/builds')).body.find((b) => b.description === 'v2')!.id;
     const pipelines = { ship: [{ deploy: { env: 'production', enableRollback: true } }] };

@@ -31,19 +31,27 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
   };
   /** What must not move when a change is refused. */
   const snapshot = async (app: string, env = 'production') => ({ active: await active(app, env), releases: (await releases(app, env)).length, deployments: await deployments(app, env) });
-  /** A dry run, a change of config that deploys nothing (so the plan is stale by config only), then the apply: 409, nothing changed. */
-  async function refusedAfterConfigChange(app: string, env: string, route: string, body: Record<string, unknown>) {
+  /**
+   * A dry run, then its apply on an older basis (the plan as a client made it before the last
+   * change: the release before the active one): 409 naming both, nothing changed. Real changes
+   * between a plan and its apply (env set, a concurrent deploy) are the first tests; this one
+   * checks every route without a deploy each.
+   */
+  async function refusedOnOlderBasis(app: string, env: string, route: string, body: Record<string, unknown>) {
     const dry = await post<{ plan: PlanView }>(route, { ...body, dryRun: true });
     expect(dry.status, JSON.stringify(dry.body)).toBe(200);
     const basis = dry.body.plan.basis!;
-    expect(basis[0]).toMatchObject({ env });
-    await ok(['env', 'set', `LATE_${Math.random().toString(36).slice(2, 8).toUpperCase()}=1`, '-a', app, '-e', env, '--no-promote']);
+    const now = await active(app, env);
+    expect(basis[0]).toEqual({ env, release: now, config: now });
+    const older = (await releases(app, env)).find((r) => r.id !== now)?.id ?? null;
     const before = await snapshot(app, env);
-    const res = await post<Stale>(route, { ...body, basis });
+    const res = await post<Stale>(route, { ...body, basis: [{ env, release: older, config: older }, ...basis.slice(1)] });
     expect(res.status, JSON.stringify(res.body)).toBe(409);
     expect(res.body.error.code).toBe('STALE_PLAN');
-    expect(res.body.error.message).toMatch(new RegExp(`${env}'s config changed: LATE_[A-Z0-9]+ added`));
+    expect(res.body.error.message).toContain(`${env}'s active release is now ${now} (`);
+    expect(res.body.error.message).toContain(`(was ${older ?? 'none'})`);
     expect(res.body.error.message).toContain('nothing was changed');
+    expect(res.body.error.details.plan).toEqual(dry.body.plan);
     expect(await snapshot(app, env)).toEqual(before);
     return { basis, stale: res.body.error };
   }
@@ -121,13 +129,30 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
     const list = await releases('pay');
     const first = list[list.length - 1];
     const greeting = list.find((r) => r.description === 'env add:GREETING')!;
-    await refusedAfterConfigChange('pay', 'production', '/api/apps/pay/rollback', { env: 'production', release: first.id });
-    await refusedAfterConfigChange('pay', 'production', '/api/apps/pay/rollback', { env: 'production' });
-    await refusedAfterConfigChange('pay', 'production', '/api/apps/pay/rollback', { env: 'production', components: { web: v1Build } });
-    await refusedAfterConfigChange('pay', 'production', `/api/apps/pay/releases/${greeting.id}/revert`, { env: 'production' });
-    const { basis } = await refusedAfterConfigChange('pay', 'test', '/api/apps/pay/promote', { from: 'production', to: 'test' });
-    // A promotion also reads its source: the release promoted is part of the basis.
-    expect(basis[1]).toEqual({ env: 'production', release: await active('pay') });
+    await refusedOnOlderBasis('pay', 'production', '/api/apps/pay/rollback', { env: 'production', release: first.id });
+    await refusedOnOlderBasis('pay', 'production', '/api/apps/pay/rollback', { env: 'production' });
+    await refusedOnOlderBasis('pay', 'production', '/api/apps/pay/rollback', { env: 'production', components: { web: v1Build } });
+    await refusedOnOlderBasis('pay', 'production', `/api/apps/pay/releases/${greeting.id}/revert`, { env: 'production' });
+
+    // A promotion reads its target's config (test runs nothing: its config waits in its newest
+    // release) and its source's active release.
+    const promote = { from: 'production', to: 'test' };
+    const dry = await post<{ plan: PlanView }>('/api/apps/pay/promote', { ...promote, dryRun: true });
+    expect(dry.body.plan.basis).toEqual([
+      { env: 'test', release: null, config: null },
+      { env: 'production', release: await active('pay') },
+    ]);
+    await ok(['env', 'set', 'TEST_ONLY=1', '-a', 'pay', '-e', 'test']);
+    const before = await snapshot('pay', 'test');
+    const res = await post<Stale>('/api/apps/pay/promote', { ...promote, basis: dry.body.plan.basis });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toContain("test's config changed: TEST_ONLY added");
+    expect(res.body.error.details.plan.config).toContainEqual({ key: 'TEST_ONLY', action: 'add', from: null, to: '1' });
+    expect(await snapshot('pay', 'test')).toEqual(before);
+    const moved = await post<Stale>('/api/apps/pay/promote', { ...promote, basis: [res.body.error.details.plan.basis![0], { env: 'production', release: first.id }] });
+    expect(moved.status).toBe(409);
+    expect(moved.body.error.message).toContain(`production's active release is now ${await active('pay')} (`);
+
     const bogus: EnvBasisView[] = [{ env: 'production', release: await active('pay'), config: 'RNOSUCHRELX' }];
     expect((await post<Stale>('/api/apps/pay/rollback', { env: 'production', basis: bogus })).status).toBe(400);
   }, 60_000);
@@ -136,9 +161,9 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
     await ok(['templates', 'publish', 'pay-app@1.0', '-a', 'pay']);
     await ok(['templates', 'install', 'pay-app', '--as', 'pay-prod']);
     await ok(['templates', 'publish', 'pay-app@2.0', '-a', 'pay']);
-    await refusedAfterConfigChange('pay-prod', 'production', '/api/apps/pay-prod/upgrade', { env: 'production' });
+    await refusedOnOlderBasis('pay-prod', 'production', '/api/apps/pay-prod/upgrade', { env: 'production' });
     await ok(['templates', 'upgrade', '-a', 'pay-prod', '--yes']);
-    const { stale } = await refusedAfterConfigChange('pay-prod', 'production', '/api/apps/pay-prod/upgrades/rollback', { env: 'production' });
+    const { stale } = await refusedOnOlderBasis('pay-prod', 'production', '/api/apps/pay-prod/upgrades/rollback', { env: 'production' });
     expect(stale.details.plan.description).toMatch(/^rollback to R[A-Z]{10}$/);
     expect((await rw.api<{ upgrades: Array<{ rolledBackRelease: string | null }> }>('/api/apps/pay-prod/upgrades')).body.upgrades.every((u) => u.rolledBackRelease === null)).toBe(true);
   }, 90_000);
@@ -168,17 +193,26 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
     expect(plan.tasks).toHaveLength(1);
     expect(plan.tasks[0]).toMatchObject({ index: 0, env: 'production', action: 'restore', backup, plan: { from: byHand.id, source: backup } });
     expect(plan.basis).toEqual([{ env: 'production', release: byHand.id, config: byHand.id }]);
-    // The dry run changed nothing.
+    // The CLI prints the same plan.
+    const printed = await ok(['pipelines', 'rollback', id, '--dry-run']);
+    expect(printed.split('\n').slice(0, 3)).toEqual([
+      `Plan: roll back run ${id} (succeeded) of pay`,
+      `  warning: ${plan.warnings[0]}`,
+      `  task 1 deploy: restore backup ${backup} in production (active: ${byHand.id})`,
+    ]);
+    // The dry runs changed nothing.
     expect((await rw.api<PipelineRunView>(`/api/pipelines/runs/${id}`)).body.rollbackStatus).toBe('none');
 
-    await ok(['env', 'set', 'AFTER_PLAN=1', '-a', 'pay', '--no-promote']);
+    await ok(['env', 'set', 'AFTER_PLAN=1', '-a', 'pay']);
+    const after = (await releases('pay'))[0];
     const before = await snapshot('pay');
     const res = await post<Stale & { error: { details: { plan: RunRollbackPlanView } } }>(`/api/pipelines/runs/${id}/rollback`, { basis: plan.basis });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('STALE_PLAN');
-    expect(res.body.error.message).toContain("production's config changed: AFTER_PLAN added");
-    // The plan goes from what is live (AFTER_PLAN was not deployed); the basis now names the release that carries it.
-    expect(res.body.error.details.plan.basis).toEqual([{ env: 'production', release: byHand.id, config: (await releases('pay'))[0].id }]);
+    expect(res.body.error.message).toContain(`production's active release is now ${after.id} ("env add:AFTER_PLAN" by `);
+    expect(res.body.error.message).toContain(`(was ${byHand.id}); config changed: AFTER_PLAN added`);
+    expect(res.body.error.details.plan.tasks[0].plan!.config).toContainEqual({ key: 'AFTER_PLAN', action: 'remove', from: '1', to: null });
+    expect(res.body.error.details.plan.basis).toEqual([{ env: 'production', release: after.id, config: after.id }]);
     expect(await snapshot('pay')).toEqual(before);
     expect((await rw.api<PipelineRunView>(`/api/pipelines/runs/${id}`)).body.rollbackStatus).toBe('none');
 
