@@ -3,56 +3,16 @@
  * the agent, a fast-check arbitrary of requests that are schema-valid or near misses (wrong
  * types, out-of-range and non-finite numbers, huge, unicode and empty strings, prototype keys,
  * extra fields, deep nesting, invalid JSON, encoded and `..` path segments), mixed with real
- * names and ids so that requests reach the engine and the agent. Used by fuzz.test.ts (`npm test`)
- * and, with REWIND_FUZZ_COUNT, by `npm run fuzz`.
+ * names and ids so that requests reach the engine and the agent. Used by fuzz-run.ts, hence by
+ * fuzz.test.ts (`npm test`) and, with REWIND_FUZZ_COUNT, by `npm run fuzz`.
  *
- * Safety: nothing generated is ever run as a shell command. Every `command` field anywhere in a
- * body is forced into a fixed harmless set (`sanitize`), uploads are fixed tarballs, and config
- * keys that steer a process (PATH, LD_*, NODE_OPTIONS, …) are renamed.
+ * Safety: nothing generated is ever run as a shell command. Every body goes through `sanitize`
+ * (fuzz-json.ts: each `command` field is one of a fixed harmless set, config keys that steer a
+ * process such as PATH, LD_*, NODE_OPTIONS are renamed), and uploads are fixed tarballs.
  */
 import fc from 'fast-check';
-
-// ── JSON values that can say what JS objects cannot ────────────────────────────────────────
-/** An object as its entries, in order: `__proto__` is an ordinary key here (as it is in JSON text). */
-export class Obj {
-  constructor(readonly entries: ReadonlyArray<readonly [string, Json]>) {}
-}
-/** JSON text written as is: `1e400`, `-0`, `1E2`. */
-export class Raw {
-  constructor(readonly text: string) {}
-}
-export type Json = null | boolean | number | string | Obj | Raw | readonly Json[];
-
-export function serialize(j: Json): string {
-  if (j instanceof Raw) return j.text;
-  if (j instanceof Obj) return `{${j.entries.map(([k, v]) => `${JSON.stringify(k)}:${serialize(v)}`).join(',')}}`;
-  if (Array.isArray(j)) return `[${j.map(serialize).join(',')}]`;
-  if (typeof j === 'number' && !Number.isFinite(j)) return String(j); // NaN, Infinity: invalid JSON on purpose
-  return JSON.stringify(j);
-}
-
-// ── safety ──────────────────────────────────────────────────────────────────────────────────
-/** The only commands the fuzzer lets through (anything else is replaced by one of these). */
-export const HARMLESS_COMMANDS = ['true', 'exit 3', 'echo hi'] as const;
-const harmlessCommand = (s: string) =>
-  (HARMLESS_COMMANDS as readonly string[]).includes(s) || /^[#]*$/.test(s) || /^\s*$/.test(s) ? s : HARMLESS_COMMANDS[s.length % HARMLESS_COMMANDS.length];
-/** Environment variables that change what a process loads or runs. */
-const STEERING_ENV = /^(PATH|IFS|ENV|BASH_ENV|SHELL|HOME|CDPATH|PS4|TMPDIR|HOSTALIASES|LOCALDOMAIN|GCONV_PATH|LD_.*|DYLD_.*|NODE_.*|NPM_.*|PYTHON.*|PERL.*|RUBY.*|GIT_.*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS)$/i;
-
-/** `j` with every `command` string made harmless and every config key that steers a process renamed. */
-export function sanitize(j: Json, parentKey = '', depth = 0): Json {
-  if (depth > 64) return null;
-  if (Array.isArray(j)) return j.map((v) => sanitize(v, parentKey, depth + 1));
-  if (!(j instanceof Obj)) return j;
-  const configLike = parentKey === 'set' || parentKey === 'config';
-  return new Obj(
-    j.entries.map(([k, v]) => {
-      const key = configLike && STEERING_ENV.test(k) ? `FUZZ_${k}` : k;
-      if (k === 'command' && typeof v === 'string') return [key, harmlessCommand(v)] as const;
-      return [key, sanitize(v, k, depth + 1)] as const;
-    }),
-  );
-}
+import type { Json } from './fuzz-json.js';
+import { HARMLESS_COMMANDS, Obj, Raw, sanitize, serialize } from './fuzz-json.js';
 
 // ── schemas ─────────────────────────────────────────────────────────────────────────────────
 /** The part of JSON Schema that /api/openapi.json uses. */
@@ -228,7 +188,7 @@ export interface FuzzRequest {
   readonly body?: string | Buffer;
 }
 
-interface Param {
+export interface Param {
   readonly name: string;
   readonly in: 'path' | 'query' | 'header' | 'cookie';
   readonly required?: boolean;
@@ -406,66 +366,4 @@ function requests(op: Operation, g: Gen, uploads: Uploads): fc.Arbitrary<FuzzReq
     headers: { ...r.headers, ...(r.body.type ? { 'content-type': r.body.type } : {}) },
     ...(r.body.body !== undefined ? { body: r.body.body } : {}),
   }));
-}
-
-// ── the agent's routes (src/agent/agent-server.ts), written as schemas ──────────────────────
-const str: Schema = { type: 'string' };
-const int = (minimum: number, maximum: number): Schema => ({ type: 'integer', minimum, maximum });
-const appEnv: Param[] = [
-  { name: 'app', in: 'path', required: true, schema: str },
-  { name: 'env', in: 'path', required: true, schema: str },
-];
-const component: Schema = {
-  type: 'object',
-  required: ['name', 'port', 'health', 'scale', 'build', 'artifact'],
-  properties: {
-    name: str,
-    command: str,
-    static: str,
-    port: { type: 'boolean' },
-    health: { type: 'object', required: ['timeoutMs', 'intervalMs'], properties: { path: str, timeoutMs: int(100, 1500), intervalMs: int(10, 300) } },
-    scale: int(0, 2),
-    build: str,
-    artifact: { type: 'object', required: ['sha256', 'path'], properties: { sha256: str, path: str } },
-  },
-};
-/** A DesiredState (src/protocol/agent-protocol.ts) with small, cheap numbers when valid. */
-export const DESIRED_STATE: Schema = {
-  type: 'object',
-  required: ['app', 'env', 'release', 'proxyPort', 'config', 'components', 'drainTimeoutMs'],
-  properties: {
-    app: str,
-    env: str,
-    release: str,
-    deployment: str,
-    proxyPort: int(1024, 65535),
-    config: { type: 'object', additionalProperties: str },
-    components: { type: 'array', items: component, maxItems: 3 },
-    drainTimeoutMs: int(0, 500),
-    routes: { type: 'object', additionalProperties: int(1024, 65535) },
-    standby: { type: 'object', required: ['keepMs', 'count'], properties: { keepMs: int(0, 2000), count: int(0, 2) } },
-    autoRollback: { type: 'object', required: ['windowMs'], properties: { windowMs: int(0, 2000) } },
-  },
-};
-const EXEC: Schema = { type: 'object', required: ['command'], properties: { command: str, component: str, actor: str } };
-
-/**
- * The agent's routes. `pools` (filled by the caller) keep the seeded app off the routes that
- * would change it behind the server's back (DELETE, deploy).
- */
-export function agentOperations(o: { readonly readPools: Pools; readonly writePools: Pools }): Operation[] {
-  const op = (method: string, path: string, extra: Partial<Operation> = {}): Operation => ({ target: 'agent', method, path, params: [], ...extra });
-  return [
-    op('GET', '/v1/health'),
-    op('GET', '/v1/state'),
-    op('GET', '/v1/apps/{app}/{env}', { params: appEnv, pools: o.readPools }),
-    op('DELETE', '/v1/apps/{app}/{env}', { params: appEnv, pools: o.writePools }),
-    op('POST', '/v1/apps/{app}/{env}/snapshot', { params: appEnv, body: { type: 'object' }, pools: o.readPools }),
-    op('POST', '/v1/deploy', { body: DESIRED_STATE, pools: o.writePools }),
-    op('POST', '/v1/apps/{app}/{env}/exec', { params: appEnv, body: EXEC, pools: o.readPools }),
-    op('GET', '/v1/apps/{app}/{env}/logs', {
-      params: [...appEnv, { name: 'lines', in: 'query', schema: int(0, 10_000) }, { name: 'follow', in: 'query', schema: { type: 'boolean' } }],
-      pools: o.readPools,
-    }),
-  ];
 }
