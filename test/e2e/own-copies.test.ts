@@ -77,7 +77,7 @@ describe('what runs is the build', () => {
     expect(await (await fetch(testUrl)).text()).toBe('a record posted to test\n');
   });
 
-  it('releases rollback --component web=B… restarts web alone: api, worker and assets keep their instances (same pids)', async () => {
+  it('releases rollback --component web=B… restarts web alone: api, worker and assets keep their instances (same pids); so does a promotion of api alone', async () => {
     const dir = await shopApp({ versions: { web: 'v1', api: 'v1', worker: 'v1', assets: 'v1' } });
     dirs.push(dir);
     await cli(['apps', 'create', 'shop']);
@@ -99,5 +99,15 @@ describe('what runs is the build', () => {
     for (const c of ['api', 'worker', 'assets']) expect(byComponent(third, c), c).toEqual(byComponent(first, c));
     // web comes back from the warm standby: the very instance of the first release.
     expect(byComponent(third, 'web')).toEqual(byComponent(first, 'web'));
+
+    // A promotion of one component from test restarts that one only in production.
+    await cli(['envs', 'create', 'test', '-a', 'shop']);
+    await setShopVersion(dir, 'api', 'v2');
+    await cli(['deploy', dir, '-a', 'shop', '-e', 'test']);
+    await cli(['promote', '-a', 'shop', '--from', 'test', '--to', 'production', '--components', 'api']);
+    expect(await servedVersions(rw, 'shop', 'production', ['web', 'api', 'assets'])).toEqual({ web: 'v1', api: 'v2', assets: 'v1' });
+    const fourth = await liveInstances(rw, 'shop');
+    for (const c of ['web', 'worker', 'assets']) expect(byComponent(fourth, c), c).toEqual(byComponent(first, c));
+    expect(byComponent(fourth, 'api')).not.toEqual(byComponent(first, 'api'));
   });
 });
