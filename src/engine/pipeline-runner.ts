@@ -187,7 +187,7 @@ export class PipelineRunner {
     this.refuseRolledBack(run);
     let expected: Expected[] | undefined;
     if (basis) {
-      expected = await this.o.releases.expected(run.app, basis);
+      expected = await this.o.releases.expected(run.app, basis, (await planRunRollback(this.o, id)).basis);
       try {
         await this.o.releases.check(run.app, expected, this.o.store.db);
       } catch (e) {

@@ -194,8 +194,15 @@ export class ReleaseOps {
     return { env, release: active, config: (await this.store.releases.current(app, env))?.id ?? null };
   }
 
-  /** What a client's basis must match; a basis that names no release of the app is refused. */
-  async expected(app: string, basis: PlanBasis): Promise<Expected[]> {
+  /**
+   * What a client's basis must match. Refused: a basis that leaves out an environment the plan
+   * reads (`planned`, the plan's own basis), or names a release the app does not have.
+   */
+  async expected(app: string, basis: PlanBasis, planned?: PlanBasis): Promise<Expected[]> {
+    const missing = (planned ?? []).filter((p) => !basis.some((b) => b.env === p.env && (p.config === undefined || b.config !== undefined)));
+    if (missing.length) {
+      throw new RewindError('INVALID_INPUT', `the basis does not give ${missing.map((m) => m.env).join(', ')}${missing.some((m) => m.config !== undefined) ? ' (release and config)' : ''}; send the basis of this change's dry run (plan.basis)`);
+    }
     const out: Expected[] = [];
     for (const b of basis) {
       if (b.config === undefined) {
@@ -263,7 +270,7 @@ export class ReleaseOps {
       basis: p.basis,
     };
     if (o.dryRun) return { plan };
-    const expected = o.basis ? await this.expected(p.app, o.basis) : undefined;
+    const expected = o.basis ? await this.expected(p.app, o.basis, p.basis) : undefined;
     const release = makeRelease({
       app: p.app,
       env: p.env,

@@ -151,7 +151,7 @@ export class TemplateOps {
     const basis = [await this.releases.basisOf(app, env, active?.id ?? null)];
     const plan: PlanView = { app, env, from: active?.id ?? null, source: null, description, empty: false, ...steps, basis };
     if (o.dryRun) return { plan };
-    const expected = o.basis ? await this.releases.expected(app, o.basis) : undefined;
+    const expected = o.basis ? await this.releases.expected(app, o.basis, basis) : undefined;
     // Checked before the build is recorded, and again atomically with the deployment.
     if (expected) await this.releases.check(app, expected, this.store.db);
     const build = prebuiltBuild({ app, env, description: `template ${name} ${target.version} (${target.sourceRelease} of ${target.sourceApp})`, manifest: target.manifest as Manifest, artifacts: target.artifacts, actor: o.actor });

@@ -155,6 +155,11 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
 
     const bogus: EnvBasisView[] = [{ env: 'production', release: await active('pay'), config: 'RNOSUCHRELX' }];
     expect((await post<Stale>('/api/apps/pay/rollback', { env: 'production', basis: bogus })).status).toBe(400);
+    // A basis must give every environment the plan reads.
+    const partial = await post<Stale>('/api/apps/pay/rollback', { env: 'production', basis: [{ env: 'test', release: null, config: null }] });
+    expect(partial.status).toBe(400);
+    expect(partial.body.error.message).toContain('the basis does not give production (release and config)');
+    expect((await post<Stale>('/api/apps/pay/promote', { ...promote, basis: [res.body.error.details.plan.basis![0]] })).status).toBe(400);
   }, 60_000);
 
   it('a template upgrade and its rollback check their basis', async () => {
