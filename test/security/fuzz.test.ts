@@ -3,6 +3,8 @@
  * replay), bounded (REWIND_FUZZ_COUNT requests, 2,000 in `npm test`, 100,000 in `npm run fuzz`):
  * every operation of /api/openapi.json and every agent route gets requests; none may answer 5xx
  * or hang, and the server and the agent answer at the end. One line reports the counts.
+ * REWIND_FUZZ_CONCURRENCY (default 4) sets how many requests are in flight at once;
+ * REWIND_FUZZ_VERBOSE=1 adds the statuses of each operation and the first connection resets.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,7 +104,7 @@ it(
     report = await run(target, {
       seed: SEED,
       count: COUNT,
-      concurrency: 4,
+      concurrency: Number(process.env.REWIND_FUZZ_CONCURRENCY ?? 4),
       timeoutMs: 10_000,
       logs,
       progress: (r) => {
