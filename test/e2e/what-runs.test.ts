@@ -10,7 +10,7 @@ import { Rewind, body, envOf, fixtureApp, okRelease, releaseIdIn } from './harne
 
 const HEALTH = '    health:\n      path: /health\n      timeout: 20\n      interval: 0.1\n';
 const WEB_AND_API = `components:\n  web:\n    command: node server.js\n${HEALTH}  api:\n    command: node server.js\n    port: true\n${HEALTH}`;
-const WEB_AND_PIPELINES = `components:\n  web:\n    command: node server.js\n${HEALTH}pipelines:\n  ship:\n    - deploy:\n        env: production\n  totest:\n    - build\n    - deploy:\n        env: test\n`;
+const WEB_AND_PIPELINES = `components:\n  web:\n    command: node server.js\n${HEALTH}pipelines:\n  ship:\n    - deploy:\n        env: production\n        enableRollback: true\n  totest:\n    - build\n    - deploy:\n        env: test\n`;
 
 interface Release {
   id: string;
@@ -26,6 +26,8 @@ describe('what runs is what was recorded', () => {
   let dir: string;
   let url: string;
   const builds: Record<string, string> = {};
+  let shipRun = '';
+  let shipped = '';
 
   async function cli(args: string[]) {
     const r = await rw.cli(args);
@@ -81,7 +83,9 @@ describe('what runs is what was recorded', () => {
     const before = await active();
     const run = await rw.cli(['pipelines', 'run', 'ship', '-a', 'runs', '--build', builds.v2]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
+    shipRun = /^Run: (P[A-Z]{10})$/m.exec(run.stdout)![1];
     const now = await active();
+    shipped = now.id;
     expect(now.id).not.toBe(before.id);
     expect(now.builds).toEqual({ web: builds.v2 });
     expect(now.config).toEqual(before.config);
@@ -127,5 +131,46 @@ describe('what runs is what was recorded', () => {
     expect(await body(url)).toBe('version=v2 greeting=one\n');
     expect(await statusOf(deployed)).toBe('rolled back');
     expect(await statusOf(configOnly.id)).toBe('');
+  });
+
+  it('env set after concurrent deploys refused as "in progress" deploys what runs, not a refused build (item 3)', async () => {
+    // The first one boots slowly, so the four others are built (and their releases recorded) while it deploys.
+    const dirs = await Promise.all([1, 2, 3, 4, 5].map((i) => fixtureApp({ version: `c${i}`, manifest: WEB_AND_PIPELINES, startDelayMs: i === 1 ? 10_000 : 0 })));
+    try {
+      await rw.settled('runs');
+      const first = rw.cli(['deploy', dirs[0], '-a', 'runs']);
+      const deadline = Date.now() + 20_000;
+      const deploying = async () => (await rw.api<Array<{ state: string }>>('/api/apps/runs/deployments?env=production')).body.some((d) => d.state === 'running' || d.state === 'pending');
+      while (!(await deploying()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const refused = await Promise.all(dirs.slice(1).map((d) => rw.cli(['deploy', d, '-a', 'runs'])));
+      for (const r of refused) expect(r.stderr, r.stdout).toMatch(/in progress/);
+      expect((await first).code).toBe(0);
+      await rw.settled('runs');
+      const running = await active();
+      expect(await body(url)).toBe('version=c1 greeting=one\n');
+      const set = await cli(['env', 'set', 'AFTERCONC=1', '-a', 'runs']);
+      const made = await release(releaseIdIn(set.stdout)!);
+      expect(made.description).toBe('env add:AFTERCONC');
+      expect(made.builds).toEqual(running.builds);
+      expect(await body(url)).toBe('version=c1 greeting=one\n');
+    } finally {
+      for (const d of dirs) await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a pipeline run rollback marks what went live since its backup was taken (item 4)', async () => {
+    const before = await active();
+    const later = (await releases()).find((r) => r.description === 'env add:LATER')!;
+    const rb = await rw.cli(['pipelines', 'rollback', shipRun, '-a', 'runs', '--yes']);
+    expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+    await rw.settled('runs');
+    const now = await active();
+    expect(now.description).toMatch(/^restore backup R[A-Z]{10} \(pipeline run /);
+    // The backup holds what was live before the run: v1 with api, and the config of then.
+    expect(await body(url)).toBe('version=v1 greeting=after\n');
+    expect(Object.keys((await envOf(rw, 'runs', 'production')).components)).toEqual(['api']);
+    // The pipeline's release and every release live after it are undone.
+    for (const id of [shipped, later.id, before.id]) expect(await statusOf(id), id).toBe('rolled back');
+    expect(await statusOf(now.id)).toBe('active');
   });
 });
