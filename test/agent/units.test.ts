@@ -19,6 +19,9 @@ import { nginxPaths, nginxStartArgv, renderBackConfig, renderFrontConfig, socket
 import { pageBody } from '../../src/agent/proxy-pages.js';
 import { hostRoute } from '../../src/agent/shared-proxy.js';
 import { fingerprint } from '../../src/agent/standby.js';
+import { createInstance } from '../../src/agent/instance.js';
+import { componentKey, planComponents } from '../../src/agent/rollout-plan.js';
+import type { ProcessHandle } from '../../src/agent/supervisor.js';
 import type { DesiredState } from '../../src/protocol/agent-protocol.js';
 import { SlugCache, sha256File, unsafeEntryReason } from '../../src/agent/slug-cache.js';
 import type { PersistedState } from '../../src/agent/state-file.js';
@@ -306,6 +309,38 @@ describe('warm standby fingerprint', () => {
       { ...base, components: [web(artifact)] },
     ] as DesiredState[];
     for (const d of other) expect(fingerprint(d)).not.toBe(fingerprint(base));
+  });
+});
+
+describe('rollout plan: which components keep their instances', () => {
+  const other = { sha256: 'b'.repeat(64), path: '/tmp/b.tgz' };
+  const worker = (a: typeof artifact) => web(a, { name: 'worker', port: false });
+  const live = desiredState('RONE', 4000, [web(artifact), worker(artifact)], { A: '1' });
+  const handle = { pid: 1, exited: new Promise(() => {}), stop: async () => {}, release: () => {} } as unknown as ProcessHandle;
+  const running = (desired: DesiredState, name: string, role: 'live' | 'standby', state: 'healthy' | 'running' | 'standby' | 'crashed') => {
+    const component = desired.components.find((c) => c.name === name)!;
+    return Object.assign(createInstance({ id: `${name}${role}`, desired, component, workDir: '/w', role, port: component.port ? 5000 : null }), { handle, state });
+  };
+  const instances = [running(live, 'web', 'live', 'healthy'), running(live, 'worker', 'live', 'running')];
+  const kinds = (d: DesiredState, list = instances, standby: string[] = []) => planComponents(d, list, standby).map((s) => `${s.component.name}:${s.kind}`);
+
+  it('keeps a component whose files, command, scale, health and config are the same, whatever its build id or release', () => {
+    const copy = desiredState('RTWO', 4001, [web(artifact, { build: 'BREBUILT' }), worker(other)], { A: '1' });
+    expect(kinds(copy)).toEqual(['web:keep', 'worker:start']);
+    expect(componentKey(copy, copy.components[0]!)).toBe(componentKey(live, live.components[0]!));
+  });
+
+  it('starts every component when the config changes, and a component whose scale or command changes', () => {
+    expect(kinds({ ...live, release: 'RTWO', config: { A: '2' } })).toEqual(['web:start', 'worker:start']);
+    expect(kinds(desiredState('RTWO', 4000, [web(artifact, { scale: 2 }), worker(artifact)], { A: '1' }))).toEqual(['web:start', 'worker:keep']);
+    expect(kinds(desiredState('RTWO', 4000, [web(artifact), worker(artifact)].map((c) => (c.name === 'worker' ? { ...c, command: 'node other.js' } : c)), { A: '1' }))).toEqual(['web:keep', 'worker:start']);
+  });
+
+  it('starts a component whose live instances are not all up; reuses standby only for HTTP components', () => {
+    expect(kinds(live, [running(live, 'web', 'live', 'crashed'), instances[1]!])).toEqual(['web:start', 'worker:keep']);
+    const old = desiredState('ROLD', 4000, [web(other), worker(other)], { A: '1' });
+    const onStandby = [...instances, running(old, 'web', 'standby', 'standby'), running(old, 'worker', 'standby', 'standby')];
+    expect(kinds({ ...old, release: 'RBACK' }, onStandby, ['ROLD'])).toEqual(['web:warm', 'worker:start']);
   });
 });
 
