@@ -74,8 +74,9 @@ export class ReleasesRepo {
 
   /**
    * The release `release` changed: the one its first deployment replaced (a release made while
-   * another was only built or staged changed the active one, not those), else the one just before
-   * it in its environment's history (by sequence), if any.
+   * another was only built or staged changed the active one, not those). When that ran nothing
+   * (or it never went live), the one just before it in its environment's history (by sequence),
+   * whose config was the environment's then.
    */
   async before(release: Release): Promise<Release | undefined> {
     const first = await this.db
@@ -87,7 +88,7 @@ export class ReleasesRepo {
       .limit(1)
       .executeTakeFirst();
     const replaced = first?.from_release ? await this.get(release.app, first.from_release) : undefined;
-    if (replaced) return replaced;
+    if (replaced && Object.keys(replaced.builds).length > 0) return replaced;
     const row = await this.db.selectFrom('releases').select('seq').where('id', '=', release.id).executeTakeFirst();
     if (!row) return undefined;
     return (await this.list(release.app, release.env, 1, row.seq))[0];
