@@ -67,7 +67,7 @@ export const nastyValue: fc.Arbitrary<Json> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 2, max: 60 }).map((n) => nest(n)) },
 );
 
-/** n levels of `{"a":[…]}` as a value (the raw-text nesting, far deeper, is `deepText`). */
+/** n levels of `{"a":[…]}` as a value (the raw-text nesting, far deeper, is in `junkBody`). */
 function nest(n: number): Json {
   let v: Json = 1;
   for (let i = 0; i < n; i++) v = i % 2 ? [v] : new Obj([['a', v]]);
@@ -115,7 +115,7 @@ function validValue(s: Schema, key: string, g: Gen, depth: number): fc.Arbitrary
     case 'object':
       return objectValue(s, key, g, depth);
     default:
-      // No type: anything (e.g. a pipeline definition, which has its own generator in pools).
+      // No type: anything (a pipeline definition has its own generator, in CUSTOM).
       return depth > 6 ? fc.constant(null) : fc.oneof(nastyValue, objectValue({ additionalProperties: {} }, key, g, depth + 1));
   }
 }
