@@ -28,7 +28,7 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
   if (inflight > 0) say(`Draining ${plural(inflight, 'request')} in flight on ${from} (up to ${desired.drainTimeoutMs / 1000}s)`);
   // Standby is for what answers HTTP: a worker kept there would go on working beside its successor.
   const kept = standby ? old.filter((i) => servesHttp(i.component)) : [];
-  const workers = standby ? old.filter((i) => !servesHttp(i.component)) : [];
+  const workers = old.filter((i) => !servesHttp(i.component));
   for (const instance of old) {
     const waits = kept.includes(instance);
     instance.role = waits ? 'standby' : 'draining';
@@ -40,9 +40,11 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
     const stopping = workers.length ? `; stopping ${plural(workers.length, 'instance')} of ${[...new Set(workers.map((i) => i.component.name))].join(', ')} (no port: only HTTP components wait on standby)` : '';
     say(`Keeping ${plural(kept.length, 'instance')} of ${from} on warm standby for ${duration(policy.keepMs)}${stopping}`);
     for (const set of rt.standby.trim(policy.count)) rt.track(rt.stopStandby(set, `at most ${plural(policy.count, 'release')} on standby`));
-  } else if (workers.length > 0) {
+  } else if (standby && workers.length > 0) {
     say(`Stopping ${plural(workers.length, 'instance')} of ${from} (no port: only HTTP components wait on standby)`);
   }
+  // Workers serve no request to drain: they stop now, not after the drain of the HTTP instances.
+  rt.track(Promise.all(workers.map((i) => rt.stop(i))).then(() => void rt.ctx.persist()));
   rt.track(
     (async () => {
       const plane = rt.ctx.plane;
@@ -54,7 +56,7 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
         plane.cut(old.filter((i) => i.role !== 'live' && i.upstream).map((i) => i.upstream as Upstream));
       }
       await Promise.all(unused.map((b) => b.close()));
-      await Promise.all(old.filter((i) => !kept.includes(i)).map((i) => rt.stop(i)));
+      await Promise.all(old.filter((i) => !kept.includes(i) && !workers.includes(i)).map((i) => rt.stop(i)));
       void rt.ctx.persist();
     })(),
   );

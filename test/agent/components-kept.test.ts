@@ -107,6 +107,10 @@ describe('workers and warm standby', () => {
     await deploy(agent, state('RONE', [web(v1), worker(v1)]));
     const one = await observe();
     const [oldWorker] = pidsOf(one, 'worker') as number[];
+    // A slow request on the old web drains for a while; the old worker does not wait for it.
+    let answered = false;
+    const slow = get(one.proxyPort, '/slow?ms=2500').finally(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 100));
 
     const two = await deploy(agent, state('RTWO', [web(v2), worker(v2)]));
     expect(logLines(two.events)).toContain('Keeping 1 instance of RONE on warm standby for 15 min; stopping 1 instance of worker (no port: only HTTP components wait on standby)');
@@ -115,6 +119,8 @@ describe('workers and warm standby', () => {
       return !isAlive(oldWorker as number) && o.instances.filter((i) => i.release === 'RONE').length === 1 ? o : null;
     });
     expect(after.instances.filter((i) => i.release === 'RONE').map((i) => [i.component, i.state])).toEqual([['web', 'standby']]);
+    expect(answered).toBe(false);
+    expect(await slow).toMatchObject({ status: 200, body: 'v1 slow\n' });
     const [newWorker] = pidsOf(after, 'worker', 'RTWO') as number[];
 
     const back = await deploy(agent, state('RTHREE', [web(v1), worker(v1)]));
