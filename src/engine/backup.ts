@@ -27,6 +27,7 @@ export async function takeBackup(
   let release: Release;
   if (o.mode === 'design') {
     const newest = await store.releases.newest(o.app, o.env);
+    const version = await versionOf(store, newest);
     release = makeRelease({
       app: o.app,
       env: o.env,
@@ -34,7 +35,7 @@ export async function takeBackup(
       builds: newest?.builds ?? {},
       config: newest?.config ?? {},
       manifest: newest?.manifest ?? null,
-      description: `backup of ${o.env} (staged ${newest?.id ?? 'nothing'}) before ${o.label}`,
+      description: `backup of staged ${o.env}: ${version} (${newest ? `${newest.id}, ` : ''}before ${o.label})`,
       source: newest?.id ?? null,
       createdBy: o.actor,
     });
@@ -42,6 +43,7 @@ export async function takeBackup(
     if (!target.snapshot) throw new RewindError('INVALID_INPUT', `the target of ${o.app}/${o.env} cannot take backups; deploy without enableRollback`);
     const snap = await target.snapshot(o.app, o.env);
     const live = snap.release ? await store.releases.get(o.app, snap.release) : undefined;
+    const version = await versionOf(store, live);
     const slugs: Record<string, string> = {};
     for (const c of snap.components) {
       const tmp = await artifacts.tempPath('.tar.gz');
@@ -58,7 +60,7 @@ export async function takeBackup(
     const names = Object.keys(slugs);
     let builds: Record<string, string> = {};
     if (names.length > 0) {
-      const build = prebuiltBuild({ app: o.app, env: o.env, description: `backup of the live files of ${o.env}${snap.release ? ` (${snap.release})` : ''}`, manifest: manifest!, artifacts: slugs, actor: o.actor });
+      const build = prebuiltBuild({ app: o.app, env: o.env, description: `backup of the live files of ${o.env}: ${version}`, manifest: manifest!, artifacts: slugs, actor: o.actor });
       await store.builds.insert(build);
       builds = Object.fromEntries(names.map((n) => [n, build.id]));
     }
@@ -69,7 +71,7 @@ export async function takeBackup(
       builds,
       config: snap.config,
       manifest,
-      description: `backup of ${o.env} (live ${snap.release ?? 'nothing'}) before ${o.label}`,
+      description: `backup of live ${o.env}: ${version} (${snap.release ? `${snap.release}, ` : ''}before ${o.label})`,
       source: snap.release,
       createdBy: o.actor,
     });
@@ -77,4 +79,18 @@ export async function takeBackup(
   await store.releases.insert(release);
   await store.audit.record({ actor: o.actor, action: 'release.backup', app: o.app, env: o.env, subject: release.id, detail: { source: release.source, label: o.label } });
   return release;
+}
+
+/**
+ * The version a backup holds, as its builds describe it (`build 0a1b2c3d4e5f subject`, the git
+ * describe the CLI sends), so that a list of builds or releases says what a backup would restore.
+ * A build of a backup says the version it held; one without a description is named by its id.
+ */
+async function versionOf(store: Store, release: Release | undefined | null): Promise<string> {
+  if (!release) return 'nothing';
+  const id = release.builds.web ?? Object.values(release.builds)[0];
+  if (!id) return 'no components';
+  const build = await store.builds.get(release.app, id);
+  const text = (build?.description ?? '').replace(/^backup of the live files of [^:]*: /, '').trim();
+  return text && text !== 'build' ? text.slice(0, 300) : `build ${id}`;
 }

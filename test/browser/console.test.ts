@@ -161,7 +161,7 @@ describe('console in a browser', () => {
     await config.getByText('********').waitFor();
     expect(await config.innerText()).not.toContain('s3cret');
     await page.getByRole('combobox', { name: 'Compare with' }).selectOption(before.id);
-    const diff = page.getByRole('region', { name: `From ${before.id} to ${now.id}` });
+    const diff = page.getByRole('region', { name: `From ${before.id} (before) to ${now.id} (this release)` });
     await diff.locator('tr[data-action="add"]').getByText('API_TOKEN').waitFor();
     expect(await diff.innerText()).not.toContain('s3cret');
     await shot(page, 'release');

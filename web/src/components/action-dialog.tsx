@@ -26,6 +26,8 @@ export interface ActionDialogProps {
   /** Carries the action out; `basis` is the shown plan's, so that the server refuses it (STALE_PLAN) if the environment changed since. */
   readonly run: (basis: Basis) => Promise<ReleaseChange>;
   readonly onClose: () => void;
+  /** The button that closes the dialog once it is done (Boomi's form ends with Finish); Close by default. */
+  readonly finishLabel?: string;
 }
 
 type Phase = { at: 'plan' } | { at: 'starting' } | { at: 'running'; change: ReleaseChange } | { at: 'done'; change: ReleaseChange; deployment: DeploymentView | null; active: string | null };
@@ -108,7 +110,7 @@ export function ActionDialog(p: ActionDialogProps) {
       </>
     ) : (
       <button type="button" className={phase.at === 'done' ? 'primary' : ''} onClick={p.onClose}>
-        {busy ? 'Close (it keeps running)' : 'Close'}
+        {busy ? 'Close (it keeps running)' : phase.at === 'done' ? (p.finishLabel ?? 'Close') : 'Close'}
       </button>
     );
 
@@ -148,8 +150,15 @@ function changeText(e: ChangeEvent | null, env: string): string {
 function Outcome({ app, env, phase }: { app: string; env: string; phase: Extract<Phase, { at: 'done' }> }) {
   const made = phase.change.release;
   const ok = !phase.deployment || phase.deployment.state === 'succeeded';
+  // The result is below the plan and the log: bring it into view and give it the focus, so that
+  // neither the eyes nor a screen reader or keyboard user are left at a Confirm button that is gone.
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.scrollIntoView({ block: 'nearest' });
+    ref.current?.focus({ preventScroll: true });
+  }, []);
   return (
-    <div className={ok ? 'outcome ok' : 'outcome bad'} role="status">
+    <div className={ok ? 'outcome ok' : 'outcome bad'} role="status" ref={ref} tabIndex={-1}>
       {ok ? (phase.deployment ? 'Done.' : `Release ${made.id} was made (not deployed).`) : 'The deployment did not succeed.'}{' '}
       {phase.active && (
         <>

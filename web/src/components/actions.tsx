@@ -3,6 +3,7 @@ import { rewind, type Basis } from '../api/rewind';
 import { templates } from '../api/templates';
 import type { BuildView, ReleaseView, UpgradeStatusView, UpgradeView } from '../api/types';
 import { useFeatures } from '../lib/features';
+import { ownDescription } from '../lib/format';
 import { comparePlan } from '../lib/plan';
 import { ActionDialog, type PlannedPlan } from './action-dialog';
 import { Id } from './bits';
@@ -13,7 +14,10 @@ export type Action =
   | { readonly kind: 'rollback'; readonly release: ReleaseView }
   | { readonly kind: 'promote'; readonly release: ReleaseView }
   | { readonly kind: 'revert'; readonly release: ReleaseView }
-  | { readonly kind: 'component'; readonly component: string; readonly build: BuildView }
+  | { readonly kind: 'previous'; readonly release: ReleaseView }
+  /** One component to another succeeded build of it: an earlier one, or (`forward`) a newer one than it runs. */
+  | { readonly kind: 'component'; readonly component: string; readonly build: BuildView; readonly forward?: boolean }
+  | { readonly kind: 'components'; readonly builds: Readonly<Record<string, string>> }
   | { readonly kind: 'promote-env'; readonly from: string; readonly to: string }
   | { readonly kind: 'upgrade'; readonly status: UpgradeStatusView; readonly version: string }
   | { readonly kind: 'upgrade-rollback'; readonly upgrade: UpgradeView };
@@ -39,6 +43,11 @@ function planFor(app: string, env: string, a: Action, f: Features): (() => Promi
         return { plan: await templates.upgradePlan(app, { env, version: a.version }) };
       case 'rollback':
         return rollbackPlan(app, env, a.release.id, f);
+      // Without a release: the server plans the return to the state before the active release.
+      case 'previous':
+        return { plan: await rewind.rollbackPlan(app, { env }) };
+      case 'components':
+        return { plan: await rewind.rollbackPlan(app, { env, components: a.builds }) };
       // An upgrade's rollback is a rollback to the release that ran before it.
       case 'upgrade-rollback':
         return rollbackPlan(app, env, a.upgrade.fromRelease ?? '', f);
@@ -80,6 +89,35 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
       );
       return <ActionDialog {...common} title={`Roll back ${env} to ${id}`} intro={intro} confirmLabel="Roll back" run={(basis) => rewind.rollback(app, { env, release: id }, basis)} />;
     }
+    case 'previous': {
+      const id = action.release.id;
+      const intro = (
+        <p>
+          Returns <strong>{env}</strong> to its state before <Id>{id}</Id>: each component runs the version it ran before, with the config it had, as a new
+          release deployed with zero downtime. <Id>{id}</Id> is marked rolled back; every release stays in the history.
+        </p>
+      );
+      const run = (basis: Basis) => rewind.rollback(app, { env }, basis);
+      const label = 'Roll back to previous release';
+      return <ActionDialog {...common} title={`Roll back ${env} to the previous release`} intro={intro} confirmLabel={label} finishLabel="Finish" run={run} />;
+    }
+    case 'components': {
+      const names = Object.keys(action.builds);
+      const intro = (
+        <p>
+          Moves {names.length === 1 ? 'one component' : `${names.length} components`} of <strong>{env}</strong> to the builds you picked (
+          {names.map((n, i) => (
+            <span key={n}>
+              {i > 0 && ', '}
+              {n} to <Id>{action.builds[n]}</Id>
+            </span>
+          ))}
+          ) in one release, as a rolling update. Other components and the config stay as they are.
+        </p>
+      );
+      const run = (basis: Basis) => rewind.rollback(app, { env, components: action.builds }, basis);
+      return <ActionDialog {...common} title={`Roll back ${names.join(', ')} in ${env}`} intro={intro} confirmLabel="Roll back" run={run} />;
+    }
     case 'promote': {
       const id = action.release.id;
       const intro = (
@@ -99,15 +137,16 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
       return <ActionDialog {...common} title={`Revert ${id} in ${env}`} intro={intro} confirmLabel="Revert" run={(basis) => rewind.revert(app, id, env, basis)} />;
     }
     case 'component': {
-      const { component, build } = action;
+      const { component, build, forward } = action;
       const intro = (
         <p>
-          Moves just <strong>{component}</strong> back to build <Id>{build.id}</Id> ({build.description || 'no description'}) as a rolling update. Other
-          components and the config stay as they are.
+          Moves just <strong>{component}</strong> in <strong>{env}</strong> {forward ? 'forward' : 'back'} to build <Id>{build.id}</Id> (
+          {ownDescription(build.description) || 'no description'}) as a rolling update. Other components and the config stay as they are.
         </p>
       );
       const run = (basis: Basis) => rewind.rollback(app, { env, components: { [component]: build.id } }, basis);
-      return <ActionDialog {...common} title={`Roll back ${component} to ${build.id}`} intro={intro} confirmLabel="Roll back" run={run} />;
+      const title = forward ? `Roll ${component} forward to ${build.id} in ${env}` : `Roll back ${component} to ${build.id} in ${env}`;
+      return <ActionDialog {...common} title={title} intro={intro} confirmLabel={forward ? 'Roll forward' : 'Roll back'} run={run} />;
     }
     case 'promote-env': {
       const intro = (

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { ApiFailure } from '../api/client';
-import { ago, when } from '../lib/format';
+import { ago, ownDescription, when } from '../lib/format';
 
 /** An API error in words (role=alert, so screen readers announce it). */
 export function ErrorNote({ error, action }: { error: Error | null | undefined; action?: string }) {
@@ -58,4 +58,10 @@ export const Id = ({ children }: { children: ReactNode }) => <code className="id
 
 export function Command({ children }: { children: string }) {
   return <pre className="command">{children}</pre>;
+}
+
+/** A description as a user reads it: a release or build sent without one says "no description". */
+export function Desc({ text }: { text: string | null | undefined }) {
+  const own = ownDescription(text);
+  return own ? <span className="desc">{own}</span> : <span className="desc muted">no description</span>;
 }

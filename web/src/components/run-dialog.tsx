@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { pipelines } from '../api/pipelines';
 import { rewind } from '../api/rewind';
+import { isBackupBuild, ownDescription } from '../lib/format';
 import { useResource } from '../lib/live';
 import { navigate } from '../lib/router';
 import { ErrorNote } from './bits';
@@ -9,7 +10,11 @@ import { Modal } from './modal';
 /** Starts a run of a pipeline with an existing build and the stories it delivers, then opens its activity. */
 export function RunDialog({ app, pipeline, onClose }: { app: string; pipeline: string; onClose: () => void }) {
   const builds = useResource(`builds:${app}:run`, () => rewind.builds(app, 50));
-  const succeeded = (builds.data ?? []).filter((b) => b.status === 'succeeded');
+  // Backups (the live files captured before a deploy) are builds too, but not what one ships: hidden unless asked for.
+  const [showBackups, setShowBackups] = useState(false);
+  const all = (builds.data ?? []).filter((b) => b.status === 'succeeded');
+  const backups = all.filter(isBackupBuild).length;
+  const succeeded = showBackups ? all : all.filter((b) => !isBackupBuild(b));
   const [build, setBuild] = useState('');
   const [stories, setStories] = useState('');
   const [error, setError] = useState<Error | null>(null);
@@ -45,12 +50,17 @@ export function RunDialog({ app, pipeline, onClose }: { app: string; pipeline: s
           <select value={build || succeeded[0]?.id || ''} onChange={(e) => setBuild(e.target.value)}>
             {succeeded.map((b) => (
               <option key={b.id} value={b.id}>
-                {b.id} — {b.description}
+                {b.id} — {ownDescription(b.description) || 'no description'}
               </option>
             ))}
             {succeeded.length === 0 && <option value="">no build yet</option>}
           </select>
         </label>
+        {backups > 0 && (
+          <label className="check">
+            <input type="checkbox" checked={showBackups} onChange={(e) => setShowBackups(e.target.checked)} /> Show backups ({backups})
+          </label>
+        )}
         <label className="field">
           Stories (work items this run delivers, separated by commas)
           <input value={stories} onChange={(e) => setStories(e.target.value)} placeholder="US-42, BUG-7" />

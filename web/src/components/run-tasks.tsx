@@ -5,8 +5,12 @@ import { Link } from '../lib/router';
 import { Id, StateBadge } from './bits';
 import { RollbackBadge } from './run-table';
 
-/** Each task of a run in order: status, timing, its deployment and backup, and (deploy tasks) rollback status. */
-export function RunTasks({ app, tasks }: { app: string; tasks: readonly PipelineTaskView[] }) {
+/**
+ * Each task of a run in order: status, timing, its deployment and backup, and (deploy tasks)
+ * rollback status. `onRollback`, when the run can be rolled back, puts Rollback in the section of
+ * each deploy task that took a backup, as the CPI tool offers it there.
+ */
+export function RunTasks({ app, tasks, onRollback }: { app: string; tasks: readonly PipelineTaskView[]; onRollback?: () => void }) {
   return (
     <ol className="tasks" aria-label="Tasks">
       {tasks.map((t) => (
@@ -64,6 +68,17 @@ export function RunTasks({ app, tasks }: { app: string; tasks: readonly Pipeline
                   <Link to={`/apps/${app}/deployments/${t.rollbackDeployment}`}>
                     <Id>{t.rollbackDeployment}</Id>
                   </Link>
+                </>
+              )}
+              {onRollback && t.backupRelease && (
+                <>
+                  {' '}
+                  <button type="button" className="danger small" onClick={onRollback} aria-label={`Rollback run from task ${t.name}`} aria-describedby={`task-${t.index}-rollback-what`}>
+                    Rollback
+                  </button>
+                  <span id={`task-${t.index}-rollback-what`} className="sr-only">
+                    rolls back the whole run, restoring the backup of every deploy task
+                  </span>
                 </>
               )}
             </div>

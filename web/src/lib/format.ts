@@ -40,3 +40,12 @@ export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' :
 
 /** "12:00:01" from an ISO time, for log lines. */
 export const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour12: false });
+
+/**
+ * A release's or build's own description, or '' when it has none: the server names a build sent
+ * without one `build`, which beside the kind and the BUILD column would read "build build".
+ */
+export const ownDescription = (d: string | null | undefined): string => (d && d.trim() !== 'build' ? d : '');
+
+/** A build made by a backup before a deploy (`backup of the live files of production: …`), not from the app's source. */
+export const isBackupBuild = (b: { readonly description: string }): boolean => b.description.startsWith('backup of ');

@@ -3,8 +3,9 @@ import { rewind } from '../api/rewind';
 import type { AppView, BuildView, EnvironmentView, ReleaseView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
-import { Ago, Command, Empty, ErrorNote, Health, Id } from '../components/bits';
+import { Ago, Command, Desc, Empty, ErrorNote, Health, Id } from '../components/bits';
 import { ActivityList } from '../components/activity-list';
+import { ComponentsRollbackDialog } from '../components/components-rollback-dialog';
 import { UpgradesPanel } from '../components/upgrades-panel';
 import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
@@ -19,6 +20,8 @@ export function AppPage({ app }: { app: string }) {
 
 function Overview({ app }: { app: AppView }) {
   const [action, setAction] = useState<{ env: string; action: Action } | null>(null);
+  /** The environment whose components are being picked for a rollback of several at once. */
+  const [picking, setPicking] = useState<{ env: string; release: ReleaseView } | null>(null);
   const key = app.environments.map((e) => `${e.name}=${e.activeRelease}`).join(',');
   const actives = useResource(`actives:${app.name}:${key}`, () =>
     Promise.all(app.environments.map((e) => (e.activeRelease ? rewind.release(app.name, e.activeRelease) : Promise.resolve(null)))),
@@ -39,6 +42,7 @@ function Overview({ app }: { app: AppView }) {
             builds={byId}
             others={envs.filter((o) => o !== e).map((o) => o.name)}
             onAction={(act) => setAction(act)}
+            onPickComponents={(release) => setPicking({ env: e.name, release })}
           />
         ))}
       </div>
@@ -56,6 +60,18 @@ function Overview({ app }: { app: AppView }) {
         <ActivityList app={app.name} limit={8} />
         <Link to={`/apps/${app.name}/activity`}>All activity</Link>
       </section>
+      {picking && (
+        <ComponentsRollbackDialog
+          app={app.name}
+          env={picking.env}
+          release={picking.release}
+          onClose={() => setPicking(null)}
+          onPlan={(builds) => {
+            setPicking(null);
+            setAction({ env: picking.env, action: { kind: 'components', builds } });
+          }}
+        />
+      )}
       {action && <ActionFor app={app.name} env={action.env} action={action.action} onClose={() => setAction(null)} />}
     </>
   );
@@ -69,9 +85,10 @@ interface EnvCardProps {
   /** The app's other environments, in order: targets for "Promote to". */
   readonly others: readonly string[];
   readonly onAction: (a: { env: string; action: Action }) => void;
+  readonly onPickComponents: (release: ReleaseView) => void;
 }
 
-function EnvCard({ app, env, release, builds, others, onAction }: EnvCardProps) {
+function EnvCard({ app, env, release, builds, others, onAction, onPickComponents }: EnvCardProps) {
   const features = useFeatures();
   const q = envQ(env.name);
   return (
@@ -90,7 +107,7 @@ function EnvCard({ app, env, release, builds, others, onAction }: EnvCardProps) 
             <Link to={`/apps/${app}/releases/${release.id}${q}`} data-testid={`active-${env.name}`}>
               <Id>{release.id}</Id>
             </Link>{' '}
-            <span className="desc">{release.description}</span>
+            <Desc text={release.description} />
           </dd>
           <dt>Since</dt>
           <dd>
@@ -111,7 +128,7 @@ function EnvCard({ app, env, release, builds, others, onAction }: EnvCardProps) 
                   <Link to={`/apps/${app}/builds/${build}`}>
                     <Id>{build}</Id>
                   </Link>{' '}
-                  <span className="desc">{builds.get(build)?.description}</span>
+                  {builds.get(build) && <Desc text={builds.get(build)?.description} />}
                   {env.components?.[component] && (
                     <>
                       {' '}
@@ -138,6 +155,11 @@ function EnvCard({ app, env, release, builds, others, onAction }: EnvCardProps) 
         <Link to={`/apps/${app}/config${q}`} className="button">
           Config
         </Link>
+        {features.componentRollback && release && Object.keys(release.builds).length > 1 && (
+          <button type="button" aria-label={`Roll back components in ${env.name}`} onClick={() => onPickComponents(release)}>
+            Roll back components
+          </button>
+        )}
         {features.promoteEnv &&
           env.activeRelease &&
           others.map((to) => (

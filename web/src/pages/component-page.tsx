@@ -3,12 +3,12 @@ import { rewind } from '../api/rewind';
 import type { AppView, BuildView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
-import { Ago, Badge, ErrorNote, Id, Loading, StateBadge } from '../components/bits';
+import { Ago, Badge, Desc, ErrorNote, Id, Loading, StateBadge } from '../components/bits';
 import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 
-/** "View more versions": one component's build history, with Rollback on its earlier succeeded builds. */
+/** "View more versions": one component's build history, with Rollback on its earlier succeeded builds and Roll forward on newer ones. */
 export function ComponentPage({ app, component }: { app: string; component: string }) {
   return (
     <AppShell app={app} title={`${component} versions`} envPicker>
@@ -40,6 +40,8 @@ function VersionList({ app, env, component, onAction }: { app: AppView; env: str
   const list = builds.data;
   const runningAt = list.findIndex((b) => b.id === running);
   const earlier = (b: BuildView, i: number) => b.id !== running && (runningAt < 0 || i > runningAt);
+  // After a rollback the builds above the running one are newer: the same rolling update moves it forward again.
+  const newer = (b: BuildView, i: number) => b.id !== running && runningAt >= 0 && i < runningAt;
   return (
     <>
       <p className="muted">
@@ -57,7 +59,7 @@ function VersionList({ app, env, component, onAction }: { app: AppView; env: str
                 </Link>
                 {b.id === running && <Badge tone="active">running</Badge>}
                 {b.status !== 'succeeded' && <StateBadge state={b.status} />}
-                <span className="desc">{b.description}</span>
+                <Desc text={b.description} />
               </div>
               <div className="release-meta muted">
                 <Ago at={b.createdAt} /> by {b.createdBy}
@@ -68,6 +70,13 @@ function VersionList({ app, env, component, onAction }: { app: AppView; env: str
               <div className="release-actions">
                 <button type="button" aria-label={`Rollback ${component} to ${b.id}`} onClick={() => onAction({ kind: 'component', component, build: b })}>
                   Rollback
+                </button>
+              </div>
+            )}
+            {features.componentRollback && b.status === 'succeeded' && newer(b, i) && (
+              <div className="release-actions">
+                <button type="button" aria-label={`Roll forward ${component} to ${b.id}`} onClick={() => onAction({ kind: 'component', component, build: b, forward: true })}>
+                  Roll forward
                 </button>
               </div>
             )}

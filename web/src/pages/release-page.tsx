@@ -7,7 +7,7 @@ import { Ago, Badge, ErrorNote, Id, Loading } from '../components/bits';
 import { ConfigTable } from '../components/config-table';
 import { DiffView } from '../components/diff-view';
 import { useFeatures } from '../lib/features';
-import { when } from '../lib/format';
+import { ownDescription, when } from '../lib/format';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 
@@ -35,6 +35,13 @@ function ReleaseDetail({ app, id }: { app: string; id: string }) {
           Release <Id>{r.id}</Id> {r.status === 'active' && <Badge tone="active">active</Badge>}
           {r.status === 'rolled back' && <Badge tone="warn">rolled back</Badge>}
         </h2>
+        {r.status === 'active' && features.rollbackDryRun && (
+          <div className="actions">
+            <button type="button" onClick={() => setAction({ kind: 'previous', release: r })}>
+              Roll back to previous release
+            </button>
+          </div>
+        )}
         {r.status !== 'active' && (
           <div className="actions">
             {older && (
@@ -55,7 +62,7 @@ function ReleaseDetail({ app, id }: { app: string; id: string }) {
       </div>
       <dl className="facts wide">
         <dt>Description</dt>
-        <dd>{r.description || '—'}</dd>
+        <dd>{ownDescription(r.description) || <span className="muted">no description</span>}</dd>
         <dt>Environment</dt>
         <dd>
           <Link to={`/apps/${app}/releases${q}`}>{r.env}</Link>

@@ -4,8 +4,10 @@ import type { AppView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
 import { UpgradesPanel } from '../components/upgrades-panel';
-import { Ago, Badge, Command, Empty, ErrorNote, Id, Loading } from '../components/bits';
+import { Ago, Badge, Command, Desc, Empty, ErrorNote, Id, Loading } from '../components/bits';
+import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
+import { useRunningDeployment } from '../lib/running';
 import { Link } from '../lib/router';
 
 /** The release timeline of one environment, newest first, with Rollback and Promote on the others; above it, its template upgrades, if any. */
@@ -32,6 +34,8 @@ function Timeline({ app, env }: { app: AppView; env: string }) {
 function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onAction: (a: Action) => void }) {
   const name = app.name;
   const res = useResource(`releases:${name}:${env}`, () => rewind.releases(name, env, 100), aboutApp(name));
+  const running = useRunningDeployment(name, env);
+  const features = useFeatures();
   if (res.error) return <ErrorNote error={res.error} action="load the releases" />;
   if (!res.data) return <Loading what="releases" />;
   if (res.data.length === 0)
@@ -43,8 +47,16 @@ function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onActi
     );
   const activeAt = res.data.findIndex((r) => r.status === 'active');
   const q = env === 'production' ? '' : `?env=${encodeURIComponent(env)}`;
+  // While a deployment runs the server refuses another change (409): say so, and hold the buttons back.
+  const busy = running ? `A deployment of ${running.release} is running` : undefined;
   return (
     <>
+      {running && (
+        <p className="warn-note" role="status">
+          <Id>{running.release}</Id> is being deployed ({running.kind}, started <Ago at={running.createdAt} /> by {running.createdBy}):{' '}
+          <Link to={`/apps/${name}/deployments/${running.id}`}>follow its deployment</Link>. Rollback and Promote are available again once it ends.
+        </p>
+      )}
       <ol className="timeline" aria-label={`Releases of ${name} in ${env}, newest first`}>
         {res.data.map((r, i) => {
           const active = r.status === 'active';
@@ -60,7 +72,7 @@ function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onActi
                   {active && <Badge tone="active">active</Badge>}
                   {r.status === 'rolled back' && <Badge tone="warn">rolled back</Badge>}
                   <Badge tone="kind">{r.kind}</Badge>
-                  <span className="desc">{r.description}</span>
+                  <Desc text={r.description} />
                 </div>
                 <div className="release-meta muted">
                   {r.build && (
@@ -78,14 +90,21 @@ function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onActi
                   )}
                 </div>
               </div>
+              {active && features.rollbackDryRun && (
+                <div className="release-actions">
+                  <button type="button" disabled={!!running} title={busy} onClick={() => onAction({ kind: 'previous', release: r })}>
+                    Roll back to previous release
+                  </button>
+                </div>
+              )}
               {!active && (
                 <div className="release-actions">
                   {older && (
-                    <button type="button" aria-label={`Rollback to ${r.id}`} onClick={() => onAction({ kind: 'rollback', release: r })}>
+                    <button type="button" aria-label={`Rollback to ${r.id}`} disabled={!!running} title={busy} onClick={() => onAction({ kind: 'rollback', release: r })}>
                       Rollback
                     </button>
                   )}
-                  <button type="button" className="ghost" aria-label={`Promote ${r.id}`} onClick={() => onAction({ kind: 'promote', release: r })}>
+                  <button type="button" className="ghost" aria-label={`Promote ${r.id}`} disabled={!!running} title={busy} onClick={() => onAction({ kind: 'promote', release: r })}>
                     Promote
                   </button>
                 </div>

@@ -60,7 +60,7 @@ function Run({ app, id }: { app: string; id: string }) {
       <ErrorNote error={error ?? res.error} action="update the run" />
       <section className="section">
         <h2>Tasks</h2>
-        <RunTasks app={app} tasks={run.tasks} />
+        <RunTasks app={app} tasks={run.tasks} onRollback={canRollBack ? () => setConfirming(true) : undefined} />
       </section>
       <section className="section">
         <h2>Log</h2>
