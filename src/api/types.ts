@@ -233,7 +233,7 @@ export type EnvSettingsView = View<typeof EnvSettingsView>;
 /** The environment variables in effect: the newest release's. */
 export const EnvConfigView = Type.Object({
   config: StringMap(),
-  release: Nullable(Type.String(), 'the newest release (null: none yet)'),
+  release: Nullable(Type.String(), 'the release whose config this is: the active one; while nothing runs, the newest (null: none yet)'),
 });
 export type EnvConfigView = View<typeof EnvConfigView>;
 
