@@ -13,6 +13,10 @@ async function change(cli: Cli, g: GlobalOptions, verb: string, keys: readonly s
   const result = await cli.client.changeEnv(app, c);
   cli.out.done();
   cli.out.line(`Release: ${result.release.id}`);
+  // Staged (--no-promote) on top of what runs: not in effect, not shown by `rewind env`, not carried by later changes.
+  if (!result.deployment && Object.keys(result.release.builds).length > 0) {
+    cli.out.line(`Staged, not running: "rewind env" shows the active config; promote it with "rewind releases promote ${result.release.id}"`);
+  }
   let deployment = null;
   if (result.deployment) {
     cli.out.start(`Promoting ${result.release.id}`);

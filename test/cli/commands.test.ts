@@ -239,7 +239,11 @@ describe('rewind env (fake API)', () => {
       'POST /api/apps/myapp/env': () => ({ release: release('RNEWRELEAS', { kind: 'env' }), deployment: null }),
     });
     const r = await rewind(['env', 'unset', 'FOO', '--no-promote', '-a', 'myapp'], env);
-    expect(r).toEqual({ code: 0, stderr: '', stdout: 'Unsetting FOO... OK\nRelease: RNEWRELEAS\n' });
+    expect(r).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: 'Unsetting FOO... OK\nRelease: RNEWRELEAS\nStaged, not running: "rewind env" shows the active config; promote it with "rewind releases promote RNEWRELEAS"\n',
+    });
     expect(api.requests[0].json()).toEqual({ env: 'production', set: {}, unset: ['FOO'], promote: false });
   });
 

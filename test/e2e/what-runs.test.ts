@@ -65,7 +65,8 @@ describe('what runs is what was recorded', () => {
     // v2 is built but not deployed (as when its deploy was refused), and a variable is staged.
     await version('v2', WEB_AND_PIPELINES);
     builds.v2 = buildIdIn((await cli(['build', dir, '-a', 'runs'])).stdout);
-    await cli(['env', 'set', 'STAGED=1', '--no-promote', '-a', 'runs']);
+    const staged = await cli(['env', 'set', 'STAGED=1', '--no-promote', '-a', 'runs']);
+    expect(staged.stdout).toMatch(/^Staged, not running: "rewind env" shows the active config; promote it with "rewind releases promote R[A-Z]{10}"$/m);
     const shown = await cli(['env', '-a', 'runs']);
     expect(shown.stdout).toBe('GREETING=one\n');
     expect((await rw.api<{ config: Record<string, string> }>('/api/apps/runs/env?env=production')).body.config).toEqual({ GREETING: 'one' });
