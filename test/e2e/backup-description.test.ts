@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureApp, Rewind } from '../e2e/harness.js';
+import { fixtureApp, Rewind } from './harness.js';
 
 interface Rel {
   id: string;
