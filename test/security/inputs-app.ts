@@ -32,7 +32,8 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function inProcessApp(o: Partial<EngineOptions> = {}, withAuth?: AuthOptions): Promise<InProcess> {
+/** `beforeReady` may add hooks to the app (they can only be added before it is ready). */
+export async function inProcessApp(o: Partial<EngineOptions> = {}, withAuth?: AuthOptions, beforeReady?: (app: FastifyInstance) => void): Promise<InProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-inputs-'));
   const store = await Store.openSqlite(dir);
   const engine = new Engine({
@@ -50,6 +51,7 @@ export async function inProcessApp(o: Partial<EngineOptions> = {}, withAuth?: Au
   // Unless a test is about authentication, no credential is needed.
   const auth: AuthOptions = withAuth ?? { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true };
   const app = await buildApp({ engine, logger: false, auth });
+  beforeReady?.(app);
   await app.ready();
   return {
     dir,

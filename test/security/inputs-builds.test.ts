@@ -36,7 +36,7 @@ describe('a build that prints 100 MB', () => {
     expect(b.status).toBe('succeeded');
     const logs = (await app.inject({ method: 'GET', url: `/api/apps/loud/builds/${id}/logs` })).body;
     expect(logs.length).toBeLessThan(2.2 * 2 ** 20);
-    expect(logs).toMatch(/^--> building web: seq 1 20000000[^\n]*\n1\n2\n3\n/);
+    expect(logs).toMatch(/^--> manifest: rewind.yml \(web\)\n--> building web: seq 1 20000000[^\n]*\n1\n2\n3\n/);
     expect(logs).toMatch(/\n… \d{8,} bytes cut \(the first and last 1 MiB are kept; REWIND_LOG_KEEP_MB sets it\) …\n/);
     expect(logs).toMatch(/THE-END\n--> web: slug [0-9a-f]{12}[^\n]*\n--> build B[A-Z]{10} succeeded\n--> release R[A-Z]{10} created\n$/);
     const file = join(dir, 'build-logs', `${id}.log`);

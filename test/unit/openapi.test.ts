@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { randomBytes } from 'node:crypto';
-import { buildApp } from '../../src/api/app.js';
-import { LoginCodes, Sessions } from '../../src/api/credentials.js';
 import { ReleaseView } from '../../src/api/types.js';
-import { ArtifactStore } from '../../src/artifacts/artifact-store.js';
-import { Engine } from '../../src/engine/engine.js';
-import { Store } from '../../src/store/store.js';
-import type { Target } from '../../src/targets/target.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { inProcessApp, type InProcess } from '../security/inputs-app.js';
 
 interface Schema {
   readonly type?: string;
@@ -24,19 +14,8 @@ interface Operation {
 }
 type Doc = { readonly paths: Record<string, Record<string, Operation>> };
 
-/** A target that runs nothing: enough for the API's own behaviour. */
-const idleTarget: Target = {
-  apply: async (desired) => ({ ok: true, release: desired.release }),
-  observe: async () => null,
-  observeAll: async () => [],
-  logs: async () => Readable.from([]),
-  remove: async () => {},
-  close: async () => {},
-};
-
 describe('API responses', () => {
-  let dir: string;
-  let store: Store;
+  let api: InProcess;
   let engine: Engine;
   let app: FastifyInstance;
   let doc: Doc;
@@ -44,33 +23,19 @@ describe('API responses', () => {
   let returned: unknown;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rewind-openapi-'));
-    store = await Store.openSqlite(dir);
-    engine = new Engine({
-      store,
-      target: idleTarget,
-      artifacts: new ArtifactStore(join(dir, 'artifacts')),
-      dataDir: dir,
-      log: pino({ level: 'silent' }),
-      proxyHost: '127.0.0.1',
-      maxUploadBytes: 1 << 20,
-      defaults: { standbyMinutes: 15, standbyCount: 1, autoRollbackSeconds: 60, drainSeconds: 30 },
-      buildTimeoutMs: 60_000,
-    });
-    app = await buildApp({ engine, logger: false, auth: { credentials: [], sessions: new Sessions(randomBytes(32), []), loginCodes: new LoginCodes(), insecureNoAuth: true } });
-    app.addHook('preSerialization', async (_req, _reply, payload) => {
-      returned = payload;
-      return payload;
-    });
+    api = await inProcessApp({}, undefined, (a) =>
+      a.addHook('preSerialization', async (_req, _reply, payload) => {
+        returned = payload;
+        return payload;
+      }),
+    );
+    ({ engine, app } = api);
     const res = await app.inject({ method: 'GET', url: '/api/openapi.json' });
     expect(res.statusCode).toBe(200);
     doc = res.json() as Doc;
   });
   afterAll(async () => {
-    await app?.close();
-    await engine?.close();
-    await store?.close();
-    await rm(dir, { recursive: true, force: true });
+    await api?.close();
   });
 
   const operations = () =>
