@@ -23,7 +23,7 @@ const deployment = (id: string, over: Partial<DeploymentView> = {}): DeploymentV
 
 const build = (over: Partial<BuildView> = {}): BuildView => ({
   id: 'BNEWBUILDX', app: 'myapp', status: 'running', description: 'build 0a1b2c3d4e5f fix', components: ['web'],
-  sourceSha256: 'abc', artifactSha256: null, release: null, env: 'production', error: null,
+  sourceSha256: 'abc', artifactSha256: null, artifacts: {}, release: null, env: 'production', error: null,
   createdBy: 'ann@laptop', createdAt: ago(0), finishedAt: null, ...over,
 });
 

@@ -144,7 +144,7 @@ describe('other tables', () => {
   it('builds', () => {
     const b: BuildView = {
       id: 'BABCDEFGHI', app: 'myapp', status: 'succeeded', description: 'build 0a1b2c3d4e5f fix', components: ['web'],
-      sourceSha256: 's', artifactSha256: 'a', release: 'RABCDEFGHI', env: 'production', error: null,
+      sourceSha256: 's', artifactSha256: 'a', artifacts: { web: 'a' }, release: 'RABCDEFGHI', env: 'production', error: null,
       createdBy: 'ann@laptop', createdAt: ago(2 * H), finishedAt: ago(2 * H - 30 * S),
     };
     expect(buildsTable([b, { ...b, id: 'BBBBBBBBBB', status: 'failed', release: null, description: 'oops' }], NOW)).toEqual([
@@ -157,7 +157,7 @@ describe('other tables', () => {
   it('ps', () => {
     const p: ProcessView = {
       id: 'web.1', component: 'web', release: 'RABCDEFGHI', build: 'BABCDEFGHI', pid: 4242, port: 41000,
-      state: 'healthy', startedAt: ago(3 * D), restarts: 0, rss: 50 * 1024 * 1024,
+      state: 'healthy', startedAt: ago(3 * D), restarts: 0, rss: 50 * 1024 * 1024, standbyUntil: null,
     };
     expect(psTable([p, { ...p, id: 'worker.1', component: 'worker', pid: null, port: null, rss: null, state: 'crashed' }], NOW)).toEqual([
       'ID        COMPONENT  RELEASE     STATUS   PID   PORT   STARTED     MEM',
@@ -171,8 +171,8 @@ describe('other tables', () => {
       name: 'myapp',
       createdAt: ago(3 * D),
       environments: [
-        { app: 'myapp', name: 'production', position: 1, activeRelease: 'RABCDEFGHI', proxyPort: 7101, url: 'http://127.0.0.1:7101', health: 'healthy', createdAt: ago(D) },
-        { app: 'myapp', name: 'staging', position: 0, activeRelease: null, proxyPort: 7102, url: 'http://127.0.0.1:7102', health: 'empty', createdAt: ago(D) },
+        { app: 'myapp', name: 'production', position: 1, activeRelease: 'RABCDEFGHI', proxyPort: 7101, url: 'http://127.0.0.1:7101', health: 'healthy', components: {}, createdAt: ago(D) },
+        { app: 'myapp', name: 'staging', position: 0, activeRelease: null, proxyPort: 7102, url: 'http://127.0.0.1:7102', health: 'empty', components: {}, createdAt: ago(D) },
       ],
     };
     expect(appsTable([app, { name: 'other', createdAt: ago(D), environments: [] }], 'production')).toEqual([

@@ -17,7 +17,7 @@ describe('bad input is refused clearly and changes nothing', () => {
     active: (await rw.api<{ environments: Array<{ activeRelease: string }> }>('/api/apps/shop')).body.environments[0].activeRelease,
   });
   const upload = (tgz: Buffer) =>
-    rw.fetch(`/api/apps/shop/builds`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: tgz }).then(async (r) => ({
+    rw.fetch(`/api/apps/shop/builds`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: tgz as Uint8Array<ArrayBuffer> }).then(async (r) => ({
       status: r.status,
       body: (await r.json()) as { error: { code: string; message: string } },
     }));
