@@ -12,11 +12,13 @@ import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { AgentEvent, AgentInfo } from '../../src/protocol/agent-protocol.js';
 import { ensureLocalAgent, readAgentInfo, type LocalAgentInfo } from '../../src/targets/local-agent-process.js';
 import { LocalTarget } from '../../src/targets/local-target.js';
-import { FIXTURES, desiredState, get, killRecorded, packApp, removeTempDirs, tempDir, useArtifactRoot, waitFor, web } from './helpers.js';
+import { desiredState, FIXTURES, get, killRecorded, packApp, tempDir, useArtifactRoot, useTempDirs, waitFor, web } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const started: number[] = [];
 let agentDir: string;
+
+useTempDirs();
 
 beforeAll(() => {
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(FIXTURES, 'tsconfig.agent.json')], { cwd: ROOT, stdio: 'pipe' });
@@ -31,7 +33,6 @@ afterAll(async () => {
     for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   });
   killRecorded(agentDir);
-  removeTempDirs();
 });
 
 async function ensure(): Promise<LocalAgentInfo> {

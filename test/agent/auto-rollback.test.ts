@@ -3,47 +3,26 @@
  * window after taking traffic is switched back to the release it replaced (warm when it is on
  * standby, cold otherwise), and the agent reports it.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/agent-main.js';
-import { runAgent } from '../../src/agent/agent-main.js';
+import { expect, it } from 'vitest';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { DesiredState, ObservedApp } from '../../src/protocol/agent-protocol.js';
-import type { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
-import { artifactRoot, clientOf, deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+import { deploy, desiredState, get, useAgent, waitFor, web } from './helpers.js';
 
-let v1: Artifact;
-let v2: Artifact;
-let agent: RunningAgent;
-let agentDir: string;
-let client: AgentClient;
+const a = useAgent();
 
-beforeAll(async () => {
-  [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
-  agentDir = join(tempDir(), 'agent');
-  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
-  client = clientOf(agent);
-});
-
-afterAll(async () => {
-  await client?.close();
-  await stopAgent(agent, agentDir);
-  removeTempDirs();
-});
-
-const observe = async (name: string): Promise<ObservedApp> => (await client.observe(name, 'production')) as ObservedApp;
-const logsOf = async (name: string) => (await (await client.logs(name, 'production', { lines: 300, follow: false })).setEncoding('utf8').toArray()).join('');
+const observe = async (name: string): Promise<ObservedApp> => (await a.client.observe(name, 'production')) as ObservedApp;
+const logsOf = async (name: string) => (await (await a.client.logs(name, 'production', { lines: 300, follow: false })).setEncoding('utf8').toArray()).join('');
 const health = { path: '/health', timeoutMs: 5000, intervalMs: 50 };
 
 it('rolls a release whose health checks start failing back to the warm previous one: same pids, recorded, logged', async () => {
   const port = await freePort();
   const state = (release: string, artifact: Artifact, config: Record<string, string> = {}): DesiredState => ({ ...desiredState(release, port, [web(artifact, { health })], config, 'sick'), deployment: `D${release}`, autoRollback: { windowMs: 10_000 } });
-  await deploy(agent, state('RGOOD', v1));
+  await deploy(a.agent, state('RGOOD', a.v1));
   const good = (await observe('sick')).instances.map((i) => i.pid);
 
   // Healthy at first (the rollout succeeds), sick 1.5 s after it booted.
-  const bad = await deploy(agent, state('RBAD', v2, { HEALTH_FAIL_AFTER_MS: '1500' }));
+  const bad = await deploy(a.agent, state('RBAD', a.v2, { HEALTH_FAIL_AFTER_MS: '1500' }));
   expect(bad.result).toMatchObject({ ok: true, release: 'RBAD' });
   expect(bad.events.some((e) => e.type === 'log' && e.message === 'Watching RBAD for 10s: failing health checks or crashes roll it back to RGOOD')).toBe(true);
   expect((await observe('sick')).watch).toMatchObject({ release: 'RBAD', previous: 'RGOOD' });
@@ -73,10 +52,10 @@ it('rolls a crash-looping release back, starting the previous one cold when it i
     standby: { keepMs: 0, count: 0 },
     autoRollback: { windowMs: 15_000 },
   });
-  await deploy(agent, state('RGOOD', v1));
+  await deploy(a.agent, state('RGOOD', a.v1));
   const good = (await observe('loop')).instances[0]?.pid as number;
   // Each instance crashes 150 ms after it booted: restarted after 1 s, then 2 s; the third crash rolls back.
-  expect((await deploy(agent, state('RLOOP', v2, { CRASH_AFTER_MS: '150' }))).result.ok).toBe(true);
+  expect((await deploy(a.agent, state('RLOOP', a.v2, { CRASH_AFTER_MS: '150' }))).result.ok).toBe(true);
   await waitFor('the old instance to be stopped', () => !isAlive(good));
   const after = await waitFor(
     'the automatic rollback',
@@ -96,9 +75,9 @@ it('rolls a crash-looping release back, starting the previous one cold when it i
 
 it('does nothing once the window is over', async () => {
   const port = await freePort();
-  await deploy(agent, desiredState('RONE', port, [web(v1, { health })], {}, 'calm'));
+  await deploy(a.agent, desiredState('RONE', port, [web(a.v1, { health })], {}, 'calm'));
   const switched = Date.now();
-  await deploy(agent, { ...desiredState('RTWO', port, [web(v2, { health })], { HEALTH_FAIL_AFTER_MS: '1500' }, 'calm'), autoRollback: { windowMs: 300 } });
+  await deploy(a.agent, { ...desiredState('RTWO', port, [web(a.v2, { health })], { HEALTH_FAIL_AFTER_MS: '1500' }, 'calm'), autoRollback: { windowMs: 300 } });
   await waitFor('the watch to end', async () => (await observe('calm')).watch === undefined);
   // Sick after the window: restarted like any unhealthy instance (steady probes every 5 s), never rolled back.
   await new Promise((r) => setTimeout(r, Math.max(0, switched + 2000 - Date.now())));

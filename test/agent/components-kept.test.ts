@@ -4,39 +4,18 @@
  * (no port) are stopped at the switch instead of waiting on warm standby, and a rollback starts
  * them again.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/agent-main.js';
-import { runAgent } from '../../src/agent/agent-main.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { DesiredComponent, DesiredState, ObservedApp } from '../../src/protocol/agent-protocol.js';
-import type { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
-import { artifactRoot, clientOf, deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+import { deploy, desiredState, get, useAgent, waitFor, web } from './helpers.js';
 
-let v1: Artifact;
-let v2: Artifact;
-let agent: RunningAgent;
-let agentDir: string;
-let client: AgentClient;
-
-beforeAll(async () => {
-  [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
-  agentDir = join(tempDir(), 'agent');
-  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
-  client = clientOf(agent);
-});
-
-afterAll(async () => {
-  await client?.close();
-  await stopAgent(agent, agentDir);
-  removeTempDirs();
-});
+const a = useAgent();
 
 let n = 0;
 let current = '';
 afterEach(async () => {
-  await client.remove(current, 'production');
+  await a.client.remove(current, 'production');
 });
 
 const worker = (artifact: Artifact): DesiredComponent => web(artifact, { name: 'worker', command: 'exec node worker.js', port: false, health: { timeoutMs: 5000, intervalMs: 50 } });
@@ -50,7 +29,7 @@ async function newApp(): Promise<{ name: string; state(release: string, componen
   return {
     name,
     state: (release, components, config = {}) => ({ ...desiredState(release, port, components, config, name), ...(components.some((c) => c.name === 'api') ? { routes } : {}) }),
-    observe: async () => (await client.observe(name, 'production')) as ObservedApp,
+    observe: async () => (await a.client.observe(name, 'production')) as ObservedApp,
   };
 }
 
@@ -60,12 +39,12 @@ const logLines = (events: Awaited<ReturnType<typeof deploy>>['events']) => event
 describe('unchanged components keep their instances', () => {
   it('a deployment that changes web alone keeps the api and worker pids; a rollback of web alone too', async () => {
     const { state, observe } = await newApp();
-    await deploy(agent, state('RONE', [web(v1), api(v1), worker(v1)]));
+    await deploy(a.agent, state('RONE', [web(a.v1), api(a.v1), worker(a.v1)]));
     const one = await observe();
     const apiPids = pidsOf(one, 'api');
     const workerPids = pidsOf(one, 'worker');
 
-    const two = await deploy(agent, state('RTWO', [web(v2), api(v1), worker(v1)]));
+    const two = await deploy(a.agent, state('RTWO', [web(a.v2), api(a.v1), worker(a.v1)]));
     expect(two.result).toMatchObject({ ok: true });
     expect(logLines(two.events).filter((l) => l.startsWith('starting '))).toHaveLength(1);
     expect(logLines(two.events)).toContain('Keeping the running instances of api, worker (unchanged): no restart');
@@ -75,7 +54,7 @@ describe('unchanged components keep their instances', () => {
     expect(after.instances.filter((i) => i.component !== 'web').map((i) => i.restarts)).toEqual([0, 0]);
 
     // The component rollback: web back to v1, from warm standby; nothing else moves.
-    const back = await deploy(agent, state('RTHREE', [web(v1), api(v1), worker(v1)]));
+    const back = await deploy(a.agent, state('RTHREE', [web(a.v1), api(a.v1), worker(a.v1)]));
     expect(logLines(back.events).filter((l) => l.startsWith('starting '))).toEqual([]);
     const three = await observe();
     expect(pidsOf(three, 'web', 'RTHREE')).toEqual(pidsOf(one, 'web'));
@@ -86,16 +65,16 @@ describe('unchanged components keep their instances', () => {
 
   it('a config change restarts every component; a scale change restarts that component only', async () => {
     const { state, observe } = await newApp();
-    await deploy(agent, state('RONE', [web(v1), api(v1)]));
+    await deploy(a.agent, state('RONE', [web(a.v1), api(a.v1)]));
     const one = await observe();
-    const scaled = await deploy(agent, state('RTWO', [web(v1), { ...api(v1), scale: 2 }]));
+    const scaled = await deploy(a.agent, state('RTWO', [web(a.v1), { ...api(a.v1), scale: 2 }]));
     expect(scaled.result).toMatchObject({ ok: true });
     const two = await observe();
     expect(pidsOf(two, 'web', 'RTWO')).toEqual(pidsOf(one, 'web'));
     expect(pidsOf(two, 'api', 'RTWO')).toHaveLength(2);
     expect(pidsOf(two, 'api', 'RTWO')).not.toContain(pidsOf(one, 'api')[0]);
 
-    await deploy(agent, state('RTHREE', [web(v1), { ...api(v1), scale: 2 }], { GREETING: 'new config' }));
+    await deploy(a.agent, state('RTHREE', [web(a.v1), { ...api(a.v1), scale: 2 }], { GREETING: 'new config' }));
     const three = await observe();
     for (const pid of [...pidsOf(two, 'web', 'RTWO'), ...pidsOf(two, 'api', 'RTWO')]) expect(pidsOf(three, 'web', 'RTHREE').concat(pidsOf(three, 'api', 'RTHREE'))).not.toContain(pid);
   });
@@ -104,7 +83,7 @@ describe('unchanged components keep their instances', () => {
 describe('workers and warm standby', () => {
   it('stops the old worker at the switch (only HTTP components wait on standby); a rollback starts the worker again, cold', async () => {
     const { state, observe } = await newApp();
-    await deploy(agent, state('RONE', [web(v1), worker(v1)]));
+    await deploy(a.agent, state('RONE', [web(a.v1), worker(a.v1)]));
     const one = await observe();
     const [oldWorker] = pidsOf(one, 'worker') as number[];
     // A slow request on the old web drains for a while; the old worker does not wait for it.
@@ -112,7 +91,7 @@ describe('workers and warm standby', () => {
     const slow = get(one.proxyPort, '/slow?ms=2500').finally(() => (answered = true));
     await new Promise((r) => setTimeout(r, 100));
 
-    const two = await deploy(agent, state('RTWO', [web(v2), worker(v2)]));
+    const two = await deploy(a.agent, state('RTWO', [web(a.v2), worker(a.v2)]));
     expect(logLines(two.events)).toContain('Keeping 1 instance of RONE on warm standby for 15 min; stopping 1 instance of worker (no port: only HTTP components wait on standby)');
     const after = await waitFor('the old worker to stop', async () => {
       const o = await observe();
@@ -123,7 +102,7 @@ describe('workers and warm standby', () => {
     expect(await slow).toMatchObject({ status: 200, body: 'v1 slow\n' });
     const [newWorker] = pidsOf(after, 'worker', 'RTWO') as number[];
 
-    const back = await deploy(agent, state('RTHREE', [web(v1), worker(v1)]));
+    const back = await deploy(a.agent, state('RTHREE', [web(a.v1), worker(a.v1)]));
     expect(back.result).toMatchObject({ ok: true });
     const lines = logLines(back.events);
     expect(lines.filter((l) => l.startsWith('starting ')).map((l) => l.split('.')[0])).toEqual(['starting worker']);

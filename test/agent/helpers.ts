@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as tar from 'tar';
 import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import type { RunAgentOptions, RunningAgent } from '../../src/agent/agent-main.js';
+import { runAgent } from '../../src/agent/agent-main.js';
 import { isAlive } from '../../src/agent/proc-info.js';
 import { sha256File } from '../../src/agent/slug-cache.js';
 import type { PersistedState } from '../../src/agent/state-file.js';
@@ -72,6 +75,101 @@ export function killGroup(pid: number): void {
 export function removeTempDirs(): void {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   artifacts = null;
+}
+
+let cleanupRegistered = false;
+
+/** Removes the test file's temp dirs after its tests (registered once, so it runs after every agent is stopped). */
+export function useTempDirs(): void {
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  afterAll(() => {
+    removeTempDirs();
+    cleanupRegistered = false;
+  });
+}
+
+/** An in-process agent of a test file; its fields are set once its beforeAll (or beforeEach) ran. */
+export interface UsedAgent {
+  readonly agent: RunningAgent;
+  readonly client: AgentClient;
+  /** The agent's data dir (`<temp>/agent`). */
+  readonly dir: string;
+  /** The fixture app packed as `v1` and as `v2`. */
+  readonly v1: Artifact;
+  readonly v2: Artifact;
+  /** Starts the agent (again, after close(): it re-adopts what runs) on the same data dir. */
+  start(): Promise<void>;
+  /** Closes the client and the agent; the instances keep running. */
+  close(): Promise<void>;
+}
+
+export interface UseAgentOptions extends Partial<Omit<RunAgentOptions, 'dataDir'>> {
+  /** A fresh agent (and data dir) for each test instead of one for the file. */
+  readonly each?: boolean;
+}
+
+/**
+ * Registers the hooks that run an in-process agent for the tests of this file (or describe block):
+ * a temp data dir, the artifact root packApp writes to, v1 and v2 packed; afterwards the agent and
+ * everything it recorded are stopped and the temp dirs removed.
+ */
+export function useAgent(options: UseAgentOptions = {}): UsedAgent {
+  const { each = false, ...agentOptions } = options;
+  let agent: RunningAgent | undefined;
+  let client: AgentClient | undefined;
+  let dir: string | undefined;
+  let v1: Artifact | undefined;
+  let v2: Artifact | undefined;
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useAgent(): ${what} is set in its beforeAll/beforeEach; use it inside a test or a later hook`);
+    return value;
+  };
+  const used: UsedAgent = {
+    get agent() {
+      return ready(agent, 'agent');
+    },
+    get client() {
+      return ready(client, 'client');
+    },
+    get dir() {
+      return ready(dir, 'dir');
+    },
+    get v1() {
+      return ready(v1, 'v1');
+    },
+    get v2() {
+      return ready(v2, 'v2');
+    },
+    async start() {
+      agent = await runAgent({ port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000, ...agentOptions, dataDir: ready(dir, 'dir') });
+      client = clientOf(agent);
+    },
+    async close() {
+      await client?.close();
+      await agent?.close();
+    },
+  };
+  const setUp = async () => {
+    dir = join(tempDir(), 'agent');
+    await used.start();
+  };
+  const tearDown = async () => {
+    await client?.close();
+    if (dir !== undefined) await stopAgent(agent, dir);
+  };
+  useTempDirs();
+  beforeAll(async () => {
+    [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
+    if (!each) await setUp();
+  });
+  if (each) {
+    beforeEach(setUp);
+    afterEach(tearDown);
+  } else {
+    afterAll(tearDown);
+  }
+  return used;
 }
 
 let artifacts: string | null = null;

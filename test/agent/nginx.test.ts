@@ -5,51 +5,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/agent-main.js';
-import { runAgent } from '../../src/agent/agent-main.js';
+import { describe, expect, it } from 'vitest';
 import { activeWorkers } from '../../src/agent/nginx-master.js';
 import { findNginx } from '../../src/agent/nginx-plane.js';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { DesiredState } from '../../src/protocol/agent-protocol.js';
-import type { AgentClient } from '../../src/targets/agent-client.js';
-import type { Artifact } from './helpers.js';
-import { artifactRoot, clientOf, deploy, desiredState, get, openWebSocket, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
+import { deploy, desiredState, get, openWebSocket, useAgent, web } from './helpers.js';
 
 const nginx = findNginx();
 
 describe.skipIf(nginx === null)('nginx data plane', () => {
-  let v1: Artifact;
-  let v2: Artifact;
-  let agent: RunningAgent;
-  let agentDir: string;
-  let client: AgentClient;
-  const start = async () => {
-    agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000, proxy: 'nginx', sharedPort: 0 });
-    client = clientOf(agent);
-  };
-  const masterPid = (tier: 'front' | 'back') => Number(readFileSync(join(agentDir, 'nginx', tier, 'nginx.pid'), 'utf8').trim());
+  const a = useAgent({ proxy: 'nginx', sharedPort: 0 });
+  const masterPid = (tier: 'front' | 'back') => Number(readFileSync(join(a.dir, 'nginx', tier, 'nginx.pid'), 'utf8').trim());
   const masters = () => [masterPid('front'), masterPid('back')];
   const workers = (tier: 'front' | 'back') => activeWorkers(masterPid(tier)).sort();
 
-  beforeAll(async () => {
-    [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
-    agentDir = join(tempDir(), 'agent');
-    await start();
-  });
-
-  afterAll(async () => {
-    await client?.close();
-    await stopAgent(agent, agentDir);
-    removeTempDirs();
-  });
-
   it('switches 12 times, cold and warm, under load without one failed request; WebSockets opened before a switch keep working', async () => {
-    expect((await client.state()).proxy).toBe('nginx');
+    expect((await a.client.state()).proxy).toBe('nginx');
     const port = await freePort();
     const release = (n: number) => `R${String.fromCharCode(65 + n).repeat(10)}`;
-    const state = (n: number): DesiredState => ({ ...desiredState(release(n), port, [web(n % 2 === 0 ? v1 : v2, { scale: 2 })]), drainTimeoutMs: 3000, ...(n % 4 === 1 ? { standby: { keepMs: 0, count: 0 } } : {}) });
-    expect((await deploy(agent, state(0))).result.ok).toBe(true);
+    const state = (n: number): DesiredState => ({ ...desiredState(release(n), port, [web(n % 2 === 0 ? a.v1 : a.v2, { scale: 2 })]), drainTimeoutMs: 3000, ...(n % 4 === 1 ? { standby: { keepMs: 0, count: 0 } } : {}) });
+    expect((await deploy(a.agent, state(0))).result.ok).toBe(true);
     expect((await get(port)).body).toBe('v1\n');
     const ws = await openWebSocket(port);
     expect(await ws.ask('a')).toBe('v1: a');
@@ -75,7 +51,7 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
     );
     await new Promise((r) => setTimeout(r, 300));
     for (let n = 1; n <= 12; n++) {
-      const { result } = await deploy(agent, state(n));
+      const { result } = await deploy(a.agent, state(n));
       expect(result).toMatchObject({ ok: true, release: release(n) });
       // The switch is done when deploy answers: the very next request gets the new version.
       expect((await get(port)).body).toBe(n % 2 === 0 ? 'v1\n' : 'v2\n');
@@ -97,31 +73,30 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
 
   it('serves route ports, their 404 page, the 503 page and the shared host-name port', async () => {
     const [port, apiPort] = [await freePort(), await freePort()];
-    const shared = (await client.state()).sharedPort as number;
-    await deploy(agent, { ...desiredState('RONE', port, [web(v1), web(v1, { name: 'api' })], {}, 'routes'), routes: { api: apiPort } });
+    const shared = (await a.client.state()).sharedPort as number;
+    await deploy(a.agent, { ...desiredState('RONE', port, [web(a.v1), web(a.v1, { name: 'api' })], {}, 'routes'), routes: { api: apiPort } });
     expect((await get(apiPort)).body).toBe('api v1\n');
     expect((await get(shared, '/', { host: 'routes.localhost' })).body).toBe('v1\n');
     expect(await get(shared, '/', { host: 'nope.dev.localhost' })).toMatchObject({ status: 404, body: '404 Not Found\n\nno app nope (dev) runs on this agent\n' });
-    await deploy(agent, desiredState('RTWO', port, [web(v2)], {}, 'routes'));
+    await deploy(a.agent, desiredState('RTWO', port, [web(a.v2)], {}, 'routes'));
     expect(await get(apiPort)).toMatchObject({ status: 404, body: '404 Not Found\n\ncomponent api of routes (production) is not deployed\n' });
     expect((await get(shared, '/', { host: 'routes.localhost' })).body).toBe('v2\n');
     const emptyPort = await freePort();
-    await deploy(agent, desiredState('REMPTY', emptyPort, [web(v1, { scale: 0 })], {}, 'empty'));
+    await deploy(a.agent, desiredState('REMPTY', emptyPort, [web(a.v1, { scale: 0 })], {}, 'empty'));
     expect(await get(emptyPort)).toMatchObject({ status: 503, body: expect.stringContaining('no release of empty (production) is running') });
   });
 
   it('keeps serving while the agent is down; a restarted agent re-adopts the same nginx master', async () => {
     const port = await freePort();
-    await deploy(agent, desiredState('RONE', port, [web(v1)], {}, 'survivor'));
+    await deploy(a.agent, desiredState('RONE', port, [web(a.v1)], {}, 'survivor'));
     const master = masters();
-    await client.close();
-    await agent.close();
+    await a.close();
     expect(master.every((pid) => isAlive(pid))).toBe(true);
     expect((await get(port)).body).toBe('v1\n');
-    await start();
+    await a.start();
     expect(masters()).toEqual(master);
     expect((await get(port)).body).toBe('v1\n');
-    expect((await deploy(agent, desiredState('RTWO', port, [web(v2)], {}, 'survivor'))).result.ok).toBe(true);
+    expect((await deploy(a.agent, desiredState('RTWO', port, [web(a.v2)], {}, 'survivor'))).result.ok).toBe(true);
     expect((await get(port)).body).toBe('v2\n');
     expect(masters()).toEqual(master);
   });

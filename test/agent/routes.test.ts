@@ -3,54 +3,29 @@
  * it), releases that go live as one unit, and the shared port that routes by host name.
  */
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
 import { request } from 'undici';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/agent-main.js';
-import { runAgent } from '../../src/agent/agent-main.js';
+import { expect, it } from 'vitest';
 import { freePort } from '../../src/agent/proc-info.js';
 import type { DesiredState, ObservedApp } from '../../src/protocol/agent-protocol.js';
-import type { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
-import { artifactRoot, auth, clientOf, deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, web } from './helpers.js';
+import { auth, deploy, desiredState, get, useAgent, web } from './helpers.js';
 
-let v1: Artifact;
-let v2: Artifact;
-let agent: RunningAgent;
-let agentDir: string;
-let client: AgentClient;
+const a = useAgent({ sharedPort: 0 });
 
-const start = async () => {
-  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000, sharedPort: 0 });
-  client = clientOf(agent);
-};
-
-beforeAll(async () => {
-  [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
-  agentDir = join(tempDir(), 'agent');
-  await start();
-});
-
-afterAll(async () => {
-  await client?.close();
-  await stopAgent(agent, agentDir);
-  removeTempDirs();
-});
-
-const observe = async (app: string, env = 'production'): Promise<ObservedApp> => (await client.observe(app, env)) as ObservedApp;
+const observe = async (app: string, env = 'production'): Promise<ObservedApp> => (await a.client.observe(app, env)) as ObservedApp;
 
 it('serves each routed component on its own port, keeps a 404 page for one a release no longer has, and switches all ports as one', async () => {
   const [port, apiPort] = [await freePort(), await freePort()];
   const api = (artifact: Artifact, command = 'exec node server.js') => web(artifact, { name: 'api', command });
   const both = (release: string, artifact: Artifact, apiCommand?: string): DesiredState => ({ ...desiredState(release, port, [web(artifact), api(artifact, apiCommand)]), routes: { api: apiPort } });
 
-  expect((await deploy(agent, both('RONE', v1))).result.ok).toBe(true);
+  expect((await deploy(a.agent, both('RONE', a.v1))).result.ok).toBe(true);
   expect((await get(port)).body).toBe('v1\n');
   expect((await get(apiPort)).body).toBe('api v1\n');
   expect((await observe('shop')).routes).toEqual({ api: apiPort });
 
   // RTWO has no api: its port stays open and says so.
-  expect((await deploy(agent, desiredState('RTWO', port, [web(v2)]))).result.ok).toBe(true);
+  expect((await deploy(a.agent, desiredState('RTWO', port, [web(a.v2)]))).result.ok).toBe(true);
   expect((await get(port)).body).toBe('v2\n');
   const gone = await get(apiPort);
   expect(gone.status).toBe(404);
@@ -61,17 +36,16 @@ it('serves each routed component on its own port, keeps a 404 page for one a rel
   expect(two.undeployedRoutes).toEqual({ api: apiPort });
 
   // One unit: an api that cannot start keeps the whole release off, web included.
-  const bad = await deploy(agent, both('RBAD', v1, 'exit 3'));
+  const bad = await deploy(a.agent, both('RBAD', a.v1, 'exit 3'));
   expect(bad.result).toMatchObject({ ok: false, release: 'RTWO' });
   expect((await get(port)).body).toBe('v2\n');
   expect((await get(apiPort)).status).toBe(404);
 
   // The 404 port survives an agent restart, then serves again when a release brings api back.
-  await client.close();
-  await agent.close();
-  await start();
+  await a.close();
+  await a.start();
   expect((await get(apiPort)).status).toBe(404);
-  expect((await deploy(agent, both('RTHREE', v2))).result.ok).toBe(true);
+  expect((await deploy(a.agent, both('RTHREE', a.v2))).result.ok).toBe(true);
   expect((await get(apiPort)).body).toBe('api v2\n');
   expect((await get(port)).body).toBe('v2\n');
   const three = await observe('shop');
@@ -80,7 +54,7 @@ it('serves each routed component on its own port, keeps a 404 page for one a rel
 });
 
 it('refuses routes that name no HTTP component, the web one, or a port twice', async () => {
-  const base = desiredState('RX', 7001, [web(v1), web(v1, { name: 'worker', port: false, command: 'node worker.js' }), web(v1, { name: 'api' })]);
+  const base = desiredState('RX', 7001, [web(a.v1), web(a.v1, { name: 'worker', port: false, command: 'node worker.js' }), web(a.v1, { name: 'api' })]);
   for (const [routes, message] of [
     [{ nope: 7002 }, 'routes.nope: there is no component nope'],
     [{ worker: 7002 }, 'routes.worker: component worker does not serve HTTP'],
@@ -89,19 +63,19 @@ it('refuses routes that name no HTTP component, the web one, or a port twice', a
     [{ api: 0 }, "routes.api must be a port from 1024 to 65535 (the agent's --port-range)"],
     [{ api: 22 }, "routes.api must be a port from 1024 to 65535 (the agent's --port-range)"],
   ] as const) {
-    const res = await request(`${agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(agent), 'content-type': 'application/json' }, body: JSON.stringify({ ...base, routes }) });
+    const res = await request(`${a.agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(a.agent), 'content-type': 'application/json' }, body: JSON.stringify({ ...base, routes }) });
     expect(res.statusCode).toBe(400);
     expect(((await res.body.json()) as { error: { message: string } }).error.message).toContain(message);
   }
 });
 
 it('routes the shared port by host name: APP.localhost is production, APP.ENV.localhost another environment', async () => {
-  const shared = (await client.state()).sharedPort as number;
+  const shared = (await a.client.state()).sharedPort as number;
   expect(shared).toBeGreaterThan(0);
-  expect(agent.sharedPort).toBe(shared);
+  expect(a.agent.sharedPort).toBe(shared);
   const [prod, dev] = [await freePort(), await freePort()];
-  await deploy(agent, desiredState('RPROD', prod, [web(v1)], {}, 'blog'));
-  await deploy(agent, { ...desiredState('RDEV', dev, [web(v2)], {}, 'blog'), env: 'dev' });
+  await deploy(a.agent, desiredState('RPROD', prod, [web(a.v1)], {}, 'blog'));
+  await deploy(a.agent, { ...desiredState('RDEV', dev, [web(a.v2)], {}, 'blog'), env: 'dev' });
   const via = (host: string) => get(shared, '/', { host });
   expect((await via('blog.localhost')).body).toBe('v1\n');
   expect((await via(`blog.localhost:${shared}`)).body).toBe('v1\n');

@@ -3,39 +3,18 @@
  * with a new release id) is a route swap that starts no process. Also: drains that keep slow
  * requests, streams and WebSockets alive across a switch.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/agent-main.js';
-import { runAgent } from '../../src/agent/agent-main.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { DesiredState, ObservedApp } from '../../src/protocol/agent-protocol.js';
-import type { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
-import { artifactRoot, clientOf, deploy, desiredState, get, openWebSocket, packApp, readEvents, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+import { deploy, desiredState, get, openWebSocket, readEvents, useAgent, waitFor, web } from './helpers.js';
 
-let v1: Artifact;
-let v2: Artifact;
-let agent: RunningAgent;
-let agentDir: string;
-let client: AgentClient;
-
-beforeAll(async () => {
-  [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
-  agentDir = join(tempDir(), 'agent');
-  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
-  client = clientOf(agent);
-});
-
-afterAll(async () => {
-  await client?.close();
-  await stopAgent(agent, agentDir);
-  removeTempDirs();
-});
+const a = useAgent();
 
 let app = 0;
 let current = '';
 afterEach(async () => {
-  await client.remove(current, 'production');
+  await a.client.remove(current, 'production');
 });
 
 /** Each test deploys its own app on its own port. */
@@ -46,17 +25,17 @@ async function newApp(): Promise<{ name: string; port: number; state(release: st
   return { name, port, state: (release, artifact, extra = {}, config = {}) => ({ ...desiredState(release, port, [web(artifact, { scale: 2 })], config, name), ...extra }) };
 }
 
-const observe = async (name: string): Promise<ObservedApp> => (await client.observe(name, 'production')) as ObservedApp;
+const observe = async (name: string): Promise<ObservedApp> => (await a.client.observe(name, 'production')) as ObservedApp;
 const logLines = (events: Awaited<ReturnType<typeof deploy>>['events']) => events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
 
 describe('warm standby', () => {
   it('keeps the replaced release running without traffic; a rollback copy reuses its instances: same pids, no process started', async () => {
     const { name, port, state } = await newApp();
-    await deploy(agent, state('RONE', v1));
+    await deploy(a.agent, state('RONE', a.v1));
     const one = await observe(name);
     const pids = one.instances.map((i) => i.pid);
 
-    const second = await deploy(agent, state('RTWO', v2));
+    const second = await deploy(a.agent, state('RTWO', a.v2));
     expect(logLines(second.events)).toContain('Keeping 2 instances of RONE on warm standby for 15 min');
     expect((await get(port)).body).toBe('v2\n');
     const two = await observe(name);
@@ -69,7 +48,7 @@ describe('warm standby', () => {
     expect(two.instances.filter((i) => i.release === 'RTWO').map((i) => i.state)).toEqual(['healthy', 'healthy']);
 
     // The engine rolls back by copying RONE into a new release: same builds and config, new id.
-    const back = await deploy(agent, state('RTHREE', v1));
+    const back = await deploy(a.agent, state('RTHREE', a.v1));
     expect(back.result).toMatchObject({ ok: true, release: 'RTHREE' });
     const lines = logLines(back.events);
     expect(lines).toContain('Reusing 2 warm standby instances of RONE (same builds and config): no process to start');
@@ -85,8 +64,8 @@ describe('warm standby', () => {
   it('restarts a crashed standby instance, stops standby after its time, and keeps at most `count` releases', async () => {
     const { name, state } = await newApp();
     const short = { standby: { keepMs: 60_000, count: 1 } };
-    await deploy(agent, state('RONE', v1, short));
-    await deploy(agent, state('RTWO', v2, short));
+    await deploy(a.agent, state('RONE', a.v1, short));
+    await deploy(a.agent, state('RTWO', a.v2, short));
     const victim = (await observe(name)).instances.find((i) => i.state === 'standby');
     process.kill(victim?.pid as number, 'SIGKILL');
     const back = await waitFor('the standby instance to be restarted', async () => {
@@ -97,13 +76,13 @@ describe('warm standby', () => {
 
     // count 1: RONE leaves the standby when RTWO joins it.
     const ronePids = (await observe(name)).instances.filter((i) => i.release === 'RONE').map((i) => i.pid as number);
-    await deploy(agent, state('RTHREE', v1, { standby: { keepMs: 400, count: 1 } }, { OTHER: 'config' }));
+    await deploy(a.agent, state('RTHREE', a.v1, { standby: { keepMs: 400, count: 1 } }, { OTHER: 'config' }));
     await waitFor('RONE to be stopped', async () => ronePids.every((pid) => !isAlive(pid)) && (await observe(name)).instances.every((i) => i.release !== 'RONE'));
     const twoPids = (await observe(name)).instances.filter((i) => i.release === 'RTWO').map((i) => i.pid as number);
     expect(twoPids).toHaveLength(2);
     // keepMs 400: RTWO is stopped soon after.
     await waitFor('RTWO to expire', async () => twoPids.every((pid) => !isAlive(pid)) && (await observe(name)).instances.length === 2);
-    const logs = (await (await client.logs(name, 'production', { lines: 200, follow: false })).setEncoding('utf8').toArray()).join('');
+    const logs = (await (await a.client.logs(name, 'production', { lines: 200, follow: false })).setEncoding('utf8').toArray()).join('');
     expect(logs).toContain('agent Stopping 2 standby instances of RONE: at most 1 release on standby');
     expect(logs).toContain('agent Stopping 2 standby instances of RTWO: its time on standby is over');
   });
@@ -114,8 +93,8 @@ describe('drain and switch', () => {
     const { name, port, state } = await newApp();
     const drain = { drainTimeoutMs: 2000 };
     // v2 waits on standby, so that the switch below is instant: what is in flight then is known.
-    await deploy(agent, state('RZERO', v2, drain));
-    await deploy(agent, state('RONE', v1, drain));
+    await deploy(a.agent, state('RZERO', a.v2, drain));
+    await deploy(a.agent, state('RONE', a.v1, drain));
     const ws = await openWebSocket(port);
     expect(await ws.ask('hello')).toBe('v1: hello');
     const slow = get(port, '/slow?ms=700');
@@ -124,7 +103,7 @@ describe('drain and switch', () => {
     await waitFor('the first event', () => seen.length > 0);
 
     const switchedAt = Date.now();
-    const switched = await deploy(agent, state('RTWO', v2, drain));
+    const switched = await deploy(a.agent, state('RTWO', a.v2, drain));
     expect(logLines(switched.events)).toContain('Draining 3 requests in flight on RONE (up to 2s)');
     expect((await get(port)).body).toBe('v2\n');
     // What was opened before the switch still talks to v1.
@@ -143,7 +122,7 @@ describe('drain and switch', () => {
 
   it('never refuses a request during a switch: concurrent GETs across a cold and a warm switch all get 200', async () => {
     const { port, state } = await newApp();
-    await deploy(agent, state('RONE', v1));
+    await deploy(a.agent, state('RONE', a.v1));
     let stop = false;
     const statuses = new Map<number, number>();
     const bodies = new Set<string>();
@@ -155,8 +134,8 @@ describe('drain and switch', () => {
       }
     };
     const loops = [loop(), loop(), loop(), loop()];
-    await deploy(agent, state('RTWO', v2));
-    await deploy(agent, state('RTHREE', v1));
+    await deploy(a.agent, state('RTWO', a.v2));
+    await deploy(a.agent, state('RTHREE', a.v1));
     await new Promise((r) => setTimeout(r, 100));
     stop = true;
     await Promise.all(loops);

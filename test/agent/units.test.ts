@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bearerCheck, isLocalHostHeader } from '../../src/agent/agent-auth.js';
 import { configInEffect, parseEnviron } from '../../src/agent/snapshot.js';
 import { artifactProblem } from '../../src/agent/artifact-policy.js';
@@ -30,9 +30,9 @@ import { resolveStaticPath } from '../../src/agent/static-server.js';
 import { NdjsonParser } from '../../src/targets/agent-client.js';
 import { agentProcessArgv } from '../../src/targets/local-agent-process.js';
 import { parsePortRange } from '../../src/cli/agent.js';
-import { desiredState, get, removeTempDirs, tempDir, web } from './helpers.js';
+import { desiredState, get, tempDir, useTempDirs, web } from './helpers.js';
 
-afterAll(() => removeTempDirs());
+useTempDirs();
 
 const artifact = { sha256: 'a'.repeat(64), path: '/tmp/a.tgz' };
 

@@ -6,13 +6,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
-import { runAgent } from '../../src/agent/agent-main.js';
+import { expect, it } from 'vitest';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import { combinedLogPath } from '../../src/agent/process-commands.js';
-import { artifactRoot, clientOf, deploy, desiredState, get, killGroup, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+import { deploy, desiredState, get, killGroup, tempDir, useAgent, waitFor, web } from './helpers.js';
 
-afterAll(() => removeTempDirs());
+const a = useAgent({ stopGraceMs: 500 });
 
 /** A process group leader that looks like an instance of `agentDir` (as spawnInstance starts them). */
 function markedSleeper(agentDir: string, instance: string): number {
@@ -26,32 +25,28 @@ function markedSleeper(agentDir: string, instance: string): number {
 }
 
 it('stops the processes its predecessor started but never recorded, and nothing else', async () => {
-  const v1 = await packApp('v1');
-  const agentDir = join(tempDir(), 'agent');
   const port = await freePort();
-  let agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 500 });
   const strays: number[] = [];
   try {
-    expect((await deploy(agent, desiredState('RONE', port, [web(v1)]))).result.ok).toBe(true);
-    const live = (await clientOf(agent).observe('shop', 'production'))?.instances.map((i) => i.pid) ?? [];
+    expect((await deploy(a.agent, desiredState('RONE', port, [web(a.v1)]))).result.ok).toBe(true);
+    const live = (await a.client.observe('shop', 'production'))?.instances.map((i) => i.pid) ?? [];
     expect(live).toHaveLength(1);
-    await agent.close({ stopInstances: false });
+    await a.close(); // instances keep running
 
-    const unrecorded = markedSleeper(agentDir, 'web.ffffff');
+    const unrecorded = markedSleeper(a.dir, 'web.ffffff');
     const otherAgents = markedSleeper(join(tempDir(), 'other-agent'), 'web.ffffff');
     strays.push(unrecorded, otherAgents);
     expect([unrecorded, otherAgents].every((pid) => isAlive(pid))).toBe(true);
 
-    agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 500 });
+    await a.start();
     await waitFor('the unrecorded process to be stopped', () => !isAlive(unrecorded), 5000);
     expect(isAlive(otherAgents)).toBe(true);
-    expect((await clientOf(agent).observe('shop', 'production'))?.instances.map((i) => i.pid)).toEqual(live);
+    expect((await a.client.observe('shop', 'production'))?.instances.map((i) => i.pid)).toEqual(live);
     expect((await get(port)).body).toBe('v1\n');
-    const log = () => readFileSync(combinedLogPath(agentDir, 'shop', 'production'), 'utf8');
+    const log = () => readFileSync(combinedLogPath(a.dir, 'shop', 'production'), 'utf8');
     await waitFor('the log line', () => log().includes('stopping web.ffffff'), 5000);
     expect(log()).toContain(`stopping web.ffffff (pid ${unrecorded}): started by the previous agent, which did not live to record it`);
   } finally {
     for (const pid of strays) if (isAlive(pid)) killGroup(pid);
-    await stopAgent(agent, agentDir);
   }
 });

@@ -6,14 +6,11 @@
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/agent-main.js';
-import { runAgent } from '../../src/agent/agent-main.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort, isAlive } from '../../src/agent/proc-info.js';
 import type { DesiredState } from '../../src/protocol/agent-protocol.js';
-import type { AgentClient } from '../../src/targets/agent-client.js';
 import type { Artifact } from './helpers.js';
-import { artifactRoot, clientOf, deploy, desiredState, get, packApp, removeTempDirs, stopAgent, tempDir, waitFor, web } from './helpers.js';
+import { deploy, desiredState, get, packApp, useAgent, waitFor, web } from './helpers.js';
 
 // A json-server-like app: POST /notes appends the body to notes.txt in its folder, GET returns it.
 const NOTES = `import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -30,24 +27,13 @@ createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
-let v1: Artifact;
-let v2: Artifact;
+const a = useAgent();
+/** A second agent, restarted by the last test. */
+const b = useAgent();
 let notes: Artifact;
-let agent: RunningAgent;
-let agentDir: string;
-let client: AgentClient;
 
 beforeAll(async () => {
-  [v1, v2, notes] = await Promise.all([packApp('v1'), packApp('v2'), packApp('notes', { 'notes.js': NOTES })]);
-  agentDir = join(tempDir(), 'agent');
-  agent = await runAgent({ dataDir: agentDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
-  client = clientOf(agent);
-});
-
-afterAll(async () => {
-  await client?.close();
-  await stopAgent(agent, agentDir);
-  removeTempDirs();
+  notes = await packApp('notes', { 'notes.js': NOTES });
 });
 
 const cold = { standby: { keepMs: 0, count: 0 } };
@@ -60,41 +46,41 @@ const notesApp = (release: string, port: number, app: string, env = 'production'
 describe('working copies', () => {
   it('a rollback to an old build runs its pristine files, though the live copy was edited by hand', async () => {
     const port = await freePort();
-    await deploy(agent, { ...desiredState('RONE', port, [web(v1)], {}, 'edit'), ...cold });
+    await deploy(a.agent, { ...desiredState('RONE', port, [web(a.v1)], {}, 'edit'), ...cold });
     const cwd = await cwdOf(port);
-    expect(cwd).not.toBe(join(agentDir, 'slugs', v1.sha256));
+    expect(cwd).not.toBe(join(a.dir, 'slugs', a.v1.sha256));
     expect(readFileSync(join(cwd, 'version.txt'), 'utf8')).toBe('v1\n');
     writeFileSync(join(cwd, 'version.txt'), 'edited by hand\n');
 
-    await deploy(agent, { ...desiredState('RTWO', port, [web(v2)], {}, 'edit'), ...cold });
+    await deploy(a.agent, { ...desiredState('RTWO', port, [web(a.v2)], {}, 'edit'), ...cold });
     expect((await get(port)).body).toBe('v2\n');
     // The replaced instance's copy is gone with it.
     await waitFor('the old copy to be removed', () => !existsSync(cwd));
 
     // Roll back to RONE's build (a copy with a new id): a fresh copy of the pristine files.
-    const back = await deploy(agent, { ...desiredState('RTHREE', port, [web(v1)], {}, 'edit'), ...cold });
+    const back = await deploy(a.agent, { ...desiredState('RTHREE', port, [web(a.v1)], {}, 'edit'), ...cold });
     expect(back.result).toMatchObject({ ok: true });
     expect((await get(port)).body).toBe('v1\n');
-    await client.remove('edit', 'production');
+    await a.client.remove('edit', 'production');
   });
 
   it('a hand edit of the unpacked slug itself is found by its manifest of hashes: the next start re-extracts the artifact', async () => {
     const port = await freePort();
-    await deploy(agent, { ...desiredState('RONE', port, [web(v1)], {}, 'slugedit'), ...cold });
-    const slug = join(agentDir, 'slugs', v1.sha256);
+    await deploy(a.agent, { ...desiredState('RONE', port, [web(a.v1)], {}, 'slugedit'), ...cold });
+    const slug = join(a.dir, 'slugs', a.v1.sha256);
     writeFileSync(join(slug, 'version.txt'), 'edited in the slug\n');
-    const restarted = await deploy(agent, { ...desiredState('RTWO', port, [web(v1)], { FORCE: 'restart' }, 'slugedit'), ...cold });
+    const restarted = await deploy(a.agent, { ...desiredState('RTWO', port, [web(a.v1)], { FORCE: 'restart' }, 'slugedit'), ...cold });
     expect(restarted.result).toMatchObject({ ok: true });
     expect((await get(port)).body).toBe('v1\n');
     expect(readFileSync(join(slug, 'version.txt'), 'utf8')).toBe('v1\n');
-    await client.remove('slugedit', 'production');
+    await a.client.remove('slugedit', 'production');
   });
 
   it('never shares a writable folder: what test writes never appears in production, nor in another app with the same build', async () => {
     const [test, prod, other] = await Promise.all([freePort(), freePort(), freePort()]);
-    await deploy(agent, notesApp('RTEST', test, 'notes', 'test'));
-    await deploy(agent, notesApp('RPROD', prod, 'notes'));
-    await deploy(agent, notesApp('ROTHER', other, 'notes2'));
+    await deploy(a.agent, notesApp('RTEST', test, 'notes', 'test'));
+    await deploy(a.agent, notesApp('RPROD', prod, 'notes'));
+    await deploy(a.agent, notesApp('ROTHER', other, 'notes2'));
     const cwds = await Promise.all([test, prod, other].map(async (p) => (await get(p, '/cwd')).body));
     expect(new Set(cwds).size).toBe(3);
 
@@ -106,41 +92,34 @@ describe('working copies', () => {
     expect((await get(other)).body).toBe('no notes\n');
 
     // "Promote" test's build to production again (new release, same build): still production's own folder.
-    await deploy(agent, { ...notesApp('RPROD2', prod, 'notes'), config: { PROMOTED: 'from test' } });
+    await deploy(a.agent, { ...notesApp('RPROD2', prod, 'notes'), config: { PROMOTED: 'from test' } });
     expect((await get(prod)).body).toBe('no notes\n');
-    for (const [app, env] of [['notes', 'test'], ['notes', 'production'], ['notes2', 'production']] as const) await client.remove(app, env);
-    expect(readdirSync(join(agentDir, 'work', 'notes', 'production'))).toEqual([]);
+    for (const [app, env] of [['notes', 'test'], ['notes', 'production'], ['notes2', 'production']] as const) await a.client.remove(app, env);
+    expect(readdirSync(join(a.dir, 'work', 'notes', 'production'))).toEqual([]);
   });
 
   it('re-adopts an instance in its copy after an agent restart; one found dead starts in a fresh copy', async () => {
-    const dataDir = join(tempDir(), 'agent');
-    let second: RunningAgent | undefined;
-    const first = await runAgent({ dataDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
-    try {
-      const port = await freePort();
-      await deploy(first, desiredState('RONE', port, [web(v1, { scale: 2 })], {}, 'adopt'));
-      const before = (await clientOf(first).observe('adopt', 'production'))?.instances ?? [];
-      await first.close();
-      const state = JSON.parse(readFileSync(join(dataDir, 'agent-state.json'), 'utf8')) as { apps: Array<{ instances: Array<{ id: string; dir?: string; pid: number }> }> };
-      const recorded = state.apps[0]?.instances ?? [];
-      expect(recorded.map((i) => i.dir)).toEqual(recorded.map((i) => join(dataDir, 'work', 'adopt', 'production', `web.${i.id}`)));
-      writeFileSync(join(recorded[0]?.dir as string, 'version.txt'), 'edited while the agent was down\n');
-      process.kill(-(recorded[0]?.pid as number), 'SIGKILL');
-      await waitFor('the killed instance to be gone', () => !isAlive(recorded[0]?.pid as number));
+    const port = await freePort();
+    await deploy(b.agent, desiredState('RONE', port, [web(b.v1, { scale: 2 })], {}, 'adopt'));
+    const before = (await b.client.observe('adopt', 'production'))?.instances ?? [];
+    await b.close();
+    const state = JSON.parse(readFileSync(join(b.dir, 'agent-state.json'), 'utf8')) as { apps: Array<{ instances: Array<{ id: string; dir?: string; pid: number }> }> };
+    const recorded = state.apps[0]?.instances ?? [];
+    expect(recorded.map((i) => i.dir)).toEqual(recorded.map((i) => join(b.dir, 'work', 'adopt', 'production', `web.${i.id}`)));
+    writeFileSync(join(recorded[0]?.dir as string, 'version.txt'), 'edited while the agent was down\n');
+    process.kill(-(recorded[0]?.pid as number), 'SIGKILL');
+    await waitFor('the killed instance to be gone', () => !isAlive(recorded[0]?.pid as number));
 
-      second = await runAgent({ dataDir, port: 0, log: false, artifactRoot: artifactRoot(), stopGraceMs: 2000 });
-      const after = await waitFor('both instances healthy', async () => {
-        const o = await clientOf(second as RunningAgent).observe('adopt', 'production');
-        return o?.instances.length === 2 && o.instances.every((i) => i.state === 'healthy') ? o.instances : null;
-      });
-      expect(after.find((i) => i.id === recorded[1]?.id)?.pid).toBe(before.find((i) => i.id === recorded[1]?.id)?.pid);
-      // The restarted one runs the pristine file again.
-      const bodies = new Set<string>();
-      for (let n = 0; n < 8; n++) bodies.add((await get(port)).body);
-      expect([...bodies]).toEqual(['v1\n']);
-      expect(readFileSync(join(recorded[0]?.dir as string, 'version.txt'), 'utf8')).toBe('v1\n');
-    } finally {
-      await stopAgent(second ?? first, dataDir);
-    }
+    await b.start();
+    const after = await waitFor('both instances healthy', async () => {
+      const o = await b.client.observe('adopt', 'production');
+      return o?.instances.length === 2 && o.instances.every((i) => i.state === 'healthy') ? o.instances : null;
+    });
+    expect(after.find((i) => i.id === recorded[1]?.id)?.pid).toBe(before.find((i) => i.id === recorded[1]?.id)?.pid);
+    // The restarted one runs the pristine file again.
+    const bodies = new Set<string>();
+    for (let n = 0; n < 8; n++) bodies.add((await get(port)).body);
+    expect([...bodies]).toEqual(['v1\n']);
+    expect(readFileSync(join(recorded[0]?.dir as string, 'version.txt'), 'utf8')).toBe('v1\n');
   });
 });
