@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT, type Rewind } from '../e2e/harness.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { lateBound, ROOT, type Rewind } from '../e2e/harness.js';
 
 /** Debian's chromium (`.ci/run` installs it with apt); REWIND_CHROMIUM overrides the path. */
 export const CHROMIUM = process.env.REWIND_CHROMIUM ?? '/usr/bin/chromium';
@@ -12,6 +13,28 @@ export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browse
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs],
   });
+}
+
+/**
+ * Launches chromium (with `extraArgs`) before the tests of this file or describe block and closes it
+ * after them. A failed test leaves a picture of every page it had open (test-results/failed-…png),
+ * and those pages are closed.
+ */
+export function useBrowser(extraArgs: readonly string[] = []): Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser(extraArgs);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail' || !browser) return;
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    await Promise.all(pages.map((p, i) => shot(p, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}-${i}`).catch(() => {})));
+    await Promise.all(pages.map((p) => p.close().catch(() => {})));
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return lateBound('useBrowser()', () => browser);
 }
 
 /** A new browser (its own cookies) logged in with a one-time link, as a user is, then at `path`. */

@@ -1,9 +1,8 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { body, fixtureApp, Rewind, ROOT } from '../e2e/harness.js';
-import { launchBrowser, openPage, shot, twoComponentApp, writeTwoComponentApp } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { body, fixtureApp, ROOT, useRewind } from '../e2e/harness.js';
+import { openPage, shot, twoComponentApp, useBrowser, writeTwoComponentApp } from './browser.js';
 
 interface Rel {
   id: string;
@@ -17,23 +16,9 @@ interface Rel {
  * console, click Rollback, read the plan, confirm, watch the log, see the new active release.
  */
 describe('console in a browser', () => {
-  let rw: Rewind;
-  let browser: Browser;
+  const rw = useRewind();
+  const browser = useBrowser();
 
-  beforeAll(async () => {
-    [rw, browser] = await Promise.all([Rewind.start(), launchBrowser()]);
-  });
-  afterEach(async (ctx) => {
-    // A failed test leaves a picture of every page it had open.
-    if (ctx.task.result?.state !== 'fail') return;
-    const pages = browser.contexts().flatMap((c) => c.pages());
-    await Promise.all(pages.map((p, i) => shot(p, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}-${i}`).catch(() => {})));
-    await Promise.all(pages.map((p) => p.close().catch(() => {})));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await rw?.stop();
-  });
 
   const deploy = async (dir: string, app: string, description: string) => {
     const r = await rw.cli(['deploy', dir, '-a', app, '-d', description]);

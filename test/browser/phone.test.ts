@@ -2,18 +2,17 @@
  * The console at phone width (390 px, issue 10 item 19): no page scrolls sideways, and no
  * Rollback button overlaps the text beside it.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rewind } from '../e2e/harness.js';
-import { launchBrowser, shot, twoComponentApp } from './browser.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useRewind } from '../e2e/harness.js';
+import { shot, twoComponentApp, useBrowser } from './browser.js';
 
 describe('console at phone width', () => {
-  let rw: Rewind;
-  let browser: Browser;
+  const rw = useRewind();
+  const browser = useBrowser();
   let release = '';
 
   beforeAll(async () => {
-    [rw, browser] = await Promise.all([Rewind.start(), launchBrowser()]);
     expect((await rw.cli(['apps', 'create', 'a-rather-long-app-name-for-a-phone'])).code).toBe(0);
     for (const v of ['v1', 'v2']) {
       const r = await rw.cli(['deploy', await twoComponentApp(v, v), '-a', 'a-rather-long-app-name-for-a-phone', '-d', `${v}: a description long enough to wrap on a phone screen`]);
@@ -31,10 +30,6 @@ describe('console at phone width', () => {
     await ok(['deploy', await twoComponentApp('v3', 'v3'), '-a', 'a-rather-long-app-name-for-a-phone', '-d', 'v3']);
     await ok(['templates', 'publish', 'phone-template-with-a-long-name@2.0.0', '-a', 'a-rather-long-app-name-for-a-phone']);
     await ok(['templates', 'upgrade', '-a', 'installed-from-the-template', '--yes']);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await rw?.stop();
   });
 
   /** What is wrong with the page as laid out: sideways scrolling, buttons covered or covering. */

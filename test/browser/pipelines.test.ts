@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { body, fixtureApp, Rewind } from '../e2e/harness.js';
-import { launchBrowser, openPage, shot } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { body, fixtureApp, useRewind } from '../e2e/harness.js';
+import { openPage, shot, useBrowser } from './browser.js';
 
 /**
  * The CPI seed in the console: a run whose deploy task has Enable Rollback waits for approval;
@@ -9,21 +8,8 @@ import { launchBrowser, openPage, shot } from './browser.js';
  * a rollback section with its logs. Stories lead to the run.
  */
 describe('pipeline activity in a browser', () => {
-  let rw: Rewind;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [rw, browser] = await Promise.all([Rewind.start(), launchBrowser()]);
-  });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    const pages = browser.contexts().flatMap((c) => c.pages());
-    await Promise.all(pages.map((p, i) => shot(p, `failed-pipeline-${i}`).catch(() => {})));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await rw?.stop();
-  });
+  const rw = useRewind();
+  const browser = useBrowser();
 
   it('runs a pipeline, rolls the run back with confirmation while it waits, and shows the rollback section', async () => {
     expect((await rw.cli(['apps', 'create', 'flow'])).code).toBe(0);

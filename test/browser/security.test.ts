@@ -4,20 +4,18 @@
  * help) tries the cross-site requests of issue 9; a rebound host name gets 421.
  */
 import { createServer, type Server } from 'node:http';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rewind } from '../e2e/harness.js';
-import { launchBrowser, shot } from './browser.js';
+import { useRewind } from '../e2e/harness.js';
+import { shot, useBrowser } from './browser.js';
 
 describe('console login and cross-site requests in a browser', () => {
-  let rw: Rewind;
-  let browser: Browser;
+  const rw = useRewind();
+  // rebind.attacker.example resolves to this machine, as a DNS-rebinding attacker makes it do.
+  const browser = useBrowser(['--host-resolver-rules=MAP rebind.attacker.example 127.0.0.1']);
   let attacker: Server;
   let attackerUrl = '';
 
   beforeAll(async () => {
-    // rebind.attacker.example resolves to this machine, as a DNS-rebinding attacker makes it do.
-    [rw, browser] = await Promise.all([Rewind.start(), launchBrowser(['--host-resolver-rules=MAP rebind.attacker.example 127.0.0.1'])]);
     expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
     // The attacker's page: every request a page may send without a CORS preflight, with the victim's cookies.
     attacker = createServer((_req, res) => {
@@ -37,8 +35,6 @@ describe('console login and cross-site requests in a browser', () => {
   });
   afterAll(async () => {
     attacker?.close();
-    await browser?.close();
-    await rw?.stop();
   });
 
   const apps = async () => (await rw.api<Array<{ name: string }>>('/api/apps')).body.map((a) => a.name).sort();

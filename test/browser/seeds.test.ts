@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { body, fixtureApp, Rewind } from '../e2e/harness.js';
-import { launchBrowser, openPage, shot, twoComponentApp, writeTwoComponentApp } from './browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { body, fixtureApp, useRewind } from '../e2e/harness.js';
+import { openPage, shot, twoComponentApp, useBrowser, writeTwoComponentApp } from './browser.js';
 
 interface Rel {
   id: string;
@@ -19,22 +19,8 @@ interface Rel {
  * the deployment task's section; backups that say which version they hold.
  */
 describe('the seeds in a browser', () => {
-  let rw: Rewind;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [rw, browser] = await Promise.all([Rewind.start(), launchBrowser()]);
-  });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    const pages = browser.contexts().flatMap((c) => c.pages());
-    await Promise.all(pages.map((p, i) => shot(p, `failed-seeds-${ctx.task.name.slice(0, 30).replace(/\W+/g, '-')}-${i}`).catch(() => {})));
-    await Promise.all(pages.map((p) => p.close().catch(() => {})));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await rw?.stop();
-  });
+  const rw = useRewind();
+  const browser = useBrowser();
 
   const ok = async (args: string[]) => {
     const r = await rw.cli(args);

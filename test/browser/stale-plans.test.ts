@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureApp, Rewind } from '../e2e/harness.js';
-import { launchBrowser, openPage, shot } from './browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureApp, useRewind } from '../e2e/harness.js';
+import { openPage, shot, useBrowser } from './browser.js';
 
 interface Rel {
   id: string;
@@ -16,27 +15,16 @@ interface Rel {
  * and warns when production was changed after the run.
  */
 describe('console: the plan in an open dialog is the plan that happens', () => {
-  let rw: Rewind;
-  let browser: Browser;
+  const rw = useRewind();
+  const browser = useBrowser();
 
   beforeAll(async () => {
-    [rw, browser] = await Promise.all([Rewind.start(), launchBrowser()]);
     expect((await rw.cli(['apps', 'create', 'pay'])).code).toBe(0);
     for (const v of ['v1', 'v2']) {
       const r = await rw.cli(['deploy', await fixtureApp({ version: v }), '-a', 'pay', '-d', v]);
       expect(r.code, r.stderr).toBe(0);
     }
   }, 120_000);
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    const pages = browser.contexts().flatMap((c) => c.pages());
-    await Promise.all(pages.map((p, i) => shot(p, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}-${i}`).catch(() => {})));
-    await Promise.all(pages.map((p) => p.close().catch(() => {})));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await rw?.stop();
-  });
   const releases = async () => (await rw.api<Rel[]>('/api/apps/pay/releases')).body;
 
   it('an open rollback dialog refreshes its plan after a CLI env set, and the rollback does what it then shows', async () => {

@@ -1,8 +1,7 @@
 import { rm } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { body, helloApp, Rewind } from '../e2e/harness.js';
-import { launchBrowser, openPage, shot } from './browser.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { body, helloApp, useRewind } from '../e2e/harness.js';
+import { openPage, shot, useBrowser } from './browser.js';
 
 interface Status {
   installed: string | null;
@@ -16,21 +15,11 @@ interface Status {
  * record's Roll back asks again and brings 1.0 back, the record marked rolled back.
  */
 describe('template upgrades in a browser', () => {
-  let rw: Rewind;
-  let browser: Browser;
+  const rw = useRewind();
+  const browser = useBrowser();
   const dirs: string[] = [];
 
-  beforeAll(async () => {
-    [rw, browser] = await Promise.all([Rewind.start(), launchBrowser()]);
-  });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    const pages = browser.contexts().flatMap((c) => c.pages());
-    await Promise.all(pages.map((p, i) => shot(p, `failed-upgrades-${i}`).catch(() => {})));
-  });
   afterAll(async () => {
-    await browser?.close();
-    await rw?.stop();
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 

@@ -4,6 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -166,6 +167,45 @@ export class Rewind {
     for (const pid of instancePids) kill(-pid, 'SIGKILL');
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A stand-in for a value a beforeAll sets: every property read goes to the current value (methods
+ * bound to it), so a test file writes `const rw = useRewind()` and uses `rw` as the value itself.
+ * Reading it before the hook ran throws, naming `what`.
+ */
+export function lateBound<T extends object>(what: string, current: () => T | undefined): T {
+  const target = (): T => {
+    const value = current();
+    if (value === undefined) throw new Error(`${what} is set in its beforeAll: use it inside a test or a later hook`);
+    return value;
+  };
+  return new Proxy({} as T, {
+    get(_, prop) {
+      if (prop === 'then') return undefined; // not a promise: awaiting it, or returning it from an async function, gives it back
+      const value = target();
+      const member: unknown = Reflect.get(value, prop, value);
+      return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(value) : member;
+    },
+    set(_, prop, member) {
+      return Reflect.set(target(), prop, member);
+    },
+    has(_, prop) {
+      return Reflect.has(target(), prop);
+    },
+  });
+}
+
+/** Starts a real Rewind (`Rewind.start(env)`) before the tests of this file or describe block, and stops it after them. */
+export function useRewind(env: Record<string, string> = {}): Rewind {
+  let rw: Rewind | undefined;
+  beforeAll(async () => {
+    rw = await Rewind.start(env);
+  });
+  afterAll(async () => {
+    await rw?.stop();
+  });
+  return lateBound('useRewind()', () => rw);
 }
 
 function kill(pid: number, signal: NodeJS.Signals) {
