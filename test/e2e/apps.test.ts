@@ -1,19 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import { UNAUTHORIZED_MESSAGE } from '../../src/api/auth.js';
-import { Rewind, body, fixtureApp } from './harness.js';
+import { body, fixtureApp, useRewind } from './harness.js';
 
 // A server started with REWIND_TOKEN: the CLI needs the token; apps delete stops what the app runs.
 describe('tokens and deleting apps', () => {
-  let rw: Rewind;
-  let dir: string;
   const token = { REWIND_TOKEN: 'let-me-in' };
+  const rw = useRewind(token);
+  let dir: string;
   beforeAll(async () => {
-    rw = await Rewind.start(token);
     dir = await fixtureApp({ version: 'v1' });
   });
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureApp, Rewind } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureApp, useRewind } from './harness.js';
 
 interface Rel {
   id: string;
@@ -21,13 +21,7 @@ interface Run {
  * also when what is live is itself a restored backup, and in design mode.
  */
 describe('backup descriptions', () => {
-  let rw: Rewind;
-  beforeAll(async () => {
-    rw = await Rewind.start();
-  });
-  afterAll(async () => {
-    await rw?.stop();
-  });
+  const rw = useRewind();
 
   const ok = async (args: string[]) => {
     const r = await rw.cli(args);

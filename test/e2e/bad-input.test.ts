@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rewind, fixtureApp } from './harness.js';
+import { fixtureApp, useDirs, useRewind } from './harness.js';
 import { MANIFEST, rawTarGz } from './tarball.js';
 
 // Each bad input gets one clear line and a non-zero exit, and changes nothing.
 describe('bad input is refused clearly and changes nothing', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
+  const rw = useRewind({ REWIND_MAX_UPLOAD_MB: '1' });
+  const dirs = useDirs();
   let good: string;
   const counts = async () => ({
     apps: (await rw.api<unknown[]>('/api/apps')).body.length,
@@ -27,15 +27,10 @@ describe('bad input is refused clearly and changes nothing', () => {
   };
 
   beforeAll(async () => {
-    rw = await Rewind.start({ REWIND_MAX_UPLOAD_MB: '1' });
     good = await fixtureApp({ version: 'v1' });
     dirs.push(good);
     expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
     expect((await rw.cli(['deploy', good, '-a', 'shop'])).code).toBe(0);
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
   it('unknown app', async () => {

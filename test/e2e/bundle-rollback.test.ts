@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
-import { Rewind, envOf, okRelease, servedVersions, setShopVersion, shopApp } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { envOf, okRelease, servedVersions, setShopVersion, shopApp, useDirs, useRewind } from './harness.js';
 import type { ShopComponent } from './harness.js';
 
 // Boomi (seeds/001): a release bundles several components and is promoted test → production;
@@ -9,15 +8,8 @@ const THREE: readonly ShopComponent[] = ['web', 'api', 'assets'];
 const all = (v: string) => ({ web: v, api: v, assets: v });
 
 describe('rolling back a release bundle (Boomi)', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
-  beforeAll(async () => {
-    rw = await Rewind.start();
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const rw = useRewind();
+  const dirs = useDirs();
 
   async function cli(args: string[]) {
     const r = await rw.cli(args);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rewind, okRelease, servedVersions, setShopVersion, shopApp } from './harness.js';
+import { okRelease, servedVersions, setShopVersion, shopApp, useRewind } from './harness.js';
 
 // Rainbond (seeds/004): roll one component back to any earlier succeeded build from its build
 // history, or several components at once.
@@ -9,10 +9,9 @@ const BOTH = ['web', 'api'] as const;
 const CHECK = `if (require('fs').existsSync('FAIL')) { console.error('web: refusing to build (FAIL marker)'); process.exit(1); }\n`;
 
 describe('rolling back one component (Rainbond)', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let dir: string;
   beforeAll(async () => {
-    rw = await Rewind.start();
     dir = await shopApp({ components: BOTH, versions: { web: 'v1', api: 'v1' } });
     // web gets a build step that fails while web/FAIL exists.
     const manifest = join(dir, 'rewind.yml');
@@ -20,7 +19,6 @@ describe('rolling back one component (Rainbond)', () => {
     await writeFile(join(dir, 'web', 'check.js'), CHECK);
   });
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import { Rewind, envOf, okRelease, servedVersion, servedVersions, shopApp } from './harness.js';
+import { envOf, okRelease, servedVersion, servedVersions, shopApp, useRewind } from './harness.js';
 
 describe('environments', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let dir: string;
   beforeAll(async () => {
-    rw = await Rewind.start();
     dir = await shopApp({ components: ['web', 'api'], versions: { web: 'v1', api: 'v1' } });
   });
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -2,16 +2,14 @@
  * `rewind exec`: a one-off command in the active release (like `heroku run`, `convox run`,
  * `kamal app exec`), through the real CLI, server and agent.
  */
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/agent/proc-info.js';
-import { Rewind, fixtureApp, startExec } from './harness.js';
+import { fixtureApp, startExec, useDirs, useRewind } from './harness.js';
 
 describe('rewind exec', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
+  const rw = useRewind();
+  const dirs = useDirs();
   beforeAll(async () => {
-    rw = await Rewind.start();
     const dir = await fixtureApp({
       version: 'v1',
       manifest: 'components:\n  web:\n    command: node server.js\n    health: /health\n  worker:\n    command: node worker.js\n    port: false\n',
@@ -25,10 +23,6 @@ describe('rewind exec', () => {
     const set = await rw.cli(['env', 'set', 'DATABASE_URL=postgres://db/shop', '-a', 'shop']);
     expect(set.code, set.stderr).toBe(0);
   }, 60_000);
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
 
   it("runs in the release's files with its config, keeps stdout and stderr apart, and exits with the command's status", async () => {
     const ok = await rw.cli(['exec', '-a', 'shop', '--', 'node', 'migrate.js', '--to-latest']);

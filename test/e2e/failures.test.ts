@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
-import { Rewind, body, fixtureApp, releaseIdIn } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { body, fixtureApp, releaseIdIn, useDirs, useRewind } from './harness.js';
 
 describe('failed deployments and the deployment lock', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
+  const rw = useRewind();
+  const dirs = useDirs();
   const app = async (o: Parameters<typeof fixtureApp>[0]) => {
     const d = await fixtureApp(o);
     dirs.push(d);
     return d;
   };
   beforeAll(async () => {
-    rw = await Rewind.start();
     expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
     const d1 = await rw.cli(['deploy', await app({ version: 'v1' }), '-a', 'shop']);
     expect(d1.code, d1.stderr).toBe(0);
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
   it('a deploy whose health check fails never takes traffic; the previous release keeps serving', async () => {

@@ -208,6 +208,15 @@ export function useRewind(env: Record<string, string> = {}): Rewind {
   return lateBound('useRewind()', () => rw);
 }
 
+/** Folders a test file makes (apps, tarballs): push them here and they are removed after its tests. */
+export function useDirs(): string[] {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+  return dirs;
+}
+
 function kill(pid: number, signal: NodeJS.Signals) {
   try {
     process.kill(pid, signal);

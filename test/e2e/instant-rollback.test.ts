@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
-import { Rewind, body, fixtureApp, releaseIdIn } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { body, fixtureApp, releaseIdIn, useDirs, useRewind } from './harness.js';
 
 interface Proc {
   component: string;
@@ -13,15 +12,10 @@ interface Proc {
 // Issue 3 through the whole stack: warm standby makes a rollback a route swap, and a release that
 // turns unhealthy after taking traffic is rolled back by itself, with the deployment and audit saying why.
 describe('instant rollback through the server', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
+  const rw = useRewind();
+  const dirs = useDirs();
   beforeAll(async () => {
-    rw = await Rewind.start();
     expect((await rw.cli(['apps', 'create', 'fast'])).code).toBe(0);
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
   const ps = async () => (await rw.api<Proc[]>('/api/apps/fast/ps')).body;
 

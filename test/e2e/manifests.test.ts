@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rewind, body } from './harness.js';
+import { body, useDirs, useRewind } from './harness.js';
 
 /** The manifests people already have (issue 10, items 13-15): convox.yml, a numeric port, a Procfile release: line. */
 
@@ -35,21 +35,14 @@ function freePort(): Promise<number> {
 }
 
 describe('the manifests people already have', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
+  const rw = useRewind();
+  const dirs = useDirs();
   const app = async (name: string, files: Record<string, string>) => {
     expect((await rw.cli(['apps', 'create', name])).code).toBe(0);
     const dir = await source(files);
     dirs.push(dir);
     return dir;
   };
-  beforeAll(async () => {
-    rw = await Rewind.start();
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
 
   it('deploys a convox.yml app with port: 3000 and a health check, and says what it read', async () => {
     const dir = await app('convoxed', {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import { Rewind, releaseIdIn, servedVersions, setShopVersion, shopApp } from './harness.js';
+import { releaseIdIn, servedVersions, setShopVersion, shopApp, useRewind } from './harness.js';
 
 interface Release {
   builds: Record<string, string>;
@@ -12,15 +12,13 @@ interface Build {
 
 // A release pins one build per component; a deploy builds only the components whose folder changed.
 describe('multi-component deploys', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let dir: string;
   beforeAll(async () => {
-    rw = await Rewind.start();
     dir = await shopApp();
     expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
   });
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

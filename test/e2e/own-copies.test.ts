@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
-import { Rewind, envOf, fixtureApp, okRelease, servedVersions, setShopVersion, shopApp } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { envOf, fixtureApp, okRelease, Rewind, servedVersions, setShopVersion, shopApp, useDirs, useRewind } from './harness.js';
 
 // Issue 10 items 5 and 11 through the real server, agent and CLI: every environment runs its own
 // copy of a build (what test writes never reaches production), and a one-component rollback
@@ -44,15 +43,8 @@ http.createServer((req, res) => {
 `;
 
 describe('what runs is the build', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
-  beforeAll(async () => {
-    rw = await Rewind.start();
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const rw = useRewind();
+  const dirs = useDirs();
 
   async function cli(args: string[]) {
     const r = await rw.cli(args);

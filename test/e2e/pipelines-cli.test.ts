@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm, writeFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rewind, body, fixtureApp } from './harness.js';
+import { body, fixtureApp, useDirs, useRewind } from './harness.js';
 
 const PIPELINES = `pipelines:
   quick:
@@ -22,18 +22,13 @@ const manifest = `components:\n  web:\n    command: node server.js\n    health:\
 
 // The pipelines CLI: definitions from rewind.yml, a streamed run, activity, show, approve, rollback, stories.
 describe('rewind pipelines (CLI)', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
+  const rw = useRewind();
+  const dirs = useDirs();
   beforeAll(async () => {
-    rw = await Rewind.start();
     expect((await rw.cli(['apps', 'create', 'cpi'])).code).toBe(0);
     const v1 = await fixtureApp({ version: 'v1', manifest });
     dirs.push(v1);
     expect((await rw.cli(['deploy', v1, '-a', 'cpi'])).code).toBe(0);
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
   it('lists the pipelines a deploy defined from rewind.yml', async () => {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packSource } from '../../src/artifacts/source-pack.js';
 import type { PipelineRunView } from '../../src/api/types.js';
-import { Rewind, body } from './harness.js';
+import { body, useDirs, useRewind } from './harness.js';
 
 // The CPI seed, step by step: deploy tasks with Enable Rollback back up what is live first, and a
 // run can be rolled back during or after its execution; rollback logs exist only when one happened.
@@ -29,9 +29,9 @@ http.createServer((req, res) => {
 }
 
 describe('release pipelines with backups and rollback', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let url: string;
-  const dirs: string[] = [];
+  const dirs = useDirs();
   const app = async (message: string, pipelines?: string) => {
     const d = await messageApp(message, pipelines);
     dirs.push(d);
@@ -70,16 +70,11 @@ describe('release pipelines with backups and rollback', () => {
   };
 
   beforeAll(async () => {
-    rw = await Rewind.start();
     expect((await rw.cli(['apps', 'create', 'flow'])).code).toBe(0);
     const d = await rw.cli(['deploy', await app('v1'), '-a', 'flow']);
     expect(d.code, d.stderr).toBe(0);
     url = await rw.appUrl('flow');
     expect(await body(url)).toContain('v1');
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
   it('refuses an invalid definition, naming the task and the reason', async () => {

@@ -5,17 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rewind, helloApp } from './harness.js';
+import { helloApp, useRewind } from './harness.js';
 
 describe('plain data, streams and big build logs on a real server', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let dir: string;
   beforeAll(async () => {
-    rw = await Rewind.start();
     dir = await helloApp('v1');
   });
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

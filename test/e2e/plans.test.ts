@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import { Rewind, okRelease, servedVersions, setShopVersion, shopApp } from './harness.js';
+import { okRelease, servedVersions, setShopVersion, shopApp, useRewind } from './harness.js';
 
 interface Release {
   id: string;
@@ -46,14 +46,12 @@ function expectCarriedOut(plan: ReturnType<typeof readPlan>, before: Release, af
 }
 
 describe('plans: --dry-run shows what the action then does; revert; diff', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let dir: string;
   beforeAll(async () => {
-    rw = await Rewind.start();
     dir = await shopApp({ components: ['web', 'api'], versions: { web: 'v1', api: 'v1' } });
   });
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -5,17 +5,15 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, expect, it } from 'vitest';
 import { isAlive } from '../../src/agent/proc-info.js';
-import { Rewind, fixtureApp, startExec } from './harness.js';
+import { fixtureApp, startExec, useRewind } from './harness.js';
 
-let rw: Rewind | undefined;
+const rw = useRewind();
 let dir: string | undefined;
 afterAll(async () => {
-  await rw?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 it('stops on SIGTERM with the console\'s event stream and an exec stream open, and the exec\'s command stops too', async () => {
-  rw = await Rewind.start();
   dir = await fixtureApp({ version: 'v1' });
   expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
   expect((await rw.cli(['deploy', dir, '-a', 'shop'])).code).toBe(0);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import type { EnvBasisView, PipelineRunView, PlanView, RunRollbackPlanView } from '../../src/api/types.js';
-import { Rewind, helloApp } from './harness.js';
+import { helloApp, useRewind } from './harness.js';
 
 // Issue 10, item 1: every planned change carries the basis it was planned on (the environment's
 // active release, and the release whose config is in effect); applied on another basis it is a 409
@@ -15,7 +15,7 @@ interface Release {
 }
 
 describe('plans and their basis: a stale plan is refused with the new plan', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let dir: string;
   let v1Build: string;
 
@@ -57,7 +57,6 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
   }
 
   beforeAll(async () => {
-    rw = await Rewind.start();
     dir = await helloApp('v1');
     await ok(['apps', 'create', 'pay']);
     await ok(['envs', 'create', 'test', '-a', 'pay']);
@@ -66,7 +65,6 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
     await ok(['env', 'set', 'GREETING=hi', '-a', 'pay']);
   }, 120_000);
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

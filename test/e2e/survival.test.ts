@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
-import { Rewind, body, fixtureApp } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { body, fixtureApp, useDirs, useRewind } from './harness.js';
 
 // Control plane and data plane are separate processes: the server can die at any moment.
 describe('server crash during a deployment', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
-  beforeAll(async () => {
-    rw = await Rewind.start();
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const rw = useRewind();
+  const dirs = useDirs();
 
   it('SIGKILL mid-deploy: the app keeps answering, and after a restart the store agrees with the agent', async () => {
     const v1 = await fixtureApp({ version: 'v1' });

@@ -4,20 +4,12 @@
  * in production as another app, upgraded there to 2.0 once 2.0 is published, and the upgrade is
  * rolled back with one command.
  */
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rewind, body, helloApp } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { body, helloApp, useDirs, useRewind } from './harness.js';
 
 describe('app templates: publish, install, upgrade, roll the upgrade back', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
-  beforeAll(async () => {
-    rw = await Rewind.start();
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const rw = useRewind();
+  const dirs = useDirs();
   const ok = async (args: string[]) => {
     const r = await rw.cli(args);
     expect(r.code, `rewind ${args.join(' ')}: ${r.stderr}`).toBe(0);

@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import { Rewind, body, helloApp, releaseIdIn, setVersion } from './harness.js';
+import { body, helloApp, releaseIdIn, setVersion, useRewind } from './harness.js';
 
 // The README walk-through, with the real CLI, server and agent.
 describe('walk-through: deploy v1, v2, env set, roll back to v1, run the release pipeline', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let dir: string;
   beforeAll(async () => {
-    rw = await Rewind.start();
     dir = await helloApp('v1');
   });
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rewind, body, envOf, fixtureApp, okRelease, releaseIdIn } from './harness.js';
+import { body, envOf, fixtureApp, okRelease, releaseIdIn, useRewind } from './harness.js';
 
 // Issue 10, "what runs is what was recorded": config changes apply on top of the active release,
 // the config shown is the active release's, pipeline deploys use the environment's config and
@@ -22,7 +22,7 @@ interface Release {
 }
 
 describe('what runs is what was recorded', () => {
-  let rw: Rewind;
+  const rw = useRewind();
   let dir: string;
   let url: string;
   const builds: Record<string, string> = {};
@@ -46,13 +46,11 @@ describe('what runs is what was recorded', () => {
   const buildIdIn = (out: string) => /^Build:\s+(B[A-Z]{10})$/m.exec(out)![1];
 
   beforeAll(async () => {
-    rw = await Rewind.start();
     dir = await fixtureApp({ version: 'v1', manifest: WEB_AND_API });
     await cli(['apps', 'create', 'runs']);
     await cli(['envs', 'create', 'test', '-a', 'runs']);
   });
   afterAll(async () => {
-    await rw?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import autocannon from 'autocannon';
-import { Rewind, fixtureApp, releaseIdIn } from './harness.js';
+import { fixtureApp, releaseIdIn, useDirs, useRewind } from './harness.js';
 
 // 20 deploy/rollback switches under a steady load from a real load generator: not one failed request.
 describe('zero-downtime switches under load', () => {
-  let rw: Rewind;
-  const dirs: string[] = [];
-  beforeAll(async () => {
-    rw = await Rewind.start({ REWIND_DRAIN_TIMEOUT_MS: '5000' });
-  });
-  afterAll(async () => {
-    await rw?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const rw = useRewind({ REWIND_DRAIN_TIMEOUT_MS: '5000' });
+  const dirs = useDirs();
 
   it('20 switches at ~300 req/s: 0 errors, 0 non-2xx', async () => {
     const v1 = await fixtureApp({ version: 'v1' });
