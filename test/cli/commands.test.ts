@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BuildView, DeploymentView, ReleaseChange, ReleaseView } from '../../src/api/types.js';
-import { apiError, dribble, fakeApi, rewind, sse } from './fake-api.js';
+import { apiError, dribble, rewind, sse, useFakeApi } from './fake-api.js';
 import type { Handler } from './fake-api.js';
 
 const S = 1000;
@@ -42,16 +42,7 @@ const STEP_LINES = [
 const events = (end: DeploymentView): Handler => (_req, res) =>
   dribble(res, 'text/event-stream', sse([...STEPS.map((s) => ['step', s] as [string, unknown]), ['end', end]]));
 
-let api: Awaited<ReturnType<typeof fakeApi>> | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-
-async function serve(routes: Record<string, Handler>) {
-  api = await fakeApi(routes);
-  return { api, env: { REWIND_HOST: api.url } };
-}
+const serve = useFakeApi();
 
 describe('rewind releases (fake API)', () => {
   it('prints the Convox table, newest first, with the active one marked', async () => {

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { afterEach } from 'vitest';
 import { run } from '../../src/cli/main.js';
 
 export interface FakeRequest {
@@ -59,6 +60,27 @@ export async function fakeApi(routes: Record<string, Handler>) {
 }
 
 /** An API error reply. */
+export type FakeApi = Awaited<ReturnType<typeof fakeApi>>;
+
+/**
+ * `serve(routes)` for the tests of a file: starts a fake API and returns it with the env that points
+ * the CLI at it (plus `env`); an afterEach closes the last one started.
+ */
+export function useFakeApi(env: Record<string, string> = {}): (routes: Record<string, Handler>) => Promise<{ api: FakeApi; env: Record<string, string> }> {
+  let api: FakeApi | undefined;
+  afterEach(async () => {
+    await api?.close();
+    api = undefined;
+  });
+  return async (routes) => {
+    api = await fakeApi(routes);
+    return { api, env: { REWIND_HOST: api.url, ...env } };
+  };
+}
+
+/** The JSON bodies of the requests the fake API got at `path`. */
+export const bodies = (reqs: readonly FakeRequest[], path: string) => reqs.filter((r) => r.path === path).map((r) => r.json());
+
 export function apiError(res: ServerResponse, status: number, code: string, message: string) {
   res.statusCode = status;
   return { error: { code, message } };

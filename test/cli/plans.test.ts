@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BuildView, DeploymentView, EnvironmentView, PlanView, ReleaseChange, ReleaseView } from '../../src/api/types.js';
 import { diffLines, parseComponentBuilds, planLines } from '../../src/cli/plan.js';
 import { envsTable } from '../../src/cli/envs.js';
 import { componentBuildsTable } from '../../src/cli/builds.js';
-import { dribble, fakeApi, rewind, sse } from './fake-api.js';
-import type { FakeRequest, Handler } from './fake-api.js';
+import { bodies, dribble, rewind, sse, useFakeApi } from './fake-api.js';
+import type { Handler } from './fake-api.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const at = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -125,16 +125,7 @@ const planned = (p: PlanView, id = 'RNEWNEWNEW'): Handler => (req) => {
   return { release: release(id, { description: p.description }), deployment: deployment('running'), plan: p } satisfies ReleaseChange;
 };
 
-let api: Awaited<ReturnType<typeof fakeApi>> | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-async function serve(routes: Record<string, Handler>) {
-  api = await fakeApi(routes);
-  return { api, env: { REWIND_HOST: api.url, NO_COLOR: '1' } };
-}
-const bodies = (reqs: readonly FakeRequest[], path: string) => reqs.filter((r) => r.path === path).map((r) => r.json());
+const serve = useFakeApi({ NO_COLOR: '1' });
 
 const PLAN_LINES = ['Plan: rollback to RAAAAAAAAA in shop/production (active: RBBBBBBBBB)', ...PLAN_BODY];
 

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PipelineRunView, PlanView, RunRollbackPlanView } from '../../src/api/types.js';
 import { runRollbackLines } from '../../src/cli/pipelines.js';
-import { apiError, fakeApi, rewind } from './fake-api.js';
-import type { FakeRequest, Handler } from './fake-api.js';
+import { apiError, bodies, rewind, useFakeApi } from './fake-api.js';
+import type { Handler } from './fake-api.js';
 
 // Issue 10, items 1 and 2, at the CLI: the prompt shows the plan of a dry run and applies it with
 // that plan's basis; a STALE_PLAN refusal prints one error line and the new plan, and exits 2.
@@ -40,16 +40,7 @@ const staleAfterDryRun = (first: unknown, newPlan: unknown): Handler => (req, re
   return { error: { ...e.error, details: { plan: newPlan } } };
 };
 
-let api: Awaited<ReturnType<typeof fakeApi>> | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-async function serve(routes: Record<string, Handler>) {
-  api = await fakeApi(routes);
-  return { api, env: { REWIND_HOST: api.url, NO_COLOR: '1' } };
-}
-const bodies = (reqs: readonly FakeRequest[], path: string) => reqs.filter((r) => r.path === path).map((r) => r.json());
+const serve = useFakeApi({ NO_COLOR: '1' });
 
 describe('the CLI applies the plan it showed, or nothing', () => {
   it('releases rollback: the prompt shows the dry run, applies with its basis; STALE_PLAN prints the error and the new plan, exit 2', async () => {
