@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { UNAUTHORIZED_MESSAGE } from '../../src/api/auth.js';
-import { body, fixtureApp, useRewind } from './harness.js';
+import { body, fixtureApp, useDir, useRewind } from './harness.js';
 
 // A server started with REWIND_TOKEN: the CLI needs the token; apps delete stops what the app runs.
 describe('tokens and deleting apps', () => {
   const token = { REWIND_TOKEN: 'let-me-in' };
   const rw = useRewind(token);
-  let dir: string;
-  beforeAll(async () => {
-    dir = await fixtureApp({ version: 'v1' });
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const src = useDir(() => fixtureApp({ version: 'v1' }));
 
   it('refuses a missing or wrong token with one line, and works with the right one', async () => {
     const none = await rw.cli(['apps'], { env: { REWIND_TOKEN: '' } });
@@ -29,7 +22,7 @@ describe('tokens and deleting apps', () => {
 
   it('apps delete stops the app and forgets it', async () => {
     expect((await rw.cli(['apps', 'create', 'gone'], { env: token })).code).toBe(0);
-    expect((await rw.cli(['deploy', dir, '-a', 'gone'], { env: token })).code).toBe(0);
+    expect((await rw.cli(['deploy', src.path, '-a', 'gone'], { env: token })).code).toBe(0);
     const app = await fetch(`${rw.url}/api/apps/gone`, { headers: { authorization: 'Bearer let-me-in' } });
     const url = ((await app.json()) as { environments: Array<{ url: string }> }).environments[0].url;
     expect(await body(url)).toContain('version=v1');

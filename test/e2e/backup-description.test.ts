@@ -23,11 +23,7 @@ interface Run {
 describe('backup descriptions', () => {
   const rw = useRewind();
 
-  const ok = async (args: string[]) => {
-    const r = await rw.cli(args);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    return r;
-  };
+  const ok = (args: string[]) => rw.ok(args);
   const releases = async (app: string) => (await rw.api<Rel[]>(`/api/apps/${app}/releases?limit=100`)).body;
   const run = async (app: string, pipeline: string, build: string): Promise<Run> => {
     const started = await rw.api<Run>(`/api/apps/${app}/pipelines/${pipeline}/runs`, { method: 'POST', body: JSON.stringify({ stories: [], build }) });

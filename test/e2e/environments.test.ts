@@ -1,30 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
-import { envOf, okRelease, servedVersion, servedVersions, shopApp, useRewind } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { envOf, okRelease, servedVersion, servedVersions, shopApp, useDir, useRewind } from './harness.js';
 
 describe('environments', () => {
   const rw = useRewind();
-  let dir: string;
-  beforeAll(async () => {
-    dir = await shopApp({ components: ['web', 'api'], versions: { web: 'v1', api: 'v1' } });
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function cli(args: string[], code = 0) {
-    const r = await rw.cli(args);
-    expect(r.code === 0, `rewind ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(code === 0);
-    return r;
-  }
+  const src = useDir(() => shopApp({ components: ['web', 'api'], versions: { web: 'v1', api: 'v1' } }));
 
   it('creates environments in order, each with its own URL, and deletes them (running ones only with --force)', async () => {
-    await cli(['apps', 'create', 'envs']);
-    const test = await cli(['envs', 'create', 'test', '-a', 'envs']);
+    await rw.ok(['apps', 'create', 'envs']);
+    const test = await rw.ok(['envs', 'create', 'test', '-a', 'envs']);
     expect(test.stdout).toMatch(/^Creating test\.\.\. OK\nURL: http:\/\/127\.0\.0\.1:\d+\n$/);
-    await cli(['envs', 'create', 'staging', '-a', 'envs', '--after', 'production']);
-    await cli(['envs', 'create', 'dev', '-a', 'envs', '--before', 'production']);
-    const list = await cli(['envs', '-a', 'envs']);
+    await rw.ok(['envs', 'create', 'staging', '-a', 'envs', '--after', 'production']);
+    await rw.ok(['envs', 'create', 'dev', '-a', 'envs', '--before', 'production']);
+    const list = await rw.ok(['envs', '-a', 'envs']);
     const rows = list.stdout.trim().split('\n');
     expect(rows[0]).toMatch(/^NAME\s+RELEASE\s+HEALTH\s+URL$/);
     expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual(['dev', 'production', 'staging', 'test']);
@@ -32,44 +19,44 @@ describe('environments', () => {
     const urls = rows.slice(1).map((r) => r.split(/\s+/).at(-1));
     expect(new Set(urls).size).toBe(4);
 
-    await cli(['deploy', dir, '-a', 'envs', '-e', 'staging']);
+    await rw.ok(['deploy', src.path, '-a', 'envs', '-e', 'staging']);
     const staging = await envOf(rw, 'envs', 'staging');
     expect(staging.health).toBe('healthy');
     expect(Object.keys(staging.components)).toEqual(['api']);
-    const shown = (await cli(['envs', '-a', 'envs'])).stdout;
+    const shown = (await rw.ok(['envs', '-a', 'envs'])).stdout;
     expect(shown).toMatch(new RegExp(`^staging\\s+${staging.activeRelease}\\s+healthy\\s+${staging.url}\\n\\s+api: ${staging.components.api}$`, 'm'));
     // Its own config: a variable set in staging is not in test.
-    await cli(['env', 'set', 'SHOP_NAME=acme', '-a', 'envs', '-e', 'staging']);
-    expect((await cli(['env', '-a', 'envs', '-e', 'test'])).stdout).toBe('');
+    await rw.ok(['env', 'set', 'SHOP_NAME=acme', '-a', 'envs', '-e', 'staging']);
+    expect((await rw.ok(['env', '-a', 'envs', '-e', 'test'])).stdout).toBe('');
 
-    const refused = await cli(['envs', 'delete', 'staging', '-a', 'envs'], 1);
+    const refused = await rw.fails(['envs', 'delete', 'staging', '-a', 'envs']);
     expect(refused.stderr).toMatch(/^error: envs\/staging is running R[A-Z]{10}; pass --force/);
-    await cli(['envs', 'delete', 'test', '-a', 'envs']);
-    const forced = await cli(['envs', 'delete', 'staging', '-a', 'envs', '--force']);
+    await rw.ok(['envs', 'delete', 'test', '-a', 'envs']);
+    const forced = await rw.ok(['envs', 'delete', 'staging', '-a', 'envs', '--force']);
     expect(forced.stdout).toBe('Deleting staging... OK\n');
     expect((await servedVersion(staging.url)).startsWith('unreachable')).toBe(true);
-    const left = (await cli(['envs', '-a', 'envs'])).stdout.trim().split('\n');
+    const left = (await rw.ok(['envs', '-a', 'envs'])).stdout.trim().split('\n');
     expect(left.slice(1).map((r) => r.split(/\s+/)[0])).toEqual(['dev', 'production']);
   });
 
   it('an app’s first release promoted to production and rolled back: production runs nothing and says so (Boomi)', async () => {
-    await cli(['apps', 'create', 'first']);
-    await cli(['envs', 'create', 'test', '-a', 'first']);
-    await cli(['deploy', dir, '-a', 'first', '-e', 'test']);
-    const promoted = okRelease((await cli(['promote', '-a', 'first', '--from', 'test', '--to', 'production'])).stdout)!;
+    await rw.ok(['apps', 'create', 'first']);
+    await rw.ok(['envs', 'create', 'test', '-a', 'first']);
+    await rw.ok(['deploy', src.path, '-a', 'first', '-e', 'test']);
+    const promoted = okRelease((await rw.ok(['promote', '-a', 'first', '--from', 'test', '--to', 'production'])).stdout)!;
     expect(await servedVersions(rw, 'first', 'production', ['web', 'api'])).toEqual({ web: 'v1', api: 'v1' });
     const before = await envOf(rw, 'first', 'production');
 
-    const dry = await cli(['releases', 'rollback', '-a', 'first', '--dry-run']);
+    const dry = await rw.ok(['releases', 'rollback', '-a', 'first', '--dry-run']);
     expect(dry.stdout).toMatch(new RegExp(`^Plan: rollback to empty \\(before ${promoted}\\) in first/production \\(active: ${promoted}\\)\\n`));
     expect(dry.stdout).toMatch(/^  api\s+remove\s+B[A-Z]{10}\n  web\s+remove\s+B[A-Z]{10}\n  production will run nothing\n$/m);
 
-    const rb = await cli(['releases', 'rollback', '-a', 'first']);
+    const rb = await rw.ok(['releases', 'rollback', '-a', 'first']);
     expect(rb.stdout.split('\n')[0]).toBe(`Rolling back to empty (before ${promoted})...`);
 
     const env = await envOf(rw, 'first', 'production');
     expect(env.health).toBe('empty');
-    expect((await cli(['envs', '-a', 'first'])).stdout).toMatch(/^production\s+(R[A-Z]{10}\s+)?empty\s+http/m);
+    expect((await rw.ok(['envs', '-a', 'first'])).stdout).toMatch(/^production\s+(R[A-Z]{10}\s+)?empty\s+http/m);
     // The environment's URL says that nothing runs there (the agent's page: 404 or 503).
     const page = await fetch(before.url);
     expect([404, 503]).toContain(page.status);
@@ -78,7 +65,7 @@ describe('environments', () => {
     expect(api.status).toBe(404);
     expect(await api.text()).toContain('component api of first (production) is not deployed');
 
-    const releases = (await cli(['releases', '-a', 'first'])).stdout;
+    const releases = (await rw.ok(['releases', '-a', 'first'])).stdout;
     expect(releases).toMatch(new RegExp(`^${promoted}\\s+rolled back\\s+`, 'm'));
     // The environment it was promoted from is untouched.
     expect(await servedVersions(rw, 'first', 'test', ['web', 'api'])).toEqual({ web: 'v1', api: 'v1' });

@@ -4,7 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -112,6 +112,20 @@ export class Rewind {
     });
   }
 
+  /** Runs the CLI and expects it to exit 0; a failure names the command and shows its output. */
+  async ok(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+    const r = await this.cli(args, opts);
+    expect(r.code, `rewind ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
+    return r;
+  }
+
+  /** Runs the CLI and expects it to fail (a non-zero exit). */
+  async fails(args: string[]): Promise<RunResult> {
+    const r = await this.cli(args);
+    expect(r.code, `rewind ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).not.toBe(0);
+    return r;
+  }
+
   /** The server's credential: REWIND_TOKEN when it was started with one, else the admin token it made. */
   get token(): string {
     return this.env.REWIND_TOKEN ?? readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim();
@@ -215,6 +229,23 @@ export function useDirs(): string[] {
     for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
   return dirs;
+}
+
+/** A folder made before the tests of this file or describe block (e.g. `() => shopApp()`) and removed after them. */
+export function useDir(make: () => Promise<string>): { readonly path: string } {
+  let path: string | undefined;
+  beforeAll(async () => {
+    path = await make();
+  });
+  afterAll(async () => {
+    if (path !== undefined) await rm(path, { recursive: true, force: true });
+  });
+  return {
+    get path() {
+      if (path === undefined) throw new Error('useDir(): the folder is made in its beforeAll; use it inside a test or a later hook');
+      return path;
+    },
+  };
 }
 
 function kill(pid: number, signal: NodeJS.Signals) {

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
-import { releaseIdIn, servedVersions, setShopVersion, shopApp, useRewind } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { releaseIdIn, servedVersions, setShopVersion, shopApp, useDir, useRewind } from './harness.js';
 
 interface Release {
   builds: Record<string, string>;
@@ -13,25 +12,21 @@ interface Build {
 // A release pins one build per component; a deploy builds only the components whose folder changed.
 describe('multi-component deploys', () => {
   const rw = useRewind();
-  let dir: string;
+  const src = useDir(() => shopApp());
   beforeAll(async () => {
-    dir = await shopApp();
     expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('rebuilds only the changed component and reuses the others, and all four go live together', async () => {
-    const first = await rw.cli(['deploy', dir, '-a', 'shop']);
+    const first = await rw.cli(['deploy', src.path, '-a', 'shop']);
     expect(first.code, first.stderr).toBe(0);
     const r1 = (await rw.api<Release>(`/api/apps/shop/releases/${releaseIdIn(first.stdout)}`)).body;
     const b1 = r1.builds.web;
     expect(r1.builds).toEqual({ web: b1, api: b1, worker: b1, assets: b1 });
     expect(await servedVersions(rw, 'shop', 'production', ['web', 'api', 'assets'])).toEqual({ web: 'v1', api: 'v1', assets: 'v1' });
 
-    await setShopVersion(dir, 'web', 'v2');
-    const second = await rw.cli(['deploy', dir, '-a', 'shop']);
+    await setShopVersion(src.path, 'web', 'v2');
+    const second = await rw.cli(['deploy', src.path, '-a', 'shop']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain(`--> api: unchanged, reusing build ${b1}`);
     expect(second.stdout).toContain(`--> worker: unchanged, reusing build ${b1}`);
@@ -42,7 +37,7 @@ describe('multi-component deploys', () => {
     expect(await servedVersions(rw, 'shop', 'production', ['web', 'api', 'assets'])).toEqual({ web: 'v2', api: 'v1', assets: 'v1' });
 
     // Nothing changed: nothing is built again.
-    const third = await rw.cli(['deploy', dir, '-a', 'shop']);
+    const third = await rw.cli(['deploy', src.path, '-a', 'shop']);
     expect(third.code, third.stderr).toBe(0);
     const r3 = (await rw.api<Release>(`/api/apps/shop/releases/${releaseIdIn(third.stdout)}`)).body;
     expect(r3.builds).toEqual(r2.builds);

@@ -46,24 +46,18 @@ describe('what runs is the build', () => {
   const rw = useRewind();
   const dirs = useDirs();
 
-  async function cli(args: string[]) {
-    const r = await rw.cli(args);
-    expect(r.code, `rewind ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  }
-
   it('a record POSTed to the test environment never appears in production after a promotion', async () => {
     const dir = await fixtureApp({ version: 'n1', files: { 'server.js': NOTES } });
     dirs.push(dir);
-    await cli(['apps', 'create', 'notes']);
-    await cli(['envs', 'create', 'test', '-a', 'notes']);
-    await cli(['deploy', dir, '-a', 'notes', '-e', 'test']);
+    await rw.ok(['apps', 'create', 'notes']);
+    await rw.ok(['envs', 'create', 'test', '-a', 'notes']);
+    await rw.ok(['deploy', dir, '-a', 'notes', '-e', 'test']);
     const testUrl = (await envOf(rw, 'notes', 'test')).url;
     const saved = await fetch(testUrl, { method: 'POST', body: 'a record posted to test' });
     expect(await saved.text()).toBe('saved\n');
     expect(await (await fetch(testUrl)).text()).toBe('a record posted to test\n');
 
-    await cli(['promote', '-a', 'notes', '--from', 'test', '--to', 'production']);
+    await rw.ok(['promote', '-a', 'notes', '--from', 'test', '--to', 'production']);
     const prodUrl = (await envOf(rw, 'notes', 'production')).url;
     expect(await (await fetch(prodUrl)).text()).toBe('empty\n');
     expect(await (await fetch(testUrl)).text()).toBe('a record posted to test\n');
@@ -72,18 +66,18 @@ describe('what runs is the build', () => {
   it('releases rollback --component web=B… restarts web alone: api, worker and assets keep their instances (same pids); so does a promotion of api alone', async () => {
     const dir = await shopApp({ versions: { web: 'v1', api: 'v1', worker: 'v1', assets: 'v1' } });
     dirs.push(dir);
-    await cli(['apps', 'create', 'shop']);
-    const b1 = /^Build:\s+(B[A-Z]{10})$/m.exec((await cli(['deploy', dir, '-a', 'shop'])).stdout)![1];
+    await rw.ok(['apps', 'create', 'shop']);
+    const b1 = /^Build:\s+(B[A-Z]{10})$/m.exec((await rw.ok(['deploy', dir, '-a', 'shop'])).stdout)![1];
     const first = await liveInstances(rw, 'shop');
     expect(first.map((i) => i.component).sort()).toEqual(['api', 'assets', 'web', 'worker']);
 
     await setShopVersion(dir, 'web', 'v2');
-    await cli(['deploy', dir, '-a', 'shop']);
+    await rw.ok(['deploy', dir, '-a', 'shop']);
     const second = await liveInstances(rw, 'shop');
     for (const c of ['api', 'worker', 'assets']) expect(byComponent(second, c), c).toEqual(byComponent(first, c));
     expect(byComponent(second, 'web')).not.toEqual(byComponent(first, 'web'));
 
-    const rb = await cli(['releases', 'rollback', '-a', 'shop', '--component', `web=${b1}`]);
+    const rb = await rw.ok(['releases', 'rollback', '-a', 'shop', '--component', `web=${b1}`]);
     const made = okRelease(rb.stdout)!;
     expect(await servedVersions(rw, 'shop', 'production', ['web', 'api', 'assets'])).toEqual({ web: 'v1', api: 'v1', assets: 'v1' });
     const third = await liveInstances(rw, 'shop');
@@ -93,10 +87,10 @@ describe('what runs is the build', () => {
     expect(byComponent(third, 'web')).toEqual(byComponent(first, 'web'));
 
     // A promotion of one component from test restarts that one only in production.
-    await cli(['envs', 'create', 'test', '-a', 'shop']);
+    await rw.ok(['envs', 'create', 'test', '-a', 'shop']);
     await setShopVersion(dir, 'api', 'v2');
-    await cli(['deploy', dir, '-a', 'shop', '-e', 'test']);
-    await cli(['promote', '-a', 'shop', '--from', 'test', '--to', 'production', '--components', 'api']);
+    await rw.ok(['deploy', dir, '-a', 'shop', '-e', 'test']);
+    await rw.ok(['promote', '-a', 'shop', '--from', 'test', '--to', 'production', '--components', 'api']);
     expect(await servedVersions(rw, 'shop', 'production', ['web', 'api', 'assets'])).toEqual({ web: 'v1', api: 'v2', assets: 'v1' });
     const fourth = await liveInstances(rw, 'shop');
     for (const c of ['web', 'worker', 'assets']) expect(byComponent(fourth, c), c).toEqual(byComponent(first, c));

@@ -2,58 +2,46 @@
  * Issue 9 end to end, through the real CLI and server: config keys named like Object.prototype
  * members (item 9), HEAD on streams (item 11), a build that prints 50 MB (item 12).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { helloApp, useRewind } from './harness.js';
+import { helloApp, useDir, useRewind } from './harness.js';
 
 describe('plain data, streams and big build logs on a real server', () => {
   const rw = useRewind();
-  let dir: string;
-  beforeAll(async () => {
-    dir = await helloApp('v1');
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function cli(args: string[]) {
-    const r = await rw.cli(args);
-    expect(r.code, `rewind ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  }
+  const src = useDir(() => helloApp('v1'));
 
   it('constructor, toString, valueOf, hasOwnProperty and __proto__ are set, unset, diffed, promoted and rolled back like any other key', async () => {
-    await cli(['apps', 'create', 'keys']);
-    await cli(['envs', 'create', 'test', '-a', 'keys']);
-    await cli(['deploy', dir, '-a', 'keys']);
-    const set = await cli(['env', 'set', 'constructor=a', 'toString=b', 'valueOf=c', 'hasOwnProperty=d', '-a', 'keys']);
+    await rw.ok(['apps', 'create', 'keys']);
+    await rw.ok(['envs', 'create', 'test', '-a', 'keys']);
+    await rw.ok(['deploy', src.path, '-a', 'keys']);
+    const set = await rw.ok(['env', 'set', 'constructor=a', 'toString=b', 'valueOf=c', 'hasOwnProperty=d', '-a', 'keys']);
     const withKeys = /^Release:\s+(R[A-Z]{10})$/m.exec(set.stdout)![1];
-    expect((await cli(['env', '-a', 'keys'])).stdout.split('\n').filter(Boolean)).toEqual(['constructor=a', 'hasOwnProperty=d', 'toString=b', 'valueOf=c']);
-    expect((await cli(['env', 'get', 'toString', '-a', 'keys'])).stdout).toBe('b\n');
+    expect((await rw.ok(['env', '-a', 'keys'])).stdout.split('\n').filter(Boolean)).toEqual(['constructor=a', 'hasOwnProperty=d', 'toString=b', 'valueOf=c']);
+    expect((await rw.ok(['env', 'get', 'toString', '-a', 'keys'])).stdout).toBe('b\n');
     // __proto__ too, deployed: the running instance has it as a variable.
-    await cli(['env', 'set', '__proto__=e', '-a', 'keys']);
-    expect((await cli(['env', 'get', '__proto__', '-a', 'keys'])).stdout).toBe('e\n');
-    const exec = await cli(['exec', '-a', 'keys', '--', 'node -e "process.stdout.write(process.env.__proto__)"']);
+    await rw.ok(['env', 'set', '__proto__=e', '-a', 'keys']);
+    expect((await rw.ok(['env', 'get', '__proto__', '-a', 'keys'])).stdout).toBe('e\n');
+    const exec = await rw.ok(['exec', '-a', 'keys', '--', 'node -e "process.stdout.write(process.env.__proto__)"']);
     expect(exec.stdout).toBe('e');
-    await cli(['env', 'unset', '__proto__', '-a', 'keys']);
+    await rw.ok(['env', 'unset', '__proto__', '-a', 'keys']);
     expect((await rw.cli(['env', 'get', '__proto__', '-a', 'keys'])).code).not.toBe(0);
 
-    const unset = await cli(['env', 'unset', 'toString', '-a', 'keys']);
+    const unset = await rw.ok(['env', 'unset', 'toString', '-a', 'keys']);
     expect(unset.stdout).not.toMatch(/nothing changes/);
     const without = /^Release:\s+(R[A-Z]{10})$/m.exec(unset.stdout)![1];
     const again = await rw.cli(['env', 'unset', 'toString', '-a', 'keys']);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/toString is not set/);
 
-    const diff = await cli(['diff', withKeys, without, '-a', 'keys']);
+    const diff = await rw.ok(['diff', withKeys, without, '-a', 'keys']);
     expect(diff.stdout).toMatch(/^ {4}toString\s+remove\s+b$/m);
 
-    expect((await cli(['promote', '-a', 'keys', '--from', 'production', '--to', 'test', '--dry-run'])).stdout).toMatch(/^Plan: /);
-    const rollback = await cli(['releases', 'rollback', withKeys, '-a', 'keys', '--dry-run']);
+    expect((await rw.ok(['promote', '-a', 'keys', '--from', 'production', '--to', 'test', '--dry-run'])).stdout).toMatch(/^Plan: /);
+    const rollback = await rw.ok(['releases', 'rollback', withKeys, '-a', 'keys', '--dry-run']);
     expect(rollback.stdout).toMatch(/^ {4}toString\s+add\s+b$/m);
-    await cli(['releases', 'rollback', withKeys, '-a', 'keys', '--yes']);
-    expect((await cli(['env', 'get', 'toString', '-a', 'keys'])).stdout).toBe('b\n');
+    await rw.ok(['releases', 'rollback', withKeys, '-a', 'keys', '--yes']);
+    expect((await rw.ok(['env', 'get', 'toString', '-a', 'keys'])).stdout).toBe('b\n');
   });
 
   it('HEAD on /api/events and other streams answers and ends', async () => {
@@ -65,11 +53,11 @@ describe('plain data, streams and big build logs on a real server', () => {
   });
 
   it('a build that prints 50 MB keeps its first and last MiB, and the server stays small', async () => {
-    const manifest = join(dir, 'rewind.yml');
+    const manifest = join(src.path, 'rewind.yml');
     await writeFile(manifest, (await readFile(manifest, 'utf8')).replace(/build: .*/, 'build: seq 1 10000000 | head -c 50000000; echo; echo THE-END'));
-    const out = await cli(['build', dir, '-a', 'keys']);
+    const out = await rw.ok(['build', src.path, '-a', 'keys']);
     const id = /(B[A-Z]{10})/.exec(out.stdout)![1];
-    const logs = (await cli(['builds', 'logs', id, '-a', 'keys'])).stdout;
+    const logs = (await rw.ok(['builds', 'logs', id, '-a', 'keys'])).stdout;
     expect(logs.length).toBeLessThan(2.2 * 2 ** 20);
     expect(logs).toMatch(/\n… \d+ bytes cut \(the first and last 1 MiB are kept; REWIND_LOG_KEEP_MB sets it\) …\n/);
     expect(logs).toMatch(/THE-END\n/);

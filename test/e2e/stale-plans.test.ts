@@ -24,11 +24,7 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
     (await rw.api<{ environments: Array<{ name: string; activeRelease: string | null }> }>(`/api/apps/${app}`)).body.environments.find((e) => e.name === env)!.activeRelease;
   const releases = async (app: string, env = 'production') => (await rw.api<Release[]>(`/api/apps/${app}/releases?env=${env}&limit=100`)).body;
   const deployments = async (app: string, env = 'production') => (await rw.api<unknown[]>(`/api/apps/${app}/deployments?env=${env}`)).body.length;
-  const ok = async (args: string[]) => {
-    const r = await rw.cli(args);
-    expect(r.code, r.stderr).toBe(0);
-    return r.stdout;
-  };
+  const ok = async (args: string[]) => (await rw.ok(args)).stdout;
   /** What must not move when a change is refused. */
   const snapshot = async (app: string, env = 'production') => ({ active: await active(app, env), releases: (await releases(app, env)).length, deployments: await deployments(app, env) });
   /**

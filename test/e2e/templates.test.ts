@@ -10,11 +10,7 @@ import { body, helloApp, useDirs, useRewind } from './harness.js';
 describe('app templates: publish, install, upgrade, roll the upgrade back', () => {
   const rw = useRewind();
   const dirs = useDirs();
-  const ok = async (args: string[]) => {
-    const r = await rw.cli(args);
-    expect(r.code, `rewind ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const ok = async (args: string[]) => (await rw.ok(args)).stdout;
 
   it('follows the seed: 1.0 installed in production, 2.0 published and upgraded to, the upgrade rolled back in one click', async () => {
     const [v1, v2] = [await helloApp('v1'), await helloApp('v2')];

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
-import { body, helloApp, releaseIdIn, setVersion, useRewind } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { body, helloApp, releaseIdIn, setVersion, useDir, useRewind } from './harness.js';
 
 // The README walk-through, with the real CLI, server and agent.
 describe('walk-through: deploy v1, v2, env set, roll back to v1, run the release pipeline', () => {
   const rw = useRewind();
-  let dir: string;
-  beforeAll(async () => {
-    dir = await helloApp('v1');
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const src = useDir(() => helloApp('v1'));
 
   it('follows the README', async () => {
     const create = await rw.cli(['apps', 'create', 'hello']);
     expect(create.stderr).toBe('');
     expect(create.code).toBe(0);
 
-    const d1 = await rw.cli(['deploy', dir, '-a', 'hello']);
+    const d1 = await rw.cli(['deploy', src.path, '-a', 'hello']);
     expect(d1.code, d1.stderr).toBe(0);
     const r1 = releaseIdIn(d1.stdout)!;
     expect(r1).toMatch(/^R[A-Z]{10}$/);
@@ -28,8 +21,8 @@ describe('walk-through: deploy v1, v2, env set, roll back to v1, run the release
     expect(info.stdout).toContain(url);
     expect(await body(url)).toContain('v1');
 
-    await setVersion(dir, 'v2');
-    const d2 = await rw.cli(['deploy', dir, '-a', 'hello']);
+    await setVersion(src.path, 'v2');
+    const d2 = await rw.cli(['deploy', src.path, '-a', 'hello']);
     expect(d2.code, d2.stderr).toBe(0);
     const r2 = releaseIdIn(d2.stdout)!;
     expect(await body(url)).toContain('v2');
@@ -68,7 +61,7 @@ describe('walk-through: deploy v1, v2, env set, roll back to v1, run the release
     // Release pipelines: the README's own `pipelines run release examples/hello`, on source that
     // is unchanged since the last deploy (the build reuses every component).
     const releasesBefore = (await rw.api<unknown[]>('/api/apps/hello/releases?limit=100')).body.length;
-    const run = await rw.cli(['pipelines', 'run', 'release', dir, '-a', 'hello', '--story', 'US-42'], { timeoutMs: 120_000 });
+    const run = await rw.cli(['pipelines', 'run', 'release', src.path, '-a', 'hello', '--story', 'US-42'], { timeoutMs: 120_000 });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/health -> 200/);
     expect(run.stdout).not.toContain('Cannot find module');

@@ -29,11 +29,6 @@ describe('what runs is what was recorded', () => {
   let shipRun = '';
   let shipped = '';
 
-  async function cli(args: string[]) {
-    const r = await rw.cli(args);
-    expect(r.code, `rewind ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  }
   const releases = async (env = 'production') => (await rw.api<Release[]>(`/api/apps/runs/releases?env=${env}&limit=100`)).body;
   const release = async (id: string) => (await rw.api<Release>(`/api/apps/runs/releases/${id}`)).body;
   const active = async (env = 'production') => release((await envOf(rw, 'runs', env)).activeRelease!);
@@ -47,29 +42,29 @@ describe('what runs is what was recorded', () => {
 
   beforeAll(async () => {
     dir = await fixtureApp({ version: 'v1', manifest: WEB_AND_API });
-    await cli(['apps', 'create', 'runs']);
-    await cli(['envs', 'create', 'test', '-a', 'runs']);
+    await rw.ok(['apps', 'create', 'runs']);
+    await rw.ok(['envs', 'create', 'test', '-a', 'runs']);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
   it('env set applies on top of the active release, never on a release that was only built or staged (item 3); rewind env shows the active config (item 7)', async () => {
-    builds.v1 = buildIdIn((await cli(['deploy', dir, '-a', 'runs'])).stdout);
+    builds.v1 = buildIdIn((await rw.ok(['deploy', dir, '-a', 'runs'])).stdout);
     url = (await envOf(rw, 'runs', 'production')).url;
-    await cli(['env', 'set', 'GREETING=one', '-a', 'runs']);
+    await rw.ok(['env', 'set', 'GREETING=one', '-a', 'runs']);
     expect(await body(url)).toBe('version=v1 greeting=one\n');
 
     // v2 is built but not deployed (as when its deploy was refused), and a variable is staged.
     await version('v2', WEB_AND_PIPELINES);
-    builds.v2 = buildIdIn((await cli(['build', dir, '-a', 'runs'])).stdout);
-    const staged = await cli(['env', 'set', 'STAGED=1', '--no-promote', '-a', 'runs']);
+    builds.v2 = buildIdIn((await rw.ok(['build', dir, '-a', 'runs'])).stdout);
+    const staged = await rw.ok(['env', 'set', 'STAGED=1', '--no-promote', '-a', 'runs']);
     expect(staged.stdout).toMatch(/^Staged, not running: "rewind env" shows the active config; promote it with "rewind releases promote R[A-Z]{10}"$/m);
-    const shown = await cli(['env', '-a', 'runs']);
+    const shown = await rw.ok(['env', '-a', 'runs']);
     expect(shown.stdout).toBe('GREETING=one\n');
     expect((await rw.api<{ config: Record<string, string> }>('/api/apps/runs/env?env=production')).body.config).toEqual({ GREETING: 'one' });
 
-    const set = await cli(['env', 'set', 'GREETING=after', 'DB_PASSWORD=s3cret', '-a', 'runs']);
+    const set = await rw.ok(['env', 'set', 'GREETING=after', 'DB_PASSWORD=s3cret', '-a', 'runs']);
     const made = await release(releaseIdIn(set.stdout)!);
     expect(made.description).toBe('env add:DB_PASSWORD change:GREETING');
     expect(made.builds).toEqual({ web: builds.v1, api: builds.v1 });
@@ -89,11 +84,11 @@ describe('what runs is what was recorded', () => {
     expect(now.builds).toEqual({ web: builds.v2 });
     expect(now.config).toEqual(before.config);
     expect(await body(url)).toBe('version=v2 greeting=after\n');
-    expect((await cli(['env', '-a', 'runs'])).stdout).toBe('DB_PASSWORD=s3cret\nGREETING=after\n');
+    expect((await rw.ok(['env', '-a', 'runs'])).stdout).toBe('DB_PASSWORD=s3cret\nGREETING=after\n');
 
     // api is not part of the active release any more: no URL for it.
     expect((await envOf(rw, 'runs', 'production')).components).toEqual({});
-    const envs = await cli(['envs', '-a', 'runs']);
+    const envs = await rw.ok(['envs', '-a', 'runs']);
     expect(envs.stdout).not.toContain('api:');
   });
 
@@ -113,7 +108,7 @@ describe('what runs is what was recorded', () => {
     const all = await releases();
     const configChange = all.find((r) => r.description === 'env add:DB_PASSWORD change:GREETING')!;
     const later = await active(); // the pipeline's v2 deploy, kept
-    const revert = okRelease((await cli(['releases', 'revert', configChange.id, '-a', 'runs', '--yes'])).stdout)!;
+    const revert = okRelease((await rw.ok(['releases', 'revert', configChange.id, '-a', 'runs', '--yes'])).stdout)!;
     expect((await release(revert)).config).toEqual({ GREETING: 'one' });
     expect(await body(url)).toBe('version=v2 greeting=one\n');
     expect(await statusOf(configChange.id)).toBe('rolled back');
@@ -122,10 +117,10 @@ describe('what runs is what was recorded', () => {
 
   it('a component rollback marks the release whose change it undoes, not the active one (item 4)', async () => {
     await version('v4', WEB_AND_PIPELINES);
-    const deployed = releaseIdIn((await cli(['deploy', dir, '-a', 'runs'])).stdout)!;
-    await cli(['env', 'set', 'LATER=1', '-a', 'runs']);
+    const deployed = releaseIdIn((await rw.ok(['deploy', dir, '-a', 'runs'])).stdout)!;
+    await rw.ok(['env', 'set', 'LATER=1', '-a', 'runs']);
     const configOnly = await active();
-    const back = okRelease((await cli(['releases', 'rollback', '-a', 'runs', '--component', `web=${builds.v2}`, '--yes'])).stdout)!;
+    const back = okRelease((await rw.ok(['releases', 'rollback', '-a', 'runs', '--component', `web=${builds.v2}`, '--yes'])).stdout)!;
     expect((await release(back)).config).toEqual({ GREETING: 'one', LATER: '1' });
     expect(await body(url)).toBe('version=v2 greeting=one\n');
     expect(await statusOf(deployed)).toBe('rolled back');
@@ -147,7 +142,7 @@ describe('what runs is what was recorded', () => {
       await rw.settled('runs');
       const running = await active();
       expect(await body(url)).toBe('version=c1 greeting=one\n');
-      const set = await cli(['env', 'set', 'AFTERCONC=1', '-a', 'runs']);
+      const set = await rw.ok(['env', 'set', 'AFTERCONC=1', '-a', 'runs']);
       const made = await release(releaseIdIn(set.stdout)!);
       expect(made.description).toBe('env add:AFTERCONC');
       expect(made.builds).toEqual(running.builds);
