@@ -21,10 +21,7 @@ describe('console at phone width', () => {
     const releases = (await rw.api<Array<{ id: string }>>('/api/apps/a-rather-long-app-name-for-a-phone/releases')).body;
     release = releases[1].id;
     // An app installed from a template and upgraded once: its overview shows the upgrade records.
-    const ok = async (args: string[]) => {
-      const r = await rw.cli(args);
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    };
+    const ok = (args: string[]) => rw.ok(args);
     await ok(['templates', 'publish', 'phone-template-with-a-long-name@1.0.0', '-a', 'a-rather-long-app-name-for-a-phone']);
     await ok(['templates', 'install', 'phone-template-with-a-long-name', '--as', 'installed-from-the-template']);
     await ok(['deploy', await twoComponentApp('v3', 'v3'), '-a', 'a-rather-long-app-name-for-a-phone', '-d', 'v3']);

@@ -22,11 +22,7 @@ describe('the seeds in a browser', () => {
   const rw = useRewind();
   const browser = useBrowser();
 
-  const ok = async (args: string[]) => {
-    const r = await rw.cli(args);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    return r;
-  };
+  const ok = (args: string[]) => rw.ok(args);
   const releases = async (app: string, env = 'production') => (await rw.api<Rel[]>(`/api/apps/${app}/releases?env=${env}`)).body;
   const focused = (page: Page, selector: string) => page.locator(selector).evaluate((el) => el === document.activeElement || el.contains(document.activeElement));
 

@@ -23,10 +23,7 @@ describe('template upgrades in a browser', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  const ok = async (args: string[]) => {
-    const r = await rw.cli(args);
-    expect(r.code, `rewind ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  };
+  const ok = (args: string[]) => rw.ok(args);
   const status = async () => (await rw.api<Status>('/api/apps/shop-prod/upgrades?env=production')).body;
 
   it('upgrades production to the new version with confirmation, then rolls the upgrade back from its record', async () => {
