@@ -11,6 +11,7 @@ import {
   MAX_SCALE,
   NAME_RULE,
   checkHealthPath,
+  componentEntry,
   component,
   defaultHealth,
   deref,
@@ -115,17 +116,9 @@ export function environmentNote(variables: readonly ManifestVariable[], config: 
 function readService(r: Reading, pair: Pair<unknown, unknown>): ComponentSpec | undefined {
   const { ctx } = r;
   const { issues } = ctx;
-  const name = keyOf(ctx, pair);
-  const path = `services.${name}`;
-  if (!COMPONENT_NAME.test(name)) {
-    issues.add(pair.key, path, `is not a valid service name: ${NAME_RULE}`);
-    return undefined;
-  }
-  const node = deref(ctx, pair.value as Node | null);
-  if (!isNothing(node) && !isMap(node)) {
-    issues.add(node, path, `must be a map of settings (like "command: bin/web"), got ${describe(ctx, node)}`);
-    return undefined;
-  }
+  const entry = componentEntry(ctx, pair, { section: 'services', noun: 'service', example: 'command: bin/web' });
+  if (!entry) return undefined;
+  const { name, path, node } = entry;
   const fields = new Map<string, Field>();
   if (isMap(node)) {
     for (const p of node.items) {

@@ -160,6 +160,26 @@ export function normalizeRelative(p: string): string | null {
   return parts.length === 0 ? '.' : parts.join('/');
 }
 
+/**
+ * The name and settings of one entry of a manifest's component map (`components:` in rewind.yml,
+ * `services:` in convox.yml), or undefined with the problem recorded: a bad name, or settings
+ * that are not a map (an empty entry is a map with nothing in it).
+ */
+export function componentEntry(ctx: Ctx, pair: Pair<unknown, unknown>, o: { section: string; noun: string; example: string }): { name: string; path: string; node: Node | null } | undefined {
+  const name = keyOf(ctx, pair);
+  const path = `${o.section}.${name}`;
+  if (!COMPONENT_NAME.test(name)) {
+    ctx.issues.add(pair.key, path, `is not a valid ${o.noun} name: ${NAME_RULE}`);
+    return undefined;
+  }
+  const node = deref(ctx, pair.value as Node | null);
+  if (!isNothing(node) && !isMap(node)) {
+    ctx.issues.add(node, path, `must be a map of settings (like "${o.example}"), got ${describe(ctx, node)}`);
+    return undefined;
+  }
+  return { name, path, node };
+}
+
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);

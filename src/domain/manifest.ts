@@ -13,6 +13,7 @@ import {
   MAX_SCALE,
   NAME_RULE,
   checkHealthPath,
+  componentEntry,
   component,
   deepFreeze,
   defaultHealth,
@@ -232,18 +233,9 @@ function readManifest(doc: Document, issues: Issues, notes: string[]): Manifest 
 
 function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>, notes: string[]): ComponentSpec | undefined {
   const { issues } = ctx;
-  const name = keyOf(ctx, pair);
-  const path = `components.${name}`;
-  if (!COMPONENT_NAME.test(name)) {
-    issues.add(pair.key, path, `is not a valid component name: ${NAME_RULE}`);
-    return undefined;
-  }
-  const node = deref(ctx, pair.value as Node | null);
-  const isEmpty = node === null || (isScalar(node) && node.value === null);
-  if (!isEmpty && !isMap(node)) {
-    issues.add(node, path, `must be a map of settings (like "command: node server.js"), got ${describe(ctx, node)}`);
-    return undefined;
-  }
+  const entry = componentEntry(ctx, pair, { section: 'components', noun: 'component', example: 'command: node server.js' });
+  if (!entry) return undefined;
+  const { name, path, node } = entry;
 
   const before = issues.count;
   const fields = new Map<string, { pair: Pair<unknown, unknown>; node: Node | null }>();
