@@ -102,7 +102,9 @@ describe('template upgrades in a browser', () => {
     // The same panel heads the environment's release timeline.
     await page.goto(`${rw.url}/apps/shop-prod/releases`);
     await page.getByRole('region', { name: 'Upgrades in production' }).getByRole('status').filter({ hasText: '2.0 is available' }).waitFor();
-    expect(await page.locator('li.release').count()).toBe(3);
+    // The panel and the timeline load separately: wait for the timeline before counting it.
+    await page.locator('ol.timeline li.release').first().waitFor();
+    await expect.poll(() => page.locator('li.release').count()).toBe(3);
     await shot(page, 'upgrade-releases');
     await page.close();
   }, 120_000);
