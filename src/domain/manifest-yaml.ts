@@ -1,7 +1,7 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import { RewindError } from './errors.js';
-import type { HealthSpec } from '../protocol/agent-protocol.js';
+import type { HealthSpec } from './health.js';
 import type { ComponentSpec } from './manifest.js';
 
 /**

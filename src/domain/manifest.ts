@@ -1,7 +1,7 @@
 import { isMap, isScalar } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import { RewindError } from './errors.js';
-import type { HealthSpec } from '../protocol/agent-protocol.js';
+import type { HealthSpec } from './health.js';
 import { parseConvoxManifest } from './convox-manifest.js';
 import {
   COMPONENT_NAME,

@@ -3,7 +3,9 @@ import type { Manifest } from './manifest.js';
 import { newId } from './ids.js';
 import { valueOf } from './records.js';
 
-export type ReleaseKind = 'build' | 'env' | 'rollback' | 'promote' | 'revert' | 'backup' | 'upgrade';
+import type { ReleaseKind } from './states.js';
+
+export type { ReleaseKind };
 
 /** An immutable snapshot of one app in one environment: builds per component, config and manifest. */
 export interface Release {
