@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { AppView, EnvironmentView, PipelineLogView, ProcessView } from '../api/types.js';
+import type { AppSummary, EnvironmentSummary, ProcessInfo } from '../domain/environment.js';
+import type { PipelineLog } from '../domain/pipeline-run.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { uploadLimits, type ExtractLimits } from '../artifacts/safe-extract.js';
 import { Builder } from '../builder/builder.js';
@@ -54,7 +55,7 @@ export class Engine {
   readonly pipelines: PipelineRunner;
   /** App templates: publish, install, upgrade, roll an upgrade back (Rainbond). */
   readonly templates: TemplateOps;
-  readonly pipelineLogs = new EventHub<PipelineLogView>();
+  readonly pipelineLogs = new EventHub<PipelineLog>();
   readonly monitor: AutoRollbackMonitor;
   readonly deploymentEvents = new EventHub<DeploymentEvent>();
   readonly buildOutput = new EventHub<string>();
@@ -112,7 +113,7 @@ export class Engine {
 
   // ── apps ──────────────────────────────────────────────────────────────
 
-  async createApp(name: string, actor: string): Promise<AppView> {
+  async createApp(name: string, actor: string): Promise<AppSummary> {
     if (typeof name !== 'string' || !APP_NAME.test(name)) {
       throw new RewindError('INVALID_NAME', `"${name}" is not a valid app name: use 1-63 lower-case letters, digits and dashes, starting with a letter (e.g. my-app)`);
     }
@@ -136,26 +137,26 @@ export class Engine {
     await this.store.audit.record({ actor, action: 'app.delete', app: name });
   }
 
-  async apps(): Promise<AppView[]> {
+  async apps(): Promise<AppSummary[]> {
     const observed = await this.observeAll();
-    const out: AppView[] = [];
+    const out: AppSummary[] = [];
     for (const a of await this.store.apps.list()) out.push(await this.appView(a.name, a.createdAt, observed));
     return out;
   }
 
-  async app(name: string): Promise<AppView> {
+  async app(name: string): Promise<AppSummary> {
     const a = await this.requireApp(name);
     return this.appView(a.name, a.createdAt, await this.observeAll());
   }
 
-  private async appView(name: string, createdAt: string, observed: readonly ObservedApp[] | null): Promise<AppView> {
+  private async appView(name: string, createdAt: string, observed: readonly ObservedApp[] | null): Promise<AppSummary> {
     const envs = await this.store.apps.environments(name);
-    const views: EnvironmentView[] = [];
+    const views: EnvironmentSummary[] = [];
     for (const e of envs) views.push(await this.envView(e, observed?.find((o) => o.app === name && o.env === e.name) ?? null, observed === null));
     return { name, createdAt, environments: views };
   }
 
-  private async envView(e: EnvironmentRow, observed: ObservedApp | null, unreachable: boolean): Promise<EnvironmentView> {
+  private async envView(e: EnvironmentRow, observed: ObservedApp | null, unreachable: boolean): Promise<EnvironmentSummary> {
     const live = await this.store.deployments.live(e.app, e.name);
     let health = 'empty';
     if (unreachable) health = 'unknown';
@@ -196,11 +197,11 @@ export class Engine {
 
   // ── environments ──────────────────────────────────────────────────────
 
-  async environments(app: string): Promise<readonly EnvironmentView[]> {
+  async environments(app: string): Promise<readonly EnvironmentSummary[]> {
     return (await this.app(app)).environments;
   }
 
-  async createEnvironment(app: string, name: string, place: { after?: string; before?: string }, actor: string): Promise<EnvironmentView> {
+  async createEnvironment(app: string, name: string, place: { after?: string; before?: string }, actor: string): Promise<EnvironmentSummary> {
     await this.requireApp(app);
     if (typeof name !== 'string' || !ENV_NAME.test(name)) {
       throw new RewindError('INVALID_NAME', `"${name}" is not a valid environment name: use 1-31 lower-case letters, digits and dashes, starting with a letter (e.g. test)`);
@@ -344,7 +345,7 @@ export class Engine {
 
   // ── processes and logs ────────────────────────────────────────────────
 
-  async processes(app: string, env: string): Promise<ProcessView[]> {
+  async processes(app: string, env: string): Promise<ProcessInfo[]> {
     await this.requireEnv(app, env);
     const observed = await this.target.observe(app, env).catch((e: Error) => {
       throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);

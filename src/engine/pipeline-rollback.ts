@@ -1,4 +1,5 @@
-import type { PipelineTaskView, PlanView, RunRollbackPlanView, RunRollbackTaskView } from '../api/types.js';
+import type { EnvPlan } from '../domain/env-plan.js';
+import type { PipelineTask, RunRollbackPlan, RunRollbackTask } from '../domain/pipeline-run.js';
 import type { TaskDef } from '../domain/pipeline.js';
 import { EMPTY_STATE, planBetween, type EnvBasis, type EnvState } from '../domain/plan.js';
 import { makeRelease, type Release } from '../domain/release.js';
@@ -18,7 +19,7 @@ export interface RollbackRunDeps {
 const stateOf = (r: Release | null | undefined): EnvState => (r ? { builds: r.builds, config: r.config, manifest: r.manifest } : EMPTY_STATE);
 
 /** Which of a run's tasks its rollback looks at, newest first: deploy and promote tasks that started. */
-function rollbackTasks(run: PipelineRun, tasks: readonly PipelineTaskView[]): { t: PipelineTaskView; def: TaskDef }[] {
+function rollbackTasks(run: PipelineRun, tasks: readonly PipelineTask[]): { t: PipelineTask; def: TaskDef }[] {
   return [...tasks]
     .reverse()
     .map((t) => ({ t, def: run.definition.tasks[t.index] }))
@@ -33,7 +34,7 @@ const envOf = (def: TaskDef) => (def.kind === 'deploy' ? def.env : def.kind === 
  * for a design-mode task) to its backup, in the order they are restored; warnings when an
  * environment was changed after the run; and the basis (each environment restored).
  */
-export async function planRunRollback(deps: RollbackRunDeps, runId: string): Promise<RunRollbackPlanView> {
+export async function planRunRollback(deps: RollbackRunDeps, runId: string): Promise<RunRollbackPlan> {
   const { store } = deps;
   const run = (await store.pipelines.run(runId))!;
   const tasks = await store.pipelines.tasks(runId);
@@ -44,7 +45,7 @@ export async function planRunRollback(deps: RollbackRunDeps, runId: string): Pro
     const r = design ? await store.releases.newest(run.app, env) : e?.activeRelease ? await store.releases.get(run.app, e.activeRelease) : undefined;
     return { id: r?.id ?? null, state: stateOf(r) };
   };
-  const out: RunRollbackTaskView[] = [];
+  const out: RunRollbackTask[] = [];
   for (const { t, def } of rollbackTasks(run, tasks)) {
     const env = envOf(def);
     const base = { index: t.index, name: t.name, env, backup: t.backupRelease };
@@ -66,7 +67,7 @@ export async function planRunRollback(deps: RollbackRunDeps, runId: string): Pro
       basis.set(env, await deps.releases.basisOf(run.app, env, e?.activeRelease ?? null));
     }
     const from = now.get(env) ?? (await current(env, isDesign(def)));
-    const plan: PlanView = {
+    const plan: EnvPlan = {
       app: run.app,
       env,
       from: from.id,
@@ -82,7 +83,7 @@ export async function planRunRollback(deps: RollbackRunDeps, runId: string): Pro
 }
 
 /** `production was changed after this run: release R… ("env add:FLAG") by admin`, per environment the run deployed to. */
-async function changedAfter(store: Store, run: PipelineRun, tasks: readonly PipelineTaskView[]): Promise<string[]> {
+async function changedAfter(store: Store, run: PipelineRun, tasks: readonly PipelineTask[]): Promise<string[]> {
   const left = new Map<string, string>();
   for (const t of tasks) {
     const def = run.definition.tasks[t.index];

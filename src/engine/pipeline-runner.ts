@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { PipelineLogView, PipelineRunView, RunStatus } from '../api/types.js';
+import type { PipelineLog, PipelineRunDetail, RunRollbackPlan } from '../domain/pipeline-run.js';
+import type { RunStatus } from '../domain/states.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { Builder } from '../builder/builder.js';
 import { RewindError, notFound } from '../domain/errors.js';
@@ -17,7 +18,6 @@ import { TaskFailed, releaseForDeploy, runCommandTask, runTaskSlug, type TaskCon
 import { planRunRollback, rollbackRun } from './pipeline-rollback.js';
 import { StaleBasis, type Expected, type ReleaseOps } from './release-ops.js';
 import type { PlanBasis } from '../domain/plan.js';
-import type { RunRollbackPlanView } from '../api/types.js';
 
 export interface PipelineRunnerOptions {
   readonly store: Store;
@@ -27,7 +27,7 @@ export interface PipelineRunnerOptions {
   readonly target: Target;
   readonly artifacts: ArtifactStore;
   readonly log: Logger;
-  readonly hub: EventHub<PipelineLogView>;
+  readonly hub: EventHub<PipelineLog>;
   readonly proxyHost: string;
 }
 
@@ -123,11 +123,11 @@ export class PipelineRunner {
     return run;
   }
 
-  async view(id: string): Promise<PipelineRunView> {
+  async view(id: string): Promise<PipelineRunDetail> {
     const run = await this.requireRun(id);
     const tasks = await this.o.store.pipelines.tasks(id);
     const { definition: _d, ...rest } = run;
-    const view: PipelineRunView = { ...rest, tasks };
+    const view: PipelineRunDetail = { ...rest, tasks };
     if (run.rollbackStatus === 'none') return view;
     return { ...view, rollback: { status: run.rollbackStatus, reason: run.rollbackReason, logs: await this.o.store.pipelines.logs(id, 'rollback') } };
   }
@@ -172,7 +172,7 @@ export class PipelineRunner {
   // ── rollback ───────────────────────────────────────────────────────────
 
   /** What rolling run `id` back would do, per task, from what is live now; changes nothing. */
-  async planRollback(id: string): Promise<RunRollbackPlanView> {
+  async planRollback(id: string): Promise<RunRollbackPlan> {
     const run = await this.requireRun(id);
     this.refuseRolledBack(run);
     return planRunRollback(this.o, id);
@@ -182,7 +182,7 @@ export class PipelineRunner {
    * Rolls a run back, during or after its execution: cancel what is pending or running, then restore
    * backups in reverse order. With `basis` (its plan's), only if every environment is still as planned.
    */
-  async rollback(id: string, actor: string, reason = `requested by ${actor}`, basis?: PlanBasis): Promise<PipelineRunView> {
+  async rollback(id: string, actor: string, reason = `requested by ${actor}`, basis?: PlanBasis): Promise<PipelineRunDetail> {
     const run = await this.requireRun(id);
     this.refuseRolledBack(run);
     let expected: Expected[] | undefined;

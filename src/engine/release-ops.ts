@@ -1,4 +1,4 @@
-import type { PlanView } from '../api/types.js';
+import type { EnvPlan } from '../domain/env-plan.js';
 import { diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
 import { RewindError, notFound } from '../domain/errors.js';
 import { isId } from '../domain/ids.js';
@@ -35,7 +35,7 @@ export class StaleBasis extends Error {
 const sameConfig = (a: Config, b: Config) => isEmptyDiff(diffConfig(a, b));
 
 export interface Outcome {
-  readonly plan: PlanView;
+  readonly plan: EnvPlan;
   /** Absent on a dry run. */
   readonly release?: Release;
   readonly deployment?: Deployment | null;
@@ -162,7 +162,7 @@ export class ReleaseOps {
   }
 
   /** The same comparison as a plan, between any two releases of an app. */
-  async diff(app: string, fromId: string, toId: string): Promise<PlanView> {
+  async diff(app: string, fromId: string, toId: string): Promise<EnvPlan> {
     const a = await this.release(app, fromId);
     const b = await this.release(app, toId);
     const plan = planBetween(stateOf(a), stateOf(b));
@@ -259,7 +259,7 @@ export class ReleaseOps {
 
   private async carryOut(p: Proposal, o: PlannedOptions): Promise<Outcome> {
     const steps = planBetween(stateOf(p.active), p.next);
-    const plan: PlanView = {
+    const plan: EnvPlan = {
       app: p.app,
       env: p.env,
       from: p.active?.id ?? null,

@@ -4,7 +4,7 @@
  * a name and a version number. Installing or upgrading an app/env from it makes a release of kind
  * `upgrade` and an upgrade record; rolling an upgrade back is one click to the release before it.
  */
-import type { PlanView } from '../api/types.js';
+import type { EnvPlan } from '../domain/env-plan.js';
 import { RewindError } from '../domain/errors.js';
 import { APP_NAME, newId } from '../domain/ids.js';
 import type { Manifest } from '../domain/manifest.js';
@@ -32,7 +32,7 @@ export interface UpgradeStatus {
 }
 
 /** An upgrade or its rollback: only the plan on a dry run, else also the record, the release made and its deployment. */
-export type Planned = { readonly plan: PlanView; readonly upgrade?: undefined } | { readonly plan: PlanView; readonly upgrade: Upgrade; readonly release: Release; readonly deployment: Deployment };
+export type Planned = { readonly plan: EnvPlan; readonly upgrade?: undefined } | { readonly plan: EnvPlan; readonly upgrade: Upgrade; readonly release: Release; readonly deployment: Deployment };
 
 export class TemplateOps {
   constructor(
@@ -149,7 +149,7 @@ export class TemplateOps {
     const from: EnvState = active ? { builds: active.builds, config: active.config, manifest: active.manifest } : EMPTY_STATE;
     const steps = planBetween(from, { builds: Object.fromEntries(components.map((c) => [c, `${name}@${target.version}`])), config, manifest: target.manifest as Manifest });
     const basis = [await this.releases.basisOf(app, env, active?.id ?? null)];
-    const plan: PlanView = { app, env, from: active?.id ?? null, source: null, description, empty: false, ...steps, basis };
+    const plan: EnvPlan = { app, env, from: active?.id ?? null, source: null, description, empty: false, ...steps, basis };
     if (o.dryRun) return { plan };
     const expected = o.basis ? await this.releases.expected(app, o.basis, basis) : undefined;
     // Checked before the build is recorded, and again atomically with the deployment.

@@ -1,20 +1,8 @@
 import type { EnvSettings } from '../domain/env-settings.js';
 import type { Db } from './db.js';
+import type { AppRow, EnvironmentRow } from '../domain/environment.js';
 
-export interface AppRow {
-  readonly name: string;
-  readonly createdAt: string;
-}
-
-export interface EnvironmentRow {
-  readonly app: string;
-  readonly name: string;
-  readonly position: number;
-  readonly proxyPort: number;
-  readonly activeRelease: string | null;
-  readonly createdAt: string;
-  readonly settings: EnvSettings;
-}
+export type { AppRow, EnvironmentRow };
 
 const toEnv = (r: { app: string; name: string; position: number; proxy_port: number; active_release: string | null; created_at: string; settings: string }): EnvironmentRow => ({
   app: r.app,

@@ -1,4 +1,4 @@
-import type { AuditEntryView } from '../api/types.js';
+import type { AuditEntry } from '../domain/audit.js';
 import type { Db } from './db.js';
 
 export interface AuditInput {
@@ -52,7 +52,7 @@ export class AuditRepo {
     return r !== undefined;
   }
 
-  async list(filter: { app?: string; limit?: number }): Promise<AuditEntryView[]> {
+  async list(filter: { app?: string; limit?: number }): Promise<AuditEntry[]> {
     let q = this.db.selectFrom('audit').selectAll();
     if (filter.app) q = q.where('app', '=', filter.app);
     const rows = await q.orderBy('id', 'desc').limit(filter.limit ?? 50).execute();

@@ -2,32 +2,9 @@ import { newId } from '../domain/ids.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Db } from './db.js';
 import type { BuildsTable } from './schema.js';
+import type { Build } from '../domain/build.js';
 
-export interface Build {
-  readonly id: string;
-  readonly app: string;
-  readonly env: string;
-  readonly status: 'running' | 'succeeded' | 'failed';
-  readonly description: string;
-  readonly manifest: Manifest;
-  readonly sourceSha256: string;
-  /** The components this build built (the others of its release reuse earlier builds). */
-  readonly components: readonly string[];
-  /** component → slug sha256, once succeeded */
-  readonly artifacts: Readonly<Record<string, string>>;
-  /** component → content hash of its source folder and build spec */
-  readonly sourceHashes: Readonly<Record<string, string>>;
-  /**
-   * component → the build whose slug it runs: this one for the components it built, the earlier
-   * build for those it reused. Empty for builds recorded before it was kept (their release says).
-   */
-  readonly uses?: Readonly<Record<string, string>>;
-  readonly release: string | null;
-  readonly error: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-  readonly finishedAt: string | null;
-}
+export type { Build };
 
 /**
  * A build made of slugs that already exist (a backup of live files, a template version): it ran

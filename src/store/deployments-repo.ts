@@ -1,29 +1,9 @@
 import { sql } from 'kysely';
-import type { DeploymentState } from '../api/types.js';
 import type { Db } from './db.js';
 import type { DeploymentsTable } from './schema.js';
+import type { Deployment, DeploymentEvent, DeploymentKind } from '../domain/deployment.js';
 
-export type DeploymentKind = 'deploy' | 'promote' | 'rollback' | 'config' | 'recover' | 'upgrade';
-
-export interface Deployment {
-  readonly id: string;
-  readonly app: string;
-  readonly env: string;
-  readonly release: string;
-  readonly fromRelease: string | null;
-  readonly kind: DeploymentKind;
-  readonly state: DeploymentState;
-  readonly error: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-  readonly finishedAt: string | null;
-}
-
-export interface DeploymentEvent {
-  readonly seq: number;
-  readonly at: string;
-  readonly message: string;
-}
+export type { Deployment, DeploymentEvent, DeploymentKind };
 
 const toDeployment = (r: DeploymentsTable): Deployment => ({
   id: r.id,

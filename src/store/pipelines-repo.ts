@@ -1,24 +1,11 @@
 import { sql } from 'kysely';
 import type { PipelineDef } from '../domain/pipeline.js';
-import type { PipelineLogView, PipelineTaskView, RollbackStatus, RunStatus, StoryView, TaskStatus } from '../api/types.js';
 import type { Db } from './db.js';
 import type { PipelineRunsTable, PipelineTasksTable } from './schema.js';
+import type { PipelineLog, PipelineRun, PipelineStory, PipelineTask } from '../domain/pipeline-run.js';
+import type { RollbackStatus, RunStatus, TaskStatus } from '../domain/states.js';
 
-export interface PipelineRun {
-  readonly id: string;
-  readonly app: string;
-  readonly pipeline: string;
-  readonly definition: PipelineDef;
-  readonly status: RunStatus;
-  readonly build: string | null;
-  readonly stories: readonly string[];
-  readonly error: string | null;
-  readonly rollbackStatus: RollbackStatus;
-  readonly rollbackReason: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-  readonly finishedAt: string | null;
-}
+export type { PipelineRun };
 
 export type TaskPatch = Partial<Pick<PipelineTasksTable, 'status' | 'started_at' | 'finished_at' | 'build' | 'release' | 'deployment' | 'backup_release' | 'rollback_status' | 'rollback_deployment' | 'error'>>;
 export type RunPatch = Partial<Pick<PipelineRunsTable, 'status' | 'build' | 'error' | 'rollback_status' | 'rollback_reason' | 'finished_at'>>;
@@ -118,7 +105,7 @@ export class PipelinesRepo {
     await this.db.updateTable('pipeline_runs').set(patch).where('id', '=', id).execute();
   }
 
-  async tasks(run: string): Promise<PipelineTaskView[]> {
+  async tasks(run: string): Promise<PipelineTask[]> {
     const def = (await this.run(run))?.definition;
     const rows = await this.db.selectFrom('pipeline_tasks').selectAll().where('run', '=', run).orderBy('idx').execute();
     return rows.map((t) => {
@@ -146,7 +133,7 @@ export class PipelinesRepo {
     await this.db.updateTable('pipeline_tasks').set(patch).where('run', '=', run).where('idx', '=', idx).execute();
   }
 
-  async appendLog(run: string, section: 'run' | 'rollback', task: number | null, message: string, at: string): Promise<PipelineLogView> {
+  async appendLog(run: string, section: 'run' | 'rollback', task: number | null, message: string, at: string): Promise<PipelineLog> {
     const row = await this.db
       .insertInto('pipeline_logs')
       .values({ run, seq: sql<number>`(select coalesce(max(seq), 0) + 1 from pipeline_logs where run = ${run})`, section, task, at, message })
@@ -155,13 +142,13 @@ export class PipelinesRepo {
     return { seq: Number(row.seq), at, section, task, message };
   }
 
-  async logs(run: string, section?: 'run' | 'rollback'): Promise<PipelineLogView[]> {
+  async logs(run: string, section?: 'run' | 'rollback'): Promise<PipelineLog[]> {
     let q = this.db.selectFrom('pipeline_logs').select(['seq', 'at', 'section', 'task', 'message']).where('run', '=', run);
     if (section) q = q.where('section', '=', section);
     return q.orderBy('seq').execute();
   }
 
-  async stories(app: string): Promise<StoryView[]> {
+  async stories(app: string): Promise<PipelineStory[]> {
     const rows = await this.db
       .selectFrom('run_stories')
       .innerJoin('pipeline_runs', 'pipeline_runs.id', 'run_stories.run')
@@ -169,7 +156,7 @@ export class PipelinesRepo {
       .where('run_stories.app', '=', app)
       .orderBy('pipeline_runs.created_at', 'desc')
       .execute();
-    const out = new Map<string, StoryView>();
+    const out = new Map<string, PipelineStory>();
     for (const r of rows) {
       const s = out.get(r.story);
       if (s) out.set(r.story, { ...s, runs: s.runs + 1 });

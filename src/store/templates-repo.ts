@@ -2,39 +2,9 @@ import { sql } from 'kysely';
 import type { Config } from '../domain/config.js';
 import type { Db } from './db.js';
 import type { TemplateVersionsTable, UpgradesTable } from './schema.js';
+import type { TemplateVersion, Upgrade } from '../domain/template.js';
 
-export interface TemplateVersion {
-  readonly template: string;
-  readonly version: string;
-  readonly seq: number;
-  readonly sourceApp: string;
-  readonly sourceEnv: string;
-  readonly sourceRelease: string;
-  /** component → slug sha256 */
-  readonly artifacts: Readonly<Record<string, string>>;
-  readonly manifest: unknown;
-  readonly config: Config;
-  readonly note: string;
-  readonly createdBy: string;
-  readonly createdAt: string;
-}
-
-export interface Upgrade {
-  readonly id: string;
-  readonly app: string;
-  readonly env: string;
-  readonly template: string;
-  readonly fromVersion: string | null;
-  readonly toVersion: string;
-  readonly fromRelease: string | null;
-  readonly release: string;
-  readonly deployment: string;
-  readonly rolledBackRelease: string | null;
-  readonly rolledBackBy: string | null;
-  readonly rolledBackAt: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-}
+export type { TemplateVersion, Upgrade };
 
 const toVersion = (r: TemplateVersionsTable): TemplateVersion => ({
   template: r.template,

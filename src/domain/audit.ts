@@ -1,0 +1,12 @@
+/** One recorded change: who, what, when. */
+export interface AuditEntry {
+  readonly id: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly app: string | null;
+  readonly env: string | null;
+  readonly subject: string | null;
+  /** free-form, per action */
+  readonly detail: unknown;
+}
