@@ -1,7 +1,7 @@
 import { primaryBuild, type Release } from '../domain/release.js';
-import type { Build } from '../store/builds-repo.js';
-import type { Deployment } from '../store/deployments-repo.js';
-import type { BuildView, DeploymentView, ReleaseView } from './types.js';
+import type { BuildView, DeploymentView, ReleaseView } from '../contract/index.js';
+import type { Build } from '../domain/build.js';
+import type { Deployment } from '../domain/deployment.js';
 
 /** Domain values → API bodies. */
 export const views = {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AppView } from '../api/types.js';
+import type { AppView } from '../contract/index.js';
 import type { Cli } from './context.js';
 import { componentUrls } from './envs.js';
 import { keyValues, relativeTime, table } from './format.js';

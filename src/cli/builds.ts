@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import type { BuildView } from '../api/types.js';
+import type { BuildView } from '../contract/index.js';
 import { RewindError } from '../domain/errors.js';
 import type { Cli, GlobalOptions } from './context.js';
 import type { Upload } from './client.js';

@@ -25,7 +25,7 @@ import type {
   TemplateView,
   UpgradeResult,
   UpgradeStatusView,
-} from '../api/types.js';
+} from '../contract/index.js';
 import type { ExecEvent } from '../protocol/agent-protocol.js';
 import { readNdjson } from '../protocol/ndjson.js';
 import { readSse } from './sse.js';

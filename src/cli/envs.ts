@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { EnvironmentView } from '../api/types.js';
+import type { EnvironmentView } from '../contract/index.js';
 import type { Cli } from './context.js';
 import { CliError } from './errors.js';
 import { keyValues, table } from './format.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeploymentEventView, DeploymentView } from '../api/types.js';
+import type { DeploymentEventView, DeploymentView } from '../contract/index.js';
 import type { Cli } from './context.js';
 import { CliError, UnreachableError } from './errors.js';
 import { eventLine } from './format.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import type { PipelineLogView, PipelineRunView, PipelineTaskView, PipelineView, RunRollbackPlanView } from '../api/types.js';
+import type { PipelineLogView, PipelineRunView, PipelineTaskView, PipelineView, RunRollbackPlanView } from '../contract/index.js';
 import { formatPlan, planChangesNothing } from '../domain/plan.js';
 import { uploadSource } from './builds.js';
 import type { Cli } from './context.js';

@@ -1,6 +1,6 @@
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
-import type { ProcessView } from '../api/types.js';
+import type { ProcessView } from '../contract/index.js';
 import type { Cli } from './context.js';
 import { pipeText } from './follow.js';
 import { bytes, relativeTime, table } from './format.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ReleaseView } from '../api/types.js';
+import type { ReleaseView } from '../contract/index.js';
 import type { Cli } from './context.js';
 import { followDeployment } from './follow.js';
 import { configLines, keyValues, relativeTime, table, when } from './format.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DryRunView, UpgradeResult, UpgradeStatusView } from '../api/types.js';
+import type { DryRunView, UpgradeResult, UpgradeStatusView } from '../contract/index.js';
 import { isRewindError } from '../domain/errors.js';
 import type { Cli } from './context.js';
 import { CliError } from './errors.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BuildView, DeploymentView, ReleaseChange, ReleaseView } from '../../src/api/types.js';
+import type { BuildView, DeploymentView, ReleaseChange, ReleaseView } from '../../src/contract/index.js';
 import { apiError, dribble, rewind, sse, useFakeApi } from './fake-api.js';
 import type { Handler } from './fake-api.js';
 

@@ -4,7 +4,7 @@ import { buildsTable } from '../../src/cli/builds.js';
 import { bytes, configLines, duration, eventLine, keyValues, relativeTime, table, timestamp } from '../../src/cli/format.js';
 import { psTable } from '../../src/cli/ps.js';
 import { releasesTable } from '../../src/cli/releases.js';
-import type { AppView, BuildView, ProcessView, ReleaseView } from '../../src/api/types.js';
+import type { AppView, BuildView, ProcessView, ReleaseView } from '../../src/contract/index.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const ago = (ms: number) => new Date(NOW - ms).toISOString();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BuildView, DeploymentView, EnvironmentView, PlanView, ReleaseChange, ReleaseView } from '../../src/api/types.js';
+import type { BuildView, DeploymentView, EnvironmentView, PlanView, ReleaseChange, ReleaseView } from '../../src/contract/index.js';
 import { diffLines, parseComponentBuilds, planLines } from '../../src/cli/plan.js';
 import { envsTable } from '../../src/cli/envs.js';
 import { componentBuildsTable } from '../../src/cli/builds.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PipelineRunView, PlanView, RunRollbackPlanView } from '../../src/api/types.js';
+import type { PipelineRunView, PlanView, RunRollbackPlanView } from '../../src/contract/index.js';
 import { runRollbackLines } from '../../src/cli/pipelines.js';
 import { apiError, bodies, rewind, useFakeApi } from './fake-api.js';
 import type { Handler } from './fake-api.js';

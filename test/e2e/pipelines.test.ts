@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packSource } from '../../src/artifacts/source-pack.js';
-import type { PipelineRunView } from '../../src/api/types.js';
+import type { PipelineRunView } from '../../src/contract/index.js';
 import { body, useDirs, useRewind } from './harness.js';
 
 // The CPI seed, step by step: deploy tasks with Enable Rollback back up what is live first, and a

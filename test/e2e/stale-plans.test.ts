@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import type { EnvBasisView, PipelineRunView, PlanView, RunRollbackPlanView } from '../../src/api/types.js';
+import type { EnvBasisView, PipelineRunView, PlanView, RunRollbackPlanView } from '../../src/contract/index.js';
 import { helloApp, useRewind } from './harness.js';
 
 // Issue 10, item 1: every planned change carries the basis it was planned on (the environment's

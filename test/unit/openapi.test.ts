@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { ReleaseView } from '../../src/api/types.js';
+import { ReleaseView } from '../../src/contract/index.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { inProcessApp, type InProcess } from '../security/inputs-app.js';
 

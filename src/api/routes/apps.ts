@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, AuditQuery, CreateAppBody, NoContent, actorOf, errorReplies, finiteQueryNumbers } from '../schemas.js';
-import { AppView, AuditEntryView, List } from '../types.js';
+import { AppParams, AppView, AuditEntryView, AuditQuery, CreateAppBody, List, NoContent } from '../../contract/index.js';
+import { actorOf, errorReplies, finiteQueryNumbers } from '../route-helpers.js';
 
 export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

@@ -4,8 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { AuthOptions } from '../auth.js';
 import { credentialOf, sessionCookie } from '../auth.js';
 import { findCredential } from '../credentials.js';
-import { NoContent, errorReplies } from '../schemas.js';
-import { IdentityView, LoginLinkView } from '../types.js';
+import { IdentityView, LoginLinkView, NoContent } from '../../contract/index.js';
+import { errorReplies } from '../route-helpers.js';
 
 const LOGIN_FAILED = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Rewind: log in</title></head>
 <body style="font:15px system-ui;margin:2rem"><h1>This login link does not work</h1>

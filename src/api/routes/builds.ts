@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../../engine/engine.js';
-import { AppIdParams, AppParams, BuildQuery, BuildsQuery, FollowQuery, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
-import { BuildView, List } from '../types.js';
-import { actorOf } from '../schemas.js';
+import { AppIdParams, AppParams, BuildQuery, BuildView, BuildsQuery, FollowQuery, List } from '../../contract/index.js';
+import { actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../route-helpers.js';
 import { views } from '../views.js';
 import { drain } from '../drain.js';
 

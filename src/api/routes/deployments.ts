@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { notFound } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, IdParams, ListQuery, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
-import { DeploymentView, List } from '../types.js';
+import { AppParams, DeploymentView, IdParams, List, ListQuery } from '../../contract/index.js';
+import { answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../route-helpers.js';
 import { replayStream } from '../sse.js';
 import { views } from '../views.js';
 

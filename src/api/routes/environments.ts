@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, CreateEnvBody, EnvParams, ForceQuery, NoContent, actorOf, errorReplies } from '../schemas.js';
-import { EnvSettingsView, EnvironmentView, List } from '../types.js';
+import { AppParams, CreateEnvBody, EnvParams, EnvSettingsView, EnvironmentView, ForceQuery, List, NoContent } from '../../contract/index.js';
+import { actorOf, errorReplies } from '../route-helpers.js';
 
 export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

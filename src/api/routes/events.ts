@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
-import type { ChangeEvent } from '../types.js';
-import { answeredHead, errorReplies, streamReply } from '../schemas.js';
+import type { ChangeEvent } from '../../contract/index.js';
+import { answeredHead, errorReplies, streamReply } from '../route-helpers.js';
 
 /** `GET /api/events`: a server-sent `change` event for every recorded change, so consoles stay live without polling. */
 export function eventsRoutes(app: FastifyInstance, engine: Engine): void {

@@ -4,8 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { RewindError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { List, PipelineLogView, PipelineRunView, PipelineView, RunRollbackPlanView, StoryRunsView, StoryView } from '../types.js';
-import { AppParams, Basis, IdParams, basisIn, actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
+import { AppParams, Basis, IdParams, List, PipelineLogView, PipelineRunView, PipelineView, RunRollbackPlanView, StoryRunsView, StoryView } from '../../contract/index.js';
+import { actorOf, answeredHead, basisIn, errorReplies, finiteQueryNumbers, streamReply } from '../route-helpers.js';
 import { drain } from '../drain.js';
 import { replayStream } from '../sse.js';
 

@@ -2,8 +2,8 @@ import { finished } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, EnvQuery, ExecBody, LogsQuery, actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../schemas.js';
-import { List, ProcessView } from '../types.js';
+import { AppParams, EnvQuery, ExecBody, List, LogsQuery, ProcessView } from '../../contract/index.js';
+import { actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../route-helpers.js';
 
 export function processesRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

@@ -3,23 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine, ReleaseChangeResult } from '../../engine/engine.js';
 import type { Outcome } from '../../engine/release-ops.js';
 import type { Release } from '../../domain/release.js';
-import { DryRunView, EnvConfigView, List, PlanView, ReleaseChange, ReleaseView } from '../types.js';
-import {
-  AppIdParams,
-  AppParams,
-  ConfigBody,
-  DiffQuery,
-  EnvQuery,
-  ListQuery,
-  PromoteBody,
-  PromoteEnvBody,
-  RevertBody,
-  RollbackBody,
-  actorOf,
-  basisIn,
-  errorReplies,
-  finiteQueryNumbers,
-} from '../schemas.js';
+import { AppIdParams, AppParams, ConfigBody, DiffQuery, DryRunView, EnvConfigView, EnvQuery, List, ListQuery, PlanView, PromoteBody, PromoteEnvBody, ReleaseChange, ReleaseView, RevertBody, RollbackBody } from '../../contract/index.js';
+import { actorOf, basisIn, errorReplies, finiteQueryNumbers } from '../route-helpers.js';
 import { views } from '../views.js';
 
 /** An outcome that made a release (not a dry run). */

@@ -3,10 +3,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.js';
 import type { Planned } from '../../engine/templates.js';
 import type { Release } from '../../domain/release.js';
-import type { Deployment } from '../../store/deployments-repo.js';
-import type { TemplateVersion, Upgrade } from '../../store/templates-repo.js';
-import { AppParams, EnvQuery, PublishBody, TemplateParams, UpgradeBody, UpgradeRollbackBody, actorOf, basisIn, errorReplies } from '../schemas.js';
-import { DryRunView, List, TemplateVersionView, TemplateView, UpgradeResult, UpgradeStatusView, type PlanView, type UpgradeView } from '../types.js';
+import type { Deployment } from '../../domain/deployment.js';
+import type { TemplateVersion, Upgrade } from '../../domain/template.js';
+import { AppParams, DryRunView, EnvQuery, List, type PlanView, PublishBody, TemplateParams, TemplateVersionView, TemplateView, UpgradeBody, UpgradeResult, UpgradeRollbackBody, UpgradeStatusView, type UpgradeView } from '../../contract/index.js';
+import { actorOf, basisIn, errorReplies } from '../route-helpers.js';
 import { views } from '../views.js';
 
 const versionView = (v: TemplateVersion): TemplateVersionView => ({

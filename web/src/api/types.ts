@@ -1,2 +1,2 @@
-/** The API's bodies, shared with the server and the CLI (types only: nothing of the server is bundled). */
-export type * from '../../../src/api/types';
+/** The API's bodies, from the wire contract shared with the server and the CLI (types only: nothing of the server is bundled). */
+export type * from '../../../src/contract/index';
