@@ -21,6 +21,16 @@ import type {
   ReleaseChange,
   ReleaseView,
   DryRunView,
+  ConfigRequest,
+  ExecRequest,
+  PlanBasis,
+  PromoteRequest,
+  PublishRequest,
+  RevertRequest,
+  RollbackRequest,
+  RunRollbackRequest,
+  UpgradeRequest,
+  UpgradeRollbackRequest,
   TemplateVersionView,
   TemplateView,
   UpgradeResult,
@@ -45,34 +55,6 @@ export interface ClientOptions {
 
 /** What a rollback, revert or promotion answers: only the plan on a dry run, else the release made and its deployment too. */
 export type Planned = { readonly plan: PlanView } | (ReleaseChange & { readonly plan: PlanView });
-
-/** `releases rollback`: to a release, some components to earlier builds, or (neither) the state before the current release. */
-export interface RollbackRequest {
-  readonly env: string;
-  readonly release?: string;
-  readonly components?: Readonly<Record<string, string>>;
-  readonly dryRun?: boolean;
-  /** The basis of the plan shown (its dry run's): the server refuses with STALE_PLAN if it no longer holds. */
-  readonly basis?: PlanBasis;
-}
-
-export interface PromoteRequest {
-  readonly from: string;
-  readonly to: string;
-  readonly components?: readonly string[];
-  readonly dryRun?: boolean;
-  readonly basis?: PlanBasis;
-}
-
-/** The basis a dry run answers with its plan (`plan.basis`), sent back to apply exactly that plan. */
-export type PlanBasis = NonNullable<PlanView['basis']>;
-
-export interface EnvChange {
-  readonly env: string;
-  readonly set?: Record<string, string>;
-  readonly unset?: readonly string[];
-  readonly promote: boolean;
-}
 
 /** A source upload: the gzip tarball's bytes and their total length. */
 export interface Upload {
@@ -159,7 +141,7 @@ export class RewindClient {
     return this.json<Planned>({ method: 'POST', path: `/api/apps/${seg(app)}/rollback`, json: { ...req, dryRun: req.dryRun || undefined } });
   }
   /** Undoes only what one release changed, keeping later changes. */
-  revert(app: string, id: string, req: { env: string; dryRun?: boolean; basis?: PlanBasis }) {
+  revert(app: string, id: string, req: RevertRequest) {
     return this.json<Planned>({ method: 'POST', path: `/api/apps/${seg(app)}/releases/${seg(id)}/revert`, json: { ...req, dryRun: req.dryRun || undefined } });
   }
   /** The active release of one environment (or some of its components) into another. */
@@ -190,7 +172,7 @@ export class RewindClient {
   getEnv(app: string, env: string) {
     return this.json<EnvConfigView>({ path: `/api/apps/${seg(app)}/env`, query: { env } });
   }
-  changeEnv(app: string, change: EnvChange) {
+  changeEnv(app: string, change: ConfigRequest) {
     return this.json<ReleaseChange>({ method: 'POST', path: `/api/apps/${seg(app)}/env`, json: change });
   }
 
@@ -214,7 +196,7 @@ export class RewindClient {
   }
 
   /** NDJSON: `started`, `output`…, then `exit`. Aborting `signal` stops the command on the server. */
-  async exec(app: string, o: { env: string; command: string; component?: string }, signal?: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
+  async exec(app: string, o: ExecRequest, signal?: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
     const body = await this.send({ method: 'POST', path: `/api/apps/${seg(app)}/exec`, json: o, stream: true, signal });
     return readNdjson<ExecEvent>(this.guard(body));
   }
@@ -225,17 +207,17 @@ export class RewindClient {
   getTemplate(name: string) {
     return this.json<TemplateView>({ path: `/api/templates/${seg(name)}` });
   }
-  publishTemplate(o: { name: string; version: string; app: string; env: string; note?: string }) {
+  publishTemplate(o: PublishRequest) {
     return this.json<TemplateVersionView>({ method: 'POST', path: '/api/templates', json: o });
   }
   upgrades(app: string, env: string) {
     return this.json<UpgradeStatusView>({ path: `/api/apps/${seg(app)}/upgrades`, query: { env } });
   }
   /** Installs `template` (when given) or upgrades to `version` (default: the newest). */
-  upgrade(app: string, o: { env: string; template?: string; version?: string; dryRun?: boolean; basis?: PlanBasis }) {
+  upgrade(app: string, o: UpgradeRequest) {
     return this.json<DryRunView | UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrade`, json: o });
   }
-  rollbackUpgrade(app: string, o: { env: string; upgrade?: string; dryRun?: boolean; basis?: PlanBasis }) {
+  rollbackUpgrade(app: string, o: UpgradeRollbackRequest) {
     return this.json<DryRunView | UpgradeResult>({ method: 'POST', path: `/api/apps/${seg(app)}/upgrades/rollback`, json: o });
   }
 
@@ -269,7 +251,7 @@ export class RewindClient {
   decideRun(id: string, approve: boolean) {
     return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/${approve ? 'approve' : 'reject'}`, json: {} });
   }
-  rollbackRun(id: string, o: { reason?: string; basis?: PlanBasis } = {}) {
+  rollbackRun(id: string, o: RunRollbackRequest = {}) {
     return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/rollback`, json: { ...(o.reason ? { reason: o.reason } : {}), ...(o.basis ? { basis: o.basis } : {}) } });
   }
   /** What rolling a run back would do, per task; changes nothing. */

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { RewindError } from '../domain/errors.js';
-import type { EnvChange } from './client.js';
+import type { ConfigRequest } from '../contract/index.js';
 import type { Cli, GlobalOptions } from './context.js';
 import { followDeployment } from './follow.js';
 import { configLines } from './format.js';
 import { parseAssignments } from './options.js';
 
 /** Applies a config change: `Setting A, B... OK`, `Release: R…`, then the rollout when promoted. */
-async function change(cli: Cli, g: GlobalOptions, verb: string, keys: readonly string[], c: EnvChange): Promise<void> {
+async function change(cli: Cli, g: GlobalOptions, verb: string, keys: readonly string[], c: ConfigRequest): Promise<void> {
   const app = cli.app(g);
   cli.out.start(`${verb} ${keys.join(', ')}`);
   const result = await cli.client.changeEnv(app, c);

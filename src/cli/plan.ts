@@ -5,7 +5,8 @@
  */
 import { formatPlan, planChangesNothing } from '../domain/plan.js';
 import { RewindError, isRewindError } from '../domain/errors.js';
-import type { PlanBasis, Planned, PlanView } from './client.js';
+import type { PlanBasis, PlanView } from '../contract/index.js';
+import type { Planned } from './client.js';
 import type { Cli } from './context.js';
 import { ApiResponseError, CliError, ExitStatus } from './errors.js';
 import { followDeployment } from './follow.js';

@@ -20,6 +20,9 @@ export type View<S extends TSchema> = DeepReadonly<Static<S>>;
 export type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export type Assert<T extends true> = T;
 
+/** What a client sends for the body schema S: the fields the server fills in with a default (`Defaulted`) may be left out. */
+export type RequestOf<S extends TSchema, Defaulted extends keyof Static<S> = never> = DeepReadonly<Omit<Static<S>, Defaulted> & Partial<Pick<Static<S>, Defaulted>>>;
+
 /**
  * `S` or null, as `type: [S's type, "null"]` rather than `anyOf`: fast-json-stringify writes a
  * type list with plain checks, but an `anyOf` through ajv, compiled on a route's first reply

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { RUN_STATUSES, TASK_STATUSES, ROLLBACK_STATUSES, RUN_ROLLBACK_ACTIONS } from '../domain/states.js';
 import { List, Nullable, StringEnum, type View } from './common.js';
-import { EnvBasisView, PlanView } from './plans.js';
+import { Basis, EnvBasisView, PlanView } from './plans.js';
 
 /** Pipelines, their runs, tasks, logs, rollback plans and stories. */
 
@@ -112,3 +112,27 @@ export type StoryView = View<typeof StoryView>;
 /** A story's pipeline activity: the runs that name it, newest first. */
 export const StoryRunsView = Type.Object({ id: Type.String(), runs: List(PipelineRunView) });
 export type StoryRunsView = View<typeof StoryRunsView>;
+
+// ── requests ──────────────────────────────────────────────────────────────
+
+export const RunParams = Type.Object({ app: Type.String(), name: Type.String() });
+export const RunQuery = Type.Object({
+  story: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'work-item ids (repeatable)' })),
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+});
+export const ActivityQuery = Type.Object({ story: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) });
+export const DefineBody = Type.Object({ pipelines: Type.Unknown({ description: 'name → list of tasks, as under pipelines: in rewind.yml' }) }, { additionalProperties: false });
+/** A run's rollback (or, with dryRun, its plan). */
+export const RunRollbackBody = Type.Optional(
+  Type.Object(
+    {
+      reason: Type.Optional(Type.String({ maxLength: 500 })),
+      dryRun: Type.Optional(Type.Boolean({ description: 'only the plan (per task, from what is live now to its backup); change nothing' })),
+      basis: Basis,
+    },
+    { additionalProperties: false },
+  ),
+);
+export const StoryParams = Type.Object({ app: Type.String(), id: Type.String() });
+/** A run's rollback request (without dryRun: `rollbackRunPlan` asks for the plan). */
+export type RunRollbackRequest = Readonly<Omit<NonNullable<Static<typeof RunRollbackBody>>, 'dryRun'>>;

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Nullable, type View } from './common.js';
+import { Nullable, type RequestOf, type View } from './common.js';
 
 /** Processes, logs and exec. */
 
@@ -31,3 +31,5 @@ export const ExecBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export type ExecRequest = RequestOf<typeof ExecBody, 'env'>;

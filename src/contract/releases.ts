@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { RELEASE_KINDS } from '../domain/states.js';
-import { Nullable, StringEnum, StringMap, type View } from './common.js';
+import { Nullable, StringEnum, StringMap, type RequestOf, type View } from './common.js';
 import { DeploymentView } from './deployments.js';
 import { Basis, DryRun, PlanView } from './plans.js';
 
@@ -73,3 +73,11 @@ export const ConfigBody = Type.Object(
   { additionalProperties: false },
 );
 export type ConfigBodyT = Static<typeof ConfigBody>;
+
+/** `releases rollback`: to a release, some components to earlier builds, or (neither) the state before the current release. */
+export type RollbackRequest = RequestOf<typeof RollbackBody, 'env' | 'dryRun'>;
+export type RevertRequest = RequestOf<typeof RevertBody, 'env' | 'dryRun'>;
+/** The active release of one environment (or some of its components) into another. */
+export type PromoteRequest = RequestOf<typeof PromoteEnvBody, 'dryRun'>;
+/** `env set` / `env unset`: keys to set and remove, and whether to promote the new release. */
+export type ConfigRequest = RequestOf<typeof ConfigBody, 'env' | 'set' | 'unset' | 'promote'>;

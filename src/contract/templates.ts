@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { List, Nullable, type View } from './common.js';
+import { List, Nullable, type RequestOf, type View } from './common.js';
 import { DeploymentView } from './deployments.js';
 import { Basis, PlanView } from './plans.js';
 import { ReleaseView } from './releases.js';
@@ -91,3 +91,7 @@ export const UpgradeRollbackBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export type PublishRequest = RequestOf<typeof PublishBody, 'env'>;
+export type UpgradeRequest = RequestOf<typeof UpgradeBody, 'env' | 'dryRun'>;
+export type UpgradeRollbackRequest = RequestOf<typeof UpgradeRollbackBody, 'env' | 'dryRun'>;

@@ -4,16 +4,27 @@ import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { RewindError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { AppParams, Basis, IdParams, List, PipelineLogView, PipelineRunView, PipelineView, RunRollbackPlanView, StoryRunsView, StoryView } from '../../contract/index.js';
+import {
+  ActivityQuery,
+  AppParams,
+  DefineBody,
+  IdParams,
+  List,
+  PipelineLogView,
+  PipelineRunView,
+  PipelineView,
+  RunParams,
+  RunQuery,
+  RunRollbackBody,
+  RunRollbackPlanView,
+  StoryParams,
+  StoryRunsView,
+  StoryView,
+} from '../../contract/index.js';
 import { actorOf, answeredHead, basisIn, errorReplies, finiteQueryNumbers, streamReply } from '../route-helpers.js';
 import { drain } from '../drain.js';
 import { replayStream } from '../sse.js';
 
-const RunParams = Type.Object({ app: Type.String(), name: Type.String() });
-const RunQuery = Type.Object({
-  story: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'work-item ids (repeatable)' })),
-  description: Type.Optional(Type.String({ maxLength: 500 })),
-});
 /** The JSON form of a run request: `{ stories?: string[], build?: "B…" }`. (A gzip body is a source upload instead.) */
 function checkRunBody(body: unknown): { stories: string[]; build?: string } {
   if (body === undefined || body === null) return { stories: [] };
@@ -25,19 +36,6 @@ function checkRunBody(body: unknown): { stories: string[]; build?: string } {
   if (o.build !== undefined && typeof o.build !== 'string') throw bad('build must be a build id');
   return { stories: (o.stories as string[] | undefined) ?? [], ...(o.build ? { build: o.build as string } : {}) };
 }
-const ActivityQuery = Type.Object({ story: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) });
-const DefineBody = Type.Object({ pipelines: Type.Unknown({ description: 'name → list of tasks, as under pipelines: in rewind.yml' }) }, { additionalProperties: false });
-const RollbackBody = Type.Optional(
-  Type.Object(
-    {
-      reason: Type.Optional(Type.String({ maxLength: 500 })),
-      dryRun: Type.Optional(Type.Boolean({ description: 'only the plan (per task, from what is live now to its backup); change nothing' })),
-      basis: Basis,
-    },
-    { additionalProperties: false },
-  ),
-);
-const StoryParams = Type.Object({ app: Type.String(), id: Type.String() });
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
 
@@ -189,7 +187,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
         summary:
           'Roll a run back (during or after it): cancel pending tasks, restore each backup in reverse order. dryRun: only the plan; basis: only if the environments are still as planned (else 409 STALE_PLAN)',
         params: IdParams,
-        body: RollbackBody,
+        body: RunRollbackBody,
         response: { 200: Type.Object({ plan: RunRollbackPlanView }), 202: PipelineRunView, ...errorReplies(400, 404, 409) },
       },
     },
