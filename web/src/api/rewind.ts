@@ -5,21 +5,14 @@ import type {
   BuildView,
   DeploymentView,
   EnvConfigView,
+  PlanBasis,
   PlanView,
   ProcessView,
+  PromoteRequest,
   ReleaseChange,
   ReleaseView,
+  RollbackRequest,
 } from './types';
-
-export interface RollbackRequest {
-  readonly env: string;
-  readonly release?: string;
-  /** Component rollback: component → an earlier succeeded build of it. */
-  readonly components?: Readonly<Record<string, string>>;
-}
-
-/** The basis of the plan shown (its dry run's `plan.basis`): the server refuses the change with STALE_PLAN if it no longer holds. */
-export type Basis = PlanView['basis'];
 
 const a = (app: string) => `/api/apps/${enc(app)}`;
 
@@ -35,7 +28,7 @@ export const rewind = {
   releases: (app: string, env: string, limit = 50) => get<ReleaseView[]>(`${a(app)}/releases${q({ env, limit })}`),
   release: (app: string, id: string) => get<ReleaseView>(`${a(app)}/releases/${enc(id)}`),
   promote: (app: string, id: string, env: string) => post<ReleaseChange>(`${a(app)}/releases/${enc(id)}/promote`, { env }),
-  rollback: (app: string, r: RollbackRequest, basis?: Basis) => post<ReleaseChange>(`${a(app)}/rollback`, { ...r, basis }),
+  rollback: (app: string, r: RollbackRequest, basis?: PlanBasis) => post<ReleaseChange>(`${a(app)}/rollback`, { ...r, basis }),
   rollbackPlan: async (app: string, r: RollbackRequest) => (await post<{ plan: PlanView }>(`${a(app)}/rollback`, { ...r, dryRun: true })).plan,
   diff: (app: string, from: string, to: string) => get<PlanView>(`${a(app)}/diff${q({ from, to })}`),
   config: (app: string, env: string) => get<EnvConfigView>(`${a(app)}/env${q({ env })}`),
@@ -45,9 +38,9 @@ export const rewind = {
   deployment: (id: string) => get<DeploymentView>(`/api/deployments/${enc(id)}`),
   ps: (app: string, env: string) => get<ProcessView[]>(`${a(app)}/ps${q({ env })}`),
   audit: (app?: string, limit = 50) => get<AuditEntryView[]>(`/api/audit${q({ app, limit })}`),
-  promoteEnv: (app: string, body: { from: string; to: string; components?: string[] }, basis?: Basis) => post<ReleaseChange>(`${a(app)}/promote`, { ...body, basis }),
-  promoteEnvPlan: async (app: string, body: { from: string; to: string; components?: string[] }) =>
+  promoteEnv: (app: string, body: PromoteRequest, basis?: PlanBasis) => post<ReleaseChange>(`${a(app)}/promote`, { ...body, basis }),
+  promoteEnvPlan: async (app: string, body: PromoteRequest) =>
     (await post<{ plan: PlanView }>(`${a(app)}/promote`, { ...body, dryRun: true })).plan,
-  revert: (app: string, id: string, env: string, basis?: Basis) => post<ReleaseChange>(`${a(app)}/releases/${enc(id)}/revert`, { env, basis }),
+  revert: (app: string, id: string, env: string, basis?: PlanBasis) => post<ReleaseChange>(`${a(app)}/releases/${enc(id)}/revert`, { env, basis }),
   revertPlan: async (app: string, id: string, env: string) => (await post<{ plan: PlanView }>(`${a(app)}/releases/${enc(id)}/revert`, { env, dryRun: true })).plan,
 };

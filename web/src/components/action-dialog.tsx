@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiFailure } from '../api/client';
-import { rewind, type Basis } from '../api/rewind';
-import type { ChangeEvent, DeploymentView, PlanView, ReleaseChange } from '../api/types';
+import { rewind } from '../api/rewind';
+import type { ChangeEvent, DeploymentView, PlanBasis, PlanView, ReleaseChange } from '../api/types';
 import { useLive } from '../lib/live';
 import { Link } from '../lib/router';
 import { Badge, ErrorNote, Id, Loading } from './bits';
@@ -24,7 +24,7 @@ export interface ActionDialogProps {
   /** Absent when the server has no plan for the action (an upgrade builds its release from a template version): the intro says what happens. */
   readonly loadPlan?: () => Promise<PlannedPlan>;
   /** Carries the action out; `basis` is the shown plan's, so that the server refuses it (STALE_PLAN) if the environment changed since. */
-  readonly run: (basis: Basis) => Promise<ReleaseChange>;
+  readonly run: (basis?: PlanBasis) => Promise<ReleaseChange>;
   readonly onClose: () => void;
   /** The button that closes the dialog once it is done (Boomi's form ends with Finish); Close by default. */
   readonly finishLabel?: string;

@@ -1,7 +1,7 @@
 import type { Features } from '../api/features';
-import { rewind, type Basis } from '../api/rewind';
+import { rewind } from '../api/rewind';
 import { templates } from '../api/templates';
-import type { BuildView, ReleaseView, UpgradeStatusView, UpgradeView } from '../api/types';
+import type { BuildView, PlanBasis, ReleaseView, UpgradeStatusView, UpgradeView } from '../api/types';
 import { useFeatures } from '../lib/features';
 import { ownDescription } from '../lib/format';
 import { comparePlan } from '../lib/plan';
@@ -97,7 +97,7 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           release deployed with zero downtime. <Id>{id}</Id> is marked rolled back; every release stays in the history.
         </p>
       );
-      const run = (basis: Basis) => rewind.rollback(app, { env }, basis);
+      const run = (basis?: PlanBasis) => rewind.rollback(app, { env }, basis);
       const label = 'Roll back to previous release';
       return <ActionDialog {...common} title={`Roll back ${env} to the previous release`} intro={intro} confirmLabel={label} finishLabel="Finish" run={run} />;
     }
@@ -115,7 +115,7 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           ) in one release, as a rolling update. Other components and the config stay as they are.
         </p>
       );
-      const run = (basis: Basis) => rewind.rollback(app, { env, components: action.builds }, basis);
+      const run = (basis?: PlanBasis) => rewind.rollback(app, { env, components: action.builds }, basis);
       return <ActionDialog {...common} title={`Roll back ${names.join(', ')} in ${env}`} intro={intro} confirmLabel="Roll back" run={run} />;
     }
     case 'promote': {
@@ -144,7 +144,7 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           {ownDescription(build.description) || 'no description'}) as a rolling update. Other components and the config stay as they are.
         </p>
       );
-      const run = (basis: Basis) => rewind.rollback(app, { env, components: { [component]: build.id } }, basis);
+      const run = (basis?: PlanBasis) => rewind.rollback(app, { env, components: { [component]: build.id } }, basis);
       const title = forward ? `Roll ${component} forward to ${build.id} in ${env}` : `Roll back ${component} to ${build.id} in ${env}`;
       return <ActionDialog {...common} title={title} intro={intro} confirmLabel={forward ? 'Roll forward' : 'Roll back'} run={run} />;
     }
@@ -154,13 +154,13 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           Copies what runs in <strong>{action.from}</strong> into a new release of <strong>{action.to}</strong> and deploys it.
         </p>
       );
-      const run = (basis: Basis) => rewind.promoteEnv(app, { from: action.from, to: action.to }, basis);
+      const run = (basis?: PlanBasis) => rewind.promoteEnv(app, { from: action.from, to: action.to }, basis);
       return <ActionDialog {...common} env={action.to} title={`Promote ${action.from} → ${action.to}`} intro={intro} confirmLabel="Promote" run={run} />;
     }
     case 'upgrade': {
       const { status, version } = action;
       const intro = <UpgradeIntro app={app} env={env} status={status} version={version} />;
-      const run = (basis: Basis) => templates.upgrade(app, { env, version, basis });
+      const run = (basis?: PlanBasis) => templates.upgrade(app, { env, version, basis });
       return <ActionDialog {...common} title={`Upgrade ${env} to ${status.template} ${version}`} intro={intro} confirmLabel="Upgrade" run={run} />;
     }
     case 'upgrade-rollback': {
@@ -171,7 +171,7 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           deploys it with zero downtime. The upgrade's release <Id>{u.release}</Id> is marked rolled back; every release stays in the history.
         </p>
       );
-      const run = (basis: Basis) => templates.rollback(app, { env, upgrade: u.id, basis });
+      const run = (basis?: PlanBasis) => templates.rollback(app, { env, upgrade: u.id, basis });
       const title = `Roll back ${env} from ${u.template} ${u.toVersion} to ${u.fromVersion}`;
       return <ActionDialog {...common} title={title} intro={intro} confirmLabel="Roll back" run={run} />;
     }
