@@ -3,6 +3,7 @@
  * The agent imports only this file from the rest of Rewind.
  */
 
+/** How the agent checks an instance's health. The manifest's copy (src/domain/health.ts) has the same shape; the engine passes it as this one (the agent imports nothing but this folder). */
 export interface HealthSpec {
   /** HTTP path probed with GET; 2xx/3xx is healthy. Absent: TCP connect to the port, or (no port) the process staying up. */
   readonly path?: string;
