@@ -1,7 +1,8 @@
 import { primaryBuild, type Release } from '../domain/release.js';
-import type { BuildView, DeploymentView, ReleaseView } from '../contract/index.js';
+import type { BuildView, DeploymentView, ReleaseView, TemplateVersionView, TemplateView } from '../contract/index.js';
 import type { Build } from '../domain/build.js';
 import type { Deployment } from '../domain/deployment.js';
+import type { TemplateVersion } from '../domain/template.js';
 
 /** Domain values → API bodies. */
 export const views = {
@@ -54,5 +55,22 @@ export const views = {
       createdAt: d.createdAt,
       finishedAt: d.finishedAt,
     };
+  },
+  templateVersion(v: TemplateVersion): TemplateVersionView {
+    return {
+      template: v.template,
+      version: v.version,
+      sourceApp: v.sourceApp,
+      sourceEnv: v.sourceEnv,
+      sourceRelease: v.sourceRelease,
+      components: Object.keys(v.artifacts),
+      note: v.note,
+      createdBy: v.createdBy,
+      createdAt: v.createdAt,
+    };
+  },
+  /** A template and its versions, newest first. */
+  template(name: string, versions: readonly TemplateVersion[]): TemplateView {
+    return { name, latest: versions[0]?.version ?? '', versions: versions.map(views.templateVersion) };
   },
 };

@@ -4,24 +4,10 @@ import type { Engine } from '../../engine/engine.js';
 import type { Planned } from '../../engine/templates.js';
 import type { Release } from '../../domain/release.js';
 import type { Deployment } from '../../domain/deployment.js';
-import type { TemplateVersion, Upgrade } from '../../domain/template.js';
+import type { Upgrade } from '../../domain/template.js';
 import { AppParams, DryRunView, EnvQuery, List, type PlanView, PublishBody, TemplateParams, TemplateVersionView, TemplateView, UpgradeBody, UpgradeResult, UpgradeRollbackBody, UpgradeStatusView, type UpgradeView } from '../../contract/index.js';
 import { actorOf, basisIn, errorReplies } from '../route-helpers.js';
 import { views } from '../views.js';
-
-const versionView = (v: TemplateVersion): TemplateVersionView => ({
-  template: v.template,
-  version: v.version,
-  sourceApp: v.sourceApp,
-  sourceEnv: v.sourceEnv,
-  sourceRelease: v.sourceRelease,
-  components: Object.keys(v.artifacts),
-  note: v.note,
-  createdBy: v.createdBy,
-  createdAt: v.createdAt,
-});
-
-const templateView = (name: string, versions: readonly TemplateVersion[]): TemplateView => ({ name, latest: versions[0]?.version ?? '', versions: versions.map(versionView) });
 
 export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -36,7 +22,7 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
   const reply = (out: Planned) => (out.upgrade === undefined ? { status: 200 as const, body: Promise.resolve({ plan: out.plan }) } : { status: 202 as const, body: result(out) });
 
   app.get('/api/templates', { schema: { tags: ['templates'], summary: 'App templates and their versions, newest first', response: { 200: List(TemplateView), ...errorReplies() } } }, async () =>
-    [...(await engine.templates.list())].map(([name, versions]) => templateView(name, versions)),
+    [...(await engine.templates.list())].map(([name, versions]) => views.template(name, versions)),
   );
 
   app.post(
@@ -49,13 +35,13 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
         response: { 201: TemplateVersionView, ...errorReplies(400, 404, 409) },
       },
     },
-    async (req, reply) => reply.status(201).send(versionView(await engine.templates.publish({ ...req.body, actor: actorOf(req) }))),
+    async (req, reply) => reply.status(201).send(views.templateVersion(await engine.templates.publish({ ...req.body, actor: actorOf(req) }))),
   );
 
   app.get(
     '/api/templates/:name',
     { schema: { tags: ['templates'], summary: 'One template and its versions, newest first', params: TemplateParams, response: { 200: TemplateView, ...errorReplies(404) } } },
-    async (req) => templateView(req.params.name, await engine.templates.versions(req.params.name)),
+    async (req) => views.template(req.params.name, await engine.templates.versions(req.params.name)),
   );
 
   app.get(
