@@ -42,8 +42,6 @@ import { readSse } from './sse.js';
 import type { SseEvent } from './sse.js';
 import { UnreachableError, errorFromResponse, networkCode } from './errors.js';
 
-export type { AppView, BuildView, DeploymentView, EnvSettingsView, EnvironmentView, PlanView, ProcessView, ReleaseChange, ReleaseView };
-
 export interface ClientOptions {
   /** Server URL, e.g. http://127.0.0.1:7070 */
   readonly host: string;
