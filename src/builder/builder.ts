@@ -10,13 +10,8 @@ import { environmentNote } from '../domain/convox-manifest.js';
 import { MANIFEST_FILES, buildCommandArgv, readManifestFiles, type Manifest, type ManifestReading } from '../domain/manifest.js';
 import { makeRelease } from '../domain/release.js';
 import { valueOf } from '../domain/records.js';
-import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import { safeExtract, type ExtractLimits } from '../artifacts/safe-extract.js';
-import { packDirectory } from '../artifacts/slug-pack.js';
-import { hashTree } from '../artifacts/source-hash.js';
-import type { EventHub } from '../engine/event-hub.js';
-import type { Build } from '../store/builds-repo.js';
-import type { Store } from '../store/store.js';
+import type { Build } from '../domain/build.js';
+import type { BuildArtifacts, BuildOutput, BuildRecords, BuildResult } from './ports.js';
 import { CappedLog, buildLogPath, logKeepBytes, readBuildLog } from './build-log.js';
 
 interface BuildPlan {
@@ -31,15 +26,14 @@ interface BuildPlan {
 }
 
 export interface BuilderOptions {
-  readonly store: Store;
-  readonly artifacts: ArtifactStore;
+  readonly store: BuildRecords;
+  /** Uploads and slugs, and unpacking (with the upload limits), packing and hashing trees. */
+  readonly artifacts: BuildArtifacts;
   readonly dataDir: string;
   /** Live build output, keyed by build id. */
-  readonly hub: EventHub<string>;
+  readonly hub: BuildOutput;
   readonly log: Logger;
   readonly maxUploadBytes: number;
-  /** Limits on what an upload unpacks to (size, entries, compression ratio). */
-  readonly extractLimits: ExtractLimits;
   readonly buildTimeoutMs: number;
   /** Bytes of output kept at each end of a build's log (default: REWIND_LOG_KEEP_MB, else 1 MiB). */
   readonly logKeepBytes?: number;
@@ -70,7 +64,7 @@ export class Builder {
     let reading: ManifestReading;
     try {
       if (upload.size === 0) throw new RewindError('INVALID_INPUT', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
-      await safeExtract(upload.tmpPath, join(workDir, 'src'), this.o.extractLimits);
+      await artifacts.unpack(upload.tmpPath, join(workDir, 'src'));
       const files: Partial<Record<(typeof MANIFEST_FILES)[number], string>> = {};
       for (const f of MANIFEST_FILES) {
         const text = await readFile(join(workDir, 'src', f), 'utf8').catch(() => undefined);
@@ -192,7 +186,7 @@ export class Builder {
         throw new RewindError('INVALID_MANIFEST', `${file}: ${key} "${c.path}" is not a folder of the source; create it or fix the path`);
       }
       const spec = JSON.stringify({ path: c.path ?? '.', build: c.build ?? null, static: c.static ?? null });
-      hashes[c.name] = createHash('sha256').update(spec).update(await hashTree(dir)).digest('hex');
+      hashes[c.name] = createHash('sha256').update(spec).update(await this.o.artifacts.hashTree(dir)).digest('hex');
       const earlier = await this.o.store.builds.reusable(app, c.name, hashes[c.name]);
       if (earlier) reuse[c.name] = earlier.id;
       else build.push(c.name);
@@ -211,7 +205,7 @@ export class Builder {
     const { store, artifacts } = this.o;
     const src = join(workDir, 'src');
     // The log is in its file, not the database (a build may print gigabytes).
-    const finish = async (result: Omit<Parameters<Store['builds']['finish']>[1], 'logs'>) => {
+    const finish = async (result: BuildResult) => {
       await this.output.get(build.id)?.close();
       await store.builds.finish(build.id, { ...result, logs: '' }, new Date().toISOString());
       await store.audit.record({ actor: build.createdBy, action: `build.${result.status}`, app: build.app, env: build.env, subject: build.id, detail: result.error ? { error: result.error } : undefined });
@@ -234,7 +228,7 @@ export class Builder {
           }
         } else this.write(build.id, `--> ${c.name}: no build command; packaging its files as they are\n`);
         const tmp = join(workDir, `slug-${name}.tar.gz`);
-        await packDirectory(dir, tmp);
+        await artifacts.pack(dir, tmp);
         const slug = await artifacts.putFile(tmp);
         slugs[name] = slug.sha256;
         this.write(build.id, `--> ${c.name}: slug ${slug.sha256.slice(0, 12)} (${Math.ceil(slug.size / 1024)} KiB)\n`);

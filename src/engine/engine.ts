@@ -4,6 +4,7 @@ import type { AppSummary, EnvironmentSummary, ProcessInfo } from '../domain/envi
 import type { PipelineLog } from '../domain/pipeline-run.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { uploadLimits, type ExtractLimits } from '../artifacts/safe-extract.js';
+import { builderArtifacts } from './builder-artifacts.js';
 import { Builder } from '../builder/builder.js';
 import { applyConfigChange, describeConfigDiff, diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
 import { RewindError, notFound } from '../domain/errors.js';
@@ -65,12 +66,11 @@ export class Engine {
     this.target = o.target;
     this.builder = new Builder({
       store: o.store,
-      artifacts: o.artifacts,
+      artifacts: builderArtifacts(o.artifacts, o.extractLimits ?? uploadLimits()),
       dataDir: o.dataDir,
       hub: this.buildOutput,
       log: o.log,
       maxUploadBytes: o.maxUploadBytes,
-      extractLimits: o.extractLimits ?? uploadLimits(),
       buildTimeoutMs: o.buildTimeoutMs,
       checkManifest: async (app, manifest) => {
         if (manifest.pipelines !== undefined) await this.pipelines.check(app, manifest.pipelines);

@@ -1,0 +1,70 @@
+/**
+ * What the builder needs from the rest of the control plane, declared here so that the builder
+ * depends on the domain only: the engine supplies these (the artifact store, safe extraction,
+ * slug packing and source hashing of `artifacts/`, the store's repos, its event hub).
+ */
+import type { Readable } from 'node:stream';
+import type { Build } from '../domain/build.js';
+import type { Release } from '../domain/release.js';
+
+/** A file kept by content: its sha256 and size. */
+export interface StoredFile {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** An upload received to a temp file (pass tmpPath to putFile, or remove it). */
+export interface ReceivedFile extends StoredFile {
+  readonly tmpPath: string;
+}
+
+/** Where uploads and slugs are kept, and how source trees are unpacked, packed and hashed. */
+export interface BuildArtifacts {
+  receive(stream: Readable, opts: { readonly maxBytes: number; readonly declaredBytes?: number }): Promise<ReceivedFile>;
+  /** Moves a finished temp file into the store. */
+  putFile(tmpPath: string): Promise<StoredFile>;
+  /** Unpacks an uploaded gzip tarball into destDir, refusing unsafe archives (paths, links, size limits). */
+  unpack(tarGzPath: string, destDir: string): Promise<void>;
+  /** Packs a built component's directory into a reproducible slug tarball at outPath. */
+  pack(dir: string, outPath: string): Promise<void>;
+  /** The content hash of a source tree (what a build is reused by). */
+  hashTree(dir: string): Promise<string>;
+}
+
+/** How a finished build is recorded (its logs are written separately). */
+export interface BuildResult {
+  readonly status: 'succeeded' | 'failed';
+  readonly artifacts?: Record<string, string>;
+  readonly uses?: Record<string, string>;
+  readonly release?: string | null;
+  readonly error?: string | null;
+}
+
+/** The records the builder reads and writes: apps and environments exist, build rows, releases, the audit log. */
+export interface BuildRecords {
+  readonly apps: {
+    get(name: string): Promise<unknown>;
+    environment(app: string, env: string): Promise<unknown>;
+  };
+  readonly builds: {
+    insert(build: Build): Promise<void>;
+    logs(id: string): Promise<string>;
+    listRunning(): Promise<Build[]>;
+    finish(id: string, result: BuildResult & { readonly logs: string }, now: string): Promise<void>;
+    reusable(app: string, component: string, sourceHash: string): Promise<Build | undefined>;
+  };
+  readonly releases: {
+    current(app: string, env: string): Promise<Release | undefined>;
+    newest(app: string, env: string): Promise<Release | undefined>;
+    insert(release: Release): Promise<void>;
+  };
+  readonly audit: {
+    record(entry: { readonly actor: string; readonly action: string; readonly app?: string | null; readonly env?: string | null; readonly subject?: string | null; readonly detail?: unknown }): Promise<void>;
+  };
+}
+
+/** Live build output lines, keyed by build id; end(id) when the build is over. */
+export interface BuildOutput {
+  publish(buildId: string, text: string): void;
+  end(buildId: string): void;
+}
