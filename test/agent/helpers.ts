@@ -15,6 +15,7 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { RunAgentOptions, RunningAgent } from '../../src/agent/agent-main.js';
 import { runAgent } from '../../src/agent/agent-main.js';
+import { findNginx } from '../../src/agent/nginx-plane.js';
 import { isAlive } from '../../src/agent/proc-info.js';
 import { sha256File } from '../../src/agent/slug-cache.js';
 import type { PersistedState } from '../../src/agent/state-file.js';
@@ -170,6 +171,19 @@ export function useAgent(options: UseAgentOptions = {}): UsedAgent {
     afterAll(tearDown);
   }
   return used;
+}
+
+/** The agent's data planes: who serves the proxy ports (`--proxy`). */
+export type DataPlane = 'builtin' | 'nginx';
+
+/**
+ * The data planes a suite runs on, for `describe.each(dataPlanes())`: `builtin` always, `nginx`
+ * when nginx is installed (CI installs it; a machine without it skips those runs, and says so).
+ */
+export function dataPlanes(): DataPlane[] {
+  if (findNginx() !== null) return ['builtin', 'nginx'];
+  console.warn('nginx is not installed: the agent suites run on the builtin data plane only');
+  return ['builtin'];
 }
 
 let artifacts: string | null = null;
