@@ -1,6 +1,8 @@
 /**
  * The nginx data plane (`--proxy nginx`): the agent's own nginx master serves the ports and is
- * reloaded gracefully on every switch. Skipped when nginx is not installed.
+ * reloaded gracefully on every switch. Skipped when nginx is not installed. The rollout, standby
+ * and route suites run on nginx too (`describe.each(dataPlanes())`); this file keeps what only
+ * nginx has: its masters, the reload of one tier, re-adoption, load across many switches.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
