@@ -2,7 +2,6 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RewindError } from '../domain/errors.js';
 import type { Cli } from './context.js';
-import { loadAgentMain } from './deps.js';
 import { dataDir, port } from './options.js';
 import { serveUntilInterrupted } from './server.js';
 
@@ -40,7 +39,7 @@ export function registerAgent(program: Command, cli: Cli): void {
       }
       const maxArtifactMb = Number(o.maxArtifactMb);
       if (!(Number.isInteger(maxArtifactMb) && maxArtifactMb >= 1)) throw new RewindError('INVALID_INPUT', `--max-artifact-mb must be a whole number of MiB, at least 1, not ${o.maxArtifactMb}`);
-      const { runAgent } = await loadAgentMain();
+      const { runAgent } = await cli.capabilities.loadAgent();
       const rangeText = o.portRange ?? cli.io.env.REWIND_AGENT_PORT_RANGE;
       const portRange = rangeText === undefined || rangeText === '' ? undefined : parsePortRange(rangeText);
       if (portRange instanceof Error) throw new RewindError('INVALID_INPUT', `--port-range (or REWIND_AGENT_PORT_RANGE): ${portRange.message}`);

@@ -8,7 +8,6 @@ import type { BuildView } from '../contract/index.js';
 import { RewindError } from '../domain/errors.js';
 import type { Cli, GlobalOptions } from './context.js';
 import type { Upload } from './client.js';
-import { loadGitDescribe, loadSourcePack } from './deps.js';
 import { CliError } from './errors.js';
 import { followDeployment, pipeText } from './follow.js';
 import { duration, keyValues, relativeTime, table, when } from './format.js';
@@ -54,7 +53,7 @@ async function describe(cli: Cli, g: GlobalOptions, dir: string, given?: string)
   if (given) return given;
   try {
     // The API caps descriptions at 500 characters; a long commit subject is cut, not refused.
-    return (await (await loadGitDescribe()).describeGit(dir))?.slice(0, 500) ?? undefined;
+    return (await (await cli.capabilities.loadGitDescribe()).describeGit(dir))?.slice(0, 500) ?? undefined;
   } catch (err) {
     // Cosmetic: a build without a description is still a build.
     if (g.verbose) cli.warn(`warning: no git description: ${(err as Error).message}`);
@@ -91,7 +90,7 @@ export async function uploadSource<T>(cli: Cli, g: GlobalOptions, dirArg: string
   try {
     const file = join(tmp, 'source.tar.gz');
     out.start('Packaging source');
-    await (await loadSourcePack()).packSource(dir, file, () => {});
+    await (await cli.capabilities.loadSourcePack()).packSource(dir, file, () => {});
     out.done();
     const size = (await stat(file)).size;
     const bar = !g.json && cli.stderrTTY ? new ProgressBar((s) => cli.io.stderr.write(s), 'Uploading source', size) : undefined;

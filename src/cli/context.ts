@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import type { CliCapabilities } from './capabilities.js';
 import { RewindClient } from './client.js';
 import { findToken } from './credentials.js';
 import { noApp } from './errors.js';
@@ -110,7 +111,11 @@ export class Cli {
   readonly stderrTTY: boolean;
   private apiClient: RewindClient | undefined;
 
-  constructor(readonly io: CliIO) {
+  constructor(
+    readonly io: CliIO,
+    /** Server, agent, source packing and git, lent by the composition root (src/main/rewind.ts). */
+    readonly capabilities: CliCapabilities,
+  ) {
     this.stdoutTTY = typeof io.isTTY === 'boolean' ? io.isTTY : io.isTTY.stdout;
     this.stderrTTY = typeof io.isTTY === 'boolean' ? io.isTTY : io.isTTY.stderr;
     this.host = (io.env.REWIND_HOST || 'http://127.0.0.1:7070').replace(/\/+$/, '');

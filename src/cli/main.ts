@@ -1,14 +1,15 @@
 /**
  * The `rewind` command: builds the commander program, runs it, and is the one place where a
- * failure becomes one `error: …` line on stderr and a non-zero exit code.
+ * failure becomes one `error: …` line on stderr and a non-zero exit code. The program's entry is
+ * src/main/rewind.ts, which lends it the server, the agent, source packing and git.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerApps } from './apps.js';
 import { registerBuilds } from './builds.js';
+import type { CliCapabilities } from './capabilities.js';
 import { registerConsole } from './console.js';
 import { Cli, processIO } from './context.js';
 import type { CliIO } from './context.js';
@@ -64,8 +65,8 @@ export function buildProgram(cli: Cli): Command {
   return program;
 }
 
-/** Runs `rewind ARGV` in-process and resolves to its exit code; never throws. */
-export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
+/** Runs `rewind ARGV` in-process and resolves to its exit code; never throws. `capabilities`: see src/main/rewind.ts. */
+export async function run(argv: readonly string[], capabilities: CliCapabilities, io: Partial<CliIO> = {}): Promise<number> {
   const defaults = processIO();
   // A caller that captures the output (a test) answers questions only through its own stdin.
   const captured = Boolean(io.stdout || io.stderr);
@@ -74,7 +75,7 @@ export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Pro
     isTTY: io.isTTY ?? (captured ? false : defaults.isTTY),
     stdin: captured ? undefined : defaults.stdin,
     ...withoutUndefined(io),
-  });
+  }, capabilities);
   try {
     await buildProgram(cli).parseAsync([...argv], { from: 'user' });
     return 0;
@@ -93,28 +94,4 @@ export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Pro
 
 function withoutUndefined(io: Partial<CliIO>): Partial<CliIO> {
   return Object.fromEntries(Object.entries(io).filter(([, v]) => v !== undefined)) as Partial<CliIO>;
-}
-
-/** True when this module is the program: `node dist/cli/main.js` or `bin/rewind.js` (which imports it). */
-function isMain(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    const real = realpathSync(entry);
-    const self = fileURLToPath(import.meta.url);
-    return real === self || real === resolve(dirname(self), '../../bin/rewind.js');
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  // `rewind releases | head`: the reader went away; stop quietly, as Unix tools do.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw err;
-    });
-  }
-  process.exitCode = await run(process.argv.slice(2));
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Cli } from './context.js';
-import type { RunningService } from './deps.js';
-import { loadServerMain } from './deps.js';
+import type { RunningService } from './capabilities.js';
 import { dataDir, port } from './options.js';
 import { onInterrupt } from './signals.js';
 import { CliError } from './errors.js';
@@ -57,7 +56,7 @@ export function registerServer(program: Command, cli: Cli): void {
       if (!['127.0.0.1', 'localhost', '::1'].includes(o.host) && !opts.publicUrl?.startsWith('https:')) {
         cli.warn(`warning: listening on ${o.host} over plain HTTP: tokens and the console's cookie cross the network in clear; put a TLS proxy in front and set --public-url https://…`);
       }
-      const { startServer } = await loadServerMain();
+      const { startServer } = await cli.capabilities.loadServer();
       await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir }, serverHints);
     });
 }

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { run } from '../../src/main/rewind.js';
 
 export interface FakeRequest {
   readonly method: string;

@@ -5,10 +5,9 @@ import pino from 'pino';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
 import { Engine } from '../engine/engine.js';
 import { Store } from '../store/store.js';
-import { ensureLocalAgent } from '../targets/local-agent-process.js';
-import { LocalTarget } from '../targets/local-target.js';
-import { DEFAULT_LIMITS, buildApp } from './app.js';
-import { LoginCodes, Sessions, loadCredentials } from './credentials.js';
+import { createTarget } from '../targets/create-target.js';
+import { DEFAULT_LIMITS, buildApp } from '../api/app.js';
+import { LoginCodes, Sessions, loadCredentials } from '../api/credentials.js';
 
 export interface ServerOptions {
   readonly port: number;
@@ -60,9 +59,7 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const binPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'rewind.js');
   const agentDir = join(dataDir, 'agent');
   const agentOptions = { dataDir: agentDir, binPath, log, ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}), ...(o.proxy ? { proxy: o.proxy } : {}) };
-  let agentInfo = await ensureLocalAgent(agentOptions);
-  // When the agent has died, the next call finds (or starts) it again.
-  const target = new LocalTarget(async () => (agentInfo = await ensureLocalAgent(agentOptions)));
+  const { target, agentUrl } = await createTarget({ kind: 'local', agent: agentOptions });
   const engine = new Engine({
     store,
     target,
@@ -103,9 +100,9 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const { port } = app.server.address() as { port: number };
   const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`;
   const info = join(dataDir, 'server.json');
-  writeFileSync(`${info}.tmp`, JSON.stringify({ pid: process.pid, port, url, agent: agentInfo.url, startedAt: new Date().toISOString() }), { mode: 0o600 });
+  writeFileSync(`${info}.tmp`, JSON.stringify({ pid: process.pid, port, url, agent: agentUrl(), startedAt: new Date().toISOString() }), { mode: 0o600 });
   renameSync(`${info}.tmp`, info);
-  log.info({ url, agent: agentInfo.url }, 'rewind server listening');
+  log.info({ url, agent: agentUrl() }, 'rewind server listening');
   // Printed once, never logged: the link logs one browser in (the code is then spent).
   const loginUrl = auth.insecureNoAuth ? null : `${publicUrl?.replace(/\/+$/, '') ?? url}/login?token=${loginCodes.issue(credentials[0])}`;
   return {
