@@ -8,6 +8,7 @@ import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ExecEvent, Ex
 import { takeSnapshot, type LiveComponent } from './snapshot.js';
 import type { AgentContext, AgentLogger } from './app-runtime.js';
 import { AppRuntime } from './app-runtime.js';
+import { armWatch, disarmWatch, recordAutoRollback } from './release-watch.js';
 import type { DataPlane } from './data-plane.js';
 import { BuiltinPlane } from './data-plane.js';
 import type { Instance } from './instance.js';
@@ -201,7 +202,7 @@ export class AgentCore {
   #autoRollback(rt: AppRuntime, reason: string): boolean {
     const watch = rt.watch;
     if (!watch || rt.rollout || rt.removing || rt.closed || this.#closing || rt.release !== watch.release) return false;
-    rt.disarm();
+    disarmWatch(rt);
     const from = watch.release;
     const deployment = rt.desired?.deployment;
     // The previous release comes back as it was, minus what belonged to its own deployment.
@@ -216,7 +217,7 @@ export class AgentCore {
         this.#ctx.logger.error({ app: rt.app, env: rt.env, from, to: target.release, error: result.error }, 'automatic rollback failed');
         return;
       }
-      rt.recordAutoRollback({ id: randomBytes(6).toString('hex'), from, to: target.release, ...(deployment ? { deployment } : {}), reason, at });
+      recordAutoRollback(rt, { id: randomBytes(6).toString('hex'), from, to: target.release, ...(deployment ? { deployment } : {}), reason, at });
       rt.log.system(`Automatic rollback of ${from} done: ${target.release} is serving again`);
       void this.persist();
     });
@@ -297,7 +298,7 @@ export class AgentCore {
     const watch = p.watch;
     if (watch && rt.previous && watch.release === rt.release && Date.parse(watch.until) > now) {
       const windowMs = p.desired?.autoRollback?.windowMs ?? Date.parse(watch.until) - now;
-      rt.arm(p.desired as DesiredState, rt.previous, windowMs, watch.crashes, Date.parse(watch.until));
+      armWatch(rt, p.desired as DesiredState, rt.previous, windowMs, watch.crashes, Date.parse(watch.until));
     }
   }
 

@@ -2,76 +2,38 @@
  * Everything the agent runs for one app/env: its ports, its instances (live, starting, standby,
  * draining), its logs. Starts, supervises (health probes, restart with backoff) and stops
  * instances; retires replaced ones to the warm standby; watches a new release for an automatic
- * rollback. Rollouts (rollout.ts) build on it.
+ * rollback. Rollouts (rollout.ts) build on it. Split out: the shared context (agent-context.ts),
+ * starting an instance (instance-start.ts), standby claims (standby-claims.ts), the automatic-rollback
+ * watch (release-watch.ts), and its observed/persisted views (app-view.ts).
  */
-import { join, resolve } from 'node:path';
 import type { AutoRollback, DesiredComponent, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
-import type { DataPlane } from './data-plane.js';
+import type { AgentContext } from './agent-context.js';
+import { observeApp, persistApp } from './app-view.js';
 import type { ProbeResult } from './health-check.js';
 import { waitHealthy } from './health-check.js';
 import { FAILED_PROBES_TO_ACT, STEADY_PROBE_MS, monitorHealth } from './health-monitor.js';
 import type { Instance } from './instance.js';
-import { label, observeInstance, persistInstance } from './instance.js';
+import { label } from './instance.js';
+import { startInstance } from './instance-start.js';
 import { AppLog } from './log-files.js';
 import { freePort, killLeftoverGroup } from './proc-info.js';
-import { instancePlan, restartDelayMs, routedComponent, servesHttp } from './process-commands.js';
+import { restartDelayMs, routedComponent, servesHttp } from './process-commands.js';
 import type { ProxyBinding } from './proxy.js';
 import { Upstream } from './proxy.js';
 import { RouteSet } from './routing.js';
-import type { SlugCache } from './slug-cache.js';
-import type { StandbySet } from './standby.js';
+import type { ReleaseWatch } from './release-watch.js';
+import { CRASHES_TO_ROLL_BACK, isWatched } from './release-watch.js';
 import { StandbyPool } from './standby.js';
+import { stopStandby } from './standby-claims.js';
 import type { PersistedApp } from './state-file.js';
-import { serveStatic } from './static-server.js';
-import { removeWorkDir, workDirPath } from './work-copy.js';
+import { removeWorkDir } from './work-copy.js';
 import type { ProcessHandle } from './supervisor.js';
-import { describeExit, spawnInstance } from './supervisor.js';
+import { describeExit } from './supervisor.js';
 
-/** Minimal pino-compatible logger for the agent's own diagnostics. */
-export interface AgentLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export interface AgentContext {
-  readonly dataDir: string;
-  readonly slugs: SlugCache;
-  readonly agentEnv: Readonly<Record<string, string | undefined>>;
-  readonly logger: AgentLogger;
-  /** Grace between SIGTERM and SIGKILL when stopping an instance. */
-  readonly stopGraceMs: number;
-  readonly plane: DataPlane;
-  /** Records the agent's state (written behind, off the event loop); resolves once durable, never rejects. */
-  persist(): Promise<void>;
-  /** The watched release of `rt` misbehaves; true when an automatic rollback was started. */
-  tripped(rt: AppRuntime, reason: string): boolean;
-}
+export type { AgentContext, AgentLogger } from './agent-context.js';
 
 /** Uptime after which a restart counts as a fresh failure again (backoff back to 1s). */
 const STABLE_MS = 30_000;
-/** Crashes of a watched release within its window that make it roll back. */
-export const CRASHES_TO_ROLL_BACK = 3;
-const MAX_AUTO_ROLLBACKS = 10;
-
-/** A release under watch after its switch: crashing or failing health checks rolls it back to `previous`. */
-export interface ReleaseWatch {
-  readonly release: string;
-  readonly previous: DesiredState;
-  readonly windowMs: number;
-  readonly until: number;
-  crashes: number;
-  timer: NodeJS.Timeout;
-}
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** A standby instance a rollout took, with what it was, to give it back if the rollout fails. */
-export interface ClaimedStandby {
-  readonly instance: Instance;
-  readonly desired: DesiredState;
-  readonly component: DesiredComponent;
-}
 
 export class AppRuntime {
   readonly app: string;
@@ -107,7 +69,7 @@ export class AppRuntime {
     this.env = env;
     this.log = new AppLog(ctx.dataDir, app, env);
     this.routing = new RouteSet(ctx.plane, app, env);
-    this.standby = new StandbyPool((set) => this.track(this.stopStandby(set, 'its time on standby is over')));
+    this.standby = new StandbyPool((set) => this.track(stopStandby(this, set, 'its time on standby is over')));
     this.wantedProxyPort = proxyPort;
   }
 
@@ -120,37 +82,11 @@ export class AppRuntime {
   }
 
   observe(): ObservedApp {
-    const { routes, undeployed } = this.routing.ports();
-    return {
-      app: this.app,
-      env: this.env,
-      release: this.release,
-      proxyPort: this.proxy.port || this.wantedProxyPort,
-      ...(this.rollout ? { rollout: { ...this.rollout } } : {}),
-      instances: this.instances.map((i) => observeInstance(i, i.role === 'standby' ? this.standby.get(i.desired.release)?.until : undefined)),
-      ...(Object.keys(routes).length ? { routes } : {}),
-      ...(Object.keys(undeployed).length ? { undeployedRoutes: undeployed } : {}),
-      ...(this.watch ? { watch: { release: this.watch.release, previous: this.watch.previous.release, until: new Date(this.watch.until).toISOString() } } : {}),
-      ...(this.autoRollbacks.length ? { autoRollbacks: [...this.autoRollbacks] } : {}),
-    };
+    return observeApp(this);
   }
 
   toPersisted(): PersistedApp {
-    const { routes, undeployed } = this.routing.ports();
-    return {
-      app: this.app,
-      env: this.env,
-      release: this.release,
-      proxyPort: this.proxy.port || this.wantedProxyPort,
-      desired: this.desired,
-      instances: this.instances.map((i) => persistInstance(i, this.log.offsetOf(i.id))),
-      previous: this.previous,
-      standby: this.standby.sets.map((s) => ({ desired: s.desired, until: new Date(s.until).toISOString() })),
-      routes,
-      undeployedRoutes: undeployed,
-      watch: this.watch ? { release: this.watch.release, until: new Date(this.watch.until).toISOString(), crashes: this.watch.crashes } : null,
-      autoRollbacks: this.autoRollbacks,
-    };
+    return persistApp(this);
   }
 
   /** True when `instance` is of the component the main port routes to. */
@@ -165,27 +101,7 @@ export class AppRuntime {
 
   /** Starts the process (or static server) of `instance` in a fresh copy of its build's files, and watches it. */
   async start(instance: Instance, say: (message: string) => void = (m) => this.log.system(m)): Promise<ProcessHandle> {
-    const c = instance.component;
-    const logPath = this.log.rawPath(c.name, instance.id);
-    const copy = await this.ctx.slugs.workCopy(c.artifact, workDirPath(this.ctx.dataDir, this.app, this.env, label(instance)));
-    if (copy.repaired) say(`the unpacked files of ${c.build} were changed by hand (${copy.repaired}); unpacked them again from the artifact`);
-    instance.workDir = copy.dir;
-    let handle: ProcessHandle;
-    if (c.command === undefined) {
-      const root = join(instance.workDir, c.static ?? '.');
-      handle = await serveStatic(root, instance.port as number).catch((err: NodeJS.ErrnoException) => failedHandle(err.code ?? err.message));
-    } else {
-      const plan = instancePlan({ app: this.app, env: this.env, release: instance.desired.release, component: c, instance: instance.id, agentDir: resolve(this.ctx.dataDir), config: instance.desired.config, slugDir: instance.workDir, port: servesHttp(c) ? instance.port : null, agentEnv: this.ctx.agentEnv });
-      handle = await spawnInstance(plan, logPath);
-    }
-    instance.handle = handle;
-    instance.startedAt = new Date().toISOString();
-    instance.state = 'starting';
-    this.log.track(c.name, instance.id, this.log.offsetOf(instance.id));
-    const where = instance.port !== null ? ` on port ${instance.port}` : '';
-    say(`starting ${label(instance)} (${handle.pid !== null ? `pid ${handle.pid}` : 'static files'})${where}`);
-    this.watchExit(instance, handle);
-    return handle;
+    return startInstance(this, instance, say);
   }
 
   /** Reacts to the exit of `handle` while it is still the instance's current process. */
@@ -266,13 +182,13 @@ export class AppRuntime {
       void instance.upstream?.close();
       instance.upstream = new Upstream(instance.id, instance.port as number);
     }
-    this.#probe(instance);
+    this.startProbes(instance);
     if (instance.role === 'live') this.refreshUpstreams();
     if (instance.role === 'live' || instance.role === 'standby') void this.ctx.persist();
   }
 
   /** (Re)starts the periodic health probes of an instance that serves HTTP. */
-  #probe(instance: Instance): void {
+  startProbes(instance: Instance): void {
     instance.stopProbe?.();
     instance.stopProbe = null;
     instance.probeFailures = 0;
@@ -281,13 +197,9 @@ export class AppRuntime {
     instance.stopProbe = monitorHealth({
       port: instance.port,
       spec,
-      interval: () => (this.#watched(instance) ? spec.intervalMs : Math.max(spec.intervalMs, STEADY_PROBE_MS)),
+      interval: () => (isWatched(this, instance) ? spec.intervalMs : Math.max(spec.intervalMs, STEADY_PROBE_MS)),
       onResult: (result) => this.#probed(instance, result),
     });
-  }
-
-  #watched(instance: Instance): boolean {
-    return this.watch !== null && instance.role === 'live' && instance.desired.release === this.watch.release;
   }
 
   #probed(instance: Instance, result: ProbeResult): void {
@@ -298,7 +210,7 @@ export class AppRuntime {
     }
     if (++instance.probeFailures < FAILED_PROBES_TO_ACT) return;
     const failed = `failed ${instance.probeFailures} health checks in a row (${result.detail})`;
-    if (this.#watched(instance) && this.isRouted(instance) && this.ctx.tripped(this, `${label(instance)} ${failed}`)) return;
+    if (isWatched(this, instance) && this.isRouted(instance) && this.ctx.tripped(this, `${label(instance)} ${failed}`)) return;
     if (instance.role !== 'live' && instance.role !== 'standby') return;
     this.log.system(`${label(instance)} ${failed}; restarting it`);
     void this.#recycle(instance, 'was unhealthy');
@@ -332,36 +244,10 @@ export class AppRuntime {
     await removeWorkDir(this.ctx.dataDir, instance.workDir).catch((err: Error) => this.ctx.logger.warn({ err, dir: instance.workDir }, 'cannot remove the working copy of a stopped instance'));
   }
 
-  /** Takes a standby instance for a rollout of `desired` (which runs the same as it): relabelled, it starts serving at the switch. */
-  claimStandby(instance: Instance, desired: DesiredState, component: DesiredComponent): ClaimedStandby {
-    const claimed = { instance, desired: instance.desired, component: instance.component };
-    this.relabel(instance, desired, component);
-    instance.role = 'starting';
-    instance.state = servesHttp(component) && instance.port !== null ? 'healthy' : 'running';
-    return claimed;
-  }
-
-  /** Gives a claimed instance back to the standby (its rollout failed); one that died meanwhile is stopped. */
-  unclaimStandby(c: ClaimedStandby): void {
-    const { instance } = c;
-    if (instance.stopping) return;
-    this.relabel(instance, c.desired, c.component);
-    instance.role = 'standby';
-    if (instance.state === 'healthy' || instance.state === 'running') instance.state = 'standby';
-    else this.track(this.stop(instance));
-  }
-
   /** Makes a running instance part of `desired` (a kept or reused one): same process, new labels. */
   relabel(instance: Instance, desired: DesiredState, component: DesiredComponent): void {
     instance.desired = desired;
     instance.component = component;
-  }
-
-  /** Forgets the standby releases none of whose instances is on standby any more. */
-  pruneStandby(): void {
-    for (const set of this.standby.sets) {
-      if (!this.instances.some((i) => i.role === 'standby' && i.desired.release === set.release)) this.standby.take(set);
-    }
   }
 
   /** Work that goes on after a rollout returned; close() and remove() wait for it. */
@@ -369,39 +255,6 @@ export class AppRuntime {
     const tracked = task.catch((err: unknown) => this.ctx.logger.error({ app: this.app, env: this.env, err }, 'background task failed'));
     this.#background.add(tracked);
     void tracked.finally(() => this.#background.delete(tracked));
-  }
-
-  /** Stops the instances of a standby set that left the pool (expired, or beyond the count). */
-  async stopStandby(set: StandbySet, why: string): Promise<void> {
-    const members = this.instances.filter((i) => i.role === 'standby' && i.desired.release === set.release);
-    if (members.length) this.log.system(`Stopping ${plural(members.length, 'standby instance')} of ${set.release}: ${why}`);
-    await Promise.all(members.map((i) => this.stop(i)));
-    void this.ctx.persist();
-  }
-
-  /** Watches `desired` (just switched to) for `windowMs`: see ReleaseWatch. */
-  arm(desired: DesiredState, previous: DesiredState, windowMs: number, crashes = 0, until = Date.now() + windowMs): void {
-    this.disarm();
-    const timer = setTimeout(() => {
-      if (this.watch?.timer !== timer) return;
-      this.watch = null;
-      this.log.system(`${desired.release} stayed healthy for ${windowMs / 1000}s; automatic rollback disarmed`);
-      for (const i of this.instances) if (i.role === 'live' && i.stopProbe) this.#probe(i);
-      void this.ctx.persist();
-    }, Math.max(0, until - Date.now()));
-    timer.unref();
-    this.watch = { release: desired.release, previous, windowMs, until, crashes, timer };
-    // Probe the watched instances at their own interval from now on.
-    for (const i of this.instances) if (i.role === 'live' && i.stopProbe) this.#probe(i);
-  }
-
-  disarm(): void {
-    if (this.watch) clearTimeout(this.watch.timer);
-    this.watch = null;
-  }
-
-  recordAutoRollback(record: AutoRollback): void {
-    this.autoRollbacks = [...this.autoRollbacks, record].slice(-MAX_AUTO_ROLLBACKS);
   }
 
   #quiet(): void {
@@ -452,8 +305,4 @@ export class AppRuntime {
     }
     this.log.close();
   }
-}
-
-function failedHandle(error: string): ProcessHandle {
-  return { pid: null, exited: Promise.resolve({ code: null, signal: null, error }), stop: async () => {}, release: () => {} };
 }

@@ -6,6 +6,7 @@
  */
 import type { DesiredState } from '../protocol/agent-protocol.js';
 import type { AppRuntime } from './app-runtime.js';
+import { stopStandby } from './standby-claims.js';
 import type { Instance } from './instance.js';
 import type { ProxyBinding, Upstream } from './proxy.js';
 import { servesHttp } from './process-commands.js';
@@ -39,7 +40,7 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
     rt.standby.add(oldDesired, Date.now() + policy.keepMs);
     const stopping = workers.length ? `; stopping ${plural(workers.length, 'instance')} of ${[...new Set(workers.map((i) => i.component.name))].join(', ')} (no port: only HTTP components wait on standby)` : '';
     say(`Keeping ${plural(kept.length, 'instance')} of ${from} on warm standby for ${duration(policy.keepMs)}${stopping}`);
-    for (const set of rt.standby.trim(policy.count)) rt.track(rt.stopStandby(set, `at most ${plural(policy.count, 'release')} on standby`));
+    for (const set of rt.standby.trim(policy.count)) rt.track(stopStandby(rt, set, `at most ${plural(policy.count, 'release')} on standby`));
   } else if (standby && workers.length > 0) {
     say(`Stopping ${plural(workers.length, 'instance')} of ${from} (no port: only HTTP components wait on standby)`);
   }

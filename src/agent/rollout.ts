@@ -9,7 +9,10 @@
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { AgentEvent, DesiredComponent, DesiredState } from '../protocol/agent-protocol.js';
-import type { AppRuntime, ClaimedStandby } from './app-runtime.js';
+import type { AppRuntime } from './app-runtime.js';
+import { armWatch, disarmWatch } from './release-watch.js';
+import type { ClaimedStandby } from './standby-claims.js';
+import { claimStandby, pruneStandby, unclaimStandby } from './standby-claims.js';
 import type { HealthOutcome } from './health-check.js';
 import { describeHealth, waitHealthy } from './health-check.js';
 import type { Instance } from './instance.js';
@@ -61,7 +64,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     const kept = sources.flatMap((s) => (s.kind === 'keep' ? s.instances : []));
     const toStart = sources.flatMap((s) => (s.kind === 'start' ? [s.component] : []));
     // Taken out of the standby at once (its expiry skips them); given back if the rollout fails.
-    claimed = sources.flatMap((s) => (s.kind === 'warm' ? s.instances.map((i) => rt.claimStandby(i, desired, s.component)) : []));
+    claimed = sources.flatMap((s) => (s.kind === 'warm' ? s.instances.map((i) => claimStandby(rt, i, desired, s.component)) : []));
     fresh = claimed.map((c) => c.instance);
     sayReuse(sources, toStart.length === 0, desired, say);
     if (toStart.length > 0) await startFresh(rt, desired, toStart, fresh, say, phase, checkAborted, signal);
@@ -74,7 +77,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     for (const s of sources) if (s.kind === 'keep') for (const instance of s.instances) rt.relabel(instance, desired, s.component);
     for (const instance of fresh) instance.role = 'live';
     claimed = [];
-    rt.pruneStandby();
+    pruneStandby(rt);
     for (const instance of old) instance.role = 'draining'; // retire() below keeps them warm, or stops them
     const unused = rt.routing.commit(prepared, desired);
     plan = null;
@@ -93,10 +96,10 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     retire(rt, old, previousDesired, !options.automatic, desired, unused, say);
     // The watch of the release just replaced ends with it (a rollout that fails keeps it).
     if (rt.watch) say(`The automatic-rollback watch of ${rt.watch.release} ends with it`);
-    rt.disarm();
+    disarmWatch(rt);
     const windowMs = desired.autoRollback?.windowMs ?? 0;
     if (!options.automatic && windowMs > 0 && previousDesired) {
-      rt.arm(desired, previousDesired, windowMs);
+      armWatch(rt, desired, previousDesired, windowMs);
       say(`Watching ${desired.release} for ${windowMs / 1000}s: failing health checks or crashes roll it back to ${previous}`);
     }
     say(`Release ${desired.release} is live`); // persisted by the caller
@@ -105,7 +108,7 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     const message = err instanceof RolloutFailed ? err.message : `agent error: ${(err as Error).stack ?? String(err)}`;
     say(`Rollout of ${desired.release} failed: ${message}`);
     // Reused standby instances go back to the standby, as they were.
-    for (const c of claimed) rt.unclaimStandby(c);
+    for (const c of claimed) unclaimStandby(rt, c);
     fresh = fresh.filter((i) => !claimed.some((c) => c.instance === i));
     // After an abort the caller (app removal, agent shutdown) decides what happens to the new instances.
     if (!signal.aborted && fresh.some((i) => i.role === 'starting')) {
