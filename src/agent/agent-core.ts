@@ -3,37 +3,24 @@
  * The HTTP API is a thin shell over this class.
  */
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { AgentEvent, AgentSnapshot, AgentState, DesiredState, ExecEvent, ExecRequest, ObservedApp } from '../protocol/agent-protocol.js';
-import { takeSnapshot, type LiveComponent } from './snapshot.js';
-import type { AgentContext, AgentLogger } from './app-runtime.js';
+import { adoptApp, runtimeKey, stopUnknownInstances } from './adoption.js';
+import type { AgentContext, AgentLogger } from './agent-context.js';
+import { AgentHttpError } from './agent-http-error.js';
 import { AppRuntime } from './app-runtime.js';
-import { armWatch, disarmWatch, recordAutoRollback } from './release-watch.js';
 import type { DataPlane } from './data-plane.js';
 import { BuiltinPlane } from './data-plane.js';
-import type { Instance } from './instance.js';
-import { createInstance, label } from './instance.js';
-import { isAlive, killLeftoverGroup, markedLeaders, processStartTime } from './proc-info.js';
-import { instanceArgv, instanceEnv, routedComponent, slugPath } from './process-commands.js';
-import { runOneOff } from './exec.js';
+import { execInApp } from './exec-in-app.js';
+import { label } from './instance.js';
+import { disarmWatch, recordAutoRollback } from './release-watch.js';
 import type { RolloutOptions, RolloutResult } from './rollout.js';
 import { runRollout } from './rollout.js';
 import type { SlugCache } from './slug-cache.js';
-import type { PersistedApp, PersistedInstance, PersistedState } from './state-file.js';
+import type { PersistedState } from './state-file.js';
 import { StateWriter } from './state-file.js';
-import { removeWorkDir, sweepWorkDirs, workDirPath } from './work-copy.js';
-import { adoptProcess, describeExit, stopOrphan } from './supervisor.js';
-
-/** An error the API answers with `{ error: { code, message } }` and this status. */
-export class AgentHttpError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+import { takeSnapshot, type LiveComponent } from './snapshot.js';
+import { sweepWorkDirs, workDirPath } from './work-copy.js';
 
 export interface AgentCoreOptions {
   readonly dataDir: string;
@@ -45,7 +32,7 @@ export interface AgentCoreOptions {
   readonly plane?: DataPlane;
 }
 
-const key = (app: string, env: string) => `${app}/${env}`;
+const key = runtimeKey;
 
 export class AgentCore {
   readonly version: string;
@@ -112,39 +99,10 @@ export class AgentCore {
     });
   }
 
-  /**
-   * Runs a one-off command in app/env's live release (`rewind exec`): throws a 404 when nothing
-   * runs there or the component is unknown, before anything starts; then streams the command's
-   * output to `onEvent` and resolves once it has exited.
-   */
+  /** Runs a one-off command in app/env's live release (`rewind exec`): see execInApp. */
   async exec(app: string, env: string, request: ExecRequest, onEvent: (event: ExecEvent) => void, signal: AbortSignal): Promise<void> {
     if (this.#closing) throw new AgentHttpError(503, 'AGENT_CLOSING', 'the agent is shutting down; retry in a moment');
-    const rt = this.#runtimes.get(key(app, env));
-    const desired = rt?.release ? rt.desired : null;
-    if (!rt || !desired) throw new AgentHttpError(404, 'APP_NOT_FOUND', `nothing runs for ${app} (${env}); deploy it first`);
-    const names = desired.components.map((c) => c.name);
-    const component = request.component !== undefined ? desired.components.find((c) => c.name === request.component) : (routedComponent(desired.components) ?? desired.components[0]);
-    if (!component) {
-      throw new AgentHttpError(404, 'COMPONENT_NOT_FOUND', request.component !== undefined ? `${desired.release} has no component ${request.component}; its components are ${names.join(', ')}` : `${desired.release} has no component`);
-    }
-    const id = `run${randomBytes(3).toString('hex')}`;
-    // A one-off command gets its own fresh copy of the build, as an instance does, removed after it.
-    const { dir: slugDir } = await this.#ctx.slugs.workCopy(component.artifact, workDirPath(this.#ctx.dataDir, app, env, `${component.name}.${id}`));
-    const base = { app, env, release: desired.release, component, instance: id, agentDir: resolve(this.#ctx.dataDir), config: desired.config, slugDir, port: null, agentEnv: this.#ctx.agentEnv };
-    const plan = { argv: instanceArgv(request.command), cwd: slugDir, env: instanceEnv(base) };
-    const who = request.actor ? ` by ${request.actor}` : '';
-    const exit = await runOneOff(plan, {
-      onSpawn: (pid) => {
-        rt.log.system(`exec${who} in ${component.name}.${id} of ${desired.release} (pid ${pid}): ${request.command}`);
-        onEvent({ type: 'started', release: desired.release, component: component.name, pid });
-      },
-      onEvent,
-      signal,
-      graceMs: this.#ctx.stopGraceMs,
-    }).finally(() => removeWorkDir(this.#ctx.dataDir, slugDir));
-    if (exit.error) onEvent({ type: 'output', stream: 'stderr', text: `cannot run the command: ${exit.error}\n` });
-    rt.log.system(`exec ${component.name}.${id} ${signal.aborted ? 'stopped (the caller left): ' : ''}${describeExit(exit)}`);
-    onEvent({ type: 'exit', code: exit.code ?? (exit.error ? 127 : null), signal: exit.signal });
+    return execInApp(this.#ctx, this.#runtimes.get(key(app, env)), app, env, request, onEvent, signal);
   }
 
   /** Opens the shared port that routes by host name to each app/env's main port. */
@@ -235,87 +193,13 @@ export class AgentCore {
 
   /** Re-adopts what the persisted state says runs: living pids are kept, dead ones restarted, leftovers stopped. */
   async adopt(state: PersistedState): Promise<void> {
-    for (const app of state.apps) await this.#adoptApp(app);
-    this.#stopUnknownInstances();
+    for (const app of state.apps) await adoptApp(this.#ctx, this.#runtimes, app);
+    stopUnknownInstances(this.#ctx, this.#runtimes);
     // The working copies of instances that are gone (stopped while no agent ran, or never recorded).
     const kept = new Set([...this.#runtimes.values()].flatMap((rt) => rt.instances.flatMap((i) => [i.workDir, workDirPath(this.#ctx.dataDir, rt.app, rt.env, label(i))])));
     await sweepWorkDirs(this.#ctx.dataDir, kept).catch((err: Error) => this.#ctx.logger.warn({ err }, 'cannot remove old working copies'));
     await this.persist();
     await this.plane.settle().catch((err: Error) => this.#ctx.logger.error({ err }, 'the proxy did not take the re-adopted routes'));
-  }
-
-  /**
-   * Kills the instances this agent's predecessor started but did not live to write down (killed
-   * between a spawn and the state file's next write): nothing tracks them, and they never served.
-   */
-  #stopUnknownInstances(): void {
-    const known = new Set([...this.#runtimes.values()].flatMap((rt) => rt.instances.map((i) => `${rt.app}/${rt.env}/${label(i)}`)));
-    for (const p of markedLeaders(resolve(this.#ctx.dataDir))) {
-      if (known.has(`${p.app}/${p.env}/${p.instance}`)) continue;
-      // Stopped in the background (TERM, then KILL after the grace): serving must not wait for it.
-      void stopOrphan(p.pid, processStartTime(p.pid), this.#ctx.stopGraceMs);
-      const message = `stopping ${p.instance} (pid ${p.pid}): started by the previous agent, which did not live to record it`;
-      this.#runtimes.get(key(p.app, p.env))?.log.system(message);
-      this.#ctx.logger.warn({ app: p.app, env: p.env, pid: p.pid, instance: p.instance }, message);
-    }
-  }
-
-  async #adoptApp(p: PersistedApp): Promise<void> {
-    const rt = new AppRuntime(this.#ctx, p.app, p.env, p.proxyPort);
-    rt.release = p.release;
-    rt.desired = p.desired;
-    rt.previous = p.previous ?? null;
-    rt.autoRollbacks = [...(p.autoRollbacks ?? [])];
-    this.#runtimes.set(key(p.app, p.env), rt);
-    const problems = await rt.routing.reopen(p.proxyPort, p.routes ?? {}, p.undeployedRoutes ?? {});
-    for (const problem of problems) {
-      rt.log.system(`${problem}; the next deploy will retry`);
-      this.#ctx.logger.error({ app: p.app, env: p.env }, problem);
-    }
-    const now = Date.now();
-    const standby = new Map((p.standby ?? []).filter((s) => Date.parse(s.until) > now).map((s) => [s.desired.release, s.desired]));
-    for (const s of p.standby ?? []) if (standby.has(s.desired.release)) rt.standby.add(s.desired, Date.parse(s.until));
-    for (const pi of p.instances) {
-      const desired = pi.role === 'live' ? p.desired : pi.role === 'standby' ? standby.get(pi.release) : undefined;
-      const component = desired?.components.find((c) => c.name === pi.component);
-      if (!desired || !component) {
-        // Started by a rollout that never finished, being drained when the agent died, or an expired standby.
-        if (pi.pid !== null && (await stopOrphan(pi.pid, pi.pidStart, this.#ctx.stopGraceMs))) {
-          rt.log.system(`stopped ${pi.component}.${pi.id} (pid ${pi.pid}), left over from ${pi.role === 'standby' ? 'an expired standby' : 'an interrupted rollout'}`);
-        }
-        rt.log.track(pi.component, pi.id, pi.logOffset);
-        rt.log.untrack(pi.id, true);
-        continue;
-      }
-      // An instance an older agent started runs in the slug itself (no `dir` recorded); its next start makes a copy.
-      const workDir = pi.dir ?? slugPath(this.#ctx.dataDir, component.artifact.sha256);
-      const instance = createInstance({ id: pi.id, desired, component, workDir, role: pi.role, port: pi.port, restarts: pi.restarts });
-      instance.startedAt = pi.startedAt;
-      rt.instances.push(instance);
-      rt.log.track(component.name, pi.id, pi.logOffset);
-      this.#adoptInstance(rt, instance, pi);
-    }
-    const watch = p.watch;
-    if (watch && rt.previous && watch.release === rt.release && Date.parse(watch.until) > now) {
-      const windowMs = p.desired?.autoRollback?.windowMs ?? Date.parse(watch.until) - now;
-      armWatch(rt, p.desired as DesiredState, rt.previous, windowMs, watch.crashes, Date.parse(watch.until));
-    }
-  }
-
-  #adoptInstance(rt: AppRuntime, instance: Instance, pi: PersistedInstance): void {
-    const component = instance.component;
-    if (pi.pid !== null && component.command !== undefined && isAlive(pi.pid, pi.pidStart)) {
-      const handle = adoptProcess(pi.pid, pi.pidStart);
-      instance.handle = handle;
-      rt.watchExit(instance, handle);
-      rt.log.system(`re-adopted ${label(instance)} (pid ${pi.pid})${pi.port !== null ? ` on port ${pi.port}` : ''}${pi.role === 'standby' ? ' on standby' : ''}`);
-      rt.markHealthy(instance);
-      return;
-    }
-    if (component.command !== undefined) rt.log.system(`${label(instance)} (pid ${pi.pid ?? '-'}) is gone; starting it again`);
-    else instance.restarts--; // serving static files again after an agent restart is not a crash
-    if (pi.pid !== null) killLeftoverGroup(pi.pid);
-    void rt.restart(instance);
   }
 
   /** Stops the proxies and supervision; instances keep running unless `stopInstances`. */

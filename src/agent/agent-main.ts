@@ -12,13 +12,13 @@ import { AgentCore } from './agent-core.js';
 import { DEFAULT_MAX_ARTIFACT_MB } from './artifact-policy.js';
 import { secureAgentDir } from './dir-modes.js';
 import { startNginxPlane } from './nginx-plane.js';
-import type { AgentLogger } from './app-runtime.js';
+import type { AgentLogger } from './agent-context.js';
 import { isAlive, processStartTime } from './proc-info.js';
 import { SlugCache } from './slug-cache.js';
 import type { PersistedState } from './state-file.js';
 import { EMPTY_STATE, readState, stateFilePath, writeFileAtomic } from './state-file.js';
 
-export type { AgentLogger } from './app-runtime.js';
+export type { AgentLogger } from './agent-context.js';
 
 export interface RunAgentOptions {
   /** The agent's own folder (e.g. `<rewind data>/agent`): state, slugs, logs, agent.json. */

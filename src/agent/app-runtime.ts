@@ -30,8 +30,6 @@ import { removeWorkDir } from './work-copy.js';
 import type { ProcessHandle } from './supervisor.js';
 import { describeExit } from './supervisor.js';
 
-export type { AgentContext, AgentLogger } from './agent-context.js';
-
 /** Uptime after which a restart counts as a fresh failure again (backoff back to 1s). */
 const STABLE_MS = 30_000;
 

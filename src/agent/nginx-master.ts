@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentLogger } from './app-runtime.js';
+import type { AgentLogger } from './agent-context.js';
 import type { NginxPaths } from './nginx-config.js';
 import { nginxStartArgv } from './nginx-config.js';
 import { childPids, commandLine, isAlive } from './proc-info.js';

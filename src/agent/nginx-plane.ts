@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentLogger } from './app-runtime.js';
+import type { AgentLogger } from './agent-context.js';
 import type { BindingLookup, DataPlane } from './data-plane.js';
 import type { NginxListener, NginxModel } from './nginx-config.js';
 import { nginxPaths, renderBackConfig, renderFrontConfig, socketDir, socketPath } from './nginx-config.js';
