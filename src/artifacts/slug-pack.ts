@@ -4,7 +4,7 @@ import { c as createTar } from 'tar';
 import { hashFile } from './artifact-store.js';
 import type { StoredArtifact } from './artifact-store.js';
 import { tarSafeName } from './source-pack.js';
-import { safeMode } from './safe-extract.js';
+import { safeMode } from './entry-policy.js';
 
 /** Fixed mtime so that packing the same tree twice gives the same bytes. */
 export const SLUG_MTIME = new Date(0);
