@@ -4,7 +4,7 @@ import { markUndone } from './deployer.js';
 import type { EventHub } from './event-hub.js';
 import type { DeploymentEvent } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
-import type { Target } from '../targets/target.js';
+import type { TargetResolver } from '../targets/target.js';
 
 /**
  * Records the automatic rollbacks the data plane made on its own (a release that turned unhealthy
@@ -16,7 +16,7 @@ export class AutoRollbackMonitor {
   private busy = false;
 
   constructor(
-    private readonly o: { store: Store; target: Target; hub: EventHub<DeploymentEvent>; log: Logger },
+    private readonly o: { store: Store; targets: TargetResolver; hub: EventHub<DeploymentEvent>; log: Logger },
   ) {}
 
   start(intervalMs = 1000): void {
@@ -34,8 +34,10 @@ export class AutoRollbackMonitor {
     if (this.busy) return;
     this.busy = true;
     try {
-      for (const app of await this.o.target.observeAll()) {
-        for (const ar of app.autoRollbacks ?? []) await this.record(app.app, app.env, ar);
+      for (const target of this.o.targets.all()) {
+        for (const app of await target.observeAll()) {
+          for (const ar of app.autoRollbacks ?? []) await this.record(app.app, app.env, ar);
+        }
       }
     } catch (err) {
       this.o.log.debug({ err }, 'auto-rollback monitor: target not reachable');

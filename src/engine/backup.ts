@@ -6,11 +6,11 @@ import { makeRelease, type Release } from '../domain/release.js';
 import type { ComponentSpec } from '../domain/manifest.js';
 import { prebuiltBuild } from '../store/builds-repo.js';
 import type { Store } from '../store/store.js';
-import type { Target } from '../targets/target.js';
+import type { TargetResolver } from '../targets/target.js';
 
 export interface BackupDeps {
   readonly store: Store;
-  readonly target: Target;
+  readonly targets: TargetResolver;
   readonly artifacts: ArtifactStore;
 }
 
@@ -23,7 +23,8 @@ export async function takeBackup(
   deps: BackupDeps,
   o: { app: string; env: string; mode: 'runtime' | 'design'; label: string; actor: string },
 ): Promise<Release> {
-  const { store, target, artifacts } = deps;
+  const { store, artifacts } = deps;
+  const target = deps.targets.forEnv(o.app, o.env);
   let release: Release;
   if (o.mode === 'design') {
     const newest = await store.releases.newest(o.app, o.env);

@@ -9,14 +9,14 @@ import type { Deployment, DeploymentEvent, DeploymentKind } from '../store/deplo
 import { isUniqueViolation } from '../store/deployments-repo.js';
 import type { Db } from '../store/db.js';
 import type { Store } from '../store/store.js';
-import type { Target } from '../targets/target.js';
+import type { TargetResolver } from '../targets/target.js';
 import { desiredStateFor, slugKey } from './desired-state.js';
 import type { EventHub } from './event-hub.js';
 import { freePort } from './ports.js';
 
 export interface DeployerOptions {
   readonly store: Store;
-  readonly target: Target;
+  readonly targets: TargetResolver;
   readonly artifacts: ArtifactStore;
   readonly hub: EventHub<DeploymentEvent>;
   readonly log: Logger;
@@ -111,10 +111,11 @@ export class Deployer {
    * active release match what the target really serves.
    */
   async recover(): Promise<void> {
-    const { store, target } = this.o;
+    const { store, targets } = this.o;
     for (const d of await store.deployments.allLive()) {
       if (this.running.has(d.id)) continue;
       const release = await store.releases.get(d.app, d.release);
+      const target = targets.forEnv(d.app, d.env);
       let observed = await target.observe(d.app, d.env);
       while (observed?.rollout) {
         await new Promise((r) => setTimeout(r, 200));
@@ -131,7 +132,7 @@ export class Deployer {
     }
     for (const env of await store.apps.allEnvironments()) {
       if (await store.deployments.live(env.app, env.name)) continue;
-      const observed = await target.observe(env.app, env.name);
+      const observed = await targets.forEnv(env.app, env.name).observe(env.app, env.name);
       await this.reconcile(env.app, env.name, env.activeRelease, observed);
     }
   }
@@ -172,7 +173,8 @@ export class Deployer {
   }
 
   private async run(d: Deployment, release: Release, first: string): Promise<void> {
-    const { store, target } = this.o;
+    const { store } = this.o;
+    const target = this.o.targets.forEnv(d.app, d.env);
     await store.deployments.setRunning(d.id);
     await this.event(d.id, first);
     const env = await store.apps.environment(d.app, d.env);

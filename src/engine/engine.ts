@@ -16,7 +16,7 @@ import type { ExecEvent, ObservedApp } from '../protocol/agent-protocol.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
 import type { Deployment, DeploymentEvent } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
-import type { Target } from '../targets/target.js';
+import type { Target, TargetResolver } from '../targets/target.js';
 import { Deployer } from './deployer.js';
 import { ReleaseOps } from './release-ops.js';
 import { TemplateOps } from './templates.js';
@@ -27,7 +27,8 @@ import { freePort } from './ports.js';
 
 export interface EngineOptions {
   readonly store: Store;
-  readonly target: Target;
+  /** Which target runs each environment (`singleTarget(t)` when there is one). */
+  readonly targets: TargetResolver;
   readonly artifacts: ArtifactStore;
   readonly dataDir: string;
   readonly log: Logger;
@@ -48,7 +49,6 @@ export interface ReleaseChangeResult {
 /** The control plane's operations. The API (and through it the CLI and console) calls only these. */
 export class Engine {
   readonly store: Store;
-  readonly target: Target;
   readonly builder: Builder;
   readonly deployer: Deployer;
   /** Rollbacks (to a release, of components, of a bundle), reverts, promotions, diffs. */
@@ -63,7 +63,6 @@ export class Engine {
 
   constructor(private readonly o: EngineOptions) {
     this.store = o.store;
-    this.target = o.target;
     this.builder = new Builder({
       store: o.store,
       artifacts: builderArtifacts(o.artifacts, o.extractLimits ?? uploadLimits()),
@@ -79,8 +78,8 @@ export class Engine {
         if (manifest.pipelines !== undefined) await this.pipelines.define(build.app, manifest.pipelines, 'manifest', build.createdBy);
       },
     });
-    this.deployer = new Deployer({ store: o.store, target: o.target, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, defaults: o.defaults });
-    this.monitor = new AutoRollbackMonitor({ store: o.store, target: o.target, hub: this.deploymentEvents, log: o.log });
+    this.deployer = new Deployer({ store: o.store, targets: o.targets, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, defaults: o.defaults });
+    this.monitor = new AutoRollbackMonitor({ store: o.store, targets: o.targets, hub: this.deploymentEvents, log: o.log });
     this.releases = new ReleaseOps(o.store, this.deployer, (app, env) => this.requireEnv(app, env));
     this.templates = new TemplateOps(o.store, this.deployer, this.releases, (app, env) => this.requireEnv(app, env));
     this.pipelines = new PipelineRunner({
@@ -88,7 +87,7 @@ export class Engine {
       builder: this.builder,
       deployer: this.deployer,
       releases: this.releases,
-      target: o.target,
+      targets: o.targets,
       artifacts: o.artifacts,
       log: o.log,
       hub: this.pipelineLogs,
@@ -130,7 +129,7 @@ export class Engine {
       const live = await this.store.deployments.live(name, env.name);
       if (live) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `deployment ${live.id} is in progress in ${name}/${env.name}; wait for it to finish before deleting the app`);
     }
-    for (const env of await this.store.apps.environments(name)) await this.target.remove(name, env.name);
+    for (const env of await this.store.apps.environments(name)) await this.targetOf(name, env.name).remove(name, env.name);
     const builds = await this.store.builds.idsOf(name);
     await this.store.apps.delete(name);
     await this.builder.removeLogs(builds);
@@ -187,9 +186,13 @@ export class Engine {
     };
   }
 
+  private targetOf(app: string, env: string): Target {
+    return this.o.targets.forEnv(app, env);
+  }
+
   private async observeAll(): Promise<readonly ObservedApp[] | null> {
     try {
-      return await this.target.observeAll();
+      return (await Promise.all(this.o.targets.all().map((t) => t.observeAll()))).flat();
     } catch {
       return null;
     }
@@ -222,12 +225,12 @@ export class Engine {
     if (all.length === 1) throw new RewindError('INVALID_INPUT', `"${name}" is the only environment of ${app}; delete the app instead (rewind apps delete ${app})`);
     const live = await this.store.deployments.live(app, name);
     if (live) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `deployment ${live.id} is in progress in ${app}/${name}; wait for it to finish`);
-    const observed = await this.target.observe(app, name).catch(() => null);
+    const observed = await this.targetOf(app, name).observe(app, name).catch(() => null);
     const running = (observed?.instances.length ?? 0) > 0 || (env.activeRelease !== null && observed === null);
     if (running && !force) {
       throw new RewindError('INVALID_INPUT', `${app}/${name} is running ${env.activeRelease ?? 'instances'}; pass --force to stop it and delete the environment with its releases`);
     }
-    await this.target.remove(app, name);
+    await this.targetOf(app, name).remove(app, name);
     await this.store.apps.deleteEnvironment(app, name);
     await this.store.audit.record({ actor, action: 'environment.delete', app, env: name, detail: { force, activeRelease: env.activeRelease } });
   }
@@ -347,7 +350,7 @@ export class Engine {
 
   async processes(app: string, env: string): Promise<ProcessInfo[]> {
     await this.requireEnv(app, env);
-    const observed = await this.target.observe(app, env).catch((e: Error) => {
+    const observed = await this.targetOf(app, env).observe(app, env).catch((e: Error) => {
       throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);
     });
     return (observed?.instances ?? []).map((i) => ({
@@ -378,15 +381,16 @@ export class Engine {
     if (o.component !== undefined && !components.includes(o.component)) {
       throw new RewindError('COMPONENT_NOT_FOUND', `${release.id} has no component ${o.component}; its components are ${components.join(', ') || 'none'}`);
     }
-    if (!this.target.exec) throw new RewindError('INVALID_INPUT', `the target of ${app}/${env} cannot run commands`);
-    const events = await this.target.exec(app, env, { command: o.command, ...(o.component !== undefined ? { component: o.component } : {}), actor: o.actor }, signal);
+    const target = this.targetOf(app, env);
+    if (!target.exec) throw new RewindError('INVALID_INPUT', `the target of ${app}/${env} cannot run commands`);
+    const events = await target.exec(app, env, { command: o.command, ...(o.component !== undefined ? { component: o.component } : {}), actor: o.actor }, signal);
     await this.store.audit.record({ actor: o.actor, action: 'exec', app, env, subject: release.id, detail: { command: o.command, component: o.component ?? null } });
     return events;
   }
 
   async logs(app: string, env: string, opts: { follow: boolean; lines: number; signal?: AbortSignal }): Promise<Readable> {
     await this.requireEnv(app, env);
-    return this.target.logs(app, env, opts).catch((e: Error) => {
+    return this.targetOf(app, env).logs(app, env, opts).catch((e: Error) => {
       throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);
     });
   }

@@ -10,7 +10,7 @@ import { parsePipelines, pipelineEnvironments, type PipelineDef, type TaskDef } 
 import type { Deployment } from '../store/deployments-repo.js';
 import type { PipelineRun } from '../store/pipelines-repo.js';
 import type { Store } from '../store/store.js';
-import type { Target } from '../targets/target.js';
+import type { TargetResolver } from '../targets/target.js';
 import { takeBackup } from './backup.js';
 import type { Deployer } from './deployer.js';
 import type { EventHub } from './event-hub.js';
@@ -24,7 +24,7 @@ export interface PipelineRunnerOptions {
   readonly builder: Builder;
   readonly deployer: Deployer;
   readonly releases: ReleaseOps;
-  readonly target: Target;
+  readonly targets: TargetResolver;
   readonly artifacts: ArtifactStore;
   readonly log: Logger;
   readonly hub: EventHub<PipelineLog>;

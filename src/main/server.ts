@@ -6,6 +6,7 @@ import { ArtifactStore } from '../artifacts/artifact-store.js';
 import { Engine } from '../engine/engine.js';
 import { Store } from '../store/store.js';
 import { createTarget } from '../targets/create-target.js';
+import { singleTarget } from '../targets/target.js';
 import { DEFAULT_LIMITS, buildApp } from '../api/app.js';
 import { LoginCodes, Sessions, loadCredentials } from '../api/credentials.js';
 
@@ -62,7 +63,7 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const { target, agentUrl } = await createTarget({ kind: 'local', agent: agentOptions });
   const engine = new Engine({
     store,
-    target,
+    targets: singleTarget(target),
     artifacts: new ArtifactStore(join(dataDir, 'artifacts')),
     dataDir,
     log,

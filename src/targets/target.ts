@@ -42,3 +42,19 @@ export interface Target {
   remove(app: string, env: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Which target runs an environment. The engine asks it per environment; `all()` lists every
+ * distinct target (for observing everything, recovery and close). Today every environment
+ * resolves to the one local target (`singleTarget`); an environment record may name its
+ * target later.
+ */
+export interface TargetResolver {
+  forEnv(app: string, env: string): Target;
+  all(): readonly Target[];
+}
+
+/** A resolver that sends every environment to `target` (the composition root and tests). */
+export function singleTarget(target: Target): TargetResolver {
+  return { forEnv: () => target, all: () => [target] };
+}

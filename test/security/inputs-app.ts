@@ -12,7 +12,7 @@ import { LoginCodes, Sessions } from '../../src/api/credentials.js';
 import { ArtifactStore } from '../../src/artifacts/artifact-store.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { Store } from '../../src/store/store.js';
-import type { Target } from '../../src/targets/target.js';
+import { singleTarget, type Target } from '../../src/targets/target.js';
 
 /** A target that runs nothing and accepts every desired state. */
 export const idleTarget: Target = {
@@ -33,12 +33,14 @@ export interface InProcess {
 }
 
 /** `beforeReady` may add hooks to the app (they can only be added before it is ready). */
-export async function inProcessApp(o: Partial<EngineOptions> = {}, withAuth?: AuthOptions, beforeReady?: (app: FastifyInstance) => void): Promise<InProcess> {
+/** `target` is a shorthand for `targets: singleTarget(target)`. */
+export async function inProcessApp(opts: Partial<EngineOptions> & { target?: Target } = {}, withAuth?: AuthOptions, beforeReady?: (app: FastifyInstance) => void): Promise<InProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-inputs-'));
   const store = await Store.openSqlite(dir);
+  const { target, ...o } = opts;
   const engine = new Engine({
     store,
-    target: idleTarget,
+    targets: singleTarget(target ?? idleTarget),
     artifacts: new ArtifactStore(join(dir, 'artifacts')),
     dataDir: dir,
     log: pino({ level: 'silent' }),
