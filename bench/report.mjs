@@ -15,7 +15,9 @@ const int = (n) => (n === null || n === undefined ? '–' : Math.round(n).toLoca
 
 /** Cores the rest of the machine kept busy during each phase (approximate: see bench/lib/cpu-watch.mjs). */
 function cpuLine(r) {
-  const parts = Object.entries(r.cpu ?? {}).filter(([, c]) => c).map(([k, c]) => `${k} ${c.otherCores} of ${r.machine.cores} cores (the benchmark ${c.ownCores})`);
+  const parts = Object.entries(r.cpu ?? {})
+    .filter(([, c]) => c)
+    .map(([k, c]) => `${k} ${c.otherCores} of ${r.machine.cores} cores (the benchmark ${c.ownCores})`);
   return parts.length ? parts.join('; ') : 'not measured (Linux only)';
 }
 
@@ -23,28 +25,57 @@ function machineSection(r) {
   const m = r.machine;
   return `## Machine and run
 
-${table(['', ''], [
+${table(
+  ['', ''],
+  [
     ['Date', r.date],
     ['CPU', `${m.cpu}, ${m.cores} cores`],
     ['Memory', `${m.memoryGb} GB`],
     ['Node', m.node],
     ['OS', m.os],
     ['Rewind commit', `${m.commit ?? '?'}${m.srcDirty ? ' (with uncommitted changes in src/)' : ''}`],
-    ['Durable 4 KB write in the temp dir (write, fsync, rename, fsync dir)', m.durableWriteMs ? `p50 ${m.durableWriteMs.p50} ms, p99 ${m.durableWriteMs.p99} ms (${m.tmpdir})` : '–'],
-    ['Load average (1, 5, 15 min) at start', `${m.loadAtStart.join(', ')}${m.loadAtStart[0] > 0.5 ? ' — other work was running on this machine; absolute numbers suffer from it' : ''}`],
-    ['1-min load after each phase', Object.entries(r.loadAfter ?? {}).map(([k, l]) => `${k} ${l}`).join(', ') || '–'],
+    [
+      'Durable 4 KB write in the temp dir (write, fsync, rename, fsync dir)',
+      m.durableWriteMs ? `p50 ${m.durableWriteMs.p50} ms, p99 ${m.durableWriteMs.p99} ms (${m.tmpdir})` : '–',
+    ],
+    [
+      'Load average (1, 5, 15 min) at start',
+      `${m.loadAtStart.join(', ')}${m.loadAtStart[0] > 0.5 ? ' — other work was running on this machine; absolute numbers suffer from it' : ''}`,
+    ],
+    [
+      '1-min load after each phase',
+      Object.entries(r.loadAfter ?? {})
+        .map(([k, l]) => `${k} ${l}`)
+        .join(', ') || '–',
+    ],
     ['CPU used by other work during each phase', cpuLine(r)],
     ['nginx', r.nginx.version ?? r.nginx.reason],
-    ['Run', `${r.quick ? 'quick (BENCH_QUICK=1)' : 'full'}, ${r.seconds.total} s (${Object.entries(r.seconds).filter(([k]) => k !== 'total').map(([k, s]) => `${k} ${s} s`).join(', ')})`],
-  ])}
-${Object.keys(r.errors).length ? `\n**Phases that failed:** ${Object.entries(r.errors).map(([k, e]) => `${k}: ${e}`).join('; ')}\n` : ''}`;
+    [
+      'Run',
+      `${r.quick ? 'quick (BENCH_QUICK=1)' : 'full'}, ${r.seconds.total} s (${Object.entries(r.seconds)
+        .filter(([k]) => k !== 'total')
+        .map(([k, s]) => `${k} ${s} s`)
+        .join(', ')})`,
+    ],
+  ],
+)}
+${
+  Object.keys(r.errors).length
+    ? `\n**Phases that failed:** ${Object.entries(r.errors)
+        .map(([k, e]) => `${k}: ${e}`)
+        .join('; ')}\n`
+    : ''
+}`;
 }
 
 function targetsSection(r) {
   const targets = judge(r); // from the numbers, so that a re-render uses the current wording
   return `## Targets (issue 3)
 
-${table(['Target', 'Result', 'Verdict', 'Notes'], targets.map((t) => [t.target, t.value, verdict(t.met), t.note]))}
+${table(
+  ['Target', 'Result', 'Verdict', 'Notes'],
+  targets.map((t) => [t.target, t.value, verdict(t.met), t.note]),
+)}
 `;
 }
 
@@ -86,14 +117,17 @@ function switchesSection(sw) {
 ${sw.n} switches (${sw.kinds.rollback} rollbacks to the previous release, ${sw.kinds.config} deploys of a config change, ${sw.kinds.source} deploys of uploaded source),
 one after the other, while autocannon, in a separate process, kept a steady ${int(sw.loadRps)} req/s — half of the proxy's measured capacity of ${int(sw.capacityRps)} req/s — on the app's URL.
 
-${table(['', ''], [
+${table(
+  ['', ''],
+  [
     ['Requests', int(sw.load.requests)],
     ['**Failed**', `**${sw.failedRequests}** (errors ${sw.load.errors}, timeouts ${sw.load.timeouts}, non-2xx ${sw.load.non2xx})`],
     ['Latency under load p50 / p99 / max', `${v(sw.load.latencyMs?.p50)} / ${v(sw.load.latencyMs?.p99)} / ${v(sw.load.latencyMs?.max)} ms`],
     ['Switch (API call to deployment done) p50 / p99', `${v(sw.switchMs.p50)} / ${v(sw.switchMs.p99)} ms`],
     ['Deployments that failed', sw.deploymentsFailed],
     ['Duration', `${sw.seconds} s`],
-  ])}
+  ],
+)}
 `;
 }
 
@@ -106,16 +140,21 @@ running), then a new agent process was started as the server starts one. Timed f
 first \`200\` from the app's port (a new connection every 2 ms): node's start-up, loading the code,
 reading the state file and re-adopting the instances included.
 
-${table(['', ''], [
+${table(
+  ['', ''],
+  [
     ['Serving again p50 / max', `${v(ar.servedMs.p50)} / ${v(ar.servedMs.max)} ms`],
     ['Re-adopted every instance (same pids, standby included)', `${ar.readopted}/${ar.n}`],
-  ])}
+  ],
+)}
 `;
 }
 
 function proxySection(px) {
   const line = (name, p, ratio) =>
-    p ? [name, int(p.rps), v(ratio), v(p.p50Ms, ' ms'), v(p.p99Ms, ' ms'), v(p.proxyCores), v(p.backendCores), p.failed] : [name, 'not measured', '–', '–', '–', '–', '–', '–'];
+    p
+      ? [name, int(p.rps), v(ratio), v(p.p50Ms, ' ms'), v(p.p99Ms, ' ms'), v(p.proxyCores), v(p.backendCores), p.failed]
+      : [name, 'not measured', '–', '–', '–', '–', '–', '–'];
   return `## Proxy throughput
 
 The same backend instance (a Node \`http\` server answering ~60 bytes) reached directly, through
@@ -127,12 +166,15 @@ ${px.seconds} s per measurement after a 1 s warm-up, ${px.rounds} interleaved ro
 CPU columns: cores each process used during the measurement (\`/proc/PID/stat\`; the agent for
 Rewind's proxy, master and workers for nginx).
 
-${table(['Path', 'req/s', '× direct', 'p50', 'p99', 'proxy CPU (cores)', 'backend CPU (cores)', 'failed'], [
+${table(
+  ['Path', 'req/s', '× direct', 'p50', 'p99', 'proxy CPU (cores)', 'backend CPU (cores)', 'failed'],
+  [
     line('direct', px.direct, 1),
     line("Rewind's proxy", px.rewind, px.ratios.rewindVsDirect),
     ...(px.minimalNode ? [line('minimal Node proxy (reference)', px.minimalNode, px.ratios.minimalNodeVsDirect)] : []),
     px.nginx ? line('nginx (by hand)', px.nginx, px.ratios.nginxVsDirect) : ['nginx (by hand)', px.nginxNote, '–', '–', '–', '–', '–', '–'],
-  ])}
+  ],
+)}
 
 Rewind's proxy ÷ nginx: **${v(px.ratios.rewindVsNginx, '×')}**; Rewind's proxy ÷ the minimal Node proxy: ${v(px.ratios.rewindVsMinimalNode, '×')}.
 `;
@@ -145,26 +187,73 @@ function nginxModeSection(nm) {
 The agent started with \`rewind agent --proxy nginx\` (its own nginx masters: ${nm.masters}) serves a
 second app; a hand-configured nginx (as above) proxies to the same instance. Same autocannon settings.
 
-${table(['Path', 'req/s', 'p50', 'p99', 'nginx CPU (cores)', 'backend CPU (cores)'], [
-    ['nginx by hand', int(nm.handNginx.rps), v(nm.handNginx.p50Ms, ' ms'), v(nm.handNginx.p99Ms, ' ms'), v(nm.handNginx.proxyCores), v(nm.handNginx.backendCores)],
-    ['Rewind, nginx data plane', int(nm.rewindNginx.rps), v(nm.rewindNginx.p50Ms, ' ms'), v(nm.rewindNginx.p99Ms, ' ms'), v(nm.rewindNginx.proxyCores), v(nm.rewindNginx.backendCores)],
-  ])}
+${table(
+  ['Path', 'req/s', 'p50', 'p99', 'nginx CPU (cores)', 'backend CPU (cores)'],
+  [
+    [
+      'nginx by hand',
+      int(nm.handNginx.rps),
+      v(nm.handNginx.p50Ms, ' ms'),
+      v(nm.handNginx.p99Ms, ' ms'),
+      v(nm.handNginx.proxyCores),
+      v(nm.handNginx.backendCores),
+    ],
+    [
+      'Rewind, nginx data plane',
+      int(nm.rewindNginx.rps),
+      v(nm.rewindNginx.p50Ms, ' ms'),
+      v(nm.rewindNginx.p99Ms, ' ms'),
+      v(nm.rewindNginx.proxyCores),
+      v(nm.rewindNginx.backendCores),
+    ],
+  ],
+)}
 
 Ratio: **${nm.ratioVsHandNginx}×**. ${nm.switches.n} switches under ${int(nm.switches.loadRps)} req/s: **${nm.switches.failedRequests}** failed requests of ${int(nm.switches.load.requests)}.
 `;
 }
 
 function controlSection(cp) {
-  const c = (x) => [x.clients, int(x.created), `${x.requests}`, int(x.perSecond), `${v(x.latencyMs.p50)} / ${v(x.latencyMs.p99)} ms`, Object.entries(x.statuses).map(([s, n]) => `${s}×${n}`).join(', ')];
+  const c = (x) => [
+    x.clients,
+    int(x.created),
+    `${x.requests}`,
+    int(x.perSecond),
+    `${v(x.latencyMs.p50)} / ${v(x.latencyMs.p99)} ms`,
+    Object.entries(x.statuses)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(', '),
+  ];
   return `## Control plane
 
 ${int(cp.releases)} releases in one environment, inserted through \`dist/store\` (${cp.insertSeconds} s) before the server started.
 
-${table(['Request', 'n', 'p50', 'p99', 'mean', 'max'], [
+${table(
+  ['Request', 'n', 'p50', 'p99', 'mean', 'max'],
+  [
     ['`GET /api/apps/APP/releases?limit=20`', cp.list.n, v(cp.list.p50, ' ms'), `**${v(cp.list.p99, ' ms')}**`, v(cp.list.mean, ' ms'), v(cp.list.max, ' ms')],
-    ...(cp.health ? [['`GET /api/health` (reference: the same server, no query)', cp.health.n, v(cp.health.p50, ' ms'), v(cp.health.p99, ' ms'), v(cp.health.mean, ' ms'), v(cp.health.max, ' ms')]] : []),
-    ['the release list again, after the creations below', cp.listAfterCreates.n, v(cp.listAfterCreates.p50, ' ms'), v(cp.listAfterCreates.p99, ' ms'), v(cp.listAfterCreates.mean, ' ms'), v(cp.listAfterCreates.max, ' ms')],
-  ])}
+    ...(cp.health
+      ? [
+          [
+            '`GET /api/health` (reference: the same server, no query)',
+            cp.health.n,
+            v(cp.health.p50, ' ms'),
+            v(cp.health.p99, ' ms'),
+            v(cp.health.mean, ' ms'),
+            v(cp.health.max, ' ms'),
+          ],
+        ]
+      : []),
+    [
+      'the release list again, after the creations below',
+      cp.listAfterCreates.n,
+      v(cp.listAfterCreates.p50, ' ms'),
+      v(cp.listAfterCreates.p99, ' ms'),
+      v(cp.listAfterCreates.mean, ' ms'),
+      v(cp.listAfterCreates.max, ' ms'),
+    ],
+  ],
+)}
 
 Releases created through the API (\`POST /api/apps/APP/env\`, \`promote: false\`), one request per release:
 
@@ -174,9 +263,24 @@ ${table(['Clients', 'created', 'requests', 'releases/s', 'latency p50 / p99', 's
 
 function memorySection(r) {
   const rows = [];
-  for (const [phase, m] of Object.entries(r.dataPlane?.memory ?? {})) rows.push([`data plane, after ${phase}`, v(m.agent?.peakMb, ' MB'), v(m.agent?.rssMb, ' MB'), v(m.server?.peakMb, ' MB'), v(m.server?.rssMb, ' MB')]);
-  if (r.nginxMode?.memory) rows.push(['nginx data plane', v(r.nginxMode.memory.agent?.peakMb, ' MB'), v(r.nginxMode.memory.agent?.rssMb, ' MB'), v(r.nginxMode.memory.server?.peakMb, ' MB'), v(r.nginxMode.memory.server?.rssMb, ' MB')]);
-  if (r.controlPlane?.memory) rows.push([`control plane (${int(r.controlPlane.releases)} releases)`, v(r.controlPlane.memory.agent?.peakMb, ' MB'), v(r.controlPlane.memory.agent?.rssMb, ' MB'), v(r.controlPlane.memory.server?.peakMb, ' MB'), v(r.controlPlane.memory.server?.rssMb, ' MB')]);
+  for (const [phase, m] of Object.entries(r.dataPlane?.memory ?? {}))
+    rows.push([`data plane, after ${phase}`, v(m.agent?.peakMb, ' MB'), v(m.agent?.rssMb, ' MB'), v(m.server?.peakMb, ' MB'), v(m.server?.rssMb, ' MB')]);
+  if (r.nginxMode?.memory)
+    rows.push([
+      'nginx data plane',
+      v(r.nginxMode.memory.agent?.peakMb, ' MB'),
+      v(r.nginxMode.memory.agent?.rssMb, ' MB'),
+      v(r.nginxMode.memory.server?.peakMb, ' MB'),
+      v(r.nginxMode.memory.server?.rssMb, ' MB'),
+    ]);
+  if (r.controlPlane?.memory)
+    rows.push([
+      `control plane (${int(r.controlPlane.releases)} releases)`,
+      v(r.controlPlane.memory.agent?.peakMb, ' MB'),
+      v(r.controlPlane.memory.agent?.rssMb, ' MB'),
+      v(r.controlPlane.memory.server?.peakMb, ' MB'),
+      v(r.controlPlane.memory.server?.rssMb, ' MB'),
+    ]);
   return `## Memory
 
 Peak resident memory (\`VmHWM\`, since the process started) and current RSS (\`VmRSS\`) from \`/proc/PID/status\`.
@@ -228,7 +332,8 @@ export function renderReport(r) {
     targetsSection(r),
     machineSection(r),
   ];
-  if (r.dataPlane) parts.push(rollbackSection(r.dataPlane), switchesSection(r.dataPlane.switches), restartSection(r.dataPlane.agentRestarts), proxySection(r.dataPlane.proxy));
+  if (r.dataPlane)
+    parts.push(rollbackSection(r.dataPlane), switchesSection(r.dataPlane.switches), restartSection(r.dataPlane.agentRestarts), proxySection(r.dataPlane.proxy));
   parts.push(nginxModeSection(r.nginxMode));
   if (r.controlPlane) parts.push(controlSection(r.controlPlane));
   parts.push(memorySection(r), METHOD);

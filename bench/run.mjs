@@ -16,16 +16,53 @@ import { nginxMode } from './phases/nginx-mode.mjs';
 import { renderReport } from './report.mjs';
 
 const cfg = QUICK
-  ? { rollbacks: 5, probeWorkers: 4, proxyRounds: 2, proxySeconds: 1, warmupSeconds: 1, connections: 32, switches: 10, agentRestarts: 3, releases: 10_000, listRequests: 200, createRequests: 100 }
-  : { rollbacks: 50, probeWorkers: 4, proxyRounds: 5, proxySeconds: 3, warmupSeconds: 1, connections: 32, switches: 100, agentRestarts: 10, releases: 100_000, listRequests: 1000, createRequests: 1000 };
+  ? {
+      rollbacks: 5,
+      probeWorkers: 4,
+      proxyRounds: 2,
+      proxySeconds: 1,
+      warmupSeconds: 1,
+      connections: 32,
+      switches: 10,
+      agentRestarts: 3,
+      releases: 10_000,
+      listRequests: 200,
+      createRequests: 100,
+    }
+  : {
+      rollbacks: 50,
+      probeWorkers: 4,
+      proxyRounds: 5,
+      proxySeconds: 3,
+      warmupSeconds: 1,
+      connections: 32,
+      switches: 100,
+      agentRestarts: 10,
+      releases: 100_000,
+      listRequests: 1000,
+      createRequests: 1000,
+    };
 const only = process.env.BENCH_ONLY;
 const wanted = (phase) => !only || only.split(',').includes(phase);
 
 installExitHandlers();
 const started = Date.now();
 const nginx = findNginx();
-const result = { schema: 1, date: new Date().toISOString(), quick: QUICK, config: cfg, machine: machine(), nginx: { bin: nginx.bin, version: nginx.version, reason: nginx.reason ?? null }, errors: {}, seconds: {}, cpu: {}, loadAfter: {} };
-say(`${QUICK ? 'quick' : 'full'} run on ${result.machine.cpu} (${result.machine.cores} cores), node ${result.machine.node}; nginx: ${nginx.version ?? nginx.reason}`);
+const result = {
+  schema: 1,
+  date: new Date().toISOString(),
+  quick: QUICK,
+  config: cfg,
+  machine: machine(),
+  nginx: { bin: nginx.bin, version: nginx.version, reason: nginx.reason ?? null },
+  errors: {},
+  seconds: {},
+  cpu: {},
+  loadAfter: {},
+};
+say(
+  `${QUICK ? 'quick' : 'full'} run on ${result.machine.cpu} (${result.machine.cores} cores), node ${result.machine.node}; nginx: ${nginx.version ?? nginx.reason}`,
+);
 
 async function phase(name, fn) {
   if (!wanted(name) || isInterrupted()) return undefined;
@@ -67,7 +104,11 @@ if (QUICK || only) {
   written.push(write(join(dir, 'scratch.json'), text), write(join(dir, 'scratch.md'), renderReport(result)));
 } else {
   const stamp = result.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-  written.push(write(join(dir, `${stamp}.json`), text), write(join(dir, 'latest.json'), text), write(join(ROOT, 'docs', 'benchmarks.md'), renderReport(result)));
+  written.push(
+    write(join(dir, `${stamp}.json`), text),
+    write(join(dir, 'latest.json'), text),
+    write(join(ROOT, 'docs', 'benchmarks.md'), renderReport(result)),
+  );
 }
 say(`done in ${result.seconds.total} s: ${written.join(', ')}`);
 for (const t of result.targets) say(`${t.met === true ? 'MET   ' : t.met === false ? 'MISSED' : 'n/a   '} ${t.target}: ${t.value} — ${t.note}`);

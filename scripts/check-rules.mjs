@@ -58,7 +58,11 @@ const allowedText = (folder) => {
 export function findCycles(graph) {
   const cycles = [];
   const seen = new Set();
-  const keyOf = (c) => { const body = c.slice(0, -1); const i = body.indexOf([...body].sort()[0]); return [...body.slice(i), ...body.slice(0, i)].join('>'); };
+  const keyOf = (c) => {
+    const body = c.slice(0, -1);
+    const i = body.indexOf([...body].sort()[0]);
+    return [...body.slice(i), ...body.slice(0, i)].join('>');
+  };
   const keys = new Set();
   const state = new Map(); // 1: on the path, 2: done
   const path = [];
@@ -69,7 +73,10 @@ export function findCycles(graph) {
       if (state.get(m) === 1) {
         const c = [...path.slice(path.indexOf(m)), m];
         const k = keyOf(c);
-        if (!keys.has(k)) { keys.add(k); cycles.push(c); }
+        if (!keys.has(k)) {
+          keys.add(k);
+          cycles.push(c);
+        }
       } else if (!state.has(m)) visit(m);
     }
     path.pop();
@@ -122,7 +129,10 @@ export function checkRules(root) {
     if (/shell:\s*true/.test(text)) problems.push(`${rel}: spawns with shell: true; build an argv array instead`);
   }
   for (const c of findCycles(graph)) {
-    const via = c.slice(0, -1).map((f, i) => `${f} → ${c[i + 1]} (${edgeFiles.get(`${f}>${c[i + 1]}`)})`).join(', ');
+    const via = c
+      .slice(0, -1)
+      .map((f, i) => `${f} → ${c[i + 1]} (${edgeFiles.get(`${f}>${c[i + 1]}`)})`)
+      .join(', ');
     problems.push(`cycle between folders: ${c.join(' → ')}: ${via}`);
   }
   return { files: files.length, problems };

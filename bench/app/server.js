@@ -1,6 +1,6 @@
 // The benchmark app: answers every request with its version and the release it serves, so the
 // benchmark can tell which release answered. VERSION is replaced in each temp copy.
-const http = require('http');
+const http = require('node:http');
 const VERSION = 'v0';
 const server = http.createServer((req, res) => {
   if (req.url === '/health') {

@@ -14,7 +14,7 @@ const CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/bin/
 /** The nginx binary and its version, or null with the reason. */
 export function findNginx() {
   const bin = process.env.BENCH_NGINX || CANDIDATES.find((p) => existsSync(p));
-  if (!bin) return { bin: null, version: null, reason: 'nginx is not installed (looked in ' + CANDIDATES.join(', ') + '; set BENCH_NGINX to its path)' };
+  if (!bin) return { bin: null, version: null, reason: `nginx is not installed (looked in ${CANDIDATES.join(', ')}; set BENCH_NGINX to its path)` };
   // nginx -v prints to stderr.
   const run = spawnSync(bin, ['-v'], { encoding: 'utf8' });
   const text = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim();

@@ -26,7 +26,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
   const pool = new Pool(`http://127.0.0.1:${Number(process.argv[2])}`, { connections: 256 });
   const server = createServer(async (req, res) => {
     try {
-      const answer = await pool.request({ method: req.method, path: req.url, headers: { host: req.headers.host ?? '' }, body: req.method === 'GET' || req.method === 'HEAD' ? null : req });
+      const answer = await pool.request({
+        method: req.method,
+        path: req.url,
+        headers: { host: req.headers.host ?? '' },
+        body: req.method === 'GET' || req.method === 'HEAD' ? null : req,
+      });
       res.writeHead(answer.statusCode, answer.headers);
       await pipeline(answer.body, res);
     } catch {

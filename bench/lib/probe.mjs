@@ -31,7 +31,13 @@ export class Probe {
         const res = await this.#pool.request({ method: 'GET', path: '/' });
         const text = await res.body.text();
         const ok = res.statusCode === 200;
-        result = { sentAt, doneAt: performance.now(), ok, version: ok ? (VERSION_RE.exec(text)?.[1] ?? null) : null, ...(ok ? {} : { error: `HTTP ${res.statusCode}` }) };
+        result = {
+          sentAt,
+          doneAt: performance.now(),
+          ok,
+          version: ok ? (VERSION_RE.exec(text)?.[1] ?? null) : null,
+          ...(ok ? {} : { error: `HTTP ${res.statusCode}` }),
+        };
       } catch (err) {
         result = { sentAt, doneAt: performance.now(), ok: false, version: null, error: err.code ?? err.message };
       }

@@ -151,7 +151,10 @@ export class BenchRewind {
   /** Runs the CLI against this server; resolves with its parsed --json output. */
   cliJson(args) {
     return new Promise((resolveRun, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: cleanEnv({ REWIND_HOST: this.url, REWIND_DATA: this.dataDir, NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, ...args, '--json'], {
+        env: cleanEnv({ REWIND_HOST: this.url, REWIND_DATA: this.dataDir, NO_COLOR: '1' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const stopLater = onCleanup(() => stopPid(child.pid));
       let out = '';
       let err = '';
@@ -184,7 +187,12 @@ export class BenchRewind {
    * as { at (ms since epoch), message } and `endedAt` from performance.now(). No polling.
    */
   async followDeployment(id, timeoutMs = 120_000) {
-    const res = await this.#pool.request({ method: 'GET', path: `/api/deployments/${id}/events`, headers: { ...this.authHeaders, accept: 'text/event-stream' }, bodyTimeout: timeoutMs });
+    const res = await this.#pool.request({
+      method: 'GET',
+      path: `/api/deployments/${id}/events`,
+      headers: { ...this.authHeaders, accept: 'text/event-stream' },
+      bodyTimeout: timeoutMs,
+    });
     if (res.statusCode !== 200) throw new Error(`GET /api/deployments/${id}/events answered ${res.statusCode}: ${await res.body.text()}`);
     const steps = [];
     let buffer = '';

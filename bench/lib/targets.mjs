@@ -8,13 +8,19 @@ function proxyBound(px, cores) {
   const cpu = px.rewind.proxyCores != null ? `the agent used ${px.rewind.proxyCores} cores while nginx used ${px.nginx.proxyCores}; ` : '';
   if (share === null || share === undefined) return `bound: one Node event loop per proxy, sharing ${cores} cores with the backend and the load generator`;
   const minimal = `the simplest undici proxy reaches ${(px.minimalNode.rps / px.nginx.rps).toFixed(2)}× nginx in the same run`;
-  return cpu + (share >= 0.8
-    ? `bound: Node's HTTP stack — ${minimal}, and Rewind's proxy does ${share}× of that (one event loop, sharing ${cores} cores with the backend and the load generator)`
-    : `bound: ${minimal}, Rewind's proxy only ${share}× of that: its own per-request work costs the rest`);
+  return (
+    cpu +
+    (share >= 0.8
+      ? `bound: Node's HTTP stack — ${minimal}, and Rewind's proxy does ${share}× of that (one event loop, sharing ${cores} cores with the backend and the load generator)`
+      : `bound: ${minimal}, Rewind's proxy only ${share}× of that: its own per-request work costs the rest`)
+  );
 }
 
 /** The agent writes its state file durably, off its event loop, before it reports the rollout; what one such write costs here. */
-const durable = (r) => (r.machine.durableWriteMs ? `; one durable state-file write (fsync of file and folder) takes ${r.machine.durableWriteMs.p50} ms p50 on this disk, and the deployment ends only once the agent's state file holds the switch` : '');
+const durable = (r) =>
+  r.machine.durableWriteMs
+    ? `; one durable state-file write (fsync of file and folder) takes ${r.machine.durableWriteMs.p50} ms p50 on this disk, and the deployment ends only once the agent's state file holds the switch`
+    : '';
 
 /** How much of the release list's tail the server and the machine cost alone: GET /api/health, timed alike. */
 function listBound(cp, r) {
@@ -24,7 +30,10 @@ function listBound(cp, r) {
 }
 
 function nginxBound(nm) {
-  const cores = nm.rewindNginx.proxyCores != null ? ` (its nginx processes used ${nm.rewindNginx.proxyCores} cores, the hand-configured one ${nm.handNginx.proxyCores})` : '';
+  const cores =
+    nm.rewindNginx.proxyCores != null
+      ? ` (its nginx processes used ${nm.rewindNginx.proxyCores} cores, the hand-configured one ${nm.handNginx.proxyCores})`
+      : '';
   return nm.masters > 1
     ? `bound: the agent runs ${nm.masters} nginx masters in tiers (a front one that keeps client connections through reloads, a back one that routes), so each request crosses two nginx proxies${cores}`
     : `bound: the agent's nginx configuration${cores}`;
@@ -40,7 +49,10 @@ export function judge(r) {
       warm.warmSwaps === warm.n
         ? `bound: the path from the API call to the switch — the control plane answers at ${warm.apiMs.p50} ms, the agent starts the rollout at ${warm.agentStartedMs.p50} ms and logs the switch at ${warm.switchLoggedMs.p50} ms, the first answer from the target comes at ${warm.firstMs.p50} ms (p50s); during a rollback the slowest probe request waits ${warm.slowestProbeMs?.p50} ms (p50) against a ${dp.rollbacks.probe.latencyMs?.p50} ms probe round trip (p50 over the whole run)${durable(r)}`
         : `bound: without a warm standby every rollback starts the release's processes and waits for their health check (cold p50 ${dp.rollbacks.cold.allMs.p50} ms); ${swaps}`;
-    for (const [q, limit] of [['p50', 20], ['p99', 100]]) {
+    for (const [q, limit] of [
+      ['p50', 20],
+      ['p99', 100],
+    ]) {
       const v = warm.allMs[q];
       out.push({
         id: `warm-rollback-${q}`,
@@ -50,7 +62,14 @@ export function judge(r) {
         note: v <= limit ? swaps : `missed by ${(v - limit).toFixed(1)} ms (${times(v, limit)}); ${bound}`,
       });
     }
-  } else out.push({ id: 'warm-rollback', target: 'warm rollback p50 ≤ 20 ms, p99 ≤ 100 ms', value: 'not measured', met: null, note: r.errors?.data ? `failed: ${r.errors.data}` : 'data-plane phase skipped' });
+  } else
+    out.push({
+      id: 'warm-rollback',
+      target: 'warm rollback p50 ≤ 20 ms, p99 ≤ 100 ms',
+      value: 'not measured',
+      met: null,
+      note: r.errors?.data ? `failed: ${r.errors.data}` : 'data-plane phase skipped',
+    });
 
   const sw = dp?.switches;
   if (sw) {
@@ -105,7 +124,14 @@ export function judge(r) {
       met: ratio >= 0.95,
       note: `${ratio >= 0.95 ? '' : `missed by ${(0.95 - ratio).toFixed(3)}×; ${nginxBound(nm)}; `}${nm.switches.failedRequests} failed requests in ${nm.switches.n} switches under ${nm.switches.loadRps} req/s`,
     });
-  } else out.push({ id: 'nginx-data-plane', target: 'nginx data plane ≥ 0.95× hand-configured nginx', value: 'not available', met: null, note: nm?.reason ?? (r.errors?.nginx ? `failed: ${r.errors.nginx}` : 'not measured') });
+  } else
+    out.push({
+      id: 'nginx-data-plane',
+      target: 'nginx data plane ≥ 0.95× hand-configured nginx',
+      value: 'not available',
+      met: null,
+      note: nm?.reason ?? (r.errors?.nginx ? `failed: ${r.errors.nginx}` : 'not measured'),
+    });
 
   const cp = r.controlPlane;
   if (cp?.list) {
@@ -117,7 +143,14 @@ export function judge(r) {
       met: cp.releases >= 100_000 ? v <= 5 : null,
       note: `${v <= 5 ? '' : `missed by ${(v - 5).toFixed(2)} ms (${times(v, 5)}); ${listBound(cp, r)}; `}p50 ${cp.list.p50} ms over ${cp.list.n} requests${cp.releases < 100_000 ? '; fewer than 100,000 releases, not a verdict' : ''}`,
     });
-  } else out.push({ id: 'release-list-p99', target: 'release list p99 ≤ 5 ms at 100,000 releases', value: 'not measured', met: null, note: r.errors?.control ? `failed: ${r.errors.control}` : 'control-plane phase skipped' });
+  } else
+    out.push({
+      id: 'release-list-p99',
+      target: 'release list p99 ≤ 5 ms at 100,000 releases',
+      value: 'not measured',
+      met: null,
+      note: r.errors?.control ? `failed: ${r.errors.control}` : 'control-plane phase skipped',
+    });
   // A quick run measures too little to judge a target: its numbers are shown, its verdicts withheld.
   if (r.quick) return out.map((t) => (t.met === null ? t : { ...t, met: null, note: `quick run (BENCH_QUICK=1), not a verdict; ${t.note}` }));
   return out;

@@ -25,7 +25,17 @@ async function seed(dataDir, count) {
       await store.db.transaction().execute(async (tx) => {
         for (let i = from; i < Math.min(count, from + batch); i++) {
           const release = makeRelease(
-            { app: APP, env: ENV, kind: 'env', builds: {}, config: { COUNTER: String(i), GREETING: 'hello' }, manifest: null, description: 'env change:COUNTER', source: null, createdBy: 'bench' },
+            {
+              app: APP,
+              env: ENV,
+              kind: 'env',
+              builds: {},
+              config: { COUNTER: String(i), GREETING: 'hello' },
+              manifest: null,
+              description: 'env change:COUNTER',
+              source: null,
+              createdBy: 'bench',
+            },
             new Date(t + i * 1000),
           );
           await store.releases.insert(release, tx);
@@ -111,9 +121,19 @@ export async function controlPlane(cfg) {
       sequential: await createReleases(rw.url, cfg.createRequests, 1, rw.authHeaders),
       concurrent: await createReleases(rw.url, cfg.createRequests, 8, rw.authHeaders),
     };
-    say(`release creation: ${create.sequential.perSecond}/s from 1 client, ${create.concurrent.perSecond}/s from 8 (statuses ${JSON.stringify(create.concurrent.statuses)})`);
+    say(
+      `release creation: ${create.sequential.perSecond}/s from 1 client, ${create.concurrent.perSecond}/s from 8 (statuses ${JSON.stringify(create.concurrent.statuses)})`,
+    );
     const after = await timeGets(rw.url, `/api/apps/${APP}/releases?env=${ENV}&limit=20`, Math.min(200, cfg.listRequests), rw.authHeaders);
-    return { releases: cfg.releases, insertSeconds: round(insertSeconds, 1), list, health, listAfterCreates: after, create, memory: { server: memoryOf(rw.serverPid), agent: memoryOf(rw.agentPid) } };
+    return {
+      releases: cfg.releases,
+      insertSeconds: round(insertSeconds, 1),
+      list,
+      health,
+      listAfterCreates: after,
+      create,
+      memory: { server: memoryOf(rw.serverPid), agent: memoryOf(rw.agentPid) },
+    };
   } finally {
     await rw.stop();
   }

@@ -145,9 +145,18 @@ async function measureRollbacks(rw, url, cfg, versionOfBuild, releaseOf) {
       if (r.state !== 'succeeded') say(`cold rollback ${i + 1} ended ${r.state}`);
       await probe.waitSteady(r.version, 10);
     }
-    const probeStats = { workers: cfg.probeWorkers, everyMs: 1, sent: probe.sent, failed: probe.failed, failures: probe.failures, latencyMs: summary(probe.latencies) };
+    const probeStats = {
+      workers: cfg.probeWorkers,
+      everyMs: 1,
+      sent: probe.sent,
+      failed: probe.failed,
+      failures: probe.failures,
+      latencyMs: summary(probe.latencies),
+    };
     const result = { warm: rollbackSummary(warm), cold: rollbackSummary(cold), probe: probeStats };
-    say(`warm: all p50 ${result.warm.allMs.p50} ms p99 ${result.warm.allMs.p99} ms (${result.warm.warmSwaps}/${warm.length} route swaps); cold: all p50 ${result.cold.allMs.p50} ms p99 ${result.cold.allMs.p99} ms`);
+    say(
+      `warm: all p50 ${result.warm.allMs.p50} ms p99 ${result.warm.allMs.p99} ms (${result.warm.warmSwaps}/${warm.length} route swaps); cold: all p50 ${result.cold.allMs.p50} ms p99 ${result.cold.allMs.p99} ms`,
+    );
     return result;
   } finally {
     await probe.close();
@@ -161,7 +170,11 @@ function getOnce(url, timeoutMs = 500) {
   return new Promise((resolveGet) => {
     const req = httpGet(url, { agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => resolveGet(res.statusCode === 200 ? body : null)).on('error', () => resolveGet(null));
+      res
+        .setEncoding('utf8')
+        .on('data', (d) => (body += d))
+        .on('end', () => resolveGet(res.statusCode === 200 ? body : null))
+        .on('error', () => resolveGet(null));
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolveGet(null));
@@ -188,8 +201,15 @@ async function measureAgentRestarts(rw, url, cfg) {
     runs.push({ servedMs: round(servedMs), readopted: before.length > 0 && before.join() === after.join() });
     await sleep(200);
   }
-  const out = { n: runs.length, servedMs: summary(runs.filter((r) => r.servedMs !== null).map((r) => r.servedMs)), readopted: runs.filter((r) => r.readopted).length, runs };
-  say(`agent restarts: serving again p50 ${out.servedMs.p50} ms, max ${out.servedMs.max} ms after the new agent's spawn; ${out.readopted}/${out.n} re-adopted every instance`);
+  const out = {
+    n: runs.length,
+    servedMs: summary(runs.filter((r) => r.servedMs !== null).map((r) => r.servedMs)),
+    readopted: runs.filter((r) => r.readopted).length,
+    runs,
+  };
+  say(
+    `agent restarts: serving again p50 ${out.servedMs.p50} ms, max ${out.servedMs.max} ms after the new agent's spawn; ${out.readopted}/${out.n} re-adopted every instance`,
+  );
   return out;
 }
 
@@ -206,7 +226,9 @@ export async function compareThroughput(targets, cfg, backend) {
       const cpu = { backend, ...(target.proxy ? { proxy: target.proxy } : {}) };
       const r = await measure(`${target.url}/`, { connections: cfg.connections, durationS: cfg.proxySeconds, warmupS: cfg.warmupSeconds, cpu });
       rounds[name].push(r);
-      say(`throughput round ${round + 1}: ${name} ${r.rps} req/s, p99 ${r.latencyMs.p99} ms, cores: proxy ${r.cpuCores.proxy ?? '–'}, backend ${r.cpuCores.backend ?? '–'}`);
+      say(
+        `throughput round ${round + 1}: ${name} ${r.rps} req/s, p99 ${r.latencyMs.p99} ms, cores: proxy ${r.cpuCores.proxy ?? '–'}, backend ${r.cpuCores.backend ?? '–'}`,
+      );
     }
   }
   const cores = (rs, k) => (rs.some((r) => r.cpuCores[k] == null) ? null : median(rs.map((r) => r.cpuCores[k])));
@@ -245,7 +267,16 @@ async function compareProxies(rw, url, cfg, nginx) {
       targets.nginx = { url: ng.url, proxy: () => cpuTicks([ng.pid], { tree: true }) };
     }
     const got = await compareThroughput(targets, cfg, () => cpuTicks([instance.pid], { tree: true }));
-    const out = { connections: cfg.connections, seconds: cfg.proxySeconds, rounds: cfg.proxyRounds, direct: got.direct, rewind: got.rewind, minimalNode: got.minimalNode, nginx: got.nginx ?? null, nginxNote: nginx.bin ? nginx.version : nginx.reason };
+    const out = {
+      connections: cfg.connections,
+      seconds: cfg.proxySeconds,
+      rounds: cfg.proxyRounds,
+      direct: got.direct,
+      rewind: got.rewind,
+      minimalNode: got.minimalNode,
+      nginx: got.nginx ?? null,
+      nginxNote: nginx.bin ? nginx.version : nginx.reason,
+    };
     out.ratios = {
       rewindVsDirect: round(out.rewind.rps / out.direct.rps, 3),
       minimalNodeVsDirect: round(out.minimalNode.rps / out.direct.rps, 3),
@@ -277,9 +308,9 @@ export async function switchesUnderLoad(rw, url, cfg, capacity, app = APP) {
   const kinds = { rollback: 0, config: 0, source: 0 };
   const started = performance.now();
   for (let i = 0; i < cfg.switches; i++) {
-      const t0 = performance.now();
-      let kind;
-      let deployment;
+    const t0 = performance.now();
+    let kind;
+    let deployment;
     if (i % 2 === 1) {
       kind = 'rollback';
       deployment = (await rw.ok('POST', `/api/apps/${app}/rollback`, { env: ENV })).deployment;

@@ -20,7 +20,7 @@ export function nginxModeUnavailable(nginx) {
   } catch (err) {
     return `rewind agent --help failed: ${err.message}`;
   }
-  return /--proxy\b/.test(help) ? null : 'not available: this tree\'s agent has no `--proxy nginx` option';
+  return /--proxy\b/.test(help) ? null : "not available: this tree's agent has no `--proxy nginx` option";
 }
 
 /** The nginx masters the agent runs for `dataDir` (their workers are their children). */

@@ -58,7 +58,9 @@ export async function adoptApp(ctx: AgentContext, runtimes: Map<string, AppRunti
 async function stopLeftover(ctx: AgentContext, runtime: AppRuntime, record: PersistedInstance): Promise<void> {
   // Started by a rollout that never finished, being retired when the agent died, or an expired standby.
   if (record.pid !== null && (await stopOrphan(record.pid, record.pidStart, ctx.stopGraceMs))) {
-    runtime.log.system(`stopped ${record.component}.${record.id} (pid ${record.pid}), left over from ${record.role === 'standby' ? 'an expired standby' : 'an interrupted rollout'}`);
+    runtime.log.system(
+      `stopped ${record.component}.${record.id} (pid ${record.pid}), left over from ${record.role === 'standby' ? 'an expired standby' : 'an interrupted rollout'}`,
+    );
   }
   runtime.log.track(record.component, record.id, record.logOffset);
   runtime.log.untrack(record.id, true);
@@ -70,7 +72,9 @@ function adoptInstance(runtime: AppRuntime, instance: Instance, record: Persiste
     const handle = adoptProcess(record.pid, record.pidStart);
     instance.handle = handle;
     runtime.watchExit(instance, handle);
-    runtime.log.system(`re-adopted ${label(instance)} (pid ${record.pid})${record.port !== null ? ` on port ${record.port}` : ''}${record.role === 'standby' ? ' on standby' : ''}`);
+    runtime.log.system(
+      `re-adopted ${label(instance)} (pid ${record.pid})${record.port !== null ? ` on port ${record.port}` : ''}${record.role === 'standby' ? ' on standby' : ''}`,
+    );
     runtime.markHealthy(instance);
     return;
   }

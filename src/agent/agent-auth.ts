@@ -28,13 +28,21 @@ export function bearerCheck(token: string): (authorization: string | undefined) 
 export function refusal(req: Pick<FastifyRequest, 'method' | 'headers'>, authorized: (authorization: string | undefined) => boolean): Refusal | null {
   const h = req.headers;
   if (!isLocalHostHeader(h.host)) {
-    return { status: 421, code: 'MISDIRECTED_REQUEST', message: 'the agent answers only requests addressed to an IP address or localhost (check the Host header)' };
+    return {
+      status: 421,
+      code: 'MISDIRECTED_REQUEST',
+      message: 'the agent answers only requests addressed to an IP address or localhost (check the Host header)',
+    };
   }
   if (h.origin !== undefined || h['sec-fetch-site'] !== undefined) {
     return { status: 403, code: 'FORBIDDEN_ORIGIN', message: 'the agent does not answer browsers (the request has an Origin or Sec-Fetch-Site header)' };
   }
   if (!authorized(h.authorization)) {
-    return { status: 401, code: 'UNAUTHORIZED', message: "the agent needs its token: send Authorization: Bearer <the contents of the agent's agent.token file, or REWIND_AGENT_TOKEN>" };
+    return {
+      status: 401,
+      code: 'UNAUTHORIZED',
+      message: "the agent needs its token: send Authorization: Bearer <the contents of the agent's agent.token file, or REWIND_AGENT_TOKEN>",
+    };
   }
   const type = (h['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (req.method === 'POST' && type !== 'application/json') {
@@ -49,9 +57,16 @@ export function installGuard(app: FastifyInstance, token: string, logger: { warn
   app.addHook('onRequest', async (req, reply) => {
     const why = refusal(req, authorized);
     if (!why) return;
-    logger.warn({ method: req.method, url: req.url.slice(0, 200), from: req.socket.remoteAddress, status: why.status, code: why.code }, 'the agent refused a request');
+    logger.warn(
+      { method: req.method, url: req.url.slice(0, 200), from: req.socket.remoteAddress, status: why.status, code: why.code },
+      'the agent refused a request',
+    );
     if (why.status === 401) reply.header('www-authenticate', 'Bearer realm="rewind-agent"');
     // The connection is not reused: a refused caller's body is never read.
-    return reply.code(why.status).header('connection', 'close').type('application/json').send({ error: { code: why.code, message: why.message } });
+    return reply
+      .code(why.status)
+      .header('connection', 'close')
+      .type('application/json')
+      .send({ error: { code: why.code, message: why.message } });
   });
 }

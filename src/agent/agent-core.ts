@@ -45,8 +45,10 @@ export class AgentCore {
   constructor(opts: AgentCoreOptions) {
     this.version = opts.version;
     this.plane = opts.plane ?? new BuiltinPlane();
-    this.#state = new StateWriter(opts.dataDir, () => ({ version: 1, apps: [...this.#runtimes.values()].map((rt) => rt.toPersisted()) }), (err) =>
-      opts.logger.error({ err }, 'cannot write the agent state file'),
+    this.#state = new StateWriter(
+      opts.dataDir,
+      () => ({ version: 1, apps: [...this.#runtimes.values()].map((rt) => rt.toPersisted()) }),
+      (err) => opts.logger.error({ err }, 'cannot write the agent state file'),
     );
     this.#ctx = {
       dataDir: opts.dataDir,
@@ -67,7 +69,13 @@ export class AgentCore {
 
   state(): AgentState {
     const shared = this.plane.sharedPort;
-    return { pid: process.pid, version: this.version, proxy: this.plane.kind, ...(shared ? { sharedPort: shared } : {}), apps: [...this.#runtimes.values()].map((rt) => rt.observe()) };
+    return {
+      pid: process.pid,
+      version: this.version,
+      proxy: this.plane.kind,
+      ...(shared ? { sharedPort: shared } : {}),
+      apps: [...this.#runtimes.values()].map((rt) => rt.observe()),
+    };
   }
 
   observe(app: string, env: string): ObservedApp | null {
@@ -86,7 +94,8 @@ export class AgentCore {
     for (const i of live) {
       const pid = i.handle?.pid ?? null;
       const seen = components.get(i.component.name);
-      if (!seen || (seen.pid === null && pid !== null)) components.set(i.component.name, { name: i.component.name, build: i.component.build, slugDir: i.workDir, pid });
+      if (!seen || (seen.pid === null && pid !== null))
+        components.set(i.component.name, { name: i.component.name, build: i.component.build, slugDir: i.workDir, pid });
     }
     return takeSnapshot({
       dir: join(this.#ctx.dataDir, 'snapshots'),
@@ -122,7 +131,11 @@ export class AgentCore {
     const id = key(desired.app, desired.env);
     let rt = this.#runtimes.get(id);
     if (rt?.rollout) {
-      throw new AgentHttpError(409, 'ROLLOUT_IN_PROGRESS', `a rollout of ${rt.rollout.release} to ${desired.app} (${desired.env}) is in progress; wait for it to finish`);
+      throw new AgentHttpError(
+        409,
+        'ROLLOUT_IN_PROGRESS',
+        `a rollout of ${rt.rollout.release} to ${desired.app} (${desired.env}) is in progress; wait for it to finish`,
+      );
     }
     if (rt?.removing) throw new AgentHttpError(409, 'APP_BEING_REMOVED', `${desired.app} (${desired.env}) is being removed; deploy again once that is done`);
     if (!rt) {
@@ -138,20 +151,22 @@ export class AgentCore {
     const abort = new AbortController();
     runtime.rollout = { release: desired.release, ...(desired.deployment ? { deployment: desired.deployment } : {}), phase: 'queued' };
     runtime.rolloutAbort = abort;
-    const done = runRollout(runtime, desired, emit, abort.signal, options).finally(() => {
-      runtime.rollout = null;
-      runtime.rolloutAbort = null;
-      runtime.rolloutDone = null;
-      // A first deploy that could not even open its proxy leaves nothing behind.
-      if (runtime.release === null && runtime.instances.length === 0 && runtime.proxy.port === 0 && !runtime.closed) {
-        this.#runtimes.delete(id);
-        runtime.log.close();
-      }
-    }).then(async (result) => {
-      // The control plane hears of the result once the state file holds it.
-      await this.persist();
-      return result;
-    });
+    const done = runRollout(runtime, desired, emit, abort.signal, options)
+      .finally(() => {
+        runtime.rollout = null;
+        runtime.rolloutAbort = null;
+        runtime.rolloutDone = null;
+        // A first deploy that could not even open its proxy leaves nothing behind.
+        if (runtime.release === null && runtime.instances.length === 0 && runtime.proxy.port === 0 && !runtime.closed) {
+          this.#runtimes.delete(id);
+          runtime.log.close();
+        }
+      })
+      .then(async (result) => {
+        // The control plane hears of the result once the state file holds it.
+        await this.persist();
+        return result;
+      });
     runtime.rolloutDone = done;
     return done;
   }
@@ -196,7 +211,9 @@ export class AgentCore {
     for (const app of state.apps) await adoptApp(this.#ctx, this.#runtimes, app);
     stopUnknownInstances(this.#ctx, this.#runtimes);
     // The working copies of instances that are gone (stopped while no agent ran, or never recorded).
-    const kept = new Set([...this.#runtimes.values()].flatMap((rt) => rt.instances.flatMap((i) => [i.workDir, workDirPath(this.#ctx.dataDir, rt.app, rt.env, label(i))])));
+    const kept = new Set(
+      [...this.#runtimes.values()].flatMap((rt) => rt.instances.flatMap((i) => [i.workDir, workDirPath(this.#ctx.dataDir, rt.app, rt.env, label(i))])),
+    );
     await sweepWorkDirs(this.#ctx.dataDir, kept).catch((err: Error) => this.#ctx.logger.warn({ err }, 'cannot remove old working copies'));
     await this.persist();
     await this.plane.settle().catch((err: Error) => this.#ctx.logger.error({ err }, 'the proxy did not take the re-adopted routes'));

@@ -120,7 +120,8 @@ function loadState(dataDir: string, logger: AgentLogger): PersistedState {
 export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const dataDir = resolve(opts.dataDir);
   const host = opts.host ?? '127.0.0.1';
-  const logger: AgentLogger = opts.log === false ? silent : (opts.log ?? pino({ name: 'rewind-agent', level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination(2)));
+  const logger: AgentLogger =
+    opts.log === false ? silent : (opts.log ?? pino({ name: 'rewind-agent', level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination(2)));
   secureAgentDir(dataDir);
   lockDataDir(dataDir);
   try {
@@ -131,12 +132,23 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     });
     await slugs.cleanup();
     const plane = opts.proxy === 'nginx' ? await startNginxPlane({ dataDir, logger, ...(opts.nginxBin ? { bin: opts.nginxBin } : {}) }) : undefined;
-    const core = new AgentCore({ dataDir, slugs, logger, version: agentVersion(), ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}), ...(plane ? { plane } : {}) });
+    const core = new AgentCore({
+      dataDir,
+      slugs,
+      logger,
+      version: agentVersion(),
+      ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
+      ...(plane ? { plane } : {}),
+    });
     // Re-adopt before the API answers, so the control plane never sees a half-loaded agent.
     await core.adopt(loadState(dataDir, logger));
     if (opts.sharedPort !== undefined && opts.sharedPort !== null) {
       // The per-app ports serve anyway: a taken shared port is reported, not fatal.
-      await core.openShared(opts.sharedPort).catch((err: NodeJS.ErrnoException) => logger.error({ port: opts.sharedPort, err }, `cannot open the shared port ${opts.sharedPort}: ${err.code ?? err.message}`));
+      await core
+        .openShared(opts.sharedPort)
+        .catch((err: NodeJS.ErrnoException) =>
+          logger.error({ port: opts.sharedPort, err }, `cannot open the shared port ${opts.sharedPort}: ${err.code ?? err.message}`),
+        );
     }
     // The proxies serve as soon as adopt() is done; the API (fastify) loads after that.
     const { buildAgentServer } = await import('./agent-server.js');

@@ -44,10 +44,12 @@ export interface AgentServerOptions {
 
 /** Every artifact path of `desired` that breaks the policy, as `components[i].artifact.path …`. */
 async function artifactProblems(desired: DesiredState, policy: ArtifactPolicy): Promise<string[]> {
-  const problems = await Promise.all(desired.components.map(async (c, i) => {
-    const problem = await artifactProblem(c.artifact.path, policy);
-    return problem ? `components[${i}].artifact.path ${problem}` : null;
-  }));
+  const problems = await Promise.all(
+    desired.components.map(async (c, i) => {
+      const problem = await artifactProblem(c.artifact.path, policy);
+      return problem ? `components[${i}].artifact.path ${problem}` : null;
+    }),
+  );
   return problems.filter((p): p is string => p !== null);
 }
 
@@ -137,22 +139,29 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
       if (!out) return void queued.push(event);
       if (writable(out)) out.write(`${JSON.stringify(event)}\n`);
     };
-    const done = core.exec(req.params.app, req.params.env, request, (event) => {
-      if (event.type === 'started' && !out) {
-        reply.hijack();
-        out = reply.raw;
-        out.on('error', () => {});
-        // The caller hung up before the command ended: stop it.
-        out.on('close', () => {
-          if (!(out as ServerResponse).writableEnded) caller.abort();
-        });
-        out.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
-      }
-      if (out) queued.splice(0).forEach(send);
-      send(event);
-    }, caller.signal);
+    const done = core.exec(
+      req.params.app,
+      req.params.env,
+      request,
+      (event) => {
+        if (event.type === 'started' && !out) {
+          reply.hijack();
+          out = reply.raw;
+          out.on('error', () => {});
+          // The caller hung up before the command ended: stop it.
+          out.on('close', () => {
+            if (!(out as ServerResponse).writableEnded) caller.abort();
+          });
+          out.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+        }
+        if (out) queued.splice(0).forEach(send);
+        send(event);
+      },
+      caller.signal,
+    );
     await done;
-    if (!out) return sendError(reply, 500, 'EXEC_FAILED', `the command did not start: ${queued.map((e) => (e.type === 'output' ? e.text.trim() : '')).join(' ')}`);
+    if (!out)
+      return sendError(reply, 500, 'EXEC_FAILED', `the command did not start: ${queued.map((e) => (e.type === 'output' ? e.text.trim() : '')).join(' ')}`);
     if (writable(out)) (out as ServerResponse).end();
   });
 

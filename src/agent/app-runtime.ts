@@ -149,7 +149,12 @@ export class AppRuntime {
       return this.#crashed(instance, describeExit({ code: null, signal: null, error: (err as Error).message }));
     }
     void this.ctx.persist();
-    const outcome = await waitHealthy({ port: servesHttp(instance.component) ? instance.port : null, spec: instance.component.health, exited: handle.exited, signal: instance.abort.signal });
+    const outcome = await waitHealthy({
+      port: servesHttp(instance.component) ? instance.port : null,
+      spec: instance.component.health,
+      exited: handle.exited,
+      signal: instance.abort.signal,
+    });
     if (instance.handle !== handle || instance.stopping || this.closed) return;
     if (outcome.ok) return this.markHealthy(instance);
     if (outcome.reason === 'timeout') {
@@ -239,7 +244,9 @@ export class AppRuntime {
     }
     this.log.untrack(instance.id, true);
     this.instances = this.instances.filter((i) => i !== instance);
-    await removeWorkDir(this.ctx.dataDir, instance.workDir).catch((err: Error) => this.ctx.logger.warn({ err, dir: instance.workDir }, 'cannot remove the working copy of a stopped instance'));
+    await removeWorkDir(this.ctx.dataDir, instance.workDir).catch((err: Error) =>
+      this.ctx.logger.warn({ err, dir: instance.workDir }, 'cannot remove the working copy of a stopped instance'),
+    );
   }
 
   /** Makes a running instance part of `desired` (a kept or reused one): same process, new labels. */

@@ -54,7 +54,8 @@ export async function openArtifact(path: string, policy: ArtifactPolicy): Promis
   try {
     const st = await file.stat();
     if (!st.isFile()) throw new Error(`artifact ${path} must be a regular file`);
-    if (st.size > policy.maxBytes) throw new Error(`artifact ${path} is ${st.size} bytes, more than the agent's limit of ${policy.maxBytes} (--max-artifact-mb)`);
+    if (st.size > policy.maxBytes)
+      throw new Error(`artifact ${path} is ${st.size} bytes, more than the agent's limit of ${policy.maxBytes} (--max-artifact-mb)`);
     return { file, size: st.size };
   } catch (err) {
     await file.close();

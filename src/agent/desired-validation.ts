@@ -46,8 +46,12 @@ function checkComponent(c: unknown, at: string, problems: Problems): void {
   if (typeof c.name !== 'string' || !NAME.test(c.name)) problems.push(`${at}.name must match ${NAME.source}`);
   const hasCommand = typeof c.command === 'string' && c.command.trim() !== '';
   if (c.command !== undefined && !hasCommand) problems.push(`${at}.command must be a non-empty string`);
-  else if (hasCommand && ((c.command as string).length > MAX_COMMAND || (c.command as string).includes('\0'))) problems.push(`${at}.command must be at most ${MAX_COMMAND} characters, without NUL`);
-  if (c.static !== undefined && (typeof c.static !== 'string' || c.static.length > MAX_PATH || CONTROL.test(c.static) || isAbsolute(c.static) || c.static.split(/[\\/]/).includes('..'))) {
+  else if (hasCommand && ((c.command as string).length > MAX_COMMAND || (c.command as string).includes('\0')))
+    problems.push(`${at}.command must be at most ${MAX_COMMAND} characters, without NUL`);
+  if (
+    c.static !== undefined &&
+    (typeof c.static !== 'string' || c.static.length > MAX_PATH || CONTROL.test(c.static) || isAbsolute(c.static) || c.static.split(/[\\/]/).includes('..'))
+  ) {
     problems.push(`${at}.static must be a folder inside the build`);
   }
   if (!hasCommand && c.static === undefined) problems.push(`${at} needs a command or a static folder`);
@@ -57,14 +61,25 @@ function checkComponent(c: unknown, at: string, problems: Problems): void {
   const health = c.health;
   if (!isObject(health)) problems.push(`${at}.health must be an object`);
   else {
-    if (health.path !== undefined && (typeof health.path !== 'string' || !health.path.startsWith('/') || health.path.length > MAX_PATH || /[\s\u0000-\u001f\u007f]/.test(health.path))) {
+    if (
+      health.path !== undefined &&
+      (typeof health.path !== 'string' || !health.path.startsWith('/') || health.path.length > MAX_PATH || /[\s\u0000-\u001f\u007f]/.test(health.path))
+    ) {
       problems.push(`${at}.health.path must start with / and be at most ${MAX_PATH} characters without spaces or control characters`);
     }
     if (!isInt(health.timeoutMs, 100, 3_600_000)) problems.push(`${at}.health.timeoutMs must be an integer from 100 to 3600000`);
     if (!isInt(health.intervalMs, 10, 600_000)) problems.push(`${at}.health.intervalMs must be an integer from 10 to 600000`);
   }
   const artifact = c.artifact;
-  if (!isObject(artifact) || typeof artifact.sha256 !== 'string' || !SHA256.test(artifact.sha256) || typeof artifact.path !== 'string' || !isAbsolute(artifact.path) || artifact.path.length > MAX_PATH || CONTROL.test(artifact.path)) {
+  if (
+    !isObject(artifact) ||
+    typeof artifact.sha256 !== 'string' ||
+    !SHA256.test(artifact.sha256) ||
+    typeof artifact.path !== 'string' ||
+    !isAbsolute(artifact.path) ||
+    artifact.path.length > MAX_PATH ||
+    CONTROL.test(artifact.path)
+  ) {
     problems.push(`${at}.artifact must be { sha256: 64 hex digits, path: an absolute path }`);
   }
 }
@@ -102,7 +117,8 @@ export function validateDesiredState(body: unknown, limits: DesiredLimits = ANY_
   if (typeof body.app !== 'string' || !NAME.test(body.app)) problems.push(`app must match ${NAME.source}`);
   if (typeof body.env !== 'string' || !NAME.test(body.env)) problems.push(`env must match ${NAME.source}`);
   if (typeof body.release !== 'string' || !RELEASE.test(body.release)) problems.push('release must be a release id');
-  if (body.deployment !== undefined && (typeof body.deployment !== 'string' || !ID.test(body.deployment))) problems.push(`deployment must be a deployment id (${ID.source})`);
+  if (body.deployment !== undefined && (typeof body.deployment !== 'string' || !ID.test(body.deployment)))
+    problems.push(`deployment must be a deployment id (${ID.source})`);
   if (!isInt(body.proxyPort, limits.ports.lo, limits.ports.hi)) problems.push(`proxyPort must be an integer from ${portRange(limits)}`);
   if (!isInt(body.drainTimeoutMs, 0, 3_600_000)) problems.push('drainTimeoutMs must be an integer from 0 to 3600000');
   if (!isObject(body.config)) problems.push('config must be an object of strings');
@@ -116,7 +132,9 @@ export function validateDesiredState(body: unknown, limits: DesiredLimits = ANY_
   if (!Array.isArray(body.components)) problems.push('components must be an array');
   else if (body.components.length > MAX_COMPONENTS) problems.push(`components must have at most ${MAX_COMPONENTS} entries`);
   else {
-    body.components.forEach((c, i) => checkComponent(c, `components[${i}]`, problems));
+    body.components.forEach((c, i) => {
+      checkComponent(c, `components[${i}]`, problems);
+    });
     const names = (body.components as DesiredComponent[]).map((c) => c?.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) problems.push(`component ${String(dup)} appears twice`);

@@ -15,18 +15,46 @@ import { removeWorkDir, workDirPath } from './work-copy.js';
  * runs there or the component is unknown, before anything starts; then streams the command's
  * output to `onEvent` and resolves once it has exited.
  */
-export async function execInApp(ctx: AgentContext, runtime: AppRuntime | undefined, app: string, env: string, request: ExecRequest, onEvent: (event: ExecEvent) => void, signal: AbortSignal): Promise<void> {
+export async function execInApp(
+  ctx: AgentContext,
+  runtime: AppRuntime | undefined,
+  app: string,
+  env: string,
+  request: ExecRequest,
+  onEvent: (event: ExecEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
   const desired = runtime?.release ? runtime.desired : null;
   if (!runtime || !desired) throw new AgentHttpError(404, 'APP_NOT_FOUND', `nothing runs for ${app} (${env}); deploy it first`);
   const names = desired.components.map((c) => c.name);
-  const component = request.component !== undefined ? desired.components.find((c) => c.name === request.component) : (routedComponent(desired.components) ?? desired.components[0]);
+  const component =
+    request.component !== undefined
+      ? desired.components.find((c) => c.name === request.component)
+      : (routedComponent(desired.components) ?? desired.components[0]);
   if (!component) {
-    throw new AgentHttpError(404, 'COMPONENT_NOT_FOUND', request.component !== undefined ? `${desired.release} has no component ${request.component}; its components are ${names.join(', ')}` : `${desired.release} has no component`);
+    throw new AgentHttpError(
+      404,
+      'COMPONENT_NOT_FOUND',
+      request.component !== undefined
+        ? `${desired.release} has no component ${request.component}; its components are ${names.join(', ')}`
+        : `${desired.release} has no component`,
+    );
   }
   const id = `run${randomBytes(3).toString('hex')}`;
   // A one-off command gets its own fresh copy of the build, as an instance does, removed after it.
   const { dir: slugDir } = await ctx.slugs.workCopy(component.artifact, workDirPath(ctx.dataDir, app, env, `${component.name}.${id}`));
-  const base = { app, env, release: desired.release, component, instance: id, agentDir: resolve(ctx.dataDir), config: desired.config, slugDir, port: null, agentEnv: ctx.agentEnv };
+  const base = {
+    app,
+    env,
+    release: desired.release,
+    component,
+    instance: id,
+    agentDir: resolve(ctx.dataDir),
+    config: desired.config,
+    slugDir,
+    port: null,
+    agentEnv: ctx.agentEnv,
+  };
   const plan = { argv: instanceArgv(request.command), cwd: slugDir, env: instanceEnv(base) };
   const who = request.actor ? ` by ${request.actor}` : '';
   const exit = await runOneOff(plan, {

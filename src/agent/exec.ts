@@ -21,12 +21,18 @@ export function validateExecRequest(body: unknown): ExecRequest | Error {
   if (typeof b.command !== 'string' || b.command.trim() === '') problems.push('command must be a non-empty string');
   else if (b.command.length > MAX_EXEC_COMMAND) problems.push(`command must be at most ${MAX_EXEC_COMMAND} characters`);
   else if (b.command.includes('\0')) problems.push('command must not contain NUL');
-  if (b.component !== undefined && (typeof b.component !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(b.component))) problems.push('component must match ^[a-z][a-z0-9-]{0,62}$');
+  if (b.component !== undefined && (typeof b.component !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(b.component)))
+    problems.push('component must match ^[a-z][a-z0-9-]{0,62}$');
   if (b.actor !== undefined && typeof b.actor !== 'string') problems.push('actor must be a string');
   // eslint-disable-next-line no-control-regex
-  else if (typeof b.actor === 'string' && (b.actor.length > MAX_EXEC_ACTOR || /[\u0000-\u001f\u007f]/.test(b.actor))) problems.push(`actor must be at most ${MAX_EXEC_ACTOR} characters without control characters`);
+  else if (typeof b.actor === 'string' && (b.actor.length > MAX_EXEC_ACTOR || /[\u0000-\u001f\u007f]/.test(b.actor)))
+    problems.push(`actor must be at most ${MAX_EXEC_ACTOR} characters without control characters`);
   if (problems.length) return new Error(`invalid exec request: ${problems.join('; ')}`);
-  return { command: b.command as string, ...(b.component !== undefined ? { component: b.component as string } : {}), ...(b.actor !== undefined ? { actor: b.actor as string } : {}) };
+  return {
+    command: b.command as string,
+    ...(b.component !== undefined ? { component: b.component as string } : {}),
+    ...(b.actor !== undefined ? { actor: b.actor as string } : {}),
+  };
 }
 
 /**

@@ -21,7 +21,18 @@ export async function startInstance(runtime: AppRuntime, instance: Instance, say
     const root = join(instance.workDir, c.static ?? '.');
     handle = await serveStatic(root, instance.port as number).catch((err: NodeJS.ErrnoException) => failedHandle(err.code ?? err.message));
   } else {
-    const plan = instancePlan({ app: runtime.app, env: runtime.env, release: instance.desired.release, component: c, instance: instance.id, agentDir: resolve(runtime.ctx.dataDir), config: instance.desired.config, slugDir: instance.workDir, port: servesHttp(c) ? instance.port : null, agentEnv: runtime.ctx.agentEnv });
+    const plan = instancePlan({
+      app: runtime.app,
+      env: runtime.env,
+      release: instance.desired.release,
+      component: c,
+      instance: instance.id,
+      agentDir: resolve(runtime.ctx.dataDir),
+      config: instance.desired.config,
+      slugDir: instance.workDir,
+      port: servesHttp(c) ? instance.port : null,
+      agentEnv: runtime.ctx.agentEnv,
+    });
     handle = await spawnInstance(plan, logPath);
   }
   instance.handle = handle;

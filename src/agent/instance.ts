@@ -41,7 +41,15 @@ export interface Instance {
   stopProbe: (() => void) | null;
 }
 
-export function createInstance(fields: { id: string; desired: DesiredState; component: DesiredComponent; workDir: string; role: InstanceRole; port: number | null; restarts?: number }): Instance {
+export function createInstance(fields: {
+  id: string;
+  desired: DesiredState;
+  component: DesiredComponent;
+  workDir: string;
+  role: InstanceRole;
+  port: number | null;
+  restarts?: number;
+}): Instance {
   return {
     ...fields,
     state: 'starting',

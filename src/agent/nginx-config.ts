@@ -70,7 +70,10 @@ export interface NginxModel {
 
 /** A string literal for nginx: double-quoted, with `"` and `\` escaped and `$` (variables) removed. */
 function literal(text: string): string {
-  return `"${text.replace(/\$/g, '').replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+  return `"${text
+    .replace(/\$/g, '')
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/\n/g, '\\n')}"`;
 }
 
 function noRelease(l: NginxListener): string {
@@ -162,7 +165,15 @@ export function renderFrontConfig(model: NginxModel): string {
   ];
   for (const port of ports) {
     out.push(`  upstream rewind_${port} {`, `    server unix:${socketPath(model.sockets, port)} max_fails=0;`, '    keepalive 64;', '  }');
-    out.push('  server {', `    listen 127.0.0.1:${port};`, '    location / {', `      proxy_pass http://rewind_${port};`, ...indent([...PROXY, ...FORWARDED], '      '), '    }', '  }');
+    out.push(
+      '  server {',
+      `    listen 127.0.0.1:${port};`,
+      '    location / {',
+      `      proxy_pass http://rewind_${port};`,
+      ...indent([...PROXY, ...FORWARDED], '      '),
+      '    }',
+      '  }',
+    );
   }
   out.push('}', '');
   return out.join('\n');
@@ -192,8 +203,19 @@ export function renderBackConfig(model: NginxModel): string {
     const listen = `    listen unix:${socketPath(model.sockets, port)}`;
     out.push('  server {', `${listen} default_server;`, '    location / {', ...indent(page(404, sharedHelp(port)), '      '), '    }', '  }');
     out.push('  server {', `${listen};`, '    server_name ~^(?<rewind_app>[a-z][a-z0-9-]*)(\\.(?<rewind_env>[a-z][a-z0-9-]*))?\\.localhost$;');
-    out.push('    set $rewind_env_name $rewind_env;', '    if ($rewind_env_name = "") {', '      set $rewind_env_name production;', '    }', '    location / {');
-    out.push('      default_type "text/plain; charset=utf-8";', '      return 404 "404 Not Found\\n\\nno app $rewind_app ($rewind_env_name) runs on this agent\\n";', '    }', '  }');
+    out.push(
+      '    set $rewind_env_name $rewind_env;',
+      '    if ($rewind_env_name = "") {',
+      '      set $rewind_env_name production;',
+      '    }',
+      '    location / {',
+    );
+    out.push(
+      '      default_type "text/plain; charset=utf-8";',
+      '      return 404 "404 Not Found\\n\\nno app $rewind_app ($rewind_env_name) runs on this agent\\n";',
+      '    }',
+      '  }',
+    );
     for (const l of model.shared.apps) {
       const names = l.env === 'production' ? [`${l.app}.localhost`, `${l.app}.production.localhost`] : [`${l.app}.${l.env}.localhost`];
       out.push('  server {', `${listen};`, `    server_name ${names.join(' ')};`, '    location / {', ...indent(location(l), '      '), '    }', '  }');

@@ -97,7 +97,9 @@ export class NginxMaster {
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.once('error', (err) => reject(new Error(`cannot run ${this.#bin}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
       // With `daemon on` this process exits once the master runs in the background.
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nginx did not start (exit code ${code}): ${stderr.trim() || this.#errorLogTail()}`))));
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`nginx did not start (exit code ${code}): ${stderr.trim() || this.#errorLogTail()}`)),
+      );
     });
     const deadline = Date.now() + RELOAD_TIMEOUT_MS;
     while (Date.now() < deadline) {

@@ -107,13 +107,15 @@ export class NginxPlane implements DataPlane {
     this.#back = new NginxMaster(nginxPaths(opts.dataDir, 'back'), opts.bin, opts.logger);
     this.#sockets = socketDir(opts.dataDir);
     mkdirSync(this.#sockets, { recursive: true });
-    if (socketPath(this.#sockets, 65535).length > 107) throw new Error(`the agent's data dir ${opts.dataDir} is too deep for nginx's unix sockets; use a shorter --data path`);
+    if (socketPath(this.#sockets, 65535).length > 107)
+      throw new Error(`the agent's data dir ${opts.dataDir} is too deep for nginx's unix sockets; use a shorter --data path`);
     this.#back.adopt();
     if (this.#front.adopt()) this.#owned = new Set([...this.#front.applied.matchAll(/listen 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])));
     // A master that died (killed, OOM) is started again with the current configuration.
     this.#watchdog = setInterval(() => {
       if (this.#closed || this.#pending || (this.#front.alive() && this.#back.alive())) return;
-      for (const m of [this.#front, this.#back]) if (m.pid !== null && !m.alive()) this.#logger.error({ pid: m.pid, conf: m.paths.conf }, 'an nginx master is gone; starting it again');
+      for (const m of [this.#front, this.#back])
+        if (m.pid !== null && !m.alive()) this.#logger.error({ pid: m.pid, conf: m.paths.conf }, 'an nginx master is gone; starting it again');
       this.changed();
     }, WATCHDOG_MS);
     this.#watchdog.unref();
@@ -157,9 +159,7 @@ export class NginxPlane implements DataPlane {
   changed(): void {
     if (this.#closed) return;
     this.#dirty = true;
-    this.#pending ??= new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.#loop())
-      .finally(() => (this.#pending = null));
+    this.#pending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#loop()).finally(() => (this.#pending = null));
   }
 
   async #loop(): Promise<void> {
@@ -206,7 +206,13 @@ export class NginxPlane implements DataPlane {
   }
 
   #model(): NginxModel {
-    const listenerOf = (b: NginxBinding): NginxListener => ({ port: b.port, app: b.app, env: b.env, upstreams: b.upstreams.map((u) => u.port), ...(b.notDeployed !== null ? { notDeployed: b.notDeployed } : {}) });
+    const listenerOf = (b: NginxBinding): NginxListener => ({
+      port: b.port,
+      app: b.app,
+      env: b.env,
+      upstreams: b.upstreams.map((u) => u.port),
+      ...(b.notDeployed !== null ? { notDeployed: b.notDeployed } : {}),
+    });
     const bound = [...this.#bindings].filter((b) => b.port > 0).sort((a, b) => a.port - b.port);
     let shared;
     if (this.#shared) {
@@ -218,7 +224,15 @@ export class NginxPlane implements DataPlane {
       shared = { port: this.#shared.port, apps: [...apps.values()] };
     }
     const root = process.getuid?.() === 0;
-    return { front: this.#front.paths, back: this.#back.paths, sockets: this.#sockets, listeners: bound.map(listenerOf), ...(shared ? { shared } : {}), shutdownTimeoutMs: this.#shutdownMs, ...(root ? { user: 'root' } : {}) };
+    return {
+      front: this.#front.paths,
+      back: this.#back.paths,
+      sockets: this.#sockets,
+      listeners: bound.map(listenerOf),
+      ...(shared ? { shared } : {}),
+      shutdownTimeoutMs: this.#shutdownMs,
+      ...(root ? { user: 'root' } : {}),
+    };
   }
 
   /** The back first (it must serve a new port's socket before the front forwards to it), then the front. */
@@ -234,7 +248,15 @@ export class NginxPlane implements DataPlane {
 export async function startNginxPlane(opts: NginxPlaneOptions): Promise<NginxPlane> {
   const bin = opts.bin ?? findNginx() ?? 'nginx';
   await new Promise<void>((resolve, reject) =>
-    execFile(bin, ['-v'], (err) => (err ? reject(new Error(`--proxy nginx needs nginx, but "${bin} -v" failed (${(err as NodeJS.ErrnoException).code ?? err.message}); install nginx or run the agent without --proxy nginx`)) : resolve())),
+    execFile(bin, ['-v'], (err) =>
+      err
+        ? reject(
+            new Error(
+              `--proxy nginx needs nginx, but "${bin} -v" failed (${(err as NodeJS.ErrnoException).code ?? err.message}); install nginx or run the agent without --proxy nginx`,
+            ),
+          )
+        : resolve(),
+    ),
   );
   return new NginxPlane({ ...opts, bin });
 }

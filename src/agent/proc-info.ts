@@ -77,7 +77,12 @@ export function childPids(pid: number): number[] {
   try {
     // Linux keeps the list for us (CONFIG_PROC_CHILDREN): far cheaper than reading every /proc entry.
     const listed = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return listed ? listed.split(' ').map(Number).filter((child) => isAlive(child)) : [];
+    return listed
+      ? listed
+          .split(' ')
+          .map(Number)
+          .filter((child) => isAlive(child))
+      : [];
   } catch {
     /* not available: scan /proc */
   }

@@ -10,7 +10,12 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transf
 /** Headers named in `Connection:` are hop-by-hop too. */
 function connectionTokens(value: string | string[] | undefined): Set<string> {
   const raw = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return new Set(raw.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    raw
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 export function isHopByHop(name: string, listed: ReadonlySet<string> = new Set()): boolean {
@@ -63,9 +68,7 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: Cli
   out['x-forwarded-for'] = join(headers['x-forwarded-for'], ip);
   out['x-forwarded-proto'] = proto;
   if (host) out['x-forwarded-host'] = typeof headers['x-forwarded-host'] === 'string' ? headers['x-forwarded-host'] : host;
-  const element = [`for=${forwardedNode(ip)}`, host ? `host="${host.replace(/["\\]/g, '')}"` : '', `proto=${client.proto}`]
-    .filter(Boolean)
-    .join(';');
+  const element = [`for=${forwardedNode(ip)}`, host ? `host="${host.replace(/["\\]/g, '')}"` : '', `proto=${client.proto}`].filter(Boolean).join(';');
   out.forwarded = join(headers.forwarded, element);
   return out;
 }

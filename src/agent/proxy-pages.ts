@@ -27,6 +27,11 @@ export function pageBody(status: PageStatus, message: string, accept: string | u
 
 export function errorPage(req: IncomingMessage, res: ServerResponse, status: PageStatus, message: string): void {
   const { type, body } = pageBody(status, message, req.headers.accept);
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...(status === 503 ? { 'retry-after': '2' } : {}) });
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...(status === 503 ? { 'retry-after': '2' } : {}),
+  });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

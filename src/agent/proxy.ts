@@ -176,7 +176,8 @@ export class AppProxy implements ProxyBinding {
           return;
         }
         const code = errorCode(err);
-        if (code === 'UND_ERR_HEADERS_TIMEOUT') return errorPage(req, res, 504, `the upstream of ${this.app} (${this.env}) did not answer within ${HEADERS_TIMEOUT_MS / 1000}s`);
+        if (code === 'UND_ERR_HEADERS_TIMEOUT')
+          return errorPage(req, res, 504, `the upstream of ${this.app} (${this.env}) did not answer within ${HEADERS_TIMEOUT_MS / 1000}s`);
         // An instance that died under the request (or was stopped): try another one, or the new set.
         const next: Upstream | undefined = attempt === 0 && retriable ? this.#pick(upstream) : undefined;
         if (!next) return errorPage(req, res, 502, `the upstream of ${this.app} (${this.env}) failed: ${code}`);
@@ -185,7 +186,15 @@ export class AppProxy implements ProxyBinding {
     }
   }
 
-  async #forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse, method: string, headers: Record<string, string | string[]>, hasBody: boolean, abort: AbortController): Promise<void> {
+  async #forward(
+    upstream: Upstream,
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    headers: Record<string, string | string[]>,
+    hasBody: boolean,
+    abort: AbortController,
+  ): Promise<void> {
     const done = upstream.track(() => abort.abort());
     try {
       const answer = await upstream.pool.request({

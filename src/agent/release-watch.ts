@@ -21,15 +21,25 @@ export interface ReleaseWatch {
 }
 
 /** Watches `desired` (just switched to) for `windowMs`: see ReleaseWatch. */
-export function armWatch(runtime: AppRuntime, desired: DesiredState, previous: DesiredState, windowMs: number, crashes = 0, until = Date.now() + windowMs): void {
+export function armWatch(
+  runtime: AppRuntime,
+  desired: DesiredState,
+  previous: DesiredState,
+  windowMs: number,
+  crashes = 0,
+  until = Date.now() + windowMs,
+): void {
   disarmWatch(runtime);
-  const timer = setTimeout(() => {
-    if (runtime.watch?.timer !== timer) return;
-    runtime.watch = null;
-    runtime.log.system(`${desired.release} stayed healthy for ${windowMs / 1000}s; automatic rollback disarmed`);
-    reprobeLive(runtime);
-    void runtime.ctx.persist();
-  }, Math.max(0, until - Date.now()));
+  const timer = setTimeout(
+    () => {
+      if (runtime.watch?.timer !== timer) return;
+      runtime.watch = null;
+      runtime.log.system(`${desired.release} stayed healthy for ${windowMs / 1000}s; automatic rollback disarmed`);
+      reprobeLive(runtime);
+      void runtime.ctx.persist();
+    },
+    Math.max(0, until - Date.now()),
+  );
   timer.unref();
   runtime.watch = { release: desired.release, previous, windowMs, until, crashes, timer };
   // Probe the watched instances at their own interval from now on.

@@ -20,7 +20,15 @@ const duration = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${
  * `keep` and the policy of `desired` allows it, else drained and stopped. `unused` ports are closed
  * once drained. Returns at once; the drain goes on in the background of `rt`.
  */
-export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: DesiredState | null, keep: boolean, desired: DesiredState, unused: readonly ProxyBinding[], say: (m: string) => void): void {
+export function retire(
+  rt: AppRuntime,
+  old: readonly Instance[],
+  oldDesired: DesiredState | null,
+  keep: boolean,
+  desired: DesiredState,
+  unused: readonly ProxyBinding[],
+  say: (m: string) => void,
+): void {
   const policy = standbyPolicy(desired);
   const standby = keep && oldDesired !== null && policy.count > 0 && policy.keepMs > 0;
   const upstreams = old.flatMap((i) => (i.upstream ? [i.upstream] : []));
@@ -38,7 +46,9 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
   }
   if (kept.length > 0 && oldDesired) {
     rt.standby.add(oldDesired, Date.now() + policy.keepMs);
-    const stopping = workers.length ? `; stopping ${plural(workers.length, 'instance')} of ${[...new Set(workers.map((i) => i.component.name))].join(', ')} (no port: only HTTP components wait on standby)` : '';
+    const stopping = workers.length
+      ? `; stopping ${plural(workers.length, 'instance')} of ${[...new Set(workers.map((i) => i.component.name))].join(', ')} (no port: only HTTP components wait on standby)`
+      : '';
     say(`Keeping ${plural(kept.length, 'instance')} of ${from} on warm standby for ${duration(policy.keepMs)}${stopping}`);
     for (const set of rt.standby.trim(policy.count)) rt.track(stopStandby(rt, set, `at most ${plural(policy.count, 'release')} on standby`));
   } else if (standby && workers.length > 0) {
@@ -52,7 +62,9 @@ export function retire(rt: AppRuntime, old: readonly Instance[], oldDesired: Des
       const drained = await plane.drain(upstreams, desired.drainTimeoutMs, rt.lifetime);
       if (rt.closed) return;
       if (!drained) {
-        rt.log.system(`Requests still in flight on ${from} after ${desired.drainTimeoutMs / 1000}s; ${kept.length ? 'cutting them' : 'stopping the old instances anyway'}`);
+        rt.log.system(
+          `Requests still in flight on ${from} after ${desired.drainTimeoutMs / 1000}s; ${kept.length ? 'cutting them' : 'stopping the old instances anyway'}`,
+        );
         // A rollback may have made some of them live again meanwhile: only cut the others.
         plane.cut(old.filter((i) => i.role !== 'live' && i.upstream).map((i) => i.upstream as Upstream));
       }

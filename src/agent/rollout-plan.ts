@@ -20,7 +20,18 @@ export type ComponentSource =
 /** What the processes of component `c` run in `desired`; equal keys mean interchangeable instances. */
 export function componentKey(desired: DesiredState, c: DesiredComponent): string {
   const config = Object.entries(desired.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([c.name, c.artifact.sha256, c.command ?? null, c.static ?? null, c.port, c.health.path ?? null, c.health.timeoutMs, c.health.intervalMs, c.scale, config]);
+  return JSON.stringify([
+    c.name,
+    c.artifact.sha256,
+    c.command ?? null,
+    c.static ?? null,
+    c.port,
+    c.health.path ?? null,
+    c.health.timeoutMs,
+    c.health.intervalMs,
+    c.scale,
+    config,
+  ]);
 }
 
 const up = (i: Instance) => !i.stopping && i.handle !== null;
@@ -36,11 +47,13 @@ export function planComponents(desired: DesiredState, instances: readonly Instan
     const key = componentKey(desired, component);
     const same = (i: Instance) => i.component.name === component.name && up(i) && componentKey(i.desired, i.component) === key;
     const live = instances.filter((i) => i.role === 'live' && i.component.name === component.name);
-    if (live.length === component.scale && live.every((i) => same(i) && (i.state === 'healthy' || i.state === 'running'))) return { kind: 'keep', component, instances: live };
+    if (live.length === component.scale && live.every((i) => same(i) && (i.state === 'healthy' || i.state === 'running')))
+      return { kind: 'keep', component, instances: live };
     if (servesHttp(component)) {
       for (const release of [...standbyReleases].reverse()) {
         const members = instances.filter((i) => i.role === 'standby' && i.desired.release === release && i.component.name === component.name);
-        if (members.length === component.scale && members.every((i) => same(i) && i.state === 'standby')) return { kind: 'warm', component, instances: members, from: release };
+        if (members.length === component.scale && members.every((i) => same(i) && i.state === 'standby'))
+          return { kind: 'warm', component, instances: members, from: release };
       }
     }
     return { kind: 'start', component };

@@ -37,7 +37,13 @@ class RolloutFailed extends Error {}
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (message: string) => void, signal: AbortSignal, options: RolloutOptions = {}): Promise<RolloutResult> {
+export async function runRollout(
+  rt: AppRuntime,
+  desired: DesiredState,
+  emit: (message: string) => void,
+  signal: AbortSignal,
+  options: RolloutOptions = {},
+): Promise<RolloutResult> {
   const say = (message: string) => {
     rt.log.system(message);
     emit(message);
@@ -60,7 +66,11 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     const prepared = await rt.routing.prepare(desired).catch((err: Error) => Promise.reject(new RolloutFailed(err.message)));
     plan = prepared;
     checkAborted();
-    const sources = planComponents(desired, rt.instances, rt.standby.sets.map((s) => s.release));
+    const sources = planComponents(
+      desired,
+      rt.instances,
+      rt.standby.sets.map((s) => s.release),
+    );
     const kept = sources.flatMap((s) => (s.kind === 'keep' ? s.instances : []));
     const toStart = sources.flatMap((s) => (s.kind === 'start' ? [s.component] : []));
     // Taken out of the standby at once (its expiry skips them); given back if the rollout fails.
@@ -90,7 +100,11 @@ export async function runRollout(rt: AppRuntime, desired: DesiredState, emit: (m
     const web = routedComponent(desired.components);
     const routed = fresh.filter((i) => i.upstream !== null && i.component.name === web?.name).length;
     await rt.ctx.plane.settle().catch((err: Error) => say(`The proxy did not take the new routes: ${err.message}`));
-    say(web ? `Switched traffic to ${desired.release} (${plural(routed, `${web.name} instance`)}) on port ${desired.proxyPort}` : `Switched to ${desired.release} (no component serves HTTP)`);
+    say(
+      web
+        ? `Switched traffic to ${desired.release} (${plural(routed, `${web.name} instance`)}) on port ${desired.proxyPort}`
+        : `Switched to ${desired.release} (no component serves HTTP)`,
+    );
 
     phase('draining');
     retire(rt, old, previousDesired, !options.automatic, desired, unused, say);
@@ -139,18 +153,36 @@ function sayReuse(sources: readonly ComponentSource[], nothingToStart: boolean, 
   const froms = [...new Set(warm.map((s) => s.from))];
   if (kept.length === 0 && froms.length === 1 && nothingToStart) {
     const n = warm.reduce((sum, s) => sum + s.instances.length, 0);
-    say(froms[0] === desired.release ? `Reusing ${plural(n, 'warm standby instance')} of ${froms[0]}${tail}` : `Reusing ${plural(n, 'warm standby instance')} of ${froms[0]} (same builds and config)${tail}`);
+    say(
+      froms[0] === desired.release
+        ? `Reusing ${plural(n, 'warm standby instance')} of ${froms[0]}${tail}`
+        : `Reusing ${plural(n, 'warm standby instance')} of ${froms[0]} (same builds and config)${tail}`,
+    );
     return;
   }
   if (kept.length > 0) say(`Keeping the running instances of ${kept.join(', ')} (unchanged): no restart`);
   for (const from of froms) {
     const of = warm.filter((s) => s.from === from);
-    say(`Reusing ${plural(of.reduce((sum, s) => sum + s.instances.length, 0), 'warm standby instance')} of ${from} for ${of.map((s) => s.component.name).join(', ')}`);
+    say(
+      `Reusing ${plural(
+        of.reduce((sum, s) => sum + s.instances.length, 0),
+        'warm standby instance',
+      )} of ${from} for ${of.map((s) => s.component.name).join(', ')}`,
+    );
   }
 }
 
 /** Prepares the slugs, starts every instance of `components` (added to `fresh`) and waits until all are healthy. */
-async function startFresh(rt: AppRuntime, desired: DesiredState, components: readonly DesiredComponent[], fresh: Instance[], say: (m: string) => void, phase: (name: string) => void, checkAborted: () => void, signal: AbortSignal): Promise<void> {
+async function startFresh(
+  rt: AppRuntime,
+  desired: DesiredState,
+  components: readonly DesiredComponent[],
+  fresh: Instance[],
+  say: (m: string) => void,
+  phase: (name: string) => void,
+  checkAborted: () => void,
+  signal: AbortSignal,
+): Promise<void> {
   const slugs = new Map<string, string>();
   for (const c of components) {
     if (slugs.has(c.artifact.sha256)) continue;
@@ -174,7 +206,14 @@ async function startFresh(rt: AppRuntime, desired: DesiredState, components: rea
       let port = servesHttp(component) ? await freePort() : null;
       // The probe socket is closed at once, so the kernel may offer the same port twice.
       while (port !== null && (fresh.some((i) => i.port === port) || rt.instances.some((i) => i.port === port))) port = await freePort();
-      const instance = createInstance({ id, desired, component, workDir: workDirPath(rt.ctx.dataDir, rt.app, rt.env, `${component.name}.${id}`), role: 'starting', port });
+      const instance = createInstance({
+        id,
+        desired,
+        component,
+        workDir: workDirPath(rt.ctx.dataDir, rt.app, rt.env, `${component.name}.${id}`),
+        role: 'starting',
+        port,
+      });
       rt.instances.push(instance);
       fresh.push(instance);
       starting.push(instance);
@@ -235,7 +274,8 @@ async function waitAllHealthy(rt: AppRuntime, fresh: readonly Instance[], say: (
 
 function explain(rt: AppRuntime, instance: Instance, outcome: Exclude<HealthOutcome, { ok: true }>): string {
   if (outcome.reason === 'exited') return `${label(instance)} ${describeExit(outcome.exit)} during startup${lastLines(rt, instance)}`;
-  if (outcome.reason === 'timeout') return `${label(instance)} was not healthy within ${instance.component.health.timeoutMs / 1000}s (${outcome.detail}${portHint(instance, outcome.detail)})${lastLines(rt, instance)}`;
+  if (outcome.reason === 'timeout')
+    return `${label(instance)} was not healthy within ${instance.component.health.timeoutMs / 1000}s (${outcome.detail}${portHint(instance, outcome.detail)})${lastLines(rt, instance)}`;
   return `${label(instance)} was aborted`;
 }
 

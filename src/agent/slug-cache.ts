@@ -81,7 +81,10 @@ export class SlugCache {
 
   constructor(dataDir: string, options: SlugCacheOptions = {}) {
     this.#dataDir = dataDir;
-    this.policy = { root: options.artifactRoot ?? join(dirname(dataDir), 'artifacts'), maxBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_MB * 1024 * 1024 };
+    this.policy = {
+      root: options.artifactRoot ?? join(dirname(dataDir), 'artifacts'),
+      maxBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_MB * 1024 * 1024,
+    };
   }
 
   /** Stops every hash and extraction in progress (they reject); the agent is closing. */
@@ -203,7 +206,11 @@ export class SlugCache {
           entries++;
           const reason =
             unsafeEntryReason(path, type, linkpath) ??
-            (bytes > MAX_SLUG_BYTES ? `it unpacks to more than ${MAX_SLUG_BYTES} bytes` : entries > MAX_SLUG_ENTRIES ? `it has more than ${MAX_SLUG_ENTRIES} entries` : null);
+            (bytes > MAX_SLUG_BYTES
+              ? `it unpacks to more than ${MAX_SLUG_BYTES} bytes`
+              : entries > MAX_SLUG_ENTRIES
+                ? `it has more than ${MAX_SLUG_ENTRIES} entries`
+                : null);
           if (reason && !refused) refused = reason;
           if (typeof entry.mode === 'number') (entry as { mode: number }).mode = entry.mode & MODE_MASK;
           return reason === null && !signal.aborted;

@@ -27,7 +27,11 @@ export function parseEnviron(raw: string): Record<string, string> {
  * The config in effect in a process: its environment minus what the agent adds. Inherited keys
  * (PATH, HOME, LANG) count only when the release set them or they differ from the agent's.
  */
-export function configInEffect(environ: Record<string, string>, agentEnv: Readonly<Record<string, string | undefined>>, declared: Readonly<Record<string, string>>): Record<string, string> {
+export function configInEffect(
+  environ: Record<string, string>,
+  agentEnv: Readonly<Record<string, string | undefined>>,
+  declared: Readonly<Record<string, string>>,
+): Record<string, string> {
   const kept = Object.entries(environ).filter(
     ([k, v]) => !AGENT_KEYS.has(k) && !((INHERITED_ENV as readonly string[]).includes(k) && !Object.hasOwn(declared, k) && agentEnv[k] === v),
   );

@@ -11,7 +11,18 @@ import { DEFAULT_STANDBY } from '../protocol/agent-protocol.js';
 export function fingerprint(desired: DesiredState): string {
   const components = [...desired.components]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((c) => [c.name, c.build, c.artifact.sha256, c.command ?? null, c.static ?? null, c.port, c.health.path ?? null, c.health.timeoutMs, c.health.intervalMs, c.scale]);
+    .map((c) => [
+      c.name,
+      c.build,
+      c.artifact.sha256,
+      c.command ?? null,
+      c.static ?? null,
+      c.port,
+      c.health.path ?? null,
+      c.health.timeoutMs,
+      c.health.intervalMs,
+      c.scale,
+    ]);
   const config = Object.entries(desired.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash('sha256').update(JSON.stringify({ components, config })).digest('hex');
 }
@@ -48,11 +59,14 @@ export class StandbyPool {
     if (existing) this.take(existing);
     const set: StandbySet = { release: desired.release, desired, fingerprint: fingerprint(desired), until };
     this.#sets.push(set);
-    const timer = setTimeout(() => {
-      this.#timers.delete(set);
-      this.#sets = this.#sets.filter((s) => s !== set);
-      this.#expire(set);
-    }, Math.max(0, until - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(set);
+        this.#sets = this.#sets.filter((s) => s !== set);
+        this.#expire(set);
+      },
+      Math.max(0, until - Date.now()),
+    );
     timer.unref();
     this.#timers.set(set, timer);
     return set;

@@ -64,7 +64,10 @@ export async function serveStatic(root: string, port: number): Promise<ProcessHa
         'last-modified': info.mtime.toUTCString(),
       });
       if (req.method === 'HEAD') res.end();
-      else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      else
+        createReadStream(file)
+          .on('error', () => res.destroy())
+          .pipe(res);
     })();
   });
   await new Promise<void>((resolve, reject) => {

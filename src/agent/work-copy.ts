@@ -41,7 +41,15 @@ export async function buildManifest(root: string): Promise<SlugEntry[]> {
       const info = await lstat(p);
       if (info.isDirectory()) await walk(p);
       else if (info.isSymbolicLink()) entries.push({ path: toPosix(relative(root, p)), type: 'symlink', mode: info.mode & 0o7777, target: await readlink(p) });
-      else if (info.isFile()) entries.push({ path: toPosix(relative(root, p)), type: 'file', mode: info.mode & 0o7777, size: info.size, mtimeMs: info.mtimeMs, sha256: await hashFile(p, info.size) });
+      else if (info.isFile())
+        entries.push({
+          path: toPosix(relative(root, p)),
+          type: 'file',
+          mode: info.mode & 0o7777,
+          size: info.size,
+          mtimeMs: info.mtimeMs,
+          sha256: await hashFile(p, info.size),
+        });
     }
   };
   await walk(root);
@@ -76,7 +84,12 @@ async function copyEntry(root: string, e: SlugEntry, dest: string): Promise<void
   let actual: string;
   if (st.size > STREAM_ABOVE) {
     const hash = createHash('sha256');
-    const tap = new Transform({ transform: (chunk: Buffer, _enc, done) => (hash.update(chunk), done(null, chunk)) });
+    const tap = new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
     await pipeline(createReadStream(from), tap, createWriteStream(to, { mode: 0o600 }));
     actual = hash.digest('hex');
   } else {

@@ -53,7 +53,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     loggerInstance: o.logger || undefined,
     serverFactory: (handler) => {
       const server = createServer(
-        { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs), keepAliveTimeout: 5000 },
+        {
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+          keepAliveTimeout: 5000,
+        },
         handler,
       );
       server.maxConnections = limits.maxConnections;
@@ -74,7 +79,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
   registerAuth(app, o.auth);
   app.addHook('preParsing', async (req, _reply, payload) =>
-    req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined ? payload : idleBounded(payload, limits.bodyIdleTimeoutMs, () => req.raw.socket.destroy()),
+    req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined
+      ? payload
+      : idleBounded(payload, limits.bodyIdleTimeoutMs, () => req.raw.socket.destroy()),
   );
   app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true, version: VERSION }));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -90,7 +90,12 @@ export function registerAuth(app: FastifyInstance, o: AuthOptions): void {
   app.decorateRequest('identity', '');
   app.addHook('onRequest', async (req, reply) => {
     if (!hostAllowed(req.headers.host, publicHosts)) {
-      return deny(reply, 421, 'MISDIRECTED_REQUEST', `this server does not answer to the host "${req.headers.host ?? ''}"; reach it by 127.0.0.1 or localhost, or add the name with --public-url (REWIND_PUBLIC_URL)`);
+      return deny(
+        reply,
+        421,
+        'MISDIRECTED_REQUEST',
+        `this server does not answer to the host "${req.headers.host ?? ''}"; reach it by 127.0.0.1 or localhost, or add the name with --public-url (REWIND_PUBLIC_URL)`,
+      );
     }
     const open = req.routeOptions.config.public;
     if (!(typeof open === 'function' ? open(req) : open)) {
@@ -102,12 +107,22 @@ export function registerAuth(app: FastifyInstance, o: AuthOptions): void {
     }
     if (!CHANGES.has(req.method)) return;
     if (!sameOrigin(req)) {
-      return deny(reply, 403, 'CROSS_ORIGIN', `a change must come from this server's own pages; the request's origin is "${req.headers.origin ?? req.headers['sec-fetch-site']}"`);
+      return deny(
+        reply,
+        403,
+        'CROSS_ORIGIN',
+        `a change must come from this server's own pages; the request's origin is "${req.headers.origin ?? req.headers['sec-fetch-site']}"`,
+      );
     }
     if (req.method === 'DELETE') return;
     const type = mediaType(req.headers['content-type']);
     if (type !== 'application/json' && !(req.routeOptions.config.uploadTypes ?? []).includes(type)) {
-      return deny(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `send changes as application/json${req.routeOptions.config.uploadTypes ? ` (or ${req.routeOptions.config.uploadTypes[0]})` : ''}, not "${type || 'no content type'}"`);
+      return deny(
+        reply,
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `send changes as application/json${req.routeOptions.config.uploadTypes ? ` (or ${req.routeOptions.config.uploadTypes[0]})` : ''}, not "${type || 'no content type'}"`,
+      );
     }
   });
 }

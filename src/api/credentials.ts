@@ -61,7 +61,10 @@ export interface ServerCredentials {
  * admin token of the data dir, made on first start.
  */
 export function loadCredentials(dataDir: string, envToken: string | undefined): ServerCredentials {
-  const sessionKey = Buffer.from(privateFile(join(dataDir, SESSION_KEY_FILE), () => randomBytes(32).toString('base64url')), 'base64url');
+  const sessionKey = Buffer.from(
+    privateFile(join(dataDir, SESSION_KEY_FILE), () => randomBytes(32).toString('base64url')),
+    'base64url',
+  );
   if (envToken) return { credentials: [{ name: 'token', digest: tokenDigest(envToken) }], sessionKey, adminTokenFile: null };
   const file = join(dataDir, ADMIN_TOKEN_FILE);
   const token = privateFile(file, () => `${newToken()}\n`);

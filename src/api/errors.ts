@@ -12,7 +12,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const where = fe.validationContext ?? 'request';
       // For a union (anyOf), the first branch's complaint ("must be null") misleads: name the union instead.
       const first = fe.validation.find((v) => v.keyword === 'anyOf') ?? fe.validation[0];
-      const field = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (first?.params as { missingProperty?: string })?.missingProperty;
+      const field = first?.instancePath
+        ? first.instancePath.replace(/^\//, '').replace(/\//g, '.')
+        : (first?.params as { missingProperty?: string })?.missingProperty;
       const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
       const what = first?.keyword === 'anyOf' ? 'has the wrong type' : extra ? `has an unknown field "${extra}"` : (first?.message ?? fe.message);
       const message = `invalid ${where}${field ? ` field "${field}"` : ''}: ${what}; see /api/openapi.json`;
@@ -25,7 +27,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(413).send({ error: { code: 'UPLOAD_TOO_LARGE', message: 'the request body is too large' } });
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.status(415).send({ error: { code: 'INVALID_INPUT', message: `unsupported content type "${req.headers['content-type']}"; send application/json (or application/gzip for builds)` } });
+      return reply.status(415).send({
+        error: {
+          code: 'INVALID_INPUT',
+          message: `unsupported content type "${req.headers['content-type']}"; send application/json (or application/gzip for builds)`,
+        },
+      });
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.status(fe.statusCode).send({ error: { code: 'INVALID_INPUT', message: fe.message } });

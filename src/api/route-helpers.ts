@@ -14,7 +14,9 @@ export const basisIn = (body: { readonly basis?: unknown } | undefined): PlanBas
  * so the schema alone lets them through to SQLite.
  */
 export async function finiteQueryNumbers(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const props = (req.routeOptions.schema?.querystring as { properties?: Record<string, { type?: string; minimum?: number; maximum?: number }> } | undefined)?.properties ?? {};
+  const props =
+    (req.routeOptions.schema?.querystring as { properties?: Record<string, { type?: string; minimum?: number; maximum?: number }> } | undefined)?.properties ??
+    {};
   const query = req.query as Record<string, unknown>;
   for (const [name, s] of Object.entries(props)) {
     if (s.type !== 'integer' && s.type !== 'number') continue;
@@ -22,7 +24,12 @@ export async function finiteQueryNumbers(req: FastifyRequest, reply: FastifyRepl
     const v = Array.isArray(raw) ? raw[0] : raw;
     if (typeof v !== 'string' || Number.isFinite(Number(v))) continue;
     const range = s.minimum !== undefined && s.maximum !== undefined ? ` from ${s.minimum} to ${s.maximum}` : '';
-    return reply.status(400).send({ error: { code: 'INVALID_INPUT', message: `invalid querystring field "${name}": must be ${s.type === 'integer' ? 'an integer' : 'a number'}${range}, got ${JSON.stringify(v.slice(0, 40))}; see /api/openapi.json` } });
+    return reply.status(400).send({
+      error: {
+        code: 'INVALID_INPUT',
+        message: `invalid querystring field "${name}": must be ${s.type === 'integer' ? 'an integer' : 'a number'}${range}, got ${JSON.stringify(v.slice(0, 40))}; see /api/openapi.json`,
+      },
+    });
   }
 }
 

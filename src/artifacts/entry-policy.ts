@@ -36,7 +36,10 @@ export class EntryChecker {
   private readonly seen: Seen[] = [];
 
   /** `symlinks`: every symlink of the archive when already known (second pass). */
-  constructor(private readonly limits: ExtractLimits, private readonly known?: ReadonlySet<string>) {}
+  constructor(
+    private readonly limits: ExtractLimits,
+    private readonly known?: ReadonlySet<string>,
+  ) {}
 
   get symlinks(): ReadonlySet<string> {
     return new Set(this.seen.filter((s) => s.type === 'SymbolicLink').map((s) => s.rel));

@@ -144,7 +144,10 @@ async function assertGzip(file: string): Promise<void> {
   try {
     const { bytesRead, buffer } = await fh.read(Buffer.alloc(2), 0, 2, 0);
     if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
-      throw new RewindError('INVALID_INPUT', 'the upload is not a gzip-compressed tar archive (.tar.gz); upload the source with "rewind deploy" or "rewind build"');
+      throw new RewindError(
+        'INVALID_INPUT',
+        'the upload is not a gzip-compressed tar archive (.tar.gz); upload the source with "rewind deploy" or "rewind build"',
+      );
     }
   } finally {
     await fh.close();

@@ -17,7 +17,19 @@ export async function packDirectory(dir: string, outPath: string): Promise<Store
   const entries = await listTree(dir);
   await createTar(
     // A build command may chmod 4755 or 0777: the slug the agent unpacks never carries that (see safeMode).
-    { file: outPath, gzip: true, portable: true, cwd: dir, follow: false, noDirRecurse: true, mtime: SLUG_MTIME, filter: (_path, st) => ((st.mode = safeMode(st.mode ?? 0o644)), true) },
+    {
+      file: outPath,
+      gzip: true,
+      portable: true,
+      cwd: dir,
+      follow: false,
+      noDirRecurse: true,
+      mtime: SLUG_MTIME,
+      filter: (_path, st) => {
+        st.mode = safeMode(st.mode ?? 0o644);
+        return true;
+      },
+    },
     // an empty tree still makes a valid archive: just its root folder
     entries.length > 0 ? entries.map(tarSafeName) : ['.'],
   );
@@ -34,7 +46,7 @@ export async function listTree(dir: string): Promise<string[]> {
       const r = rel + e.name;
       if (e.isDirectory()) {
         out.push(r);
-        await walk(join(abs, e.name), r + '/');
+        await walk(join(abs, e.name), `${r}/`);
       } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
     }
   };

@@ -51,9 +51,9 @@ export async function listSourceFiles(dir: string): Promise<string[]> {
       if (e.name === '.git') continue;
       const rel = relDir + e.name;
       if (e.isDirectory()) {
-        if (isIgnored(chain, rel + '/')) continue;
-        const nested = await readRules(join(absDir, e.name), '.gitignore', rel + '/');
-        await walk(join(absDir, e.name), rel + '/', nested ? [...chain, nested] : chain);
+        if (isIgnored(chain, `${rel}/`)) continue;
+        const nested = await readRules(join(absDir, e.name), '.gitignore', `${rel}/`);
+        await walk(join(absDir, e.name), `${rel}/`, nested ? [...chain, nested] : chain);
       } else if (e.isFile() || e.isSymbolicLink()) {
         if (!isIgnored(chain, rel)) out.push(rel);
       }
@@ -72,11 +72,7 @@ export interface PackResult {
 }
 
 /** Packs the source in `dir` as a tar.gz into `out` (a stream, which is ended, or a file path). */
-export async function packSource(
-  dir: string,
-  out: Writable | string,
-  onProgress?: (bytes: number) => void,
-): Promise<PackResult> {
+export async function packSource(dir: string, out: Writable | string, onProgress?: (bytes: number) => void): Promise<PackResult> {
   const files = await listSourceFiles(dir);
   if (files.length === 0) {
     throw new RewindError('INVALID_INPUT', `there is nothing to upload in ${dir}: it is empty, or .gitignore/.rewindignore exclude every file`);
@@ -89,10 +85,7 @@ export async function packSource(
       cb(null, chunk);
     },
   });
-  const tar = createTar(
-    { gzip: true, portable: true, cwd: dir, follow: false, noDirRecurse: true },
-    files.map(tarSafeName),
-  );
+  const tar = createTar({ gzip: true, portable: true, cwd: dir, follow: false, noDirRecurse: true }, files.map(tarSafeName));
   const sink = typeof out === 'string' ? createWriteStream(out) : out;
   await pipeline(tar, counter, sink);
   return { bytes, files: files.length };

@@ -11,7 +11,8 @@ export function logKeepBytes(env: Readonly<Record<string, string | undefined>> =
 }
 
 /** The line that stands where output was cut. */
-export const cutMarker = (bytes: number, keep: number) => `\n… ${bytes} bytes cut (the first and last ${+(keep / 1024 / 1024).toFixed(3)} MiB are kept; REWIND_LOG_KEEP_MB sets it) …\n`;
+export const cutMarker = (bytes: number, keep: number) =>
+  `\n… ${bytes} bytes cut (the first and last ${+(keep / 1024 / 1024).toFixed(3)} MiB are kept; REWIND_LOG_KEEP_MB sets it) …\n`;
 
 /** Where a build's log lives: `<data>/build-logs/<id>.log` (0600, in a 0700 folder). */
 export const buildLogPath = (dataDir: string, id: string) => join(dataDir, 'build-logs', `${id}.log`);

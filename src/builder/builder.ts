@@ -53,7 +53,12 @@ export class Builder {
 
   /** Validates the upload (archive safety, manifest) before recording anything; then builds in the background. */
   /** `release: false` (a pipeline's build): record no release; the pipeline's deploy tasks make them where they deploy. */
-  async create(app: string, env: string, body: Readable, opts: { description?: string; actor: string; declaredBytes?: number; release?: boolean }): Promise<Build> {
+  async create(
+    app: string,
+    env: string,
+    body: Readable,
+    opts: { description?: string; actor: string; declaredBytes?: number; release?: boolean },
+  ): Promise<Build> {
     const { store, artifacts } = this.o;
     if (!(await store.apps.get(app))) throw notFound.app(app);
     if (!(await store.apps.environment(app, env))) throw notFound.env(app, env);
@@ -113,7 +118,10 @@ export class Builder {
       throw e;
     }
     await store.audit.record({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
-    this.output.set(build.id, await CappedLog.open(buildLogPath(this.o.dataDir, build.id), this.o.logKeepBytes ?? logKeepBytes(), (text) => this.o.hub.publish(build.id, text)));
+    this.output.set(
+      build.id,
+      await CappedLog.open(buildLogPath(this.o.dataDir, build.id), this.o.logKeepBytes ?? logKeepBytes(), (text) => this.o.hub.publish(build.id, text)),
+    );
     const run = this.run(build, workDir, plan, opts.release !== false)
       .catch((e) => this.o.log.error({ err: e, build: build.id }, 'build crashed'))
       .finally(() => {
@@ -162,7 +170,11 @@ export class Builder {
       const file = await readBuildLog(this.o.dataDir, b.id);
       if (file !== undefined) await appendFile(buildLogPath(this.o.dataDir, b.id), note, { mode: 0o600 });
       const logs = file !== undefined ? '' : (await this.o.store.builds.logs(b.id)) + note;
-      await this.o.store.builds.finish(b.id, { status: 'failed', error: 'interrupted by a server restart; run the build again', logs }, new Date().toISOString());
+      await this.o.store.builds.finish(
+        b.id,
+        { status: 'failed', error: 'interrupted by a server restart; run the build again', logs },
+        new Date().toISOString(),
+      );
     }
   }
 
@@ -186,7 +198,10 @@ export class Builder {
         throw new RewindError('INVALID_MANIFEST', `${file}: ${key} "${c.path}" is not a folder of the source; create it or fix the path`);
       }
       const spec = JSON.stringify({ path: c.path ?? '.', build: c.build ?? null, static: c.static ?? null });
-      hashes[c.name] = createHash('sha256').update(spec).update(await this.o.artifacts.hashTree(dir)).digest('hex');
+      hashes[c.name] = createHash('sha256')
+        .update(spec)
+        .update(await this.o.artifacts.hashTree(dir))
+        .digest('hex');
       const earlier = await this.o.store.builds.reusable(app, c.name, hashes[c.name]);
       if (earlier) reuse[c.name] = earlier.id;
       else build.push(c.name);
@@ -208,7 +223,14 @@ export class Builder {
     const finish = async (result: BuildResult) => {
       await this.output.get(build.id)?.close();
       await store.builds.finish(build.id, { ...result, logs: '' }, new Date().toISOString());
-      await store.audit.record({ actor: build.createdBy, action: `build.${result.status}`, app: build.app, env: build.env, subject: build.id, detail: result.error ? { error: result.error } : undefined });
+      await store.audit.record({
+        actor: build.createdBy,
+        action: `build.${result.status}`,
+        app: build.app,
+        env: build.env,
+        subject: build.id,
+        detail: result.error ? { error: result.error } : undefined,
+      });
       this.o.hub.end(build.id);
     };
     try {
@@ -253,7 +275,14 @@ export class Builder {
         createdBy: build.createdBy,
       });
       await store.releases.insert(release);
-      await store.audit.record({ actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } });
+      await store.audit.record({
+        actor: build.createdBy,
+        action: 'release.create',
+        app: build.app,
+        env: build.env,
+        subject: release.id,
+        detail: { build: build.id },
+      });
       this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
       if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
       await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: release.id });
@@ -271,7 +300,14 @@ export class Builder {
         cwd,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, LANG: process.env.LANG ?? 'C.UTF-8', REWIND_APP: build.app, REWIND_BUILD: build.id, CI: 'true' },
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? cwd,
+          LANG: process.env.LANG ?? 'C.UTF-8',
+          REWIND_APP: build.app,
+          REWIND_BUILD: build.id,
+          CI: 'true',
+        },
       });
       const onData = (b: Buffer) => this.write(build.id, b);
       child.stdout.on('data', onData);

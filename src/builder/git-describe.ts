@@ -42,8 +42,6 @@ function run(argv: readonly string[]): Promise<string> {
   delete env.GIT_WORK_TREE;
   delete env.GIT_INDEX_FILE;
   return new Promise((resolve, reject) => {
-    execFile(argv[0]!, argv.slice(1), { env, timeout: 10_000, maxBuffer: 4 * 2 ** 20 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
-    );
+    execFile(argv[0]!, argv.slice(1), { env, timeout: 10_000, maxBuffer: 4 * 2 ** 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
 }

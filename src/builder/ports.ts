@@ -59,7 +59,14 @@ export interface BuildRecords {
     insert(release: Release): Promise<void>;
   };
   readonly audit: {
-    record(entry: { readonly actor: string; readonly action: string; readonly app?: string | null; readonly env?: string | null; readonly subject?: string | null; readonly detail?: unknown }): Promise<void>;
+    record(entry: {
+      readonly actor: string;
+      readonly action: string;
+      readonly app?: string | null;
+      readonly env?: string | null;
+      readonly subject?: string | null;
+      readonly detail?: unknown;
+    }): Promise<void>;
   };
 }
 

@@ -23,7 +23,6 @@ import type {
   DryRunView,
   ConfigRequest,
   ExecRequest,
-  PlanBasis,
   PromoteRequest,
   PublishRequest,
   RevertRequest,
@@ -229,7 +228,13 @@ export class RewindClient {
   /** Starts a run, with a source upload (its rewind.yml's pipelines apply) or on an existing build. */
   startRun(app: string, name: string, o: { stories: readonly string[]; build?: string; description?: string; upload?: Upload }) {
     const path = `/api/apps/${seg(app)}/pipelines/${seg(name)}/runs`;
-    if (o.upload) return this.json<PipelineRunView>({ method: 'POST', path, query: { story: o.stories.join(',') || undefined, description: o.description }, upload: o.upload });
+    if (o.upload)
+      return this.json<PipelineRunView>({
+        method: 'POST',
+        path,
+        query: { story: o.stories.join(',') || undefined, description: o.description },
+        upload: o.upload,
+      });
     return this.json<PipelineRunView>({ method: 'POST', path, json: { stories: o.stories, ...(o.build ? { build: o.build } : {}) } });
   }
   listRuns(app: string, story?: string) {
@@ -250,7 +255,11 @@ export class RewindClient {
     return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/${approve ? 'approve' : 'reject'}`, json: {} });
   }
   rollbackRun(id: string, o: RunRollbackRequest = {}) {
-    return this.json<PipelineRunView>({ method: 'POST', path: `/api/pipelines/runs/${seg(id)}/rollback`, json: { ...(o.reason ? { reason: o.reason } : {}), ...(o.basis ? { basis: o.basis } : {}) } });
+    return this.json<PipelineRunView>({
+      method: 'POST',
+      path: `/api/pipelines/runs/${seg(id)}/rollback`,
+      json: { ...(o.reason ? { reason: o.reason } : {}), ...(o.basis ? { basis: o.basis } : {}) },
+    });
   }
   /** What rolling a run back would do, per task; changes nothing. */
   async rollbackRunPlan(id: string) {

@@ -91,9 +91,7 @@ export function registerEnvs(program: Command, cli: Cli): void {
       for (const k of (o.reset as string[] | undefined) ?? []) patch[k] = null;
       const result = Object.keys(patch).length ? await cli.client.changeSettings(app, name, patch) : await cli.client.getSettings(app, name);
       cli.out.lines(
-        keyValues(
-          Object.entries(result.effective).map(([k, v]) => [k, `${v}${k in result.settings ? '' : ' (server default)'}`] as [string, string]),
-        ),
+        keyValues(Object.entries(result.effective).map(([k, v]) => [k, `${v}${k in result.settings ? '' : ' (server default)'}`] as [string, string])),
       );
       cli.out.result(result);
     });

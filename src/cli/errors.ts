@@ -90,10 +90,7 @@ export class UnreachableError extends CliError {
     readonly host: string,
     readonly code: string,
   ) {
-    super(
-      `cannot reach the Rewind server at ${host}: ${code}; start it with "npm start" or "rewind server", or set REWIND_HOST`,
-      2,
-    );
+    super(`cannot reach the Rewind server at ${host}: ${code}; start it with "npm start" or "rewind server", or set REWIND_HOST`, 2);
     this.name = 'UnreachableError';
   }
 }

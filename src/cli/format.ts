@@ -13,7 +13,12 @@ const cell = (value: string): string => value.replace(/[\r\n\t]+/g, ' ');
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const all = [headers, ...rows].map((r) => headers.map((_, i) => cell(r[i] ?? '')));
   const widths = headers.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+  return all.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /**

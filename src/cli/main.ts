@@ -70,12 +70,15 @@ export async function run(argv: readonly string[], capabilities: CliCapabilities
   const defaults = processIO();
   // A caller that captures the output (a test) answers questions only through its own stdin.
   const captured = Boolean(io.stdout || io.stderr);
-  const cli = new Cli({
-    ...defaults,
-    isTTY: io.isTTY ?? (captured ? false : defaults.isTTY),
-    stdin: captured ? undefined : defaults.stdin,
-    ...withoutUndefined(io),
-  }, capabilities);
+  const cli = new Cli(
+    {
+      ...defaults,
+      isTTY: io.isTTY ?? (captured ? false : defaults.isTTY),
+      stdin: captured ? undefined : defaults.stdin,
+      ...withoutUndefined(io),
+    },
+    capabilities,
+  );
   try {
     await buildProgram(cli).parseAsync([...argv], { from: 'user' });
     return 0;

@@ -15,14 +15,24 @@ export function taskSummary(tasks: readonly unknown[]): string {
   return tasks
     .map((t) => {
       const d = t as { kind: string; name: string; env?: string; from?: string; to?: string; enableRollback?: boolean; mode?: string };
-      const label = d.kind === 'deploy' ? `deploy ${d.env}${d.enableRollback ? ' (backup)' : ''}${d.mode === 'design' ? ' (design)' : ''}` : d.kind === 'promote' ? `promote ${d.from}→${d.to}` : d.kind === 'run' ? `run ${d.env}` : d.kind;
+      const label =
+        d.kind === 'deploy'
+          ? `deploy ${d.env}${d.enableRollback ? ' (backup)' : ''}${d.mode === 'design' ? ' (design)' : ''}`
+          : d.kind === 'promote'
+            ? `promote ${d.from}→${d.to}`
+            : d.kind === 'run'
+              ? `run ${d.env}`
+              : d.kind;
       return d.name !== d.kind ? `${d.name}: ${label}` : label;
     })
     .join(' → ');
 }
 
 export function pipelinesTable(list: readonly PipelineView[]): string[] {
-  return table(['NAME', 'SOURCE', 'TASKS'], list.map((p) => [p.name, p.source, taskSummary(p.tasks)]));
+  return table(
+    ['NAME', 'SOURCE', 'TASKS'],
+    list.map((p) => [p.name, p.source, taskSummary(p.tasks)]),
+  );
 }
 
 const took = (from: string, to: string | null, now: number) => duration((to ? Date.parse(to) : now) - Date.parse(from));
@@ -31,7 +41,15 @@ const took = (from: string, to: string | null, now: number) => duration((to ? Da
 export function activityTable(runs: readonly PipelineRunView[], now = Date.now()): string[] {
   return table(
     ['RUN', 'PIPELINE', 'STATUS', 'STARTED', 'DURATION', 'STORIES', 'ROLLBACK'],
-    runs.map((r) => [r.id, r.pipeline, r.status, relativeTime(r.createdAt, now), took(r.createdAt, r.finishedAt, now), r.stories.join(', '), r.rollbackStatus === 'none' ? '' : r.rollbackStatus]),
+    runs.map((r) => [
+      r.id,
+      r.pipeline,
+      r.status,
+      relativeTime(r.createdAt, now),
+      took(r.createdAt, r.finishedAt, now),
+      r.stories.join(', '),
+      r.rollbackStatus === 'none' ? '' : r.rollbackStatus,
+    ]),
   );
 }
 
@@ -58,7 +76,9 @@ export function runRollbackLines(plan: RunRollbackPlanView): string[] {
       out.push(`${head}: ${t.action}${t.why ? ` (${t.why})` : ''}`);
       continue;
     }
-    out.push(`${head}: ${t.action === 'stage' ? 'stage' : 'restore'} backup ${t.backup} in ${t.env} (${t.action === 'stage' ? 'staged' : 'active'}: ${t.plan.from ?? 'none'})`);
+    out.push(
+      `${head}: ${t.action === 'stage' ? 'stage' : 'restore'} backup ${t.backup} in ${t.env} (${t.action === 'stage' ? 'staged' : 'active'}: ${t.plan.from ?? 'none'})`,
+    );
     const body = formatPlan(t.plan).map((l) => `  ${l}`);
     out.push(...body);
     if (planChangesNothing(t.plan)) out.push('    nothing changes');
@@ -134,7 +154,8 @@ export function registerPipelines(program: Command, cli: Cli): void {
     .action(async (_o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const list = await cli.client.listPipelines(cli.app(g));
-      if (list.length === 0) cli.out.line(`No pipelines yet: define them under pipelines: in rewind.yml, or with "rewind pipelines define FILE -a ${cli.app(g)}"`);
+      if (list.length === 0)
+        cli.out.line(`No pipelines yet: define them under pipelines: in rewind.yml, or with "rewind pipelines define FILE -a ${cli.app(g)}"`);
       else cli.out.lines(pipelinesTable(list));
       cli.out.result(list);
     });
@@ -168,7 +189,13 @@ export function registerPipelines(program: Command, cli: Cli): void {
       const app = cli.app(g);
       const stories = o.story ?? [];
       const run = dir
-        ? await uploadSource(cli, g, dir, (upload) => cli.client.startRun(app, name, { stories, description: o.description, upload }), `Starting pipeline ${name}`)
+        ? await uploadSource(
+            cli,
+            g,
+            dir,
+            (upload) => cli.client.startRun(app, name, { stories, description: o.description, upload }),
+            `Starting pipeline ${name}`,
+          )
         : await (async () => {
             cli.out.start(`Starting pipeline ${name}`);
             const r = await cli.client.startRun(app, name, { stories, build: o.build });
@@ -179,7 +206,7 @@ export function registerPipelines(program: Command, cli: Cli): void {
       if (o.detach) return cli.out.result(run);
       const final = await followRun(cli, run.id);
       cli.out.result(final);
-      if (final.status !== 'succeeded') throw new CliError(`run ${final.id} ${final.status}: ${final.error ?? 'see "rewind pipelines show ' + final.id + '"'}`, 1);
+      if (final.status !== 'succeeded') throw new CliError(`run ${final.id} ${final.status}: ${final.error ?? `see "rewind pipelines show ${final.id}"`}`, 1);
       cli.out.line(`OK, ${final.id}`);
     });
 
@@ -205,7 +232,10 @@ export function registerPipelines(program: Command, cli: Cli): void {
       cli.out.result(run);
     });
 
-  for (const [verb, approve] of [['approve', true], ['reject', false]] as const) {
+  for (const [verb, approve] of [
+    ['approve', true],
+    ['reject', false],
+  ] as const) {
     pipelines
       .command(verb)
       .argument('<run>', 'run id (P…)')
@@ -254,7 +284,12 @@ export function registerPipelines(program: Command, cli: Cli): void {
     .action(async (_o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const list = await cli.client.listStories(cli.app(g));
-      cli.out.lines(table(['STORY', 'RUNS', 'LAST RUN', 'STATUS'], list.map((s) => [s.id, String(s.runs), relativeTime(s.lastRun), s.lastStatus])));
+      cli.out.lines(
+        table(
+          ['STORY', 'RUNS', 'LAST RUN', 'STATUS'],
+          list.map((s) => [s.id, String(s.runs), relativeTime(s.lastRun), s.lastStatus]),
+        ),
+      );
       cli.out.result(list);
     });
   stories

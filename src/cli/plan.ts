@@ -80,7 +80,7 @@ export async function runPlanned(cli: Cli, flags: PlanFlags, command: PlannedCom
 export function stalePlanOf<P>(err: unknown): P | undefined {
   const code = isRewindError(err) || err instanceof ApiResponseError ? err.code : undefined;
   if (code !== 'STALE_PLAN') return undefined;
-  return ((err as { details?: { plan?: P } }).details?.plan) ?? undefined;
+  return (err as { details?: { plan?: P } }).details?.plan ?? undefined;
 }
 
 /**
@@ -107,8 +107,7 @@ export function show(cli: Cli, lines: readonly string[]): void {
   for (const line of lines) sink.write(`${line}\n`);
 }
 
-const samePlan = (a: PlanView, b: PlanView) =>
-  a.from === b.from && JSON.stringify([a.components, a.config]) === JSON.stringify([b.components, b.config]);
+const samePlan = (a: PlanView, b: PlanView) => a.from === b.from && JSON.stringify([a.components, a.config]) === JSON.stringify([b.components, b.config]);
 
 /** `--component web=B… --component worker=B…` → { web: 'B…', worker: 'B…' }. */
 export function parseComponentBuilds(args: readonly string[]): Record<string, string> {
@@ -120,7 +119,8 @@ export function parseComponentBuilds(args: readonly string[]): Record<string, st
     if (eq <= 0 || !name || !build) {
       throw new RewindError('INVALID_INPUT', `--component "${arg}" is not NAME=BUILD; e.g. --component web=BABCDEFGHIJ (see "rewind builds --component web")`);
     }
-    if (name in moves && moves[name] !== build) throw new RewindError('INVALID_INPUT', `--component ${name} is given twice (${moves[name]}, ${build}); give one build per component`);
+    if (name in moves && moves[name] !== build)
+      throw new RewindError('INVALID_INPUT', `--component ${name} is given twice (${moves[name]}, ${build}); give one build per component`);
     moves[name] = build;
   }
   return moves;

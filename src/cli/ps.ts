@@ -82,10 +82,12 @@ export function registerPs(program: Command, cli: Cli): void {
   program
     .command('exec')
     .argument('<command...>', 'the command; put -- before it when it has options of its own')
-    .option('-c, --component <name>', "whose slug and config (default: web, else the first component)")
-    .description("run a one-off command in the active release (its files, config and $REWIND_* variables); exits with the command's status (--json: its events, one JSON per line)")
+    .option('-c, --component <name>', 'whose slug and config (default: web, else the first component)')
+    .description(
+      "run a one-off command in the active release (its files, config and $REWIND_* variables); exits with the command's status (--json: its events, one JSON per line)",
+    )
     .showHelpAfterError('(put -- before a command that has options of its own: rewind exec -a APP -- ls -la)')
-    .addHelpText('after', '\nExamples:\n  rewind exec -a shop -- node migrate.js --to latest\n  rewind exec -a shop -c worker \'echo $DATABASE_URL\'')
+    .addHelpText('after', "\nExamples:\n  rewind exec -a shop -- node migrate.js --to latest\n  rewind exec -a shop -c worker 'echo $DATABASE_URL'")
     .action(async (words: string[], o: { component?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = cli.app(g);
@@ -93,7 +95,11 @@ export function registerPs(program: Command, cli: Cli): void {
       const interrupt = onInterrupt(cli.io.signal);
       let exit: { code: number | null; signal: string | null } | null = null;
       try {
-        const events = await cli.client.exec(app, { env: g.env, command: words.join(' '), ...(o.component ? { component: o.component } : {}) }, interrupt.signal);
+        const events = await cli.client.exec(
+          app,
+          { env: g.env, command: words.join(' '), ...(o.component ? { component: o.component } : {}) },
+          interrupt.signal,
+        );
         for await (const event of events) {
           if (g.json) cli.io.stdout.write(`${JSON.stringify(event)}\n`);
           else if (event.type === 'output') (event.stream === 'stdout' ? cli.io.stdout : cli.io.stderr).write(event.text);

@@ -89,7 +89,8 @@ export function registerReleases(program: Command, cli: Cli): void {
       await runPlanned(cli, o, {
         call: (dryRun, basis) => cli.client.rollback(app, { env: g.env, release: id, components: moves, dryRun, basis }),
         // `rollback to R…`, `rollback web to B…`, `rollback to empty (before R…)`
-        label: (plan) => (plan.description.startsWith('rollback') ? `Rolling back${plan.description.slice('rollback'.length)}` : `Rolling back (${plan.description})`),
+        label: (plan) =>
+          plan.description.startsWith('rollback') ? `Rolling back${plan.description.slice('rollback'.length)}` : `Rolling back (${plan.description})`,
         early: id && !moves ? `Rolling back to ${id}` : undefined,
       });
     });

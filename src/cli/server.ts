@@ -38,27 +38,37 @@ export function registerServer(program: Command, cli: Cli): void {
     .option('--data <dir>', 'data directory (default: REWIND_DATA, else ~/.rewind)')
     .option('--http-port <n>', 'for the agent it starts: one shared port routing APP.localhost and APP.ENV.localhost (default: REWIND_HTTP_PORT)')
     .option('--proxy <kind>', 'for the agent it starts: builtin (default) or nginx')
-    .option('--public-url <url>', 'the URL people reach the server by, e.g. https://rewind.example.com (default: REWIND_PUBLIC_URL); its host name is accepted, others get 421')
+    .option(
+      '--public-url <url>',
+      'the URL people reach the server by, e.g. https://rewind.example.com (default: REWIND_PUBLIC_URL); its host name is accepted, others get 421',
+    )
     .option('--insecure-no-auth', 'serve the API with no authentication at all: anyone who reaches the port can run commands as this user (for tests only)')
     .description('run the Rewind API server (and a local agent if none runs) until Ctrl-C')
-    .action(async (o: { port: string; host: string; data?: string; httpPort?: string; proxy?: string; publicUrl?: string; insecureNoAuth?: boolean }, cmd: Command) => {
-      cli.globals(cmd);
-      if (o.proxy !== undefined && o.proxy !== 'builtin' && o.proxy !== 'nginx') throw new CliError(`--proxy must be builtin or nginx, got "${o.proxy}"`);
-      const opts = {
-        port: port(o.port),
-        host: o.host,
-        dataDir: dataDir(o.data, cli.io.env),
-        ...(o.httpPort !== undefined ? { httpPort: port(o.httpPort) } : {}),
-        ...(o.proxy ? { proxy: o.proxy as 'builtin' | 'nginx' } : {}),
-        ...publicUrl(o.publicUrl ?? cli.io.env.REWIND_PUBLIC_URL),
-        ...(o.insecureNoAuth ? { insecureNoAuth: true } : {}),
-      };
-      if (!['127.0.0.1', 'localhost', '::1'].includes(o.host) && !opts.publicUrl?.startsWith('https:')) {
-        cli.warn(`warning: listening on ${o.host} over plain HTTP: tokens and the console's cookie cross the network in clear; put a TLS proxy in front and set --public-url https://…`);
-      }
-      const { startServer } = await cli.capabilities.loadServer();
-      await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir }, serverHints);
-    });
+    .action(
+      async (
+        o: { port: string; host: string; data?: string; httpPort?: string; proxy?: string; publicUrl?: string; insecureNoAuth?: boolean },
+        cmd: Command,
+      ) => {
+        cli.globals(cmd);
+        if (o.proxy !== undefined && o.proxy !== 'builtin' && o.proxy !== 'nginx') throw new CliError(`--proxy must be builtin or nginx, got "${o.proxy}"`);
+        const opts = {
+          port: port(o.port),
+          host: o.host,
+          dataDir: dataDir(o.data, cli.io.env),
+          ...(o.httpPort !== undefined ? { httpPort: port(o.httpPort) } : {}),
+          ...(o.proxy ? { proxy: o.proxy as 'builtin' | 'nginx' } : {}),
+          ...publicUrl(o.publicUrl ?? cli.io.env.REWIND_PUBLIC_URL),
+          ...(o.insecureNoAuth ? { insecureNoAuth: true } : {}),
+        };
+        if (!['127.0.0.1', 'localhost', '::1'].includes(o.host) && !opts.publicUrl?.startsWith('https:')) {
+          cli.warn(
+            `warning: listening on ${o.host} over plain HTTP: tokens and the console's cookie cross the network in clear; put a TLS proxy in front and set --public-url https://…`,
+          );
+        }
+        const { startServer } = await cli.capabilities.loadServer();
+        await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir }, serverHints);
+      },
+    );
 }
 
 /** --public-url / REWIND_PUBLIC_URL: an http(s) URL, or a usage error. */
@@ -79,7 +89,9 @@ export function serverHints(service: RunningService): string[] {
   const { url } = service;
   const host = url === 'http://127.0.0.1:7070' ? '' : `REWIND_HOST=${url} `;
   return [
-    service.loginUrl ? `Console: ${service.loginUrl}  (logs this browser in once; "npx rewind console" prints a new link)` : `Console: ${url}/  (no authentication: --insecure-no-auth)`,
+    service.loginUrl
+      ? `Console: ${service.loginUrl}  (logs this browser in once; "npx rewind console" prints a new link)`
+      : `Console: ${url}/  (no authentication: --insecure-no-auth)`,
     `API:     ${url}/api (OpenAPI: ${url}/api/openapi.json)`,
     '',
     'Deploy the example from another shell, in this folder:',

@@ -19,14 +19,24 @@ function parseRef(ref: string): { template: string; version?: string } {
 export function upgradeStatusLine(s: UpgradeStatusView): string {
   if (!s.template) return `${s.app}/${s.env} was not installed from a template`;
   const running = s.installed ? `${s.template} ${s.installed}` : `no version of ${s.template} (every upgrade was rolled back)`;
-  return s.upgradable ? `${s.app}/${s.env} runs ${running}; ${s.latest} is available: rewind templates upgrade -a ${s.app}${s.env === 'production' ? '' : ` -e ${s.env}`}` : `${s.app}/${s.env} runs ${running}, the newest version`;
+  return s.upgradable
+    ? `${s.app}/${s.env} runs ${running}; ${s.latest} is available: rewind templates upgrade -a ${s.app}${s.env === 'production' ? '' : ` -e ${s.env}`}`
+    : `${s.app}/${s.env} runs ${running}, the newest version`;
 }
 
 /** `ID  FROM  TO  RELEASE  STATE  CREATED  ROLLED BACK`. */
 export function upgradesTable(s: UpgradeStatusView, now = Date.now()): string[] {
   return table(
     ['ID', 'FROM', 'TO', 'RELEASE', 'STATE', 'CREATED', 'ROLLED BACK'],
-    s.upgrades.map((u) => [u.id, u.fromVersion ?? '(install)', u.toVersion, u.release, u.state, relativeTime(u.createdAt, now), u.rolledBackRelease ? `${relativeTime(u.rolledBackAt as string, now)} (${u.rolledBackRelease})` : '']),
+    s.upgrades.map((u) => [
+      u.id,
+      u.fromVersion ?? '(install)',
+      u.toVersion,
+      u.release,
+      u.state,
+      relativeTime(u.createdAt, now),
+      u.rolledBackRelease ? `${relativeTime(u.rolledBackAt as string, now)} (${u.rolledBackRelease})` : '',
+    ]),
   );
 }
 
@@ -38,7 +48,12 @@ export function registerTemplates(program: Command, cli: Cli): void {
     .action(async (_o: unknown, cmd: Command) => {
       cli.globals(cmd);
       const list = await cli.client.listTemplates();
-      cli.out.lines(table(['NAME', 'LATEST', 'VERSIONS', 'PUBLISHED'], list.map((t) => [t.name, t.latest, String(t.versions.length), relativeTime(t.versions[0]?.createdAt ?? '', Date.now())])));
+      cli.out.lines(
+        table(
+          ['NAME', 'LATEST', 'VERSIONS', 'PUBLISHED'],
+          list.map((t) => [t.name, t.latest, String(t.versions.length), relativeTime(t.versions[0]?.createdAt ?? '', Date.now())]),
+        ),
+      );
       cli.out.result(list);
     });
 
@@ -50,7 +65,18 @@ export function registerTemplates(program: Command, cli: Cli): void {
       cli.globals(cmd);
       const t = await cli.client.getTemplate(name);
       const now = Date.now();
-      cli.out.lines(table(['VERSION', 'FROM', 'COMPONENTS', 'PUBLISHED', 'NOTE'], t.versions.map((v) => [v.version, `${v.sourceApp}/${v.sourceEnv} ${v.sourceRelease}`, v.components.join(','), relativeTime(v.createdAt, now), v.note])));
+      cli.out.lines(
+        table(
+          ['VERSION', 'FROM', 'COMPONENTS', 'PUBLISHED', 'NOTE'],
+          t.versions.map((v) => [
+            v.version,
+            `${v.sourceApp}/${v.sourceEnv} ${v.sourceRelease}`,
+            v.components.join(','),
+            relativeTime(v.createdAt, now),
+            v.note,
+          ]),
+        ),
+      );
       cli.out.result(t);
     });
 
@@ -96,7 +122,9 @@ export function registerTemplates(program: Command, cli: Cli): void {
       } catch (err) {
         if (!isRewindError(err) || err.code !== 'APP_EXISTS') throw err;
       }
-      await carryOut(`Installing ${template}${version ? ` ${version}` : ''} as ${o.as}/${g.env}`, () => cli.client.upgrade(o.as, { env: g.env, template, ...(version ? { version } : {}) }));
+      await carryOut(`Installing ${template}${version ? ` ${version}` : ''} as ${o.as}/${g.env}`, () =>
+        cli.client.upgrade(o.as, { env: g.env, template, ...(version ? { version } : {}) }),
+      );
     });
 
   templates
@@ -116,7 +144,7 @@ export function registerTemplates(program: Command, cli: Cli): void {
 
   templates
     .command('upgrades')
-    .description("the template version the -a app runs in -e, whether a newer one exists, and its upgrade records")
+    .description('the template version the -a app runs in -e, whether a newer one exists, and its upgrade records')
     .action(async (_o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const s = await cli.client.upgrades(cli.app(g), g.env);

@@ -6,7 +6,7 @@ import { StringEnum, type View } from './common.js';
 
 /** `GET /api/auth/whoami`: the identity a request is made as (the audit log's actor). */
 export const IdentityView = Type.Object({
-  name: Type.String({ description: 'the credential\'s name, recorded as the actor of every change' }),
+  name: Type.String({ description: "the credential's name, recorded as the actor of every change" }),
   via: StringEnum(IDENTITY_VIAS, 'how the request authenticated; none: the server runs with --insecure-no-auth'),
 });
 export type IdentityView = View<typeof IdentityView>;

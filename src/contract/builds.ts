@@ -9,7 +9,7 @@ export const BuildView = Type.Object({
   app: Type.String(),
   status: StringEnum(BUILD_STATUSES),
   description: Type.String(),
-  components: List(Type.String(), { description: 'The components this build built; a release\'s other components reuse earlier builds.' }),
+  components: List(Type.String(), { description: "The components this build built; a release's other components reuse earlier builds." }),
   sourceSha256: Type.String(),
   artifactSha256: Nullable(Type.String(), "The first component's slug (see `artifacts`)."),
   artifacts: StringMap('component → slug sha256'),

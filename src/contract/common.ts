@@ -10,7 +10,11 @@ import { Kind, Type, type ArrayOptions, type Static, type TSchema } from '@sincl
  */
 
 /** Bodies are values: readonly all the way down, as the hand-written interfaces were. */
-export type DeepReadonly<T> = T extends readonly (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+export type DeepReadonly<T> = T extends readonly (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 export type View<S extends TSchema> = DeepReadonly<Static<S>>;
 
 /**
@@ -21,7 +25,9 @@ export type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false)
 export type Assert<T extends true> = T;
 
 /** What a client sends for the body schema S: the fields the server fills in with a default (`Defaulted`) may be left out. */
-export type RequestOf<S extends TSchema, Defaulted extends keyof Static<S> = never> = DeepReadonly<Omit<Static<S>, Defaulted> & Partial<Pick<Static<S>, Defaulted>>>;
+export type RequestOf<S extends TSchema, Defaulted extends keyof Static<S> = never> = DeepReadonly<
+  Omit<Static<S>, Defaulted> & Partial<Pick<Static<S>, Defaulted>>
+>;
 
 /**
  * `S` or null, as `type: [S's type, "null"]` rather than `anyOf`: fast-json-stringify writes a
@@ -40,7 +46,13 @@ export const StringMap = (description?: string) => Type.Record(Type.String(), Ty
 export const List = <S extends TSchema>(item: S, options: ArrayOptions = {}) => Type.Unsafe<readonly Static<S>[]>(Type.Array(item, options));
 
 export const ApiError = Type.Object(
-  { error: Type.Object({ code: Type.String({ description: 'stable code, e.g. RELEASE_NOT_FOUND' }), message: Type.String(), details: Type.Optional(Type.Unknown()) }) },
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable code, e.g. RELEASE_NOT_FOUND' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
   { description: 'An error: its code, what to do next, and details for some codes' },
 );
 export type ApiError = View<typeof ApiError>;

@@ -40,5 +40,8 @@ export const EnvConfigView = Type.Object({
 export type EnvConfigView = View<typeof EnvConfigView>;
 
 export const EnvParams = Type.Object({ app: Type.String(), env: Type.String() });
-export const CreateEnvBody = Type.Object({ name: Type.String(), after: Type.Optional(Type.String()), before: Type.Optional(Type.String()) }, { additionalProperties: false });
+export const CreateEnvBody = Type.Object(
+  { name: Type.String(), after: Type.Optional(Type.String()), before: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
 export const ForceQuery = Type.Object({ force: Type.Boolean({ default: false }) });

@@ -19,10 +19,7 @@ export type RunStatus = Static<typeof RunStatus>;
 export const TaskStatus = StringEnum(TASK_STATUSES);
 export type TaskStatus = Static<typeof TaskStatus>;
 /** none: never rolled back; not rolled back: the run was rolled back but this task had no backup. */
-export const RollbackStatus = StringEnum(
-  ROLLBACK_STATUSES,
-  'none: never rolled back; not rolled back: the run was rolled back but this task had no backup',
-);
+export const RollbackStatus = StringEnum(ROLLBACK_STATUSES, 'none: never rolled back; not rolled back: the run was rolled back but this task had no backup');
 export type RollbackStatus = Static<typeof RollbackStatus>;
 
 export const PipelineTaskView = Type.Object({
@@ -95,7 +92,9 @@ export const RunRollbackPlanView = Type.Object(
     status: RunStatus,
     tasks: List(RunRollbackTaskView),
     warnings: List(Type.String(), { description: 'e.g. "production was changed after this run: release R… by admin"' }),
-    basis: List(EnvBasisView, { description: 'Send it back as `basis`: the rollback starts only if every environment is still as planned, else 409 STALE_PLAN.' }),
+    basis: List(EnvBasisView, {
+      description: 'Send it back as `basis`: the rollback starts only if every environment is still as planned, else 409 STALE_PLAN.',
+    }),
   },
   { description: "What a run's rollback would do, changing nothing." },
 );
@@ -121,7 +120,10 @@ export const RunQuery = Type.Object({
   description: Type.Optional(Type.String({ maxLength: 500 })),
 });
 export const ActivityQuery = Type.Object({ story: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) });
-export const DefineBody = Type.Object({ pipelines: Type.Unknown({ description: 'name → list of tasks, as under pipelines: in rewind.yml' }) }, { additionalProperties: false });
+export const DefineBody = Type.Object(
+  { pipelines: Type.Unknown({ description: 'name → list of tasks, as under pipelines: in rewind.yml' }) },
+  { additionalProperties: false },
+);
 /** A run's rollback (or, with dryRun, its plan). */
 export const RunRollbackBody = Type.Optional(
   Type.Object(

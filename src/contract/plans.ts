@@ -4,7 +4,6 @@ import { List, Nullable, StringEnum, type View } from './common.js';
 
 /** What a rollback, revert, promotion or upgrade will do: the plan, its steps, its basis. */
 
-
 export const ComponentStepView = Type.Object({
   component: Type.String(),
   action: StringEnum(COMPONENT_ACTIONS),
@@ -26,7 +25,12 @@ export const EnvBasisView = Type.Object(
   {
     env: Type.String(),
     release: Nullable(Type.String(), 'Its active release when planned (null: it ran nothing).'),
-    config: Type.Optional(Nullable(Type.String(), 'The release whose config was in effect: the active one (while nothing runs, the newest); null: none. Absent when config does not matter (a promotion\'s source).')),
+    config: Type.Optional(
+      Nullable(
+        Type.String(),
+        "The release whose config was in effect: the active one (while nothing runs, the newest); null: none. Absent when config does not matter (a promotion's source).",
+      ),
+    ),
   },
   { description: 'What a plan was computed from in one environment. Send it back as `basis` to apply exactly this plan.' },
 );
@@ -45,7 +49,8 @@ export const PlanView = Type.Object(
     config: List(ConfigStepView),
     basis: Type.Optional(
       List(EnvBasisView, {
-        description: 'What the plan was computed from. Sent back as `basis`, the change is applied only if it still holds, else 409 STALE_PLAN with the new plan in `details.plan`.',
+        description:
+          'What the plan was computed from. Sent back as `basis`, the change is applied only if it still holds, else 409 STALE_PLAN with the new plan in `details.plan`.',
       }),
     ),
   },
@@ -61,7 +66,12 @@ export const Basis = Type.Optional(
   Type.Unsafe<PlanBasis>({
     type: 'array',
     maxItems: 100,
-    items: { type: 'object', required: ['env', 'release'], additionalProperties: false, properties: { env: { type: 'string', maxLength: 100 }, release: releaseOrNull, config: releaseOrNull } },
+    items: {
+      type: 'object',
+      required: ['env', 'release'],
+      additionalProperties: false,
+      properties: { env: { type: 'string', maxLength: 100 }, release: releaseOrNull, config: releaseOrNull },
+    },
     description: "the dry run's plan.basis: the change is made only if the environments are still as planned, else 409 STALE_PLAN with the new plan",
   }),
 );

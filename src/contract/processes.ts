@@ -26,7 +26,7 @@ export const LogsQuery = Type.Object({
 export const ExecBody = Type.Object(
   {
     env: Type.String({ default: 'production' }),
-    command: Type.String({ minLength: 1, maxLength: 16_384, description: 'run through /bin/sh -c in the release\'s slug, with its config' }),
+    command: Type.String({ minLength: 1, maxLength: 16_384, description: "run through /bin/sh -c in the release's slug, with its config" }),
     component: Type.Optional(Type.String({ description: 'whose slug and environment; default: web, else the first component' })),
   },
   { additionalProperties: false },

@@ -42,7 +42,9 @@ export const PromoteBody = Type.Object({ env: Type.String({ default: 'production
 export const RollbackBody = Type.Object(
   {
     env: Type.String({ default: 'production' }),
-    release: Type.Optional(Type.String({ description: 'release to roll back to (a copy of it is made and promoted); default: the state before the current release' })),
+    release: Type.Optional(
+      Type.String({ description: 'release to roll back to (a copy of it is made and promoted); default: the state before the current release' }),
+    ),
     components: Type.Optional(
       Type.Record(Type.String(), Type.String(), { description: 'component rollback: component → an earlier succeeded build of that component' }),
     ),

@@ -65,7 +65,7 @@ export const PublishBody = Type.Object(
   {
     name: Type.String({ description: 'template name: [a-z][a-z0-9-]{0,62}' }),
     version: Type.String({ description: 'e.g. 1.0; never replaced' }),
-    app: Type.String({ description: 'publish this app/env\'s active release' }),
+    app: Type.String({ description: "publish this app/env's active release" }),
     env: Type.String({ default: 'production' }),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },

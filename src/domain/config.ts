@@ -27,11 +27,7 @@ export const isEmptyDiff = (d: ConfigDiff) => d.added.length + d.changed.length 
 
 /** Convox's release description for a config change: `env add:FOO change:BAR remove:BAZ`. */
 export function describeConfigDiff(d: ConfigDiff): string {
-  const parts = [
-    ...d.added.map((k) => `add:${k}`),
-    ...d.changed.map((k) => `change:${k}`),
-    ...d.removed.map((k) => `remove:${k}`),
-  ];
+  const parts = [...d.added.map((k) => `add:${k}`), ...d.changed.map((k) => `change:${k}`), ...d.removed.map((k) => `remove:${k}`)];
   return ['env', ...parts].join(' ');
 }
 

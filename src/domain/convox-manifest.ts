@@ -3,13 +3,11 @@ import type { Node, Pair } from 'yaml';
 import { CONFIG_KEY } from './ids.js';
 import type { ComponentSpec, Manifest, ManifestVariable } from './manifest.js';
 import {
-  COMPONENT_NAME,
   DEFAULT_HEALTH_INTERVAL_S,
   DEFAULT_HEALTH_TIMEOUT_S,
   MAX_HEALTH_INTERVAL_S,
   MAX_HEALTH_TIMEOUT_S,
   MAX_SCALE,
-  NAME_RULE,
   checkHealthPath,
   componentEntry,
   component,
@@ -108,7 +106,9 @@ export function environmentNote(variables: readonly ManifestVariable[], config: 
   if (set.length > 0) lines.push(`environment: ${set.map((v) => v.key).join(', ')} set in ${env}`);
   if (unset.length > 0) {
     const assignments = unset.map((v) => (v.value === undefined ? `${v.key}=…` : shellWord(`${v.key}=${v.value}`)));
-    lines.push(`environment: ${unset.map((v) => v.key).join(', ')} not set in ${env} (convox.yml defaults are not applied): rewind env set ${assignments.join(' ')}`);
+    lines.push(
+      `environment: ${unset.map((v) => v.key).join(', ')} not set in ${env} (convox.yml defaults are not applied): rewind env set ${assignments.join(' ')}`,
+    );
   }
   return lines;
 }
@@ -129,7 +129,9 @@ function readService(r: Reading, pair: Pair<unknown, unknown>): ComponentSpec | 
   }
   const image = fields.get('image');
   if (image) {
-    r.notes.push(`${name}: image ${String(scalarValue(image.node) ?? describe(ctx, image.node))} is not supported yet (Rewind runs commands from the source, not images); not deployed`);
+    r.notes.push(
+      `${name}: image ${String(scalarValue(image.node) ?? describe(ctx, image.node))} is not supported yet (Rewind runs commands from the source, not images); not deployed`,
+    );
     return undefined;
   }
 
@@ -158,7 +160,9 @@ function readBuild(r: Reading, name: string, field: Field | undefined): string |
       const f = { pair: p, node: deref(r.ctx, p.value as Node | null) };
       if (key === 'path') dirField = f;
       else if (key === 'manifest') {
-        r.notes.push(`${name}: build.manifest ${String(scalarValue(f.node))} is not used: Rewind builds no image, it runs the command on the files of build.path`);
+        r.notes.push(
+          `${name}: build.manifest ${String(scalarValue(f.node))} is not used: Rewind builds no image, it runs the command on the files of build.path`,
+        );
       } else unknown(r, `build.${key}`, name, p.key);
     }
   }
@@ -166,7 +170,11 @@ function readBuild(r: Reading, name: string, field: Field | undefined): string |
   if (raw === undefined) return undefined;
   const normalized = normalizeRelative(raw);
   if (normalized === null) {
-    r.ctx.issues.add(dirField!.node, dirField === field ? path : `${path}.path`, `must be a folder inside the source (relative, without ..), got ${describeText(raw)}`);
+    r.ctx.issues.add(
+      dirField!.node,
+      dirField === field ? path : `${path}.path`,
+      `must be a folder inside the source (relative, without ..), got ${describeText(raw)}`,
+    );
     return undefined;
   }
   return normalized === '.' ? undefined : normalized;
@@ -244,7 +252,11 @@ function readHealth(r: Reading, name: string, field: Field | undefined, port: bo
   } else if (isScalar(field.node) && typeof field.node.value === 'string') {
     healthPath = checkHealthPath(ctx, field.node.value, field.node, field.pair.key, path);
   } else {
-    ctx.issues.add(field.node ?? field.pair.key, path, `must be a path like /health or a map with path, interval, grace and timeout, got ${describe(ctx, field.node)}`);
+    ctx.issues.add(
+      field.node ?? field.pair.key,
+      path,
+      `must be a path like /health or a map with path, interval, grace and timeout, got ${describe(ctx, field.node)}`,
+    );
   }
   if (healthPath !== undefined && !port) {
     ctx.issues.add(pathNode, path, 'has an HTTP path but the service has no port; add "port: 3000" or remove the path');

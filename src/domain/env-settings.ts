@@ -41,7 +41,8 @@ export function mergeSettings(current: EnvSettings, patch: Readonly<Record<strin
       continue;
     }
     const [min, max] = LIMITS[k as keyof EnvSettings];
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) problems.push(`${k} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+      problems.push(`${k} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
     else next.set(k, v as number);
   }
   if (problems.length) throw new RewindError('INVALID_INPUT', problems.join('; '));

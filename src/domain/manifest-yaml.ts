@@ -43,7 +43,10 @@ export function parseYaml(text: string, file: string): Ctx {
 
 export class Issues {
   private readonly list: ManifestIssue[] = [];
-  constructor(private readonly file: string, private readonly lines: LineCounter | null) {}
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineCounter | null,
+  ) {}
 
   get count(): number {
     return this.list.length;
@@ -165,7 +168,11 @@ export function normalizeRelative(p: string): string | null {
  * `services:` in convox.yml), or undefined with the problem recorded: a bad name, or settings
  * that are not a map (an empty entry is a map with nothing in it).
  */
-export function componentEntry(ctx: Ctx, pair: Pair<unknown, unknown>, o: { section: string; noun: string; example: string }): { name: string; path: string; node: Node | null } | undefined {
+export function componentEntry(
+  ctx: Ctx,
+  pair: Pair<unknown, unknown>,
+  o: { section: string; noun: string; example: string },
+): { name: string; path: string; node: Node | null } | undefined {
   const name = keyOf(ctx, pair);
   const path = `${o.section}.${name}`;
   if (!COMPONENT_NAME.test(name)) {

@@ -161,10 +161,7 @@ export function manifestFromFiles(files: Partial<Readonly<Record<ManifestFile, s
 export function readManifestFiles(files: Partial<Readonly<Record<ManifestFile, string>>>): ManifestReading {
   const file = MANIFEST_FILES.find((f) => files[f] !== undefined);
   if (file === undefined) {
-    throw new RewindError(
-      'NO_MANIFEST',
-      'no rewind.yml, convox.yml or Procfile at the root of the source; add a rewind.yml (see examples/hello)',
-    );
+    throw new RewindError('NO_MANIFEST', 'no rewind.yml, convox.yml or Procfile at the root of the source; add a rewind.yml (see examples/hello)');
   }
   const text = files[file]!;
   const others = MANIFEST_FILES.filter((f) => f !== file && files[f] !== undefined);
@@ -225,9 +222,7 @@ function readManifest(doc: Document, issues: Issues, notes: string[]): Manifest 
     const spec = readComponent(ctx, pair, notes);
     if (spec) components[spec.name] = spec;
   }
-  const manifest: Manifest = pipelines === undefined
-    ? { components: Object.freeze(components) }
-    : { components: Object.freeze(components), pipelines };
+  const manifest: Manifest = pipelines === undefined ? { components: Object.freeze(components) } : { components: Object.freeze(components), pipelines };
   return Object.freeze(manifest);
 }
 
@@ -309,7 +304,12 @@ function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>, notes: string[]):
   if (scaleField) {
     const v = scalarValue(scaleField.node);
     if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_SCALE) scale = v;
-    else issues.add(scaleField.node ?? scaleField.pair.key, `${path}.scale`, `must be a whole number from 1 to ${MAX_SCALE}, got ${describe(ctx, scaleField.node)}`);
+    else
+      issues.add(
+        scaleField.node ?? scaleField.pair.key,
+        `${path}.scale`,
+        `must be a whole number from 1 to ${MAX_SCALE}, got ${describe(ctx, scaleField.node)}`,
+      );
   }
 
   const health = readHealth(ctx, path, fields.get('health'), port);
@@ -334,12 +334,7 @@ function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>, notes: string[]):
   });
 }
 
-function readHealth(
-  ctx: Ctx,
-  componentPath: string,
-  field: { pair: Pair<unknown, unknown>; node: Node | null } | undefined,
-  port: boolean,
-): HealthSpec {
+function readHealth(ctx: Ctx, componentPath: string, field: { pair: Pair<unknown, unknown>; node: Node | null } | undefined, port: boolean): HealthSpec {
   const { issues } = ctx;
   const path = `${componentPath}.health`;
   if (!field) return defaultHealth();

@@ -124,7 +124,14 @@ function parseTask(t: unknown, at: string, problems: string[]): TaskDef | null {
   else if (k === 'deploy') {
     const mode = str('mode', false) ?? 'runtime';
     if (mode !== 'runtime' && mode !== 'design') p(`mode must be runtime or design, got "${mode}"`);
-    def = { kind: k, name, env: env('env', true) ?? '', enableRollback: bool('enableRollback'), autoRollback: bool('autoRollback'), mode: mode as 'runtime' | 'design' };
+    def = {
+      kind: k,
+      name,
+      env: env('env', true) ?? '',
+      enableRollback: bool('enableRollback'),
+      autoRollback: bool('autoRollback'),
+      mode: mode as 'runtime' | 'design',
+    };
   } else if (k === 'promote') {
     const comps = o.components;
     if (comps !== undefined && !(Array.isArray(comps) && comps.every((c) => typeof c === 'string'))) p('components must be a list of component names');

@@ -15,9 +15,7 @@ export class AutoRollbackMonitor {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
-  constructor(
-    private readonly o: { store: Store; targets: TargetResolver; hub: EventHub<DeploymentEvent>; log: Logger },
-  ) {}
+  constructor(private readonly o: { store: Store; targets: TargetResolver; hub: EventHub<DeploymentEvent>; log: Logger }) {}
 
   start(intervalMs = 1000): void {
     this.timer = setInterval(() => void this.tick(), intervalMs);
@@ -60,9 +58,23 @@ export class AutoRollbackMonitor {
       const env_ = await store.apps.environment(app, env);
       if (env_?.activeRelease === ar.from) await store.apps.setActiveRelease(app, env, ar.to);
       // The data plane went back to the state of `to`: marked by the same rules as any rollback.
-      await markUndone(store, { release: { app, env, kind: 'rollback', source: ar.to, builds: {} }, undo: { kind: 'state', target: ar.to }, replaced: ar.from, actor: 'rewind', deployment: ar.deployment ?? null, at: ar.at });
+      await markUndone(store, {
+        release: { app, env, kind: 'rollback', source: ar.to, builds: {} },
+        undo: { kind: 'state', target: ar.to },
+        replaced: ar.from,
+        actor: 'rewind',
+        deployment: ar.deployment ?? null,
+        at: ar.at,
+      });
     }
-    await store.audit.record({ actor: 'rewind', action: 'deployment.auto-rollback', app, env, subject: ar.id, detail: { deployment: ar.deployment ?? null, from: ar.from, to: ar.to, reason: ar.reason } });
+    await store.audit.record({
+      actor: 'rewind',
+      action: 'deployment.auto-rollback',
+      app,
+      env,
+      subject: ar.id,
+      detail: { deployment: ar.deployment ?? null, from: ar.from, to: ar.to, reason: ar.reason },
+    });
     this.o.log.warn({ app, env, ...ar }, 'automatic rollback recorded');
   }
 }

@@ -54,14 +54,22 @@ export async function takeBackup(
     const specs: Record<string, ComponentSpec> = {};
     for (const c of snap.components) {
       const spec = live?.manifest?.components[c.name];
-      if (!spec) throw new RewindError('INVALID_INPUT', `${o.app}/${o.env} runs component ${c.name}, which Rewind has no manifest for; deploy without enableRollback`);
+      if (!spec)
+        throw new RewindError('INVALID_INPUT', `${o.app}/${o.env} runs component ${c.name}, which Rewind has no manifest for; deploy without enableRollback`);
       specs[c.name] = spec;
     }
     const manifest = composeManifest(specs);
     const names = Object.keys(slugs);
     let builds: Record<string, string> = {};
     if (names.length > 0) {
-      const build = prebuiltBuild({ app: o.app, env: o.env, description: `backup of the live files of ${o.env}: ${version}`, manifest: manifest!, artifacts: slugs, actor: o.actor });
+      const build = prebuiltBuild({
+        app: o.app,
+        env: o.env,
+        description: `backup of the live files of ${o.env}: ${version}`,
+        manifest: manifest!,
+        artifacts: slugs,
+        actor: o.actor,
+      });
       await store.builds.insert(build);
       builds = Object.fromEntries(names.map((n) => [n, build.id]));
     }
@@ -78,7 +86,14 @@ export async function takeBackup(
     });
   }
   await store.releases.insert(release);
-  await store.audit.record({ actor: o.actor, action: 'release.backup', app: o.app, env: o.env, subject: release.id, detail: { source: release.source, label: o.label } });
+  await store.audit.record({
+    actor: o.actor,
+    action: 'release.backup',
+    app: o.app,
+    env: o.env,
+    subject: release.id,
+    detail: { source: release.source, label: o.label },
+  });
   return release;
 }
 

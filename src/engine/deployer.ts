@@ -141,7 +141,14 @@ export class Deployer {
     const { store } = this.o;
     if (observed?.release && observed.release !== active && (await store.releases.get(app, observed.release))) {
       await store.apps.setActiveRelease(app, env, observed.release);
-      await store.audit.record({ actor: 'rewind', action: 'environment.reconcile', app, env, subject: observed.release, detail: { store: active, target: observed.release } });
+      await store.audit.record({
+        actor: 'rewind',
+        action: 'environment.reconcile',
+        app,
+        env,
+        subject: observed.release,
+        detail: { store: active, target: observed.release },
+      });
       this.o.log.warn({ app, env, store: active, target: observed.release }, 'active release reconciled with what the target serves');
     } else if (!observed?.release && active) {
       const release = await store.releases.get(app, active);
@@ -260,7 +267,14 @@ function verb(kind: DeploymentKind): string {
  */
 export async function markUndone(
   store: Store,
-  o: { release: Pick<Release, 'app' | 'env' | 'kind' | 'source' | 'builds'>; undo?: Undo; replaced: string | null; actor: string; deployment: string | null; at: string },
+  o: {
+    release: Pick<Release, 'app' | 'env' | 'kind' | 'source' | 'builds'>;
+    undo?: Undo;
+    replaced: string | null;
+    actor: string;
+    deployment: string | null;
+    at: string;
+  },
 ): Promise<string[]> {
   const { app, env } = o.release;
   const source = o.release.source ? await store.releases.get(app, o.release.source) : undefined;

@@ -114,7 +114,10 @@ export class Engine {
 
   async createApp(name: string, actor: string): Promise<AppSummary> {
     if (typeof name !== 'string' || !APP_NAME.test(name)) {
-      throw new RewindError('INVALID_NAME', `"${name}" is not a valid app name: use 1-63 lower-case letters, digits and dashes, starting with a letter (e.g. my-app)`);
+      throw new RewindError(
+        'INVALID_NAME',
+        `"${name}" is not a valid app name: use 1-63 lower-case letters, digits and dashes, starting with a letter (e.g. my-app)`,
+      );
     }
     if (await this.store.apps.get(name)) throw new RewindError('APP_EXISTS', `app "${name}" already exists; see "rewind apps info ${name}"`);
     const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
@@ -127,7 +130,11 @@ export class Engine {
     await this.requireApp(name);
     for (const env of await this.store.apps.environments(name)) {
       const live = await this.store.deployments.live(name, env.name);
-      if (live) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `deployment ${live.id} is in progress in ${name}/${env.name}; wait for it to finish before deleting the app`);
+      if (live)
+        throw new RewindError(
+          'DEPLOYMENT_IN_PROGRESS',
+          `deployment ${live.id} is in progress in ${name}/${env.name}; wait for it to finish before deleting the app`,
+        );
     }
     for (const env of await this.store.apps.environments(name)) await this.targetOf(name, env.name).remove(name, env.name);
     const builds = await this.store.builds.idsOf(name);
@@ -207,9 +214,13 @@ export class Engine {
   async createEnvironment(app: string, name: string, place: { after?: string; before?: string }, actor: string): Promise<EnvironmentSummary> {
     await this.requireApp(app);
     if (typeof name !== 'string' || !ENV_NAME.test(name)) {
-      throw new RewindError('INVALID_NAME', `"${name}" is not a valid environment name: use 1-31 lower-case letters, digits and dashes, starting with a letter (e.g. test)`);
+      throw new RewindError(
+        'INVALID_NAME',
+        `"${name}" is not a valid environment name: use 1-31 lower-case letters, digits and dashes, starting with a letter (e.g. test)`,
+      );
     }
-    if (await this.store.apps.environment(app, name)) throw new RewindError('APP_EXISTS', `environment "${name}" already exists in app "${app}"; see "rewind envs -a ${app}"`);
+    if (await this.store.apps.environment(app, name))
+      throw new RewindError('APP_EXISTS', `environment "${name}" already exists in app "${app}"; see "rewind envs -a ${app}"`);
     if (place.after !== undefined && place.before !== undefined) throw new RewindError('INVALID_INPUT', 'give --after or --before, not both');
     for (const anchor of [place.after, place.before]) if (anchor !== undefined) await this.requireEnv(app, anchor);
     const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
@@ -222,13 +233,19 @@ export class Engine {
   async deleteEnvironment(app: string, name: string, force: boolean, actor: string): Promise<void> {
     const env = await this.requireEnv(app, name);
     const all = await this.store.apps.environments(app);
-    if (all.length === 1) throw new RewindError('INVALID_INPUT', `"${name}" is the only environment of ${app}; delete the app instead (rewind apps delete ${app})`);
+    if (all.length === 1)
+      throw new RewindError('INVALID_INPUT', `"${name}" is the only environment of ${app}; delete the app instead (rewind apps delete ${app})`);
     const live = await this.store.deployments.live(app, name);
     if (live) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `deployment ${live.id} is in progress in ${app}/${name}; wait for it to finish`);
-    const observed = await this.targetOf(app, name).observe(app, name).catch(() => null);
+    const observed = await this.targetOf(app, name)
+      .observe(app, name)
+      .catch(() => null);
     const running = (observed?.instances.length ?? 0) > 0 || (env.activeRelease !== null && observed === null);
     if (running && !force) {
-      throw new RewindError('INVALID_INPUT', `${app}/${name} is running ${env.activeRelease ?? 'instances'}; pass --force to stop it and delete the environment with its releases`);
+      throw new RewindError(
+        'INVALID_INPUT',
+        `${app}/${name} is running ${env.activeRelease ?? 'instances'}; pass --force to stop it and delete the environment with its releases`,
+      );
     }
     await this.targetOf(app, name).remove(app, name);
     await this.store.apps.deleteEnvironment(app, name);
@@ -350,9 +367,11 @@ export class Engine {
 
   async processes(app: string, env: string): Promise<ProcessInfo[]> {
     await this.requireEnv(app, env);
-    const observed = await this.targetOf(app, env).observe(app, env).catch((e: Error) => {
-      throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);
-    });
+    const observed = await this.targetOf(app, env)
+      .observe(app, env)
+      .catch((e: Error) => {
+        throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);
+      });
     return (observed?.instances ?? []).map((i) => ({
       id: i.id,
       component: i.component,
@@ -375,7 +394,11 @@ export class Engine {
    */
   async exec(app: string, env: string, o: { command: string; component?: string; actor: string }, signal: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
     const e = await this.requireEnv(app, env);
-    if (!e.activeRelease) throw new RewindError('NOTHING_RUNS', `${app}/${env} runs no release; deploy one first with "rewind deploy -a ${app}${env === 'production' ? '' : ` -e ${env}`}"`);
+    if (!e.activeRelease)
+      throw new RewindError(
+        'NOTHING_RUNS',
+        `${app}/${env} runs no release; deploy one first with "rewind deploy -a ${app}${env === 'production' ? '' : ` -e ${env}`}"`,
+      );
     const release = await this.release(app, e.activeRelease);
     const components = Object.keys(release.builds);
     if (o.component !== undefined && !components.includes(o.component)) {
@@ -383,15 +406,29 @@ export class Engine {
     }
     const target = this.targetOf(app, env);
     if (!target.exec) throw new RewindError('INVALID_INPUT', `the target of ${app}/${env} cannot run commands`);
-    const events = await target.exec(app, env, { command: o.command, ...(o.component !== undefined ? { component: o.component } : {}), actor: o.actor }, signal);
-    await this.store.audit.record({ actor: o.actor, action: 'exec', app, env, subject: release.id, detail: { command: o.command, component: o.component ?? null } });
+    const events = await target.exec(
+      app,
+      env,
+      { command: o.command, ...(o.component !== undefined ? { component: o.component } : {}), actor: o.actor },
+      signal,
+    );
+    await this.store.audit.record({
+      actor: o.actor,
+      action: 'exec',
+      app,
+      env,
+      subject: release.id,
+      detail: { command: o.command, component: o.component ?? null },
+    });
     return events;
   }
 
   async logs(app: string, env: string, opts: { follow: boolean; lines: number; signal?: AbortSignal }): Promise<Readable> {
     await this.requireEnv(app, env);
-    return this.targetOf(app, env).logs(app, env, opts).catch((e: Error) => {
-      throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);
-    });
+    return this.targetOf(app, env)
+      .logs(app, env, opts)
+      .catch((e: Error) => {
+        throw new RewindError('AGENT_UNAVAILABLE', `the agent is not reachable (${e.message}); start the server again with "rewind server" to restart it`);
+      });
   }
 }

@@ -23,7 +23,11 @@ function rollbackTasks(run: PipelineRun, tasks: readonly PipelineTask[]): { t: P
   return [...tasks]
     .reverse()
     .map((t) => ({ t, def: run.definition.tasks[t.index] }))
-    .filter(({ t, def }) => (def.kind === 'deploy' || def.kind === 'promote') && !(t.status === 'pending' || t.status === 'skipped' || (t.status === 'cancelled' && !t.backupRelease)));
+    .filter(
+      ({ t, def }) =>
+        (def.kind === 'deploy' || def.kind === 'promote') &&
+        !(t.status === 'pending' || t.status === 'skipped' || (t.status === 'cancelled' && !t.backupRelease)),
+    );
 }
 
 const isDesign = (def: TaskDef) => def.kind === 'deploy' && def.mode === 'design';
@@ -95,7 +99,9 @@ async function changedAfter(store: Store, run: PipelineRun, tasks: readonly Pipe
     const active = (await store.apps.environment(run.app, env))?.activeRelease ?? null;
     if (active === release) continue;
     const r = active ? await store.releases.get(run.app, active) : undefined;
-    out.push(`${env} was changed after this run: ${r ? `release ${r.id} ("${r.description}") by ${r.createdBy}` : 'it runs nothing now'}; rolling the run back undoes that too`);
+    out.push(
+      `${env} was changed after this run: ${r ? `release ${r.id} ("${r.description}") by ${r.createdBy}` : 'it runs nothing now'}; rolling the run back undoes that too`,
+    );
   }
   return out;
 }
@@ -202,12 +208,21 @@ export async function rollbackRun(
     } catch (e) {
       failed++;
       await store.pipelines.updateTask(o.runId, t.index, { rollback_status: 'failed' });
-      const why = e instanceof StaleBasis ? `${envOf(def)} changed after the plan was confirmed; nothing was restored there (see the new plan: rewind pipelines rollback ${run.id} --dry-run)` : (e as Error).message;
+      const why =
+        e instanceof StaleBasis
+          ? `${envOf(def)} changed after the plan was confirmed; nothing was restored there (see the new plan: rewind pipelines rollback ${run.id} --dry-run)`
+          : (e as Error).message;
       await o.log(t.index, `task ${t.index + 1} ${def.name}: rollback failed: ${why}`);
     }
   }
   const status = failed > 0 ? 'failed' : 'rolled back';
   await store.pipelines.updateRun(o.runId, { rollback_status: status });
   await o.log(null, `${status === 'failed' ? 'failed' : 'finished'}: ${restored} deploy task(s) restored${failed ? `, ${failed} failed` : ''}`);
-  await store.audit.record({ actor: o.actor, action: `pipeline.rollback.${failed ? 'failed' : 'done'}`, app: run.app, subject: run.id, detail: { restored, failed } });
+  await store.audit.record({
+    actor: o.actor,
+    action: `pipeline.rollback.${failed ? 'failed' : 'done'}`,
+    app: run.app,
+    subject: run.id,
+    detail: { restored, failed },
+  });
 }

@@ -61,7 +61,11 @@ export class PipelineRunner {
   async check(app: string, value: unknown): Promise<PipelineDef[]> {
     const defs = parsePipelines(value);
     const envs = new Set((await this.o.store.apps.environments(app)).map((e) => e.name));
-    const missing = defs.flatMap((d) => pipelineEnvironments(d).filter((e) => !envs.has(e)).map((e) => `pipeline ${d.name} uses environment "${e}", which ${app} does not have`));
+    const missing = defs.flatMap((d) =>
+      pipelineEnvironments(d)
+        .filter((e) => !envs.has(e))
+        .map((e) => `pipeline ${d.name} uses environment "${e}", which ${app} does not have`),
+    );
     if (missing.length) throw new RewindError('INVALID_INPUT', `${missing.join('; ')}; create it with "rewind envs create NAME -a ${app}"`);
     return defs;
   }
@@ -79,13 +83,19 @@ export class PipelineRunner {
   ): Promise<PipelineRun> {
     const { store } = this.o;
     if (!(await store.apps.get(app))) throw notFound.app(app);
-    for (const s of o.stories) if (!/^[A-Za-z0-9][A-Za-z0-9._#-]{0,63}$/.test(s)) throw new RewindError('INVALID_INPUT', `"${s}" is not a story id (letters, digits, . _ # -)`);
+    for (const s of o.stories)
+      if (!/^[A-Za-z0-9][A-Za-z0-9._#-]{0,63}$/.test(s)) throw new RewindError('INVALID_INPUT', `"${s}" is not a story id (letters, digits, . _ # -)`);
     let def = await store.pipelines.definition(app, name);
     let buildId = o.build ?? null;
     if (o.source) {
       const envs = await store.apps.environments(app);
       // No release yet: releases appear only in the environments the run's deploy tasks deploy to.
-      const build = await this.o.builder.create(app, envs[0].name, o.source, { description: o.description, actor: o.actor, declaredBytes: o.declaredBytes, release: false });
+      const build = await this.o.builder.create(app, envs[0].name, o.source, {
+        description: o.description,
+        actor: o.actor,
+        declaredBytes: o.declaredBytes,
+        release: false,
+      });
       buildId = build.id;
       if (build.manifest.pipelines !== undefined) {
         const defs = await this.define(app, build.manifest.pipelines, 'manifest', o.actor);
@@ -95,7 +105,11 @@ export class PipelineRunner {
       const b = await store.builds.get(app, buildId);
       if (!b) throw notFound.build(app, buildId);
     }
-    if (!def) throw new RewindError('PIPELINE_NOT_FOUND', `${app} has no pipeline "${name}"; define it under pipelines: in rewind.yml or with the API (see "rewind pipelines -a ${app}")`);
+    if (!def)
+      throw new RewindError(
+        'PIPELINE_NOT_FOUND',
+        `${app} has no pipeline "${name}"; define it under pipelines: in rewind.yml or with the API (see "rewind pipelines -a ${app}")`,
+      );
     if (def.tasks.some((t) => t.kind === 'build') && !buildId) {
       // The newest build of uploaded source (not a backup's or a template's copy of slugs).
       const latest = (await store.builds.list(app, 50)).find((b) => b.status === 'succeeded' && Object.keys(b.sourceHashes).length > 0);
@@ -118,7 +132,13 @@ export class PipelineRunner {
       finishedAt: null,
     };
     await store.pipelines.createRun(run);
-    await store.audit.record({ actor: o.actor, action: 'pipeline.run', app, subject: run.id, detail: { pipeline: name, stories: run.stories, build: buildId } });
+    await store.audit.record({
+      actor: o.actor,
+      action: 'pipeline.run',
+      app,
+      subject: run.id,
+      detail: { pipeline: name, stories: run.stories, build: buildId },
+    });
     this.launch(run.id);
     return run;
   }
@@ -143,7 +163,13 @@ export class PipelineRunner {
     const waiting = (await this.o.store.pipelines.tasks(id)).find((t) => t.status === 'waiting');
     const resolve = this.approvals.get(id);
     if (!waiting || !resolve) throw new RewindError('INVALID_INPUT', `run ${id} is ${run.status} and waits for no approval`);
-    await this.o.store.audit.record({ actor, action: approved ? 'pipeline.approve' : 'pipeline.reject', app: run.app, subject: id, detail: { task: waiting.name } });
+    await this.o.store.audit.record({
+      actor,
+      action: approved ? 'pipeline.approve' : 'pipeline.reject',
+      app: run.app,
+      subject: id,
+      detail: { task: waiting.name },
+    });
     resolve({ approved, actor });
   }
 
@@ -160,7 +186,8 @@ export class PipelineRunner {
 
   /** After a restart: continue unfinished runs and rollbacks. */
   async recover(): Promise<void> {
-    for (const run of await this.o.store.pipelines.rollingBack()) this.startRollback(run.id, run.rollbackReason ?? 'resumed after a server restart', 'rewind', true);
+    for (const run of await this.o.store.pipelines.rollingBack())
+      this.startRollback(run.id, run.rollbackReason ?? 'resumed after a server restart', 'rewind', true);
     for (const run of await this.o.store.pipelines.unfinished()) {
       if (!this.loops.has(run.id) && !this.rollbacks.has(run.id)) {
         await this.log(run.id, 'run', null, 'the server restarted; continuing the run');
@@ -213,7 +240,13 @@ export class PipelineRunner {
       this.cancels.get(id)?.abort();
       this.approvals.get(id)?.({ approved: false, actor });
       await this.loops.get(id);
-      await rollbackRun(this.o, { runId: id, actor, log: (task, m) => this.log(id, 'rollback', task, m), waitForDeployment: (d) => this.waitForDeployment(d), ...confirmed });
+      await rollbackRun(this.o, {
+        runId: id,
+        actor,
+        log: (task, m) => this.log(id, 'rollback', task, m),
+        waitForDeployment: (d) => this.waitForDeployment(d),
+        ...confirmed,
+      });
     })()
       .catch(async (e) => {
         this.o.log.error({ err: e, run: id }, 'pipeline rollback crashed');
@@ -280,10 +313,21 @@ export class PipelineRunner {
         await this.log(id, 'run', t.index, `task ${t.index + 1} ${def.name}: failed: ${message}`);
         for (const rest of tasks.filter((x) => x.index > t.index)) await store.pipelines.updateTask(id, rest.index, { status: 'skipped' });
         await this.finishRun(id, 'failed', `task ${t.index + 1} (${def.name}) failed: ${message}`);
-        const auto = (await store.pipelines.tasks(id)).some((x) => x.index < t.index && x.status === 'succeeded' && isAutoRollback(run.definition.tasks[x.index]));
+        const auto = (await store.pipelines.tasks(id)).some(
+          (x) => x.index < t.index && x.status === 'succeeded' && isAutoRollback(run.definition.tasks[x.index]),
+        );
         if (auto) {
-          await store.pipelines.updateRun(id, { rollback_status: 'running', rollback_reason: `automatic: task ${t.index + 1} (${def.name}) failed: ${message}` });
-          await store.audit.record({ actor: 'rewind', action: 'pipeline.auto-rollback', app: run.app, subject: id, detail: { task: def.name, error: message } });
+          await store.pipelines.updateRun(id, {
+            rollback_status: 'running',
+            rollback_reason: `automatic: task ${t.index + 1} (${def.name}) failed: ${message}`,
+          });
+          await store.audit.record({
+            actor: 'rewind',
+            action: 'pipeline.auto-rollback',
+            app: run.app,
+            subject: id,
+            detail: { task: def.name, error: message },
+          });
           this.startRollback(id, `automatic: task ${t.index + 1} (${def.name}) failed: ${message}`, 'rewind', false);
         }
         return;
@@ -316,10 +360,18 @@ export class PipelineRunner {
       case 'deploy': {
         const build = await this.buildOf(run, ctx);
         if (def.enableRollback) {
-          const backup = await takeBackup(this.o, { app: run.app, env: def.env, mode: def.mode, label: `pipeline run ${run.id} (task ${ctx.index + 1})`, actor: run.createdBy });
+          const backup = await takeBackup(this.o, {
+            app: run.app,
+            env: def.env,
+            mode: def.mode,
+            label: `pipeline run ${run.id} (task ${ctx.index + 1})`,
+            actor: run.createdBy,
+          });
           await update({ backup_release: backup.id });
           const parts = Object.entries(backup.builds).map(([c, b]) => `${c} ${b}`);
-          await ctx.log(`backup ${backup.id} taken of what is ${def.mode === 'design' ? 'staged' : 'live'} in ${def.env}: ${parts.join(', ') || 'nothing runs'}; ${Object.keys(backup.config).length} config keys`);
+          await ctx.log(
+            `backup ${backup.id} taken of what is ${def.mode === 'design' ? 'staged' : 'live'} in ${def.env}: ${parts.join(', ') || 'nothing runs'}; ${Object.keys(backup.config).length} config keys`,
+          );
         }
         const release = await releaseForDeploy(ctx, build, def);
         if (def.mode === 'design') {
@@ -366,7 +418,7 @@ export class PipelineRunner {
       await sleep(200);
       b = await this.o.store.builds.byId(run.build);
     }
-    if (!b || b.status !== 'succeeded') throw new TaskFailed(`build ${run.build} ${b?.status ?? 'is missing'}${b?.error ? `: ${b.error}` : ''}`);
+    if (b?.status !== 'succeeded') throw new TaskFailed(`build ${run.build} ${b?.status ?? 'is missing'}${b?.error ? `: ${b.error}` : ''}`);
     return b;
   }
 

@@ -78,11 +78,7 @@ export class ReleaseOps {
    * moved to those builds (Rainbond); with neither, the environment's state before its current
    * release (Boomi), which is empty when the current release was the first.
    */
-  async rollback(
-    app: string,
-    env: string,
-    o: { release?: string; components?: Readonly<Record<string, string>> } & PlannedOptions,
-  ): Promise<Outcome> {
+  async rollback(app: string, env: string, o: { release?: string; components?: Readonly<Record<string, string>> } & PlannedOptions): Promise<Outcome> {
     return this.guarded(app, o, (dryRun) => this.#rollback(app, env, { ...o, dryRun }));
   }
 
@@ -100,7 +96,8 @@ export class ReleaseOps {
     }
     if (o.release) {
       const target = await this.release(app, o.release);
-      if (target.env !== env) throw new RewindError('INVALID_INPUT', `release ${target.id} belongs to environment "${target.env}", not "${env}"; pass -e ${target.env}`);
+      if (target.env !== env)
+        throw new RewindError('INVALID_INPUT', `release ${target.id} belongs to environment "${target.env}", not "${env}"; pass -e ${target.env}`);
       return this.carryOut({ ...base, next: stateOf(target), description: `rollback to ${target.id}`, source: target.id }, o);
     }
     if (!active) throw new RewindError('NOTHING_TO_ROLL_BACK', `${app}/${env} runs no release; there is nothing to roll back`);
@@ -146,7 +143,10 @@ export class ReleaseOps {
     const names = o.components && o.components.length > 0 ? [...new Set(o.components)] : all;
     const unknown = names.filter((n) => !hasKey(source.builds, n));
     if (unknown.length) {
-      throw new RewindError('INVALID_INPUT', `${source.id} in ${o.from} has no component ${unknown.join(', ')}; its components are ${all.join(', ') || 'none'}`);
+      throw new RewindError(
+        'INVALID_INPUT',
+        `${source.id} in ${o.from} has no component ${unknown.join(', ')}; its components are ${all.join(', ') || 'none'}`,
+      );
     }
     const active = to.activeRelease ? await this.release(app, to.activeRelease) : null;
     const moves = names.map((component) => ({ component, build: source.builds[component], spec: source.manifest!.components[component] }));
@@ -157,7 +157,10 @@ export class ReleaseOps {
     const next = { ...withComponents(stateOf(active), moves), config };
     const description = `promote ${source.id} from ${o.from} (${names.join(', ')})`;
     // The source's config does not matter (the target keeps its own), but which release is promoted does.
-    const basis: PlanBasis = [{ env: o.to, release: active?.id ?? null, config: current?.id ?? null }, { env: o.from, release: source.id }];
+    const basis: PlanBasis = [
+      { env: o.to, release: active?.id ?? null, config: current?.id ?? null },
+      { env: o.from, release: source.id },
+    ];
     return this.carryOut({ app, env: o.to, active, next, kind: 'promote', deploymentKind: 'promote', description, source: source.id, basis }, o);
   }
 
@@ -172,15 +175,25 @@ export class ReleaseOps {
   private async componentMoves(app: string, components: Readonly<Record<string, string>>) {
     const moves = [];
     for (const [component, buildId] of Object.entries(components)) {
-      if (!isId('B', buildId)) throw new RewindError('INVALID_INPUT', `"${buildId}" is not a build id (B followed by 10 letters); see "rewind builds -a ${app} --component ${component}"`);
+      if (!isId('B', buildId))
+        throw new RewindError(
+          'INVALID_INPUT',
+          `"${buildId}" is not a build id (B followed by 10 letters); see "rewind builds -a ${app} --component ${component}"`,
+        );
       const b = await this.store.builds.get(app, buildId);
       if (!b) throw notFound.build(app, buildId);
       if (b.status !== 'succeeded') {
-        throw new RewindError('INVALID_INPUT', `build ${buildId} ${b.status === 'failed' ? 'failed' : 'is still running'}; only a succeeded build of ${component} can be rolled back to`);
+        throw new RewindError(
+          'INVALID_INPUT',
+          `build ${buildId} ${b.status === 'failed' ? 'failed' : 'is still running'}; only a succeeded build of ${component} can be rolled back to`,
+        );
       }
       if (!b.components.includes(component) || !b.artifacts[component]) {
         const built = b.components.length ? `it built ${b.components.join(', ')}` : 'it built no component';
-        throw new RewindError('INVALID_INPUT', `build ${buildId} is not a build of ${component} (${built}); see "rewind builds -a ${app} --component ${component}"`);
+        throw new RewindError(
+          'INVALID_INPUT',
+          `build ${buildId} is not a build of ${component} (${built}); see "rewind builds -a ${app} --component ${component}"`,
+        );
       }
       moves.push({ component, build: buildId, spec: b.manifest.components[component] });
     }
@@ -201,7 +214,10 @@ export class ReleaseOps {
   async expected(app: string, basis: PlanBasis, planned?: PlanBasis): Promise<Expected[]> {
     const missing = (planned ?? []).filter((p) => !basis.some((b) => b.env === p.env && (p.config === undefined || b.config !== undefined)));
     if (missing.length) {
-      throw new RewindError('INVALID_INPUT', `the basis does not give ${missing.map((m) => m.env).join(', ')}${missing.some((m) => m.config !== undefined) ? ' (release and config)' : ''}; send the basis of this change's dry run (plan.basis)`);
+      throw new RewindError(
+        'INVALID_INPUT',
+        `the basis does not give ${missing.map((m) => m.env).join(', ')}${missing.some((m) => m.config !== undefined) ? ' (release and config)' : ''}; send the basis of this change's dry run (plan.basis)`,
+      );
     }
     const out: Expected[] = [];
     for (const b of basis) {
@@ -210,7 +226,8 @@ export class ReleaseOps {
         continue;
       }
       const r = b.config === null ? null : await this.store.releases.get(app, b.config);
-      if (r === undefined) throw new RewindError('INVALID_INPUT', `the basis names release ${b.config}, which ${app} does not have; send the basis of a dry run`);
+      if (r === undefined)
+        throw new RewindError('INVALID_INPUT', `the basis names release ${b.config}, which ${app} does not have; send the basis of a dry run`);
       out.push({ env: b.env, release: b.release, config: r?.config ?? {} });
     }
     return out;
@@ -234,7 +251,10 @@ export class ReleaseOps {
       const configs =
         b.config === undefined
           ? undefined
-          : { was: (b.config ? await this.store.releases.get(app, b.config) : undefined)?.config ?? {}, is: (await this.store.releases.current(app, b.env))?.config ?? {} };
+          : {
+              was: (b.config ? await this.store.releases.get(app, b.config) : undefined)?.config ?? {},
+              is: (await this.store.releases.current(app, b.env))?.config ?? {},
+            };
       const change = describeBasisChange(b, { release: active, by: now?.createdBy, description: now?.description }, configs);
       if (change) out.push(change);
     }
@@ -244,11 +264,19 @@ export class ReleaseOps {
   /** The 409 for a plan applied on another basis: what changed, and the new plan in `details.plan`. */
   async staleError(app: string, basis: PlanBasis, plan: unknown): Promise<RewindError> {
     const changes = await this.changesSince(app, basis);
-    return new RewindError('STALE_PLAN', `the plan is out of date: ${changes.join('; ') || `${app} changed since it was made`}; nothing was changed. Review the new plan and confirm it again`, { plan });
+    return new RewindError(
+      'STALE_PLAN',
+      `the plan is out of date: ${changes.join('; ') || `${app} changed since it was made`}; nothing was changed. Review the new plan and confirm it again`,
+      { plan },
+    );
   }
 
   /** Runs a planned change; when its basis no longer holds, answers STALE_PLAN with the plan made again (a dry run). */
-  async guarded<T extends { readonly plan: unknown }>(app: string, o: { readonly dryRun?: boolean; readonly basis?: PlanBasis }, op: (dryRun: boolean) => Promise<T>): Promise<T> {
+  async guarded<T extends { readonly plan: unknown }>(
+    app: string,
+    o: { readonly dryRun?: boolean; readonly basis?: PlanBasis },
+    op: (dryRun: boolean) => Promise<T>,
+  ): Promise<T> {
     try {
       return await op(o.dryRun ?? false);
     } catch (e) {

@@ -32,7 +32,9 @@ export interface UpgradeStatus {
 }
 
 /** An upgrade or its rollback: only the plan on a dry run, else also the record, the release made and its deployment. */
-export type Planned = { readonly plan: EnvPlan; readonly upgrade?: undefined } | { readonly plan: EnvPlan; readonly upgrade: Upgrade; readonly release: Release; readonly deployment: Deployment };
+export type Planned =
+  | { readonly plan: EnvPlan; readonly upgrade?: undefined }
+  | { readonly plan: EnvPlan; readonly upgrade: Upgrade; readonly release: Release; readonly deployment: Deployment };
 
 export class TemplateOps {
   constructor(
@@ -58,12 +60,15 @@ export class TemplateOps {
 
   /** Publishes app/env's active release as version `version` of template `name`. */
   async publish(o: { name: string; version: string; app: string; env: string; note?: string; actor: string }): Promise<TemplateVersion> {
-    if (!APP_NAME.test(o.name)) throw new RewindError('INVALID_NAME', `template name "${o.name}" must be lower-case letters, digits and dashes, starting with a letter`);
-    if (!VERSION.test(o.version)) throw new RewindError('INVALID_INPUT', `version "${o.version}" must be letters, digits, dots, dashes or underscores (at most 40), e.g. 1.0 or 2.1.3`);
+    if (!APP_NAME.test(o.name))
+      throw new RewindError('INVALID_NAME', `template name "${o.name}" must be lower-case letters, digits and dashes, starting with a letter`);
+    if (!VERSION.test(o.version))
+      throw new RewindError('INVALID_INPUT', `version "${o.version}" must be letters, digits, dots, dashes or underscores (at most 40), e.g. 1.0 or 2.1.3`);
     const e = await this.requireEnv(o.app, o.env);
     if (!e.activeRelease) throw new RewindError('NOTHING_RUNS', `${o.app}/${o.env} runs no release; deploy it before publishing it as a template`);
     const release = await this.releases.release(o.app, e.activeRelease);
-    if (!release.manifest || Object.keys(release.builds).length === 0) throw new RewindError('NOTHING_RUNS', `${release.id} runs no component; deploy a build before publishing it`);
+    if (!release.manifest || Object.keys(release.builds).length === 0)
+      throw new RewindError('NOTHING_RUNS', `${release.id} runs no component; deploy a build before publishing it`);
     if (await this.store.templates.version(o.name, o.version)) {
       throw new RewindError('TEMPLATE_VERSION_EXISTS', `template ${o.name} already has a version ${o.version}; versions are never replaced, publish a new one`);
     }
@@ -87,7 +92,14 @@ export class TemplateOps {
       createdAt: new Date().toISOString(),
     };
     await this.store.templates.publish(version);
-    await this.store.audit.record({ actor: o.actor, action: 'template.publish', app: o.app, env: o.env, subject: `${o.name}@${o.version}`, detail: { release: release.id, components: Object.keys(artifacts) } });
+    await this.store.audit.record({
+      actor: o.actor,
+      action: 'template.publish',
+      app: o.app,
+      env: o.env,
+      subject: `${o.name}@${o.version}`,
+      detail: { release: release.id, components: Object.keys(artifacts) },
+    });
     return (await this.store.templates.version(o.name, o.version)) as TemplateVersion;
   }
 
@@ -132,12 +144,18 @@ export class TemplateOps {
       throw new RewindError('INVALID_INPUT', `${app}/${env} runs template ${current}, not ${o.template}; upgrade it with "rewind templates upgrade -a ${app}"`);
     }
     const name = o.template ?? current;
-    if (name === null) throw new RewindError('INVALID_INPUT', `${app}/${env} was not installed from a template; install one with "rewind templates install NAME --as ${app}"`);
+    if (name === null)
+      throw new RewindError('INVALID_INPUT', `${app}/${env} was not installed from a template; install one with "rewind templates install NAME --as ${app}"`);
     const versions = await this.versions(name);
     const target = o.version === undefined ? versions[0] : versions.find((v) => v.version === o.version);
-    if (!target) throw new RewindError('TEMPLATE_NOT_FOUND', `template ${name} has no version ${o.version}; its versions are ${versions.map((v) => v.version).join(', ')}`);
+    if (!target)
+      throw new RewindError(
+        'TEMPLATE_NOT_FOUND',
+        `template ${name} has no version ${o.version}; its versions are ${versions.map((v) => v.version).join(', ')}`,
+      );
     const installed = await this.#installed(records);
-    if (installed === target.version) throw new RewindError('INVALID_INPUT', `${app}/${env} already runs ${name} ${target.version}; there is nothing to upgrade`);
+    if (installed === target.version)
+      throw new RewindError('INVALID_INPUT', `${app}/${env} already runs ${name} ${target.version}; there is nothing to upgrade`);
 
     const active = e.activeRelease ? await this.releases.release(app, e.activeRelease) : null;
     const config = { ...target.config, ...(active?.config ?? {}) };
@@ -147,14 +165,25 @@ export class TemplateOps {
     const description = installed === null ? `${verb} ${name} ${target.version}` : `${verb} ${name} ${installed} to ${target.version}`;
     // Planned from values only: the version's components are named NAME@VERSION until their build is made.
     const from: EnvState = active ? { builds: active.builds, config: active.config, manifest: active.manifest } : EMPTY_STATE;
-    const steps = planBetween(from, { builds: Object.fromEntries(components.map((c) => [c, `${name}@${target.version}`])), config, manifest: target.manifest as Manifest });
+    const steps = planBetween(from, {
+      builds: Object.fromEntries(components.map((c) => [c, `${name}@${target.version}`])),
+      config,
+      manifest: target.manifest as Manifest,
+    });
     const basis = [await this.releases.basisOf(app, env, active?.id ?? null)];
     const plan: EnvPlan = { app, env, from: active?.id ?? null, source: null, description, empty: false, ...steps, basis };
     if (o.dryRun) return { plan };
     const expected = o.basis ? await this.releases.expected(app, o.basis, basis) : undefined;
     // Checked before the build is recorded, and again atomically with the deployment.
     if (expected) await this.releases.check(app, expected, this.store.db);
-    const build = prebuiltBuild({ app, env, description: `template ${name} ${target.version} (${target.sourceRelease} of ${target.sourceApp})`, manifest: target.manifest as Manifest, artifacts: target.artifacts, actor: o.actor });
+    const build = prebuiltBuild({
+      app,
+      env,
+      description: `template ${name} ${target.version} (${target.sourceRelease} of ${target.sourceApp})`,
+      manifest: target.manifest as Manifest,
+      artifacts: target.artifacts,
+      actor: o.actor,
+    });
     await this.store.builds.insert(build);
     const release = makeRelease({
       app,
@@ -186,7 +215,14 @@ export class TemplateOps {
       createdAt: now,
     };
     await this.store.templates.insertUpgrade(upgrade);
-    await this.store.audit.record({ actor: o.actor, action: `template.${verb}`, app, env, subject: upgrade.id, detail: { template: name, from: installed, to: target.version, release: release.id } });
+    await this.store.audit.record({
+      actor: o.actor,
+      action: `template.${verb}`,
+      app,
+      env,
+      subject: upgrade.id,
+      detail: { template: name, from: installed, to: target.version, release: release.id },
+    });
     return { plan, upgrade, release, deployment };
   }
 
@@ -198,24 +234,46 @@ export class TemplateOps {
     const stateOf = async (u: Upgrade) => (await this.store.deployments.get(u.deployment))?.state;
     const upgrade = o.id !== undefined ? records.find((r) => r.id === o.id) : await this.#newestLive(records);
     if (!upgrade) {
-      throw new RewindError(o.id === undefined ? 'NOTHING_TO_ROLL_BACK' : 'UPGRADE_NOT_FOUND', o.id === undefined ? `${app}/${env} has no upgrade to roll back; see "rewind templates upgrades -a ${app}"` : `upgrade ${o.id} of ${app}/${env} does not exist; see "rewind templates upgrades -a ${app}"`);
+      throw new RewindError(
+        o.id === undefined ? 'NOTHING_TO_ROLL_BACK' : 'UPGRADE_NOT_FOUND',
+        o.id === undefined
+          ? `${app}/${env} has no upgrade to roll back; see "rewind templates upgrades -a ${app}"`
+          : `upgrade ${o.id} of ${app}/${env} does not exist; see "rewind templates upgrades -a ${app}"`,
+      );
     }
-    if (upgrade.rolledBackRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `upgrade ${upgrade.id} was already rolled back (release ${upgrade.rolledBackRelease})`);
+    if (upgrade.rolledBackRelease)
+      throw new RewindError('NOTHING_TO_ROLL_BACK', `upgrade ${upgrade.id} was already rolled back (release ${upgrade.rolledBackRelease})`);
     const state = await stateOf(upgrade);
-    if (state !== 'succeeded') throw new RewindError('NOTHING_TO_ROLL_BACK', `upgrade ${upgrade.id} did not go live (its deployment ${upgrade.deployment} ${state ?? 'is gone'}); there is nothing of it to roll back`);
+    if (state !== 'succeeded')
+      throw new RewindError(
+        'NOTHING_TO_ROLL_BACK',
+        `upgrade ${upgrade.id} did not go live (its deployment ${upgrade.deployment} ${state ?? 'is gone'}); there is nothing of it to roll back`,
+      );
     const newest = await this.#newestLive(records);
     if (newest && newest.id !== upgrade.id) {
-      throw new RewindError('INVALID_INPUT', `upgrade ${newest.id} (${newest.fromVersion ?? 'install'} to ${newest.toVersion}) came after ${upgrade.id}; roll it back first`);
+      throw new RewindError(
+        'INVALID_INPUT',
+        `upgrade ${newest.id} (${newest.fromVersion ?? 'install'} to ${newest.toVersion}) came after ${upgrade.id}; roll it back first`,
+      );
     }
-    if (!upgrade.fromRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `${upgrade.id} installed ${upgrade.template} ${upgrade.toVersion} in ${app}/${env}; nothing ran there before it to go back to`);
+    if (!upgrade.fromRelease)
+      throw new RewindError(
+        'NOTHING_TO_ROLL_BACK',
+        `${upgrade.id} installed ${upgrade.template} ${upgrade.toVersion} in ${app}/${env}; nothing ran there before it to go back to`,
+      );
     const out = await this.releases.rollback(app, env, { release: upgrade.fromRelease, dryRun: o.dryRun, basis: o.basis, actor: o.actor });
     if (o.dryRun) return { plan: out.plan };
     if (!out.release || !out.deployment) throw new Error('a rollback without a release');
     await this.store.templates.markRolledBack(upgrade.id, out.release.id, o.actor, new Date().toISOString());
-    await this.store.audit.record({ actor: o.actor, action: 'template.rollback', app, env, subject: upgrade.id, detail: { template: upgrade.template, from: upgrade.toVersion, to: upgrade.fromVersion, release: out.release.id } });
+    await this.store.audit.record({
+      actor: o.actor,
+      action: 'template.rollback',
+      app,
+      env,
+      subject: upgrade.id,
+      detail: { template: upgrade.template, from: upgrade.toVersion, to: upgrade.fromVersion, release: out.release.id },
+    });
     const marked = (await this.store.templates.upgrades(app, env)).find((r) => r.id === upgrade.id) as Upgrade;
     return { plan: out.plan, upgrade: marked, release: out.release, deployment: out.deployment };
   }
 }
-
-

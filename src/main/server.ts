@@ -59,7 +59,13 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   const store = await Store.openSqlite(dataDir);
   const binPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'rewind.js');
   const agentDir = join(dataDir, 'agent');
-  const agentOptions = { dataDir: agentDir, binPath, log, ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}), ...(o.proxy ? { proxy: o.proxy } : {}) };
+  const agentOptions = {
+    dataDir: agentDir,
+    binPath,
+    log,
+    ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}),
+    ...(o.proxy ? { proxy: o.proxy } : {}),
+  };
   const { target, agentUrl } = await createTarget({ kind: 'local', agent: agentOptions });
   const engine = new Engine({
     store,

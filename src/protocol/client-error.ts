@@ -7,7 +7,12 @@
 import type { Socket } from 'node:net';
 
 const ANSWERS: Readonly<Record<string, readonly [status: number, reason: string, code: string, message: string]>> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request line and headers are larger than the server accepts (16 KiB); send a shorter URL'],
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request Header Fields Too Large',
+    'HEADERS_TOO_LARGE',
+    'the request line and headers are larger than the server accepts (16 KiB); send a shorter URL',
+  ],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request did not arrive in time; send it whole'],
 };
 const BAD_REQUEST = [400, 'Bad Request', 'BAD_REQUEST', 'the request is not valid HTTP/1.1'] as const;
@@ -18,7 +23,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
   const [status, reason, code, message] = ANSWERS[err.code ?? ''] ?? BAD_REQUEST;
   const body = JSON.stringify({ error: { code, message } });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

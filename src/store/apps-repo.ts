@@ -4,7 +4,15 @@ import type { AppRow, EnvironmentRow } from '../domain/environment.js';
 
 export type { AppRow, EnvironmentRow };
 
-const toEnv = (r: { app: string; name: string; position: number; proxy_port: number; active_release: string | null; created_at: string; settings: string }): EnvironmentRow => ({
+const toEnv = (r: {
+  app: string;
+  name: string;
+  position: number;
+  proxy_port: number;
+  active_release: string | null;
+  created_at: string;
+  settings: string;
+}): EnvironmentRow => ({
   app: r.app,
   name: r.name,
   position: r.position,
@@ -42,10 +50,16 @@ export class AppsRepo {
   async delete(name: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       for (const table of ['deployment_events'] as const) {
-        await tx.deleteFrom(table).where('deployment', 'in', tx.selectFrom('deployments').select('id').where('app', '=', name)).execute();
+        await tx
+          .deleteFrom(table)
+          .where('deployment', 'in', tx.selectFrom('deployments').select('id').where('app', '=', name))
+          .execute();
       }
       await tx.deleteFrom('deployments').where('app', '=', name).execute();
-      await tx.deleteFrom('release_marks').where('release', 'in', tx.selectFrom('releases').select('id').where('app', '=', name)).execute();
+      await tx
+        .deleteFrom('release_marks')
+        .where('release', 'in', tx.selectFrom('releases').select('id').where('app', '=', name))
+        .execute();
       await tx.deleteFrom('releases').where('app', '=', name).execute();
       await tx.deleteFrom('component_ports').where('app', '=', name).execute();
       await tx.deleteFrom('builds').where('app', '=', name).execute();
@@ -83,7 +97,12 @@ export class AppsRepo {
       const before = place.before === undefined ? undefined : envs.find((e) => e.name === place.before);
       const anchor = place.after === undefined ? envs.at(-1) : envs.find((e) => e.name === place.after);
       const position = before ? before.position : anchor ? anchor.position + 1 : 0;
-      await tx.updateTable('environments').set((eb) => ({ position: eb('position', '+', 1) })).where('app', '=', app).where('position', '>=', position).execute();
+      await tx
+        .updateTable('environments')
+        .set((eb) => ({ position: eb('position', '+', 1) }))
+        .where('app', '=', app)
+        .where('position', '>=', position)
+        .execute();
       await tx.insertInto('environments').values({ app, name, position, proxy_port: proxyPort, active_release: null, created_at: now }).execute();
     });
   }
@@ -106,11 +125,20 @@ export class AppsRepo {
   }
 
   async addComponentPort(app: string, env: string, component: string, port: number): Promise<void> {
-    await this.db.insertInto('component_ports').values({ app, env, component, port }).onConflict((oc) => oc.columns(['app', 'env', 'component']).doNothing()).execute();
+    await this.db
+      .insertInto('component_ports')
+      .values({ app, env, component, port })
+      .onConflict((oc) => oc.columns(['app', 'env', 'component']).doNothing())
+      .execute();
   }
 
   async setSettings(app: string, env: string, settings: EnvSettings): Promise<void> {
-    await this.db.updateTable('environments').set({ settings: JSON.stringify(settings) }).where('app', '=', app).where('name', '=', env).execute();
+    await this.db
+      .updateTable('environments')
+      .set({ settings: JSON.stringify(settings) })
+      .where('app', '=', app)
+      .where('name', '=', env)
+      .execute();
   }
 
   async setActiveRelease(app: string, env: string, release: string | null): Promise<void> {

@@ -55,7 +55,10 @@ export class AuditRepo {
   async list(filter: { app?: string; limit?: number }): Promise<AuditEntry[]> {
     let q = this.db.selectFrom('audit').selectAll();
     if (filter.app) q = q.where('app', '=', filter.app);
-    const rows = await q.orderBy('id', 'desc').limit(filter.limit ?? 50).execute();
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 50)
+      .execute();
     return rows.map((r) => ({
       id: r.id,
       at: r.at,

@@ -10,7 +10,14 @@ export type { Build };
  * A build made of slugs that already exist (a backup of live files, a template version): it ran
  * nothing, and succeeded when it was made.
  */
-export function prebuiltBuild(o: { app: string; env: string; description: string; manifest: Manifest; artifacts: Readonly<Record<string, string>>; actor: string }): Build {
+export function prebuiltBuild(o: {
+  app: string;
+  env: string;
+  description: string;
+  manifest: Manifest;
+  artifacts: Readonly<Record<string, string>>;
+  actor: string;
+}): Build {
   const components = Object.keys(o.artifacts);
   const now = new Date().toISOString();
   const id = newId('B');
@@ -63,7 +70,22 @@ const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
 });
 
 const COLUMNS = [
-  'id', 'app', 'env', 'status', 'description', 'manifest', 'source_sha256', 'components', 'artifacts', 'source_hashes', 'uses', 'release', 'error', 'created_by', 'created_at', 'finished_at',
+  'id',
+  'app',
+  'env',
+  'status',
+  'description',
+  'manifest',
+  'source_sha256',
+  'components',
+  'artifacts',
+  'source_hashes',
+  'uses',
+  'release',
+  'error',
+  'created_by',
+  'created_at',
+  'finished_at',
 ] as const;
 
 /** Builds: created running, finished once (succeeded with an artifact, or failed with an error). */
@@ -121,7 +143,10 @@ export class BuildsRepo {
       .orderBy('id')
       .limit(limit * 4)
       .execute();
-    return rows.map(toBuild).filter((b) => b.components.includes(component)).slice(0, limit);
+    return rows
+      .map(toBuild)
+      .filter((b) => b.components.includes(component))
+      .slice(0, limit);
   }
 
   /** The newest succeeded build whose `component` had this source hash: a deploy reuses it instead of building again. */
@@ -155,7 +180,14 @@ export class BuildsRepo {
 
   async finish(
     id: string,
-    result: { status: 'succeeded' | 'failed'; artifacts?: Record<string, string>; uses?: Record<string, string>; release?: string | null; error?: string | null; logs: string },
+    result: {
+      status: 'succeeded' | 'failed';
+      artifacts?: Record<string, string>;
+      uses?: Record<string, string>;
+      release?: string | null;
+      error?: string | null;
+      logs: string;
+    },
     now: string,
   ): Promise<void> {
     await this.db

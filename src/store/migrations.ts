@@ -189,7 +189,10 @@ const migrations: Record<string, Migration> = {
   '0003_environment_settings': {
     async up(db: Kysely<any>) {
       // JSON: standby, automatic rollback and drain settings of one environment (see EnvSettings).
-      await db.schema.alterTable('environments').addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema
+        .alterTable('environments')
+        .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
     },
   },
   '0004_templates': {
@@ -235,7 +238,10 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       // JSON: component → build id of the slug it runs, so a build that reused every component
       // (and made no release, as a pipeline's build does) still says which files are its own.
-      await db.schema.alterTable('builds').addColumn('uses', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema
+        .alterTable('builds')
+        .addColumn('uses', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
     },
   },
 };

@@ -7,7 +7,12 @@ import type { RollbackStatus, RunStatus, TaskStatus } from '../domain/states.js'
 
 export type { PipelineRun };
 
-export type TaskPatch = Partial<Pick<PipelineTasksTable, 'status' | 'started_at' | 'finished_at' | 'build' | 'release' | 'deployment' | 'backup_release' | 'rollback_status' | 'rollback_deployment' | 'error'>>;
+export type TaskPatch = Partial<
+  Pick<
+    PipelineTasksTable,
+    'status' | 'started_at' | 'finished_at' | 'build' | 'release' | 'deployment' | 'backup_release' | 'rollback_status' | 'rollback_deployment' | 'error'
+  >
+>;
 export type RunPatch = Partial<Pick<PipelineRunsTable, 'status' | 'build' | 'error' | 'rollback_status' | 'rollback_reason' | 'finished_at'>>;
 
 const toRun = (r: PipelineRunsTable): PipelineRun => ({
@@ -87,7 +92,11 @@ export class PipelinesRepo {
   async runs(app: string, o: { story?: string; limit?: number } = {}): Promise<PipelineRun[]> {
     let q = this.db.selectFrom('pipeline_runs').selectAll().where('app', '=', app);
     if (o.story) q = q.where('id', 'in', this.db.selectFrom('run_stories').select('run').where('app', '=', app).where('story', '=', o.story));
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id').limit(o.limit ?? 50).execute();
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(o.limit ?? 50)
+      .execute();
     return rows.map(toRun);
   }
 

@@ -38,7 +38,11 @@ export class ReleasesRepo {
   async insert(release: Release, tx: Db | Transaction<Database> = this.db): Promise<void> {
     const vars = JSON.stringify(sortConfig({ ...release.config }));
     const cid = configId(JSON.parse(vars));
-    await tx.insertInto('configs').values({ id: cid, vars }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await tx
+      .insertInto('configs')
+      .values({ id: cid, vars })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
     await tx
       .insertInto('releases')
       .values({
@@ -95,7 +99,11 @@ export class ReleasesRepo {
   }
 
   async mark(release: string, mark: string, actor: string, deployment: string | null, at: string): Promise<void> {
-    await this.db.insertInto('release_marks').values({ release, mark, actor, deployment, at }).onConflict((oc) => oc.columns(['release', 'mark']).doNothing()).execute();
+    await this.db
+      .insertInto('release_marks')
+      .values({ release, mark, actor, deployment, at })
+      .onConflict((oc) => oc.columns(['release', 'mark']).doNothing())
+      .execute();
   }
 
   /** Marks of these releases: release id → marks. */

@@ -99,7 +99,14 @@ export class TemplatesRepo {
 
   /** app/env's installs and upgrades, newest first. */
   async upgrades(app: string, env: string): Promise<Upgrade[]> {
-    const rows = await this.db.selectFrom('upgrades').selectAll().where('app', '=', app).where('env', '=', env).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    const rows = await this.db
+      .selectFrom('upgrades')
+      .selectAll()
+      .where('app', '=', app)
+      .where('env', '=', env)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
     return rows.map(toUpgrade);
   }
 

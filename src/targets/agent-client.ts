@@ -63,7 +63,11 @@ export class AgentClient {
     return this.url === url.replace(/\/+$/, '') && this.#authorization === `Bearer ${token}`;
   }
 
-  async #call(method: Dispatcher.HttpMethod, path: string, options: { body?: unknown; bodyTimeout?: number; headersTimeout?: number; signal?: AbortSignal } = {}): Promise<Dispatcher.ResponseData> {
+  async #call(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    options: { body?: unknown; bodyTimeout?: number; headersTimeout?: number; signal?: AbortSignal } = {},
+  ): Promise<Dispatcher.ResponseData> {
     let res: Dispatcher.ResponseData;
     // The agent takes every POST as JSON, a body-less one (a snapshot) too.
     const body = method === 'POST' ? JSON.stringify(options.body ?? {}) : undefined;
@@ -151,7 +155,12 @@ export class AgentClient {
    * `signal` stops the command.
    */
   async exec(app: string, env: string, request: ExecRequest, signal: AbortSignal): Promise<AsyncIterable<ExecEvent>> {
-    const res = await this.#call('POST', `/v1/apps/${encodeURIComponent(app)}/${encodeURIComponent(env)}/exec`, { body: request, bodyTimeout: 0, headersTimeout: 60_000, signal });
+    const res = await this.#call('POST', `/v1/apps/${encodeURIComponent(app)}/${encodeURIComponent(env)}/exec`, {
+      body: request,
+      bodyTimeout: 0,
+      headersTimeout: 60_000,
+      signal,
+    });
     return readNdjson<ExecEvent>(res.body);
   }
 

@@ -35,7 +35,11 @@ export interface EnsureLocalAgentOptions {
 }
 
 /** The argv that starts an agent for `dataDir` (the CLI's `--data` is the Rewind data dir; the agent uses DATA/agent). */
-export function agentProcessArgv(binPath: string, dataDir: string, options: { readonly httpPort?: number; readonly proxy?: 'builtin' | 'nginx' } = {}): string[] {
+export function agentProcessArgv(
+  binPath: string,
+  dataDir: string,
+  options: { readonly httpPort?: number; readonly proxy?: 'builtin' | 'nginx' } = {},
+): string[] {
   if (basename(dataDir) !== 'agent') throw new Error(`the local agent's folder must be <rewind data>/agent, not ${dataDir}`);
   return [
     binPath,

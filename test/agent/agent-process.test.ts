@@ -21,7 +21,10 @@ let agentDir: string;
 useTempDirs();
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(FIXTURES, 'tsconfig.agent.json')], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(FIXTURES, 'tsconfig.agent.json')], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   process.env.REWIND_AGENT_MODULE = join(ROOT, 'node_modules', '.cache', 'rewind-agent-test', 'agent', 'agent-main.js');
   agentDir = join(tempDir(), 'agent');
   useArtifactRoot(join(dirname(agentDir), 'artifacts')); // the agent's default store: <data>/artifacts

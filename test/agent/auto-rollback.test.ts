@@ -17,7 +17,11 @@ const health = { path: '/health', timeoutMs: 5000, intervalMs: 50 };
 
 it('rolls a release whose health checks start failing back to the warm previous one: same pids, recorded, logged', async () => {
   const port = await freePort();
-  const state = (release: string, artifact: Artifact, config: Record<string, string> = {}): DesiredState => ({ ...desiredState(release, port, [web(artifact, { health })], config, 'sick'), deployment: `D${release}`, autoRollback: { windowMs: 10_000 } });
+  const state = (release: string, artifact: Artifact, config: Record<string, string> = {}): DesiredState => ({
+    ...desiredState(release, port, [web(artifact, { health })], config, 'sick'),
+    deployment: `D${release}`,
+    autoRollback: { windowMs: 10_000 },
+  });
   await deploy(a.agent, state('RGOOD', a.v1));
   const good = (await observe('sick')).instances.map((i) => i.pid);
 
@@ -34,7 +38,16 @@ it('rolls a release whose health checks start failing back to the warm previous 
   });
   expect(after.release).toBe('RGOOD');
   expect(after.watch).toBeUndefined();
-  expect(after.autoRollbacks).toEqual([{ id: expect.stringMatching(/^[0-9a-f]{12}$/), from: 'RBAD', to: 'RGOOD', deployment: 'DRBAD', reason: expect.stringMatching(/^web\.[0-9a-f]{6} failed 3 health checks in a row \(GET \/health answered 500\)$/), at: expect.any(String) }]);
+  expect(after.autoRollbacks).toEqual([
+    {
+      id: expect.stringMatching(/^[0-9a-f]{12}$/),
+      from: 'RBAD',
+      to: 'RGOOD',
+      deployment: 'DRBAD',
+      reason: expect.stringMatching(/^web\.[0-9a-f]{6} failed 3 health checks in a row \(GET \/health answered 500\)$/),
+      at: expect.any(String),
+    },
+  ]);
   // Back on the warm instances of RGOOD; the bad one is stopped, not kept on standby.
   await waitFor('the bad instance to stop', async () => !isAlive(badPid) && (await observe('sick')).instances.length === 1);
   expect((await observe('sick')).instances.map((i) => [i.release, i.pid, i.state])).toEqual(good.map((pid) => ['RGOOD', pid, 'healthy']));
@@ -66,7 +79,11 @@ it('rolls a crash-looping release back, starting the previous one cold when it i
     15_000,
   );
   expect(after.release).toBe('RGOOD');
-  expect(after.autoRollbacks?.[0]).toMatchObject({ from: 'RLOOP', to: 'RGOOD', reason: expect.stringMatching(/^its instances crashed 3 times within 15s of the switch \(last: web\.[0-9a-f]{6} exited with code 1\)$/) });
+  expect(after.autoRollbacks?.[0]).toMatchObject({
+    from: 'RLOOP',
+    to: 'RGOOD',
+    reason: expect.stringMatching(/^its instances crashed 3 times within 15s of the switch \(last: web\.[0-9a-f]{6} exited with code 1\)$/),
+  });
   expect(after.instances.map((i) => [i.release, i.state])).toEqual([['RGOOD', 'healthy']]);
   expect(after.instances[0]?.pid).not.toBe(good);
   expect((await get(port)).body).toBe('v1\n');

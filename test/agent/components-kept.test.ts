@@ -18,22 +18,31 @@ afterEach(async () => {
   await a.client.remove(current, 'production');
 });
 
-const worker = (artifact: Artifact): DesiredComponent => web(artifact, { name: 'worker', command: 'exec node worker.js', port: false, health: { timeoutMs: 5000, intervalMs: 50 } });
+const worker = (artifact: Artifact): DesiredComponent =>
+  web(artifact, { name: 'worker', command: 'exec node worker.js', port: false, health: { timeoutMs: 5000, intervalMs: 50 } });
 const api = (artifact: Artifact): DesiredComponent => web(artifact, { name: 'api' });
 
-async function newApp(): Promise<{ name: string; state(release: string, components: DesiredComponent[], config?: Record<string, string>): DesiredState; observe(): Promise<ObservedApp> }> {
+async function newApp(): Promise<{
+  name: string;
+  state(release: string, components: DesiredComponent[], config?: Record<string, string>): DesiredState;
+  observe(): Promise<ObservedApp>;
+}> {
   const name = `kept${++n}`;
   current = name;
   const port = await freePort();
   const routes = { api: await freePort() };
   return {
     name,
-    state: (release, components, config = {}) => ({ ...desiredState(release, port, components, config, name), ...(components.some((c) => c.name === 'api') ? { routes } : {}) }),
+    state: (release, components, config = {}) => ({
+      ...desiredState(release, port, components, config, name),
+      ...(components.some((c) => c.name === 'api') ? { routes } : {}),
+    }),
     observe: async () => (await a.client.observe(name, 'production')) as ObservedApp,
   };
 }
 
-const pidsOf = (o: ObservedApp, component: string, release?: string) => o.instances.filter((i) => i.component === component && (release === undefined || i.release === release)).map((i) => i.pid);
+const pidsOf = (o: ObservedApp, component: string, release?: string) =>
+  o.instances.filter((i) => i.component === component && (release === undefined || i.release === release)).map((i) => i.pid);
 const logLines = (events: Awaited<ReturnType<typeof deploy>>['events']) => events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
 
 describe('unchanged components keep their instances', () => {
@@ -76,7 +85,8 @@ describe('unchanged components keep their instances', () => {
 
     await deploy(a.agent, state('RTHREE', [web(a.v1), { ...api(a.v1), scale: 2 }], { GREETING: 'new config' }));
     const three = await observe();
-    for (const pid of [...pidsOf(two, 'web', 'RTWO'), ...pidsOf(two, 'api', 'RTWO')]) expect(pidsOf(three, 'web', 'RTHREE').concat(pidsOf(three, 'api', 'RTHREE'))).not.toContain(pid);
+    for (const pid of [...pidsOf(two, 'web', 'RTWO'), ...pidsOf(two, 'api', 'RTWO')])
+      expect(pidsOf(three, 'web', 'RTHREE').concat(pidsOf(three, 'api', 'RTHREE'))).not.toContain(pid);
   });
 });
 
@@ -92,7 +102,9 @@ describe('workers and warm standby', () => {
     await new Promise((r) => setTimeout(r, 100));
 
     const two = await deploy(a.agent, state('RTWO', [web(a.v2), worker(a.v2)]));
-    expect(logLines(two.events)).toContain('Keeping 1 instance of RONE on warm standby for 15 min; stopping 1 instance of worker (no port: only HTTP components wait on standby)');
+    expect(logLines(two.events)).toContain(
+      'Keeping 1 instance of RONE on warm standby for 15 min; stopping 1 instance of worker (no port: only HTTP components wait on standby)',
+    );
     const after = await waitFor('the old worker to stop', async () => {
       const o = await observe();
       return !isAlive(oldWorker as number) && o.instances.filter((i) => i.release === 'RONE').length === 1 ? o : null;

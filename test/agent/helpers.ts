@@ -59,7 +59,11 @@ export function killRecorded(agentDir: string): void {
 /** Closes an in-process agent (stopping its instances), then kills whatever it recorded, even if close hangs. */
 export async function stopAgent(agent: { close(o?: { stopInstances?: boolean }): Promise<void> } | undefined, agentDir: string): Promise<void> {
   try {
-    if (agent) await Promise.race([agent.close({ stopInstances: true }), sleep(15_000, undefined, { ref: false }).then(() => Promise.reject(new Error('agent.close() hung')))]);
+    if (agent)
+      await Promise.race([
+        agent.close({ stopInstances: true }),
+        sleep(15_000, undefined, { ref: false }).then(() => Promise.reject(new Error('agent.close() hung'))),
+      ]);
   } finally {
     killRecorded(agentDir);
   }
@@ -241,7 +245,13 @@ export function web(artifact: Artifact, overrides: Partial<DesiredComponent> = {
   };
 }
 
-export function desiredState(release: string, proxyPort: number, components: DesiredComponent[], config: Record<string, string> = {}, app = 'shop'): DesiredState {
+export function desiredState(
+  release: string,
+  proxyPort: number,
+  components: DesiredComponent[],
+  config: Record<string, string> = {},
+  app = 'shop',
+): DesiredState {
   return { app, env: 'production', release, proxyPort, config, components, drainTimeoutMs: 5000 };
 }
 
@@ -257,7 +267,11 @@ export async function deploy(agent: AgentAddress, desired: DesiredState): Promis
   }
 }
 
-export async function get(port: number, path = '/', headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+export async function get(
+  port: number,
+  path = '/',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   const res = await request(`http://127.0.0.1:${port}${path}`, { headers });
   return { status: res.statusCode, body: await res.body.text(), headers: res.headers };
 }

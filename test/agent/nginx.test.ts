@@ -26,7 +26,11 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
     expect((await a.client.state()).proxy).toBe('nginx');
     const port = await freePort();
     const release = (n: number) => `R${String.fromCharCode(65 + n).repeat(10)}`;
-    const state = (n: number): DesiredState => ({ ...desiredState(release(n), port, [web(n % 2 === 0 ? a.v1 : a.v2, { scale: 2 })]), drainTimeoutMs: 3000, ...(n % 4 === 1 ? { standby: { keepMs: 0, count: 0 } } : {}) });
+    const state = (n: number): DesiredState => ({
+      ...desiredState(release(n), port, [web(n % 2 === 0 ? a.v1 : a.v2, { scale: 2 })]),
+      drainTimeoutMs: 3000,
+      ...(n % 4 === 1 ? { standby: { keepMs: 0, count: 0 } } : {}),
+    });
     expect((await deploy(a.agent, state(0))).result.ok).toBe(true);
     expect((await get(port)).body).toBe('v1\n');
     const ws = await openWebSocket(port);
@@ -44,7 +48,9 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
         connections: 8,
         overallRate: 300,
         duration: 120,
-        requests: [{ method: 'GET', path: '/', onResponse: (_status: number, body: string) => void served[body === 'v1\n' ? 'v1' : body === 'v2\n' ? 'v2' : 'other']++ }],
+        requests: [
+          { method: 'GET', path: '/', onResponse: (_status: number, body: string) => void served[body === 'v1\n' ? 'v1' : body === 'v2\n' ? 'v2' : 'other']++ },
+        ],
       },
       (err, result) => {
         if (err) throw err;
@@ -65,12 +71,22 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
     ws.close();
     expect(workers('front')).toEqual(frontWorkers);
     expect(workers('back').some((pid) => backWorkers.includes(pid))).toBe(false);
-    expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, other: served.other }).toEqual({ errors: 0, timeouts: 0, non2xx: 0, other: 0 });
+    expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, other: served.other }).toEqual({
+      errors: 0,
+      timeouts: 0,
+      non2xx: 0,
+      other: 0,
+    });
     // The load saw both versions (how many of each depends on this machine's speed).
     expect(served.v1).toBeGreaterThan(0);
     expect(served.v2).toBeGreaterThan(0);
     const headers = JSON.parse((await get(port, '/env')).body) as { headers: Record<string, string> };
-    expect(headers.headers).toMatchObject({ host: `127.0.0.1:${port}`, 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', forwarded: `for=127.0.0.1;host="127.0.0.1:${port}";proto=http` });
+    expect(headers.headers).toMatchObject({
+      host: `127.0.0.1:${port}`,
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+      forwarded: `for=127.0.0.1;host="127.0.0.1:${port}";proto=http`,
+    });
   }, 60_000);
 
   it('serves route ports, their 404 page, the 503 page and the shared host-name port', async () => {
@@ -79,7 +95,10 @@ describe.skipIf(nginx === null)('nginx data plane', () => {
     await deploy(a.agent, { ...desiredState('RONE', port, [web(a.v1), web(a.v1, { name: 'api' })], {}, 'routes'), routes: { api: apiPort } });
     expect((await get(apiPort)).body).toBe('api v1\n');
     expect((await get(shared, '/', { host: 'routes.localhost' })).body).toBe('v1\n');
-    expect(await get(shared, '/', { host: 'nope.dev.localhost' })).toMatchObject({ status: 404, body: '404 Not Found\n\nno app nope (dev) runs on this agent\n' });
+    expect(await get(shared, '/', { host: 'nope.dev.localhost' })).toMatchObject({
+      status: 404,
+      body: '404 Not Found\n\nno app nope (dev) runs on this agent\n',
+    });
     await deploy(a.agent, desiredState('RTWO', port, [web(a.v2)], {}, 'routes'));
     expect(await get(apiPort)).toMatchObject({ status: 404, body: '404 Not Found\n\ncomponent api of routes (production) is not deployed\n' });
     expect((await get(shared, '/', { host: 'routes.localhost' })).body).toBe('v2\n');

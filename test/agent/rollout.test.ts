@@ -39,7 +39,16 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
     const documented = ['GREETING', 'PORT', 'REWIND_AGENT', 'REWIND_APP', 'REWIND_COMPONENT', 'REWIND_ENV', 'REWIND_INSTANCE', 'REWIND_RELEASE'];
     expect(Object.keys(env).sort()).toEqual(expect.arrayContaining(documented));
     expect(Object.keys(env).filter((k) => ![...documented, 'PATH', 'HOME', 'LANG', 'PWD', 'SHLVL', '_'].includes(k))).toEqual([]);
-    expect(env).toMatchObject({ GREETING: 'hi', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RONE', REWIND_COMPONENT: 'web', REWIND_INSTANCE: `web.${one.instances[0]?.id}`, REWIND_AGENT: a.dir, PORT: String(one.instances[0]?.port) });
+    expect(env).toMatchObject({
+      GREETING: 'hi',
+      REWIND_APP: 'shop',
+      REWIND_ENV: 'production',
+      REWIND_RELEASE: 'RONE',
+      REWIND_COMPONENT: 'web',
+      REWIND_INSTANCE: `web.${one.instances[0]?.id}`,
+      REWIND_AGENT: a.dir,
+      PORT: String(one.instances[0]?.port),
+    });
 
     // Without a warm standby, the replaced instance is drained and stopped right after the switch.
     const second = await deploy(a.agent, { ...desiredState('RTWO', proxyPort, [web(a.v2, { scale: 2 })]), standby: { keepMs: 0, count: 0 } });
@@ -51,7 +60,10 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
       return o.instances.length === 2 ? o : null;
     });
     expect(two.release).toBe('RTWO');
-    expect(two.instances.map((i) => [i.release, i.state])).toEqual([['RTWO', 'healthy'], ['RTWO', 'healthy']]);
+    expect(two.instances.map((i) => [i.release, i.state])).toEqual([
+      ['RTWO', 'healthy'],
+      ['RTWO', 'healthy'],
+    ]);
     expect(isAlive(one.instances[0]?.pid as number)).toBe(false);
 
     await get(proxyPort, '/log');
@@ -72,9 +84,14 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
     const proxyPort = await freePort();
     expect((await deploy(a.agent, desiredState('RONE', proxyPort, [web(a.v1)]))).result.ok).toBe(true);
 
-    const bad = await deploy(a.agent, desiredState('RBAD', proxyPort, [web(a.v2, { health: { path: '/health', timeoutMs: 800, intervalMs: 50 } })], { HEALTH: 'fail' }));
+    const bad = await deploy(
+      a.agent,
+      desiredState('RBAD', proxyPort, [web(a.v2, { health: { path: '/health', timeoutMs: 800, intervalMs: 50 } })], { HEALTH: 'fail' }),
+    );
     expect(bad.result).toMatchObject({ ok: false, release: 'RONE' });
-    expect(bad.result.type === 'result' && !bad.result.ok && bad.result.error).toMatch(/^web\.[0-9a-f]{6} was not healthy within 0\.8s \(GET \/health answered 500\); its last log lines:\n {2}booting v2 RBAD/);
+    expect(bad.result.type === 'result' && !bad.result.ok && bad.result.error).toMatch(
+      /^web\.[0-9a-f]{6} was not healthy within 0\.8s \(GET \/health answered 500\); its last log lines:\n {2}booting v2 RBAD/,
+    );
     expect((await get(proxyPort)).body).toBe('v1\n');
     const after = await observe();
     expect(after.release).toBe('RONE');
@@ -82,7 +99,10 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
 
     // A process that dies while booting fails the rollout at once, with its exit code and last lines.
     const started = Date.now();
-    const crash = await deploy(a.agent, desiredState('RCRASH', proxyPort, [web(a.v2, { health: { path: '/health', timeoutMs: 20_000, intervalMs: 100 } })], { BOOT: 'crash' }));
+    const crash = await deploy(
+      a.agent,
+      desiredState('RCRASH', proxyPort, [web(a.v2, { health: { path: '/health', timeoutMs: 20_000, intervalMs: 100 } })], { BOOT: 'crash' }),
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     expect(crash.result).toMatchObject({ ok: false, release: 'RONE' });
     const error = crash.result.type === 'result' && !crash.result.ok ? crash.result.error : '';
@@ -96,7 +116,11 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
     const slow = deploy(a.agent, desiredState('RSLOW', proxyPort, [web(a.v1)], { BOOT_DELAY_MS: '700' }));
     const during = await waitFor('the rollout to be reported', async () => (await observe().catch(() => null))?.rollout);
     expect(during).toMatchObject({ release: 'RSLOW' });
-    const res = await request(`${a.agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(a.agent), 'content-type': 'application/json' }, body: JSON.stringify(desiredState('ROTHER', proxyPort, [web(a.v2)])) });
+    const res = await request(`${a.agent.url}/v1/deploy`, {
+      method: 'POST',
+      headers: { ...auth(a.agent), 'content-type': 'application/json' },
+      body: JSON.stringify(desiredState('ROTHER', proxyPort, [web(a.v2)])),
+    });
     expect(res.statusCode).toBe(409);
     expect(await res.body.json()).toMatchObject({ error: { code: 'ROLLOUT_IN_PROGRESS' } });
     expect((await slow).result.ok).toBe(true);
@@ -130,7 +154,8 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
     const switched = await deploy(a.agent, desiredState('RTWO', proxyPort, [web(a.v2)]));
     expect(switched.result.ok).toBe(true);
     // Only the builtin proxy counts requests in flight; nginx drains by retiring its old workers.
-    if (proxy === 'builtin') expect(switched.events.some((e) => e.type === 'log' && e.message === 'Draining 1 request in flight on RONE (up to 5s)')).toBe(true);
+    if (proxy === 'builtin')
+      expect(switched.events.some((e) => e.type === 'log' && e.message === 'Draining 1 request in flight on RONE (up to 5s)')).toBe(true);
     expect(await slow).toMatchObject({ status: 200, body: 'v1 slow\n' });
     expect((await get(proxyPort)).body).toBe('v2\n');
   });
@@ -149,7 +174,10 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect((await get(proxyPort, '/../../etc/passwd')).status).toBe(404);
     const observed = await observe();
-    expect(observed.instances.map((i) => [i.component, i.state, i.pid === null])).toEqual([['worker', 'running', false], ['assets', 'healthy', true]]);
+    expect(observed.instances.map((i) => [i.component, i.state, i.pid === null])).toEqual([
+      ['worker', 'running', false],
+      ['assets', 'healthy', true],
+    ]);
 
     const del = await request(`${a.agent.url}/v1/apps/shop/production`, { method: 'DELETE', headers: auth(a.agent) });
     expect(await del.body.json()).toEqual({ ok: true });
@@ -167,7 +195,11 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
 
   it('finishes a rollout whose client went away, and tunnels upgrade requests', async () => {
     const proxyPort = await freePort();
-    const res = await request(`${a.agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(a.agent), 'content-type': 'application/json' }, body: JSON.stringify(desiredState('RONE', proxyPort, [web(a.v1)], { BOOT_DELAY_MS: '500' })) });
+    const res = await request(`${a.agent.url}/v1/deploy`, {
+      method: 'POST',
+      headers: { ...auth(a.agent), 'content-type': 'application/json' },
+      body: JSON.stringify(desiredState('RONE', proxyPort, [web(a.v1)], { BOOT_DELAY_MS: '500' })),
+    });
     expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
     res.body.destroy(); // the client hangs up right away
     const done = await waitFor('the rollout to finish', async () => {
@@ -217,10 +249,19 @@ describe.each(dataPlanes())('agent rollouts (%s data plane)', (proxy) => {
     const movedPort = await freePort();
     expect((await deploy(a.agent, desiredState('RTWO', movedPort, [web(a.v2)]))).result.ok).toBe(true);
     expect((await get(movedPort)).body).toBe('v2\n');
-    await waitFor('the old proxy port to be closed', () => get(proxyPort).then(() => false, () => true));
+    await waitFor('the old proxy port to be closed', () =>
+      get(proxyPort).then(
+        () => false,
+        () => true,
+      ),
+    );
     expect((await observe()).proxyPort).toBe(movedPort);
 
-    const bad = await request(`${a.agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(a.agent), 'content-type': 'application/json' }, body: JSON.stringify({ app: '../etc', env: 'production' }) });
+    const bad = await request(`${a.agent.url}/v1/deploy`, {
+      method: 'POST',
+      headers: { ...auth(a.agent), 'content-type': 'application/json' },
+      body: JSON.stringify({ app: '../etc', env: 'production' }),
+    });
     expect(bad.statusCode).toBe(400);
     const body = (await bad.body.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('INVALID_DESIRED_STATE');

@@ -18,7 +18,10 @@ describe.each(dataPlanes())('routes (%s data plane)', (proxy) => {
   it('serves each routed component on its own port, keeps a 404 page for one a release no longer has, and switches all ports as one', async () => {
     const [port, apiPort] = [await freePort(), await freePort()];
     const api = (artifact: Artifact, command = 'exec node server.js') => web(artifact, { name: 'api', command });
-    const both = (release: string, artifact: Artifact, apiCommand?: string): DesiredState => ({ ...desiredState(release, port, [web(artifact), api(artifact, apiCommand)]), routes: { api: apiPort } });
+    const both = (release: string, artifact: Artifact, apiCommand?: string): DesiredState => ({
+      ...desiredState(release, port, [web(artifact), api(artifact, apiCommand)]),
+      routes: { api: apiPort },
+    });
 
     expect((await deploy(a.agent, both('RONE', a.v1))).result.ok).toBe(true);
     expect((await get(port)).body).toBe('v1\n');
@@ -32,7 +35,8 @@ describe.each(dataPlanes())('routes (%s data plane)', (proxy) => {
     expect(gone.status).toBe(404);
     expect(gone.body).toBe('404 Not Found\n\ncomponent api of shop (production) is not deployed\n');
     // The HTML variant of the page is the builtin proxy's; nginx serves the text page to every client.
-    if (proxy === 'builtin') expect((await get(apiPort, '/', { accept: 'text/html' })).body).toContain('<p>component api of shop (production) is not deployed</p>');
+    if (proxy === 'builtin')
+      expect((await get(apiPort, '/', { accept: 'text/html' })).body).toContain('<p>component api of shop (production) is not deployed</p>');
     const two = await observe('shop');
     expect(two.routes).toBeUndefined();
     expect(two.undeployedRoutes).toEqual({ api: apiPort });
@@ -65,7 +69,11 @@ describe.each(dataPlanes())('routes (%s data plane)', (proxy) => {
       [{ api: 0 }, "routes.api must be a port from 1024 to 65535 (the agent's --port-range)"],
       [{ api: 22 }, "routes.api must be a port from 1024 to 65535 (the agent's --port-range)"],
     ] as const) {
-      const res = await request(`${a.agent.url}/v1/deploy`, { method: 'POST', headers: { ...auth(a.agent), 'content-type': 'application/json' }, body: JSON.stringify({ ...base, routes }) });
+      const res = await request(`${a.agent.url}/v1/deploy`, {
+        method: 'POST',
+        headers: { ...auth(a.agent), 'content-type': 'application/json' },
+        body: JSON.stringify({ ...base, routes }),
+      });
       expect(res.statusCode).toBe(400);
       expect(((await res.body.json()) as { error: { message: string } }).error.message).toContain(message);
     }
@@ -84,7 +92,10 @@ describe.each(dataPlanes())('routes (%s data plane)', (proxy) => {
     expect((await via('BLOG.production.localhost')).body).toBe('v1\n');
     expect((await via('blog.dev.localhost')).body).toBe('v2\n');
     expect(await via('nope.localhost')).toMatchObject({ status: 404, body: expect.stringContaining('no app nope (production) runs on this agent') });
-    expect(await via('example.com')).toMatchObject({ status: 404, body: expect.stringContaining(`http://APP.localhost:${shared}/ is the production environment of APP`) });
+    expect(await via('example.com')).toMatchObject({
+      status: 404,
+      body: expect.stringContaining(`http://APP.localhost:${shared}/ is the production environment of APP`),
+    });
     // The app sees the host it was asked for.
     const seen = JSON.parse((await get(shared, '/env', { host: 'blog.dev.localhost' })).body) as { headers: Record<string, string> };
     expect(seen.headers).toMatchObject({ host: 'blog.dev.localhost', 'x-forwarded-host': 'blog.dev.localhost', 'x-forwarded-proto': 'http' });

@@ -19,11 +19,19 @@ describe.each(dataPlanes())('%s data plane', (proxy) => {
   });
 
   /** Each test deploys its own app on its own port. */
-  async function newApp(): Promise<{ name: string; port: number; state(release: string, artifact: Artifact, extra?: Partial<DesiredState>, config?: Record<string, string>): DesiredState }> {
+  async function newApp(): Promise<{
+    name: string;
+    port: number;
+    state(release: string, artifact: Artifact, extra?: Partial<DesiredState>, config?: Record<string, string>): DesiredState;
+  }> {
     const name = `app${++app}`;
     current = name;
     const port = await freePort();
-    return { name, port, state: (release, artifact, extra = {}, config = {}) => ({ ...desiredState(release, port, [web(artifact, { scale: 2 })], config, name), ...extra }) };
+    return {
+      name,
+      port,
+      state: (release, artifact, extra = {}, config = {}) => ({ ...desiredState(release, port, [web(artifact, { scale: 2 })], config, name), ...extra }),
+    };
   }
 
   const observe = async (name: string): Promise<ObservedApp> => (await a.client.observe(name, 'production')) as ObservedApp;
@@ -78,7 +86,10 @@ describe.each(dataPlanes())('%s data plane', (proxy) => {
       // count 1: RONE leaves the standby when RTWO joins it.
       const ronePids = (await observe(name)).instances.filter((i) => i.release === 'RONE').map((i) => i.pid as number);
       await deploy(a.agent, state('RTHREE', a.v1, { standby: { keepMs: 400, count: 1 } }, { OTHER: 'config' }));
-      await waitFor('RONE to be stopped', async () => ronePids.every((pid) => !isAlive(pid)) && (await observe(name)).instances.every((i) => i.release !== 'RONE'));
+      await waitFor(
+        'RONE to be stopped',
+        async () => ronePids.every((pid) => !isAlive(pid)) && (await observe(name)).instances.every((i) => i.release !== 'RONE'),
+      );
       const twoPids = (await observe(name)).instances.filter((i) => i.release === 'RTWO').map((i) => i.pid as number);
       expect(twoPids).toHaveLength(2);
       // keepMs 400: RTWO is stopped soon after.

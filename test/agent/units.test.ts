@@ -12,7 +12,17 @@ import { validateDesiredState } from '../../src/agent/desired-validation.js';
 import { validateExecRequest } from '../../src/agent/exec.js';
 import { tailLines } from '../../src/agent/log-files.js';
 import { freePort } from '../../src/agent/proc-info.js';
-import { combinedLogPath, formatLogLine, instanceArgv, instanceEnv, instanceLogPath, instancePlan, restartDelayMs, routedComponent, slugPath } from '../../src/agent/process-commands.js';
+import {
+  combinedLogPath,
+  formatLogLine,
+  instanceArgv,
+  instanceEnv,
+  instanceLogPath,
+  instancePlan,
+  restartDelayMs,
+  routedComponent,
+  slugPath,
+} from '../../src/agent/process-commands.js';
 import { AppProxy, Upstream } from '../../src/agent/proxy.js';
 import { clientResponseHeaders, isHopByHop, upstreamRequestHeaders, withoutHopByHop } from '../../src/agent/proxy-headers.js';
 import { nginxPaths, nginxStartArgv, renderBackConfig, renderFrontConfig, socketDir } from '../../src/agent/nginx-config.js';
@@ -55,12 +65,34 @@ describe('process commands', () => {
     expect(instancePlan(input)).toEqual({
       argv: ['/bin/sh', '-c', 'node server.js --port $PORT'],
       cwd: '/data/agent/slugs/aaa',
-      env: { PATH: '/usr/bin', HOME: '/home/r', LANG: 'C.UTF-8', DATABASE_URL: 'postgres://x', PORT: '40001', REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web', REWIND_INSTANCE: 'web.ab12cd', REWIND_AGENT: '/data/agent' },
+      env: {
+        PATH: '/usr/bin',
+        HOME: '/home/r',
+        LANG: 'C.UTF-8',
+        DATABASE_URL: 'postgres://x',
+        PORT: '40001',
+        REWIND_APP: 'shop',
+        REWIND_ENV: 'production',
+        REWIND_RELEASE: 'RABCDEFGHIJ',
+        REWIND_COMPONENT: 'web',
+        REWIND_INSTANCE: 'web.ab12cd',
+        REWIND_AGENT: '/data/agent',
+      },
     });
   });
 
-  it('reads a live process\'s config back without what the agent sets, with keys named like Object properties (a backup keeps them)', () => {
-    const raw = ['PATH=/usr/bin', '__proto__=p', 'constructor=c', 'REWIND_APP=shop', 'REWIND_INSTANCE=web.ab12cd', 'REWIND_AGENT=/data/agent', 'PORT=4000', 'toString=t', ''].join('\0');
+  it("reads a live process's config back without what the agent sets, with keys named like Object properties (a backup keeps them)", () => {
+    const raw = [
+      'PATH=/usr/bin',
+      '__proto__=p',
+      'constructor=c',
+      'REWIND_APP=shop',
+      'REWIND_INSTANCE=web.ab12cd',
+      'REWIND_AGENT=/data/agent',
+      'PORT=4000',
+      'toString=t',
+      '',
+    ].join('\0');
     expect(Object.entries(configInEffect(parseEnviron(raw), { PATH: '/usr/bin' }, {}))).toEqual([
       ['__proto__', 'p'],
       ['constructor', 'c'],
@@ -79,7 +111,14 @@ describe('process commands', () => {
   });
 
   it('gives no PORT to components without one, and builds no process for static ones', () => {
-    expect(instanceEnv({ ...input, config: {}, port: null, agentEnv: {} })).toEqual({ REWIND_APP: 'shop', REWIND_ENV: 'production', REWIND_RELEASE: 'RABCDEFGHIJ', REWIND_COMPONENT: 'web', REWIND_INSTANCE: 'web.ab12cd', REWIND_AGENT: '/data/agent' });
+    expect(instanceEnv({ ...input, config: {}, port: null, agentEnv: {} })).toEqual({
+      REWIND_APP: 'shop',
+      REWIND_ENV: 'production',
+      REWIND_RELEASE: 'RABCDEFGHIJ',
+      REWIND_COMPONENT: 'web',
+      REWIND_INSTANCE: 'web.ab12cd',
+      REWIND_AGENT: '/data/agent',
+    });
     expect(() => instancePlan({ ...input, component: web(artifact, { command: undefined, static: 'public' }) })).toThrow('has no command');
   });
 
@@ -95,21 +134,41 @@ describe('process commands', () => {
     expect(routedComponent([worker, api])?.name).toBe('api');
     expect(routedComponent([worker])).toBeUndefined();
     expect(agentProcessArgv('/r/bin/rewind.js', '/data/agent')).toEqual(['/r/bin/rewind.js', 'agent', '--data', '/data', '--port', '0']);
-    expect(agentProcessArgv('/r/bin/rewind.js', '/data/agent', { httpPort: 8080, proxy: 'nginx' })).toEqual(['/r/bin/rewind.js', 'agent', '--data', '/data', '--port', '0', '--http-port', '8080', '--proxy', 'nginx']);
+    expect(agentProcessArgv('/r/bin/rewind.js', '/data/agent', { httpPort: 8080, proxy: 'nginx' })).toEqual([
+      '/r/bin/rewind.js',
+      'agent',
+      '--data',
+      '/data',
+      '--port',
+      '0',
+      '--http-port',
+      '8080',
+      '--proxy',
+      'nginx',
+    ]);
   });
 });
 
 describe('proxy headers', () => {
   it('drops hop-by-hop headers, proxy-* and those named in Connection', () => {
-    for (const h of ['Connection', 'keep-alive', 'Proxy-Authorization', 'proxy-connection', 'TE', 'trailer', 'transfer-encoding', 'upgrade']) expect(isHopByHop(h)).toBe(true);
+    for (const h of ['Connection', 'keep-alive', 'Proxy-Authorization', 'proxy-connection', 'TE', 'trailer', 'transfer-encoding', 'upgrade'])
+      expect(isHopByHop(h)).toBe(true);
     expect(isHopByHop('x-custom', new Set(['x-custom']))).toBe(true);
     expect(isHopByHop('content-type')).toBe(false);
-    expect(withoutHopByHop({ connection: 'close, x-secret', 'x-secret': '1', 'content-length': 3, 'set-cookie': ['a=1', 'b=2'], te: 'trailers' })).toEqual({ 'content-length': '3', 'set-cookie': ['a=1', 'b=2'] });
+    expect(withoutHopByHop({ connection: 'close, x-secret', 'x-secret': '1', 'content-length': 3, 'set-cookie': ['a=1', 'b=2'], te: 'trailers' })).toEqual({
+      'content-length': '3',
+      'set-cookie': ['a=1', 'b=2'],
+    });
     expect(clientResponseHeaders({ 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', etag: '"x"' })).toEqual({ etag: '"x"' });
   });
 
   it('adds X-Forwarded-* and Forwarded, appending to what earlier proxies said', () => {
-    expect(upstreamRequestHeaders({ host: 'shop.local:8080', accept: '*/*', expect: '100-continue', connection: 'keep-alive' }, { remoteAddress: '::ffff:10.0.0.7', proto: 'http' })).toEqual({
+    expect(
+      upstreamRequestHeaders(
+        { host: 'shop.local:8080', accept: '*/*', expect: '100-continue', connection: 'keep-alive' },
+        { remoteAddress: '::ffff:10.0.0.7', proto: 'http' },
+      ),
+    ).toEqual({
       host: 'shop.local:8080',
       accept: '*/*',
       'x-forwarded-for': '10.0.0.7',
@@ -117,7 +176,10 @@ describe('proxy headers', () => {
       'x-forwarded-host': 'shop.local:8080',
       forwarded: 'for=10.0.0.7;host="shop.local:8080";proto=http',
     });
-    const chained = upstreamRequestHeaders({ host: 'a', 'x-forwarded-for': '1.2.3.4', 'x-forwarded-proto': 'https', forwarded: 'for=1.2.3.4' }, { remoteAddress: '::1', proto: 'http' });
+    const chained = upstreamRequestHeaders(
+      { host: 'a', 'x-forwarded-for': '1.2.3.4', 'x-forwarded-proto': 'https', forwarded: 'for=1.2.3.4' },
+      { remoteAddress: '::1', proto: 'http' },
+    );
     expect(chained['x-forwarded-for']).toBe('1.2.3.4, ::1');
     expect(chained['x-forwarded-proto']).toBe('https');
     expect(chained.forwarded).toBe('for=1.2.3.4, for="[::1]";host="a";proto=http');
@@ -130,9 +192,36 @@ describe('state file', () => {
     expect(readState(dir)).toEqual({ version: 1, apps: [] });
     const state: PersistedState = {
       version: 1,
-      apps: [{ app: 'shop', env: 'production', release: 'RONE', proxyPort: 4100, desired: desiredState('RONE', 4100, [web(artifact)]), instances: [{ id: 'ab12cd', component: 'web', release: 'RONE', build: 'B1', role: 'live', pid: 123, pidStart: '999', port: 40001, startedAt: '2025-01-01T00:00:00.000Z', restarts: 2, logOffset: 17 }] }],
+      apps: [
+        {
+          app: 'shop',
+          env: 'production',
+          release: 'RONE',
+          proxyPort: 4100,
+          desired: desiredState('RONE', 4100, [web(artifact)]),
+          instances: [
+            {
+              id: 'ab12cd',
+              component: 'web',
+              release: 'RONE',
+              build: 'B1',
+              role: 'live',
+              pid: 123,
+              pidStart: '999',
+              port: 40001,
+              startedAt: '2025-01-01T00:00:00.000Z',
+              restarts: 2,
+              logOffset: 17,
+            },
+          ],
+        },
+      ],
     };
-    await new StateWriter(dir, () => state, (err) => expect.fail(err.message)).write();
+    await new StateWriter(
+      dir,
+      () => state,
+      (err) => expect.fail(err.message),
+    ).write();
     expect(readState(dir)).toEqual(state);
     expect(readdirSync(dir)).toEqual(['agent-state.json']);
     writeFileSync(stateFilePath(dir), '{"version":7}');
@@ -143,7 +232,14 @@ describe('state file', () => {
     const dir = tempDir();
     let current: PersistedState = { version: 1, apps: [] };
     let snapshots = 0;
-    const writer = new StateWriter(dir, () => (snapshots++, current), (err) => expect.fail(err.message));
+    const writer = new StateWriter(
+      dir,
+      () => {
+        snapshots++;
+        return current;
+      },
+      (err) => expect.fail(err.message),
+    );
     const app = (release: string) => ({ app: 'shop', env: 'production', release, proxyPort: 4100, desired: null, instances: [] });
     const first = writer.write();
     current = { version: 1, apps: [app('RONE')] };
@@ -160,7 +256,11 @@ describe('state file', () => {
   it('reports a write that fails instead of throwing, and writes again on the next change', async () => {
     const dir = join(tempDir(), 'missing');
     const errors: string[] = [];
-    const writer = new StateWriter(dir, () => ({ version: 1, apps: [] }), (err) => errors.push((err as NodeJS.ErrnoException).code ?? err.message));
+    const writer = new StateWriter(
+      dir,
+      () => ({ version: 1, apps: [] }),
+      (err) => errors.push((err as NodeJS.ErrnoException).code ?? err.message),
+    );
     await writer.write();
     expect(errors).toEqual(['ENOENT']);
     mkdirSync(dir);
@@ -183,7 +283,12 @@ describe('small parsers', () => {
   it('validates desired states, collecting every problem', () => {
     const ok = desiredState('RONE', 4100, [web(artifact)]);
     expect(validateDesiredState(ok)).toBe(ok);
-    const bad = validateDesiredState({ ...ok, app: 'Shop', proxyPort: 70000, components: [web(artifact, { name: '../x', scale: -1, artifact: { sha256: 'x', path: 'rel' } })] });
+    const bad = validateDesiredState({
+      ...ok,
+      app: 'Shop',
+      proxyPort: 70000,
+      components: [web(artifact, { name: '../x', scale: -1, artifact: { sha256: 'x', path: 'rel' } })],
+    });
     expect(bad).toBeInstanceOf(Error);
     expect((bad as Error).message).toBe(
       'invalid desired state: app must match ^[a-z][a-z0-9-]{0,62}$; proxyPort must be an integer from 1 to 65535; components[0].name must match ^[a-z][a-z0-9-]{0,62}$; components[0].scale must be an integer from 0 to 64; components[0].artifact must be { sha256: 64 hex digits, path: an absolute path }',
@@ -191,7 +296,11 @@ describe('small parsers', () => {
   });
 
   it('validates exec requests, naming every problem', () => {
-    expect(validateExecRequest({ command: 'node migrate.js', component: 'web', actor: 'ann@host' })).toEqual({ command: 'node migrate.js', component: 'web', actor: 'ann@host' });
+    expect(validateExecRequest({ command: 'node migrate.js', component: 'web', actor: 'ann@host' })).toEqual({
+      command: 'node migrate.js',
+      component: 'web',
+      actor: 'ann@host',
+    });
     expect(validateExecRequest({ command: 'ls' })).toEqual({ command: 'ls' });
     expect((validateExecRequest({ command: '  ', component: '../x', actor: 3 }) as Error).message).toBe(
       'invalid exec request: command must be a non-empty string; component must match ^[a-z][a-z0-9-]{0,62}$; actor must be a string',
@@ -209,7 +318,7 @@ describe('small parsers', () => {
 
   it('reads the last lines of a file', () => {
     const file = join(tempDir(), 'f.log');
-    writeFileSync(file, Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n') + '\n');
+    writeFileSync(file, `${Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n')}\n`);
     expect(tailLines(file, 3)).toEqual(['line 4997', 'line 4998', 'line 4999']);
     expect(tailLines(join(tempDir(), 'none'), 3)).toEqual([]);
   });
@@ -256,7 +365,10 @@ describe('proxy', () => {
   it('answers 502 when the upstream refuses, retries idempotent requests on another upstream, streams bodies', async () => {
     const backend = createServer((req, res) => {
       res.setHeader('connection', 'keep-alive');
-      res.setHeader('x-seen', JSON.stringify({ fwd: req.headers['x-forwarded-for'], conn: req.headers.connection, te: req.headers.te, host: req.headers.host }));
+      res.setHeader(
+        'x-seen',
+        JSON.stringify({ fwd: req.headers['x-forwarded-for'], conn: req.headers.connection, te: req.headers.te, host: req.headers.host }),
+      );
       req.pipe(res);
     });
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
@@ -265,7 +377,10 @@ describe('proxy', () => {
     const proxy = new AppProxy('shop', 'dev');
     await proxy.listen(0);
     try {
-      expect(await get(proxy.port)).toMatchObject({ status: 503, body: expect.stringContaining('no release of shop (dev) is running; deploy one with `rewind deploy -a shop -e dev`') });
+      expect(await get(proxy.port)).toMatchObject({
+        status: 503,
+        body: expect.stringContaining('no release of shop (dev) is running; deploy one with `rewind deploy -a shop -e dev`'),
+      });
       proxy.setUpstreams([new Upstream('dead', dead)]);
       const bad = await get(proxy.port);
       expect(bad.status).toBe(502);
@@ -295,7 +410,15 @@ describe('warm standby fingerprint', () => {
   const base = desiredState('RONE', 4000, [web(artifact), web(artifact, { name: 'worker', port: false })], { A: '1', B: '2' });
 
   it('matches a copy with a new id, another port or deployment, and components or config in another order', () => {
-    const copy = { ...base, release: 'RCOPY', deployment: 'DX', proxyPort: 4001, components: [...base.components].reverse(), config: { B: '2', A: '1' }, drainTimeoutMs: 1 };
+    const copy = {
+      ...base,
+      release: 'RCOPY',
+      deployment: 'DX',
+      proxyPort: 4001,
+      components: [...base.components].reverse(),
+      config: { B: '2', A: '1' },
+      drainTimeoutMs: 1,
+    };
     expect(fingerprint(copy)).toBe(fingerprint(base));
   });
 
@@ -319,7 +442,10 @@ describe('rollout plan: which components keep their instances', () => {
   const handle = { pid: 1, exited: new Promise(() => {}), stop: async () => {}, release: () => {} } as unknown as ProcessHandle;
   const running = (desired: DesiredState, name: string, role: 'live' | 'standby', state: 'healthy' | 'running' | 'standby' | 'crashed') => {
     const component = desired.components.find((c) => c.name === name)!;
-    return Object.assign(createInstance({ id: `${name}${role}`, desired, component, workDir: '/w', role, port: component.port ? 5000 : null }), { handle, state });
+    return Object.assign(createInstance({ id: `${name}${role}`, desired, component, workDir: '/w', role, port: component.port ? 5000 : null }), {
+      handle,
+      state,
+    });
   };
   const instances = [running(live, 'web', 'live', 'healthy'), running(live, 'worker', 'live', 'running')];
   const kinds = (d: DesiredState, list = instances, standby: string[] = []) => planComponents(d, list, standby).map((s) => `${s.component.name}:${s.kind}`);
@@ -333,7 +459,16 @@ describe('rollout plan: which components keep their instances', () => {
   it('starts every component when the config changes, and a component whose scale or command changes', () => {
     expect(kinds({ ...live, release: 'RTWO', config: { A: '2' } })).toEqual(['web:start', 'worker:start']);
     expect(kinds(desiredState('RTWO', 4000, [web(artifact, { scale: 2 }), worker(artifact)], { A: '1' }))).toEqual(['web:start', 'worker:keep']);
-    expect(kinds(desiredState('RTWO', 4000, [web(artifact), worker(artifact)].map((c) => (c.name === 'worker' ? { ...c, command: 'node other.js' } : c)), { A: '1' }))).toEqual(['web:keep', 'worker:start']);
+    expect(
+      kinds(
+        desiredState(
+          'RTWO',
+          4000,
+          [web(artifact), worker(artifact)].map((c) => (c.name === 'worker' ? { ...c, command: 'node other.js' } : c)),
+          { A: '1' },
+        ),
+      ),
+    ).toEqual(['web:keep', 'worker:start']);
   });
 
   it('starts a component whose live instances are not all up; reuses standby only for HTTP components', () => {
@@ -348,8 +483,12 @@ describe('desired state: standby, automatic rollback', () => {
   const base = desiredState('RONE', 4000, [web(artifact)]);
   it('accepts them, and says what is wrong otherwise', () => {
     expect(validateDesiredState({ ...base, standby: { keepMs: 60_000, count: 2 }, autoRollback: { windowMs: 30_000 } })).not.toBeInstanceOf(Error);
-    expect(validateDesiredState({ ...base, standby: { keepMs: -1, count: 1 } })).toEqual(new Error('invalid desired state: standby must be { keepMs: an integer from 0 to 604800000, count: an integer from 0 to 10 }'));
-    expect(validateDesiredState({ ...base, autoRollback: { window: 3 } })).toEqual(new Error('invalid desired state: autoRollback must be { windowMs: an integer from 0 to 86400000 }'));
+    expect(validateDesiredState({ ...base, standby: { keepMs: -1, count: 1 } })).toEqual(
+      new Error('invalid desired state: standby must be { keepMs: an integer from 0 to 604800000, count: an integer from 0 to 10 }'),
+    );
+    expect(validateDesiredState({ ...base, autoRollback: { window: 3 } })).toEqual(
+      new Error('invalid desired state: autoRollback must be { windowMs: an integer from 0 to 86400000 }'),
+    );
   });
 });
 
@@ -359,7 +498,8 @@ describe('shared port host names', () => {
     expect(hostRoute('Shop.LOCALHOST:8080')).toEqual({ app: 'shop', env: 'production' });
     expect(hostRoute('shop.dev.localhost')).toEqual({ app: 'shop', env: 'dev' });
     expect(hostRoute('shop.localhost.')).toEqual({ app: 'shop', env: 'production' });
-    for (const host of [undefined, 'localhost', 'shop.example.com', 'a.b.c.localhost', '-x.localhost', 'shop..localhost', '127.0.0.1:8080']) expect(hostRoute(host)).toBeNull();
+    for (const host of [undefined, 'localhost', 'shop.example.com', 'a.b.c.localhost', '-x.localhost', 'shop..localhost', '127.0.0.1:8080'])
+      expect(hostRoute(host)).toBeNull();
   });
 });
 
@@ -387,7 +527,9 @@ describe('proxy pages and retries', () => {
         const del = await request(`http://127.0.0.1:${proxy.port}/x`, { method: 'DELETE' });
         expect([del.statusCode, await del.body.text()]).toEqual([200, 'ok DELETE\n']);
       }
-      const posts = await Promise.all([1, 2, 3, 4].map(async () => (await request(`http://127.0.0.1:${proxy.port}/`, { method: 'POST', body: 'x' })).statusCode));
+      const posts = await Promise.all(
+        [1, 2, 3, 4].map(async () => (await request(`http://127.0.0.1:${proxy.port}/`, { method: 'POST', body: 'x' })).statusCode),
+      );
       expect(posts.sort()).toEqual([200, 200, 502, 502]);
       expect(dead.inflight + live.inflight).toBe(0);
 
@@ -415,7 +557,15 @@ describe('nginx data plane configuration', () => {
   };
 
   it('runs its own masters with their own prefix, configuration and error log', () => {
-    expect(nginxStartArgv('/usr/sbin/nginx', model.back)).toEqual(['/usr/sbin/nginx', '-p', '/d/agent/nginx/back/', '-c', '/d/agent/nginx/back/nginx.conf', '-e', '/d/agent/nginx/back/error.log']);
+    expect(nginxStartArgv('/usr/sbin/nginx', model.back)).toEqual([
+      '/usr/sbin/nginx',
+      '-p',
+      '/d/agent/nginx/back/',
+      '-c',
+      '/d/agent/nginx/back/nginx.conf',
+      '-e',
+      '/d/agent/nginx/back/error.log',
+    ]);
   });
 
   it('front: client ports forwarded to the back tier over keep-alive sockets; nothing about instances', () => {
@@ -429,7 +579,7 @@ describe('nginx data plane configuration', () => {
     expect(renderFrontConfig({ ...model, shutdownTimeoutMs: 30_000, listeners: model.listeners.map((l) => ({ ...l, upstreams: [6001] })) })).toBe(front);
   });
 
-  it('back: instances, the 404 and 503 pages, the drain as the old workers\' shutdown timeout', () => {
+  it("back: instances, the 404 and 503 pages, the drain as the old workers' shutdown timeout", () => {
     const back = renderBackConfig(model);
     expect(back).toContain('worker_shutdown_timeout 3s;');
     expect(back).toContain('  upstream rewind_1 {\n    server 127.0.0.1:5001 max_fails=0;\n    server 127.0.0.1:5002 max_fails=0;\n    keepalive 64;\n  }');
@@ -440,7 +590,10 @@ describe('nginx data plane configuration', () => {
   });
 
   it('routes the shared port by host name in the back tier', () => {
-    const back = renderBackConfig({ ...model, shared: { port: 8080, apps: [model.listeners[0] as (typeof model.listeners)[0], { port: 4003, app: 'blog', env: 'dev', upstreams: [5003] }] } });
+    const back = renderBackConfig({
+      ...model,
+      shared: { port: 8080, apps: [model.listeners[0] as (typeof model.listeners)[0], { port: 4003, app: 'blog', env: 'dev', upstreams: [5003] }] },
+    });
     expect(back).toContain('    listen unix:/d/agent/nginx/s/8080.sock default_server;');
     expect(back).toContain('    server_name shop.localhost shop.production.localhost;\n    location / {\n      proxy_pass http://rewind_1;');
     expect(back).toContain('    server_name blog.dev.localhost;\n    location / {\n      proxy_pass http://rewind_2;');
@@ -449,8 +602,21 @@ describe('nginx data plane configuration', () => {
 
 describe('who may call the agent', () => {
   it('takes Host headers that name an IP address or localhost, and nothing else', () => {
-    for (const host of ['127.0.0.1', '127.0.0.1:4000', 'localhost', 'LocalHost:80', '[::1]', '[::1]:4000', '10.1.2.3:9']) expect(isLocalHostHeader(host), host).toBe(true);
-    for (const host of [undefined, '', 'rebind.attacker.example', 'localhost.attacker.example', '127.0.0.1.nip.io', 'localhost.', '[::1', '::1', '[evil]:80', '127.0.0.1:80:80', '127.0.0.1:123456']) {
+    for (const host of ['127.0.0.1', '127.0.0.1:4000', 'localhost', 'LocalHost:80', '[::1]', '[::1]:4000', '10.1.2.3:9'])
+      expect(isLocalHostHeader(host), host).toBe(true);
+    for (const host of [
+      undefined,
+      '',
+      'rebind.attacker.example',
+      'localhost.attacker.example',
+      '127.0.0.1.nip.io',
+      'localhost.',
+      '[::1',
+      '::1',
+      '[evil]:80',
+      '127.0.0.1:80:80',
+      '127.0.0.1:123456',
+    ]) {
       expect(isLocalHostHeader(host), String(host)).toBe(false);
     }
   });
@@ -459,13 +625,26 @@ describe('who may call the agent', () => {
     const ok = bearerCheck('s3cret-token-value');
     expect(ok('Bearer s3cret-token-value')).toBe(true);
     expect(ok('bearer s3cret-token-value')).toBe(true);
-    for (const h of [undefined, '', 'Bearer', 'Bearer ', 'Bearer s3cret-token-valu', 'Bearer s3cret-token-valuex', 'Basic s3cret-token-value', 's3cret-token-value', 'Bearer s3cret-token-value extra']) expect(ok(h), String(h)).toBe(false);
+    for (const h of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      'Bearer s3cret-token-valu',
+      'Bearer s3cret-token-valuex',
+      'Basic s3cret-token-value',
+      's3cret-token-value',
+      'Bearer s3cret-token-value extra',
+    ])
+      expect(ok(h), String(h)).toBe(false);
   });
 
   it('reads artifacts only inside the store, by their real path', async () => {
     const policy = { root: '/srv/rewind/artifacts', maxBytes: 10 };
     expect(await artifactProblem('/etc/shadow', policy)).toBe("must be a file in the agent's artifact store /srv/rewind/artifacts");
-    expect(await artifactProblem('/srv/rewind/artifacts/../agent/agent.token', policy)).toBe("must be a file in the agent's artifact store /srv/rewind/artifacts");
+    expect(await artifactProblem('/srv/rewind/artifacts/../agent/agent.token', policy)).toBe(
+      "must be a file in the agent's artifact store /srv/rewind/artifacts",
+    );
     expect(await artifactProblem('/srv/rewind/artifacts', policy)).toBe("must be a file in the agent's artifact store /srv/rewind/artifacts");
     expect(await artifactProblem('relative.tgz', policy)).toBe('must be an absolute path');
     expect(await artifactProblem('/srv/rewind/artifacts/missing.tgz', policy)).toBeNull(); // reading it says ENOENT later
@@ -480,6 +659,8 @@ describe('who may call the agent', () => {
   it('bounds ports by the range it is given', () => {
     const d = desiredState('RONE', 22, [web(artifact)]);
     expect(validateDesiredState(d)).toBe(d);
-    expect((validateDesiredState(d, { ports: { lo: 1024, hi: 65535 } }) as Error).message).toBe("invalid desired state: proxyPort must be an integer from 1024 to 65535 (the agent's --port-range)");
+    expect((validateDesiredState(d, { ports: { lo: 1024, hi: 65535 } }) as Error).message).toBe(
+      "invalid desired state: proxyPort must be an integer from 1024 to 65535 (the agent's --port-range)",
+    );
   });
 });

@@ -94,7 +94,12 @@ describe('working copies', () => {
     // "Promote" test's build to production again (new release, same build): still production's own folder.
     await deploy(a.agent, { ...notesApp('RPROD2', prod, 'notes'), config: { PROMOTED: 'from test' } });
     expect((await get(prod)).body).toBe('no notes\n');
-    for (const [app, env] of [['notes', 'test'], ['notes', 'production'], ['notes2', 'production']] as const) await a.client.remove(app, env);
+    for (const [app, env] of [
+      ['notes', 'test'],
+      ['notes', 'production'],
+      ['notes2', 'production'],
+    ] as const)
+      await a.client.remove(app, env);
     expect(readdirSync(join(a.dir, 'work', 'notes', 'production'))).toEqual([]);
   });
 
@@ -103,7 +108,9 @@ describe('working copies', () => {
     await deploy(b.agent, desiredState('RONE', port, [web(b.v1, { scale: 2 })], {}, 'adopt'));
     const before = (await b.client.observe('adopt', 'production'))?.instances ?? [];
     await b.close();
-    const state = JSON.parse(readFileSync(join(b.dir, 'agent-state.json'), 'utf8')) as { apps: Array<{ instances: Array<{ id: string; dir?: string; pid: number }> }> };
+    const state = JSON.parse(readFileSync(join(b.dir, 'agent-state.json'), 'utf8')) as {
+      apps: Array<{ instances: Array<{ id: string; dir?: string; pid: number }> }>;
+    };
     const recorded = state.apps[0]?.instances ?? [];
     expect(recorded.map((i) => i.dir)).toEqual(recorded.map((i) => join(b.dir, 'work', 'adopt', 'production', `web.${i.id}`)));
     writeFileSync(join(recorded[0]?.dir as string, 'version.txt'), 'edited while the agent was down\n');

@@ -80,5 +80,8 @@ server.listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `,
   );
-  await writeFile(join(dir, 'worker', 'worker.js'), `console.log('worker ${worker} started');\nsetInterval(() => {}, 1000);\nprocess.on('SIGTERM', () => process.exit(0));\n`);
+  await writeFile(
+    join(dir, 'worker', 'worker.js'),
+    `console.log('worker ${worker} started');\nsetInterval(() => {}, 1000);\nprocess.on('SIGTERM', () => process.exit(0));\n`,
+  );
 }

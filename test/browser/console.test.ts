@@ -19,7 +19,6 @@ describe('console in a browser', () => {
   const rw = useRewind();
   const browser = useBrowser();
 
-
   const deploy = async (dir: string, app: string, description: string) => {
     const r = await rw.cli(['deploy', dir, '-a', app, '-d', description]);
     expect(r.code, r.stderr).toBe(0);
@@ -71,7 +70,10 @@ describe('console in a browser', () => {
 
     await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
     const log = dialog.getByRole('list', { name: 'Deployment log' });
-    await log.getByText(/switch|traffic|healthy/i).first().waitFor();
+    await log
+      .getByText(/switch|traffic|healthy/i)
+      .first()
+      .waitFor();
     const outcome = dialog.getByRole('status').filter({ hasText: 'Active release in production' });
     await outcome.waitFor();
     const [now] = await releases('shop');
@@ -136,7 +138,10 @@ describe('console in a browser', () => {
     const saved = page.getByRole('status').filter({ hasText: 'Saved as release' });
     await saved.waitFor();
     expect(await saved.innerText()).toContain('env add:API_TOKEN');
-    await page.getByRole('region', { name: /^Log of deployment/ }).getByText('succeeded', { exact: true }).waitFor();
+    await page
+      .getByRole('region', { name: /^Log of deployment/ })
+      .getByText('succeeded', { exact: true })
+      .waitFor();
     await shot(page, 'config-saved');
 
     const [now, before] = await releases('shop');

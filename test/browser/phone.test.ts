@@ -15,7 +15,14 @@ describe('console at phone width', () => {
   beforeAll(async () => {
     expect((await rw.cli(['apps', 'create', 'a-rather-long-app-name-for-a-phone'])).code).toBe(0);
     for (const v of ['v1', 'v2']) {
-      const r = await rw.cli(['deploy', await twoComponentApp(v, v), '-a', 'a-rather-long-app-name-for-a-phone', '-d', `${v}: a description long enough to wrap on a phone screen`]);
+      const r = await rw.cli([
+        'deploy',
+        await twoComponentApp(v, v),
+        '-a',
+        'a-rather-long-app-name-for-a-phone',
+        '-d',
+        `${v}: a description long enough to wrap on a phone screen`,
+      ]);
       expect(r.code, r.stderr).toBe(0);
     }
     const releases = (await rw.api<Array<{ id: string }>>('/api/apps/a-rather-long-app-name-for-a-phone/releases')).body;
@@ -38,7 +45,12 @@ describe('console at phone width', () => {
       if (sw > width + 1) {
         // Name what reaches the far edge, to say what to fix.
         const at = Array.from(document.querySelectorAll('body *')).filter((el) => Math.abs(el.getBoundingClientRect().right - sw) < 3);
-        out.push(`scrolls sideways: ${sw} > ${width} (${at.slice(0, 3).map((el) => `${el.tagName.toLowerCase()}.${el.className} in ${el.parentElement?.tagName.toLowerCase()}`).join(', ')})`);
+        out.push(
+          `scrolls sideways: ${sw} > ${width} (${at
+            .slice(0, 3)
+            .map((el) => `${el.tagName.toLowerCase()}.${el.className} in ${el.parentElement?.tagName.toLowerCase()}`)
+            .join(', ')})`,
+        );
       }
       // Inside a box that scrolls by itself (a tab strip, a wide table, a log) is fine, if the box fits.
       const inScroller = (el: Element) => {
@@ -49,7 +61,8 @@ describe('console at phone width', () => {
       };
       for (const el of Array.from(document.querySelectorAll('body *'))) {
         const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.right > width + 1 && getComputedStyle(el).position !== 'fixed' && !inScroller(el)) out.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(r.right)}`);
+        if (r.width > 0 && r.right > width + 1 && getComputedStyle(el).position !== 'fixed' && !inScroller(el))
+          out.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(r.right)}`);
       }
       for (const button of Array.from(document.querySelectorAll('button'))) {
         if (!/roll ?back/i.test(button.textContent ?? '')) continue;
@@ -60,7 +73,8 @@ describe('console at phone width', () => {
         for (const sib of Array.from(button.parentElement?.children ?? [])) {
           if (sib === button) continue;
           const s = sib.getBoundingClientRect();
-          if (s.width && s.height && s.left < b.right - 1 && s.right > b.left + 1 && s.top < b.bottom - 1 && s.bottom > b.top + 1) out.push(`"${button.textContent}" overlaps ${sib.tagName.toLowerCase()} "${(sib.textContent ?? '').slice(0, 30)}"`);
+          if (s.width && s.height && s.left < b.right - 1 && s.right > b.left + 1 && s.top < b.bottom - 1 && s.bottom > b.top + 1)
+            out.push(`"${button.textContent}" overlaps ${sib.tagName.toLowerCase()} "${(sib.textContent ?? '').slice(0, 30)}"`);
         }
       }
       return [...new Set(out)].slice(0, 10);
@@ -73,7 +87,18 @@ describe('console at phone width', () => {
     await page.goto(await rw.loginUrl());
     const app = '/apps/a-rather-long-app-name-for-a-phone';
     const found: Record<string, string[]> = {};
-    for (const path of ['/', app, `${app}/releases`, `${app}/releases/${release}`, `${app}/deployments`, `${app}/config`, `${app}/components/web`, `${app}/activity`, `${app}/pipelines`, '/apps/installed-from-the-template']) {
+    for (const path of [
+      '/',
+      app,
+      `${app}/releases`,
+      `${app}/releases/${release}`,
+      `${app}/deployments`,
+      `${app}/config`,
+      `${app}/components/web`,
+      `${app}/activity`,
+      `${app}/pipelines`,
+      '/apps/installed-from-the-template',
+    ]) {
       await page.goto(`${rw.url}${path}`);
       await page.locator('main h1').first().waitFor();
       // Loaded: nothing says "Loading…" any more.

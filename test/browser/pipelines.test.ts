@@ -46,7 +46,11 @@ describe('pipeline activity in a browser', () => {
     await confirm.getByRole('button', { name: 'Yes, roll back' }).click();
 
     await page.getByRole('heading', { name: 'Rollback', exact: true }).waitFor();
-    await page.getByRole('list', { name: 'Rollback log' }).getByText(/restoring backup/).first().waitFor();
+    await page
+      .getByRole('list', { name: 'Rollback log' })
+      .getByText(/restoring backup/)
+      .first()
+      .waitFor();
     await deploy.getByLabel('Rollback status of deploy').getByText('rolled back').waitFor();
     await approval.getByText('cancelled', { exact: true }).waitFor();
     expect(await body(url)).toContain('version=v1');

@@ -75,7 +75,10 @@ describe('console login and cross-site requests in a browser', () => {
     await page.goto(attackerUrl);
     expect(await page.evaluate(() => (window as unknown as { attempts: Promise<string> }).attempts)).toBe('done');
     // The form posts as text/plain with the browser's cookie and the attacker's Origin.
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url() === `${rw.url}/api/apps`), page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${rw.url}/api/apps`),
+      page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit()),
+    ]);
     expect([403, 415]).toContain(res.status());
     expect(await apps()).toEqual(before);
     expect(before).toContain('shop');

@@ -24,7 +24,8 @@ describe('the seeds in a browser', () => {
 
   const ok = (args: string[]) => rw.ok(args);
   const releases = async (app: string, env = 'production') => (await rw.api<Rel[]>(`/api/apps/${app}/releases?env=${env}`)).body;
-  const focused = (page: Page, selector: string) => page.locator(selector).evaluate((el) => el === document.activeElement || el.contains(document.activeElement));
+  const focused = (page: Page, selector: string) =>
+    page.locator(selector).evaluate((el) => el === document.activeElement || el.contains(document.activeElement));
 
   it('Boomi: rolls back to the previous release (plan, confirm, Finish), compares with the previously active release, and disables rollback while a deployment runs', async () => {
     await ok(['apps', 'create', 'boomi']);
@@ -46,7 +47,13 @@ describe('the seeds in a browser', () => {
     await outcome.waitFor();
     // The result is where the eyes and the keyboard go once it is there.
     await expect.poll(() => focused(page, '.modal .outcome')).toBe(true);
-    expect(await outcome.evaluate((el) => { const r = el.getBoundingClientRect(); const d = el.closest('dialog')!.getBoundingClientRect(); return r.top >= d.top - 1 && r.bottom <= d.bottom + 1; })).toBe(true);
+    expect(
+      await outcome.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        const d = el.closest('dialog')!.getBoundingClientRect();
+        return r.top >= d.top - 1 && r.bottom <= d.bottom + 1;
+      }),
+    ).toBe(true);
     const [now] = await releases('boomi');
     expect(now.description).toBe(`rollback to ${v1.id}`);
     expect(await body(url)).toContain('version=v1');
@@ -122,7 +129,9 @@ describe('the seeds in a browser', () => {
     await page.getByRole('button', { name: `Roll forward web to ${v2.builds.web}` }).click();
     const forward = page.getByRole('dialog', { name: `Roll web forward to ${v2.builds.web} in production` });
     expect(await forward.locator('.intro').innerText()).toContain('production');
-    await expect.poll(() => forward.getByRole('region', { name: 'What will change' }).locator('tr[data-action="change"]').innerText()).toContain(`${v1.builds.web} → ${v2.builds.web}`);
+    await expect
+      .poll(() => forward.getByRole('region', { name: 'What will change' }).locator('tr[data-action="change"]').innerText())
+      .toContain(`${v1.builds.web} → ${v2.builds.web}`);
     await shot(page, 'seeds-forward-plan');
     await forward.getByRole('button', { name: 'Roll forward', exact: true }).click();
     await forward.getByRole('status').filter({ hasText: 'Active release in production' }).waitFor();
@@ -143,7 +152,8 @@ describe('the seeds in a browser', () => {
     await ok(['apps', 'create', 'cpi']);
     // A clean git checkout: the CLI describes the build as `build <12hex> <subject>`.
     const src = await fixtureApp({ version: 'v1' });
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: src, stdio: 'pipe' }).toString();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: src, stdio: 'pipe' }).toString();
     git('init', '-q');
     git('add', '.');
     git('commit', '-q', '-m', 'first checkout');

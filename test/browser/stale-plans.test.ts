@@ -90,7 +90,9 @@ describe('console: the plan in an open dialog is the plan that happens', () => {
     expect((await rw.api('/api/apps/pay/pipelines', { method: 'PUT', body: JSON.stringify({ pipelines }) })).status).toBe(200);
     const started = await rw.api<{ id: string }>('/api/apps/pay/pipelines/ship/runs', { method: 'POST', body: JSON.stringify({ build }) });
     expect(started.status).toBe(201);
-    await expect.poll(async () => (await rw.api<{ status: string }>(`/api/pipelines/runs/${started.body.id}`)).body.status, { timeout: 30_000 }).toBe('succeeded');
+    await expect
+      .poll(async () => (await rw.api<{ status: string }>(`/api/pipelines/runs/${started.body.id}`)).body.status, { timeout: 30_000 })
+      .toBe('succeeded');
     const byHand = await rw.cli(['releases', 'rollback', '-a', 'pay', '--yes']);
     expect(byHand.code, byHand.stderr).toBe(0);
     const [hand] = await releases();

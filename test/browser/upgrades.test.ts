@@ -64,7 +64,11 @@ describe('template upgrades in a browser', () => {
     expect(await status()).toMatchObject({ installed: '1.0', upgradable: true });
     await shot(page, 'upgrade-confirm');
     await dialog.getByRole('button', { name: 'Upgrade', exact: true }).click();
-    await dialog.getByRole('list', { name: 'Deployment log' }).getByText(/switch|traffic|healthy/i).first().waitFor();
+    await dialog
+      .getByRole('list', { name: 'Deployment log' })
+      .getByText(/switch|traffic|healthy/i)
+      .first()
+      .waitFor();
     await dialog.getByRole('status').filter({ hasText: 'Active release in production' }).waitFor();
     expect(await body(url)).toContain('hello from v2');
     const [upgrade] = (await status()).upgrades;

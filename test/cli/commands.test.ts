@@ -12,19 +12,53 @@ const M = 60 * S;
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
 const release = (id: string, over: Partial<ReleaseView> = {}): ReleaseView => ({
-  id, app: 'myapp', env: 'production', build: 'BABCDEFGHI', builds: { web: 'BABCDEFGHI' }, kind: 'build',
-  description: '', status: '', config: {}, manifest: null, source: null, createdBy: 'ann@laptop', createdAt: ago(M), ...over,
+  id,
+  app: 'myapp',
+  env: 'production',
+  build: 'BABCDEFGHI',
+  builds: { web: 'BABCDEFGHI' },
+  kind: 'build',
+  description: '',
+  status: '',
+  config: {},
+  manifest: null,
+  source: null,
+  createdBy: 'ann@laptop',
+  createdAt: ago(M),
+  ...over,
 });
 
 const deployment = (id: string, over: Partial<DeploymentView> = {}): DeploymentView => ({
-  id, app: 'myapp', env: 'production', release: 'RZYXWVUTSR', fromRelease: 'RCDEFGHIJK', kind: 'rollback', state: 'running',
-  error: null, createdBy: 'ann@laptop', createdAt: ago(0), finishedAt: null, ...over,
+  id,
+  app: 'myapp',
+  env: 'production',
+  release: 'RZYXWVUTSR',
+  fromRelease: 'RCDEFGHIJK',
+  kind: 'rollback',
+  state: 'running',
+  error: null,
+  createdBy: 'ann@laptop',
+  createdAt: ago(0),
+  finishedAt: null,
+  ...over,
 });
 
 const build = (over: Partial<BuildView> = {}): BuildView => ({
-  id: 'BNEWBUILDX', app: 'myapp', status: 'running', description: 'build 0a1b2c3d4e5f fix', components: ['web'],
-  sourceSha256: 'abc', artifactSha256: null, artifacts: {}, release: null, env: 'production', error: null,
-  createdBy: 'ann@laptop', createdAt: ago(0), finishedAt: null, ...over,
+  id: 'BNEWBUILDX',
+  app: 'myapp',
+  status: 'running',
+  description: 'build 0a1b2c3d4e5f fix',
+  components: ['web'],
+  sourceSha256: 'abc',
+  artifactSha256: null,
+  artifacts: {},
+  release: null,
+  env: 'production',
+  error: null,
+  createdBy: 'ann@laptop',
+  createdAt: ago(0),
+  finishedAt: null,
+  ...over,
 });
 
 const STEPS = [
@@ -39,8 +73,10 @@ const STEP_LINES = [
 ];
 
 /** The SSE route of a deployment that ends in `end`. */
-const events = (end: DeploymentView): Handler => (_req, res) =>
-  dribble(res, 'text/event-stream', sse([...STEPS.map((s) => ['step', s] as [string, unknown]), ['end', end]]));
+const events =
+  (end: DeploymentView): Handler =>
+  (_req, res) =>
+    dribble(res, 'text/event-stream', sse([...STEPS.map((s) => ['step', s] as [string, unknown]), ['end', end]]));
 
 const serve = useFakeApi();
 
@@ -87,8 +123,14 @@ describe('rewind releases rollback (fake API)', () => {
     release: release('RZYXWVUTSR', { kind: 'rollback', description: 'rollback to RBCDEFGHIJ', source: 'RBCDEFGHIJ' }),
     deployment: deployment('DABCDEFGHI'),
     plan: {
-      app: 'myapp', env: 'production', from: 'RCDEFGHIJK', source: 'RBCDEFGHIJ', description: 'rollback to RBCDEFGHIJ', empty: false,
-      components: [{ component: 'web', action: 'keep', from: 'BABCDEFGHI', to: 'BABCDEFGHI' }], config: [],
+      app: 'myapp',
+      env: 'production',
+      from: 'RCDEFGHIJK',
+      source: 'RBCDEFGHIJ',
+      description: 'rollback to RBCDEFGHIJ',
+      empty: false,
+      components: [{ component: 'web', action: 'keep', from: 'BABCDEFGHI', to: 'BABCDEFGHI' }],
+      config: [],
     },
   };
 
@@ -133,9 +175,7 @@ describe('rewind releases rollback (fake API)', () => {
       'POST /api/apps/myapp/rollback': () => change,
       'GET /api/deployments/DABCDEFGHI': () => deployment('DABCDEFGHI'),
       'GET /api/deployments/DABCDEFGHI/events': (req, res) =>
-        ++connections === 1
-          ? dribble(res, 'text/event-stream', sse([['step', STEPS[0]]]))
-          : events(deployment('DABCDEFGHI', { state: 'succeeded' }))(req, res),
+        ++connections === 1 ? dribble(res, 'text/event-stream', sse([['step', STEPS[0]]])) : events(deployment('DABCDEFGHI', { state: 'succeeded' }))(req, res),
     });
     const r = await rewind(['releases', 'rollback', 'RBCDEFGHIJ', '-a', 'myapp'], env);
     expect(r.stdout.split('\n')).toEqual(['Rolling back to RBCDEFGHIJ...', ...STEP_LINES, 'OK, RZYXWVUTSR', '']);
@@ -215,7 +255,10 @@ describe('rewind env (fake API)', () => {
     const { api, env } = await serve({
       'POST /api/apps/myapp/env': (_q, res) => {
         res.statusCode = 201;
-        return { release: release('RNEWRELEAS', { kind: 'env', description: 'env add:FOO change:BAR' }), deployment: deployment('DABCDEFGHI', { kind: 'config' }) };
+        return {
+          release: release('RNEWRELEAS', { kind: 'env', description: 'env add:FOO change:BAR' }),
+          deployment: deployment('DABCDEFGHI', { kind: 'config' }),
+        };
       },
       'GET /api/deployments/DABCDEFGHI/events': events(deployment('DABCDEFGHI', { state: 'succeeded' })),
     });
@@ -233,7 +276,8 @@ describe('rewind env (fake API)', () => {
     expect(r).toEqual({
       code: 0,
       stderr: '',
-      stdout: 'Unsetting FOO... OK\nRelease: RNEWRELEAS\nStaged, not running: "rewind env" shows the active config; promote it with "rewind releases promote RNEWRELEAS"\n',
+      stdout:
+        'Unsetting FOO... OK\nRelease: RNEWRELEAS\nStaged, not running: "rewind env" shows the active config; promote it with "rewind releases promote RNEWRELEAS"\n',
     });
     expect(api.requests[0].json()).toEqual({ env: 'production', set: {}, unset: ['FOO'], promote: false });
   });
@@ -306,7 +350,7 @@ describe('rewind deploy (fake API)', () => {
     const { env } = await serve(routes(build({ status: 'succeeded', release: 'RNEWRELEAS' })));
     const r = await rewind(['build', await source(), '-a', 'myapp'], { ...env, NO_COLOR: '1' }, true);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^\rUploading source\.\.\. \[-+\]   0%  0 B \/ .*\r\x1b\[K$/s);
+    expect(r.stderr).toMatch(/^\rUploading source\.\.\. \[-+\] {3}0% {2}0 B \/ .*\r\x1b\[K$/s);
     expect(r.stderr).toContain('] 100%');
     expect(r.stdout.split('\n').slice(0, 3)).toEqual(['Packaging source... OK', 'Uploading source... OK', 'Starting build... OK']);
   });

@@ -34,11 +34,15 @@ function release(id: string, over: Partial<ReleaseView> = {}): ReleaseView {
 
 describe('table', () => {
   it('pads every column but the last to its widest cell, two spaces apart, trimming the end', () => {
-    expect(table(['ID', 'STATUS', 'X'], [['A', '', ''], ['LONGER', 'ok', 'z']])).toEqual([
-      'ID      STATUS  X',
-      'A',
-      'LONGER  ok      z',
-    ]);
+    expect(
+      table(
+        ['ID', 'STATUS', 'X'],
+        [
+          ['A', '', ''],
+          ['LONGER', 'ok', 'z'],
+        ],
+      ),
+    ).toEqual(['ID      STATUS  X', 'A', 'LONGER  ok      z']);
   });
 
   it('keeps cells on one line', () => {
@@ -130,22 +134,34 @@ describe('small formatters', () => {
   });
 
   it('keyValues aligns values and continues multi-line ones', () => {
-    expect(keyValues([['Id', 'R1'], ['Description', 'x'], ['Env', 'A=1\nB=2'], ['Empty', '']])).toEqual([
-      'Id           R1',
-      'Description  x',
-      'Env          A=1',
-      '             B=2',
-      'Empty',
-    ]);
+    expect(
+      keyValues([
+        ['Id', 'R1'],
+        ['Description', 'x'],
+        ['Env', 'A=1\nB=2'],
+        ['Empty', ''],
+      ]),
+    ).toEqual(['Id           R1', 'Description  x', 'Env          A=1', '             B=2', 'Empty']);
   });
 });
 
 describe('other tables', () => {
   it('builds', () => {
     const b: BuildView = {
-      id: 'BABCDEFGHI', app: 'myapp', status: 'succeeded', description: 'build 0a1b2c3d4e5f fix', components: ['web'],
-      sourceSha256: 's', artifactSha256: 'a', artifacts: { web: 'a' }, release: 'RABCDEFGHI', env: 'production', error: null,
-      createdBy: 'ann@laptop', createdAt: ago(2 * H), finishedAt: ago(2 * H - 30 * S),
+      id: 'BABCDEFGHI',
+      app: 'myapp',
+      status: 'succeeded',
+      description: 'build 0a1b2c3d4e5f fix',
+      components: ['web'],
+      sourceSha256: 's',
+      artifactSha256: 'a',
+      artifacts: { web: 'a' },
+      release: 'RABCDEFGHI',
+      env: 'production',
+      error: null,
+      createdBy: 'ann@laptop',
+      createdAt: ago(2 * H),
+      finishedAt: ago(2 * H - 30 * S),
     };
     expect(buildsTable([b, { ...b, id: 'BBBBBBBBBB', status: 'failed', release: null, description: 'oops' }], NOW)).toEqual([
       'ID          STATUS     RELEASE     CREATED      DESCRIPTION',
@@ -156,8 +172,17 @@ describe('other tables', () => {
 
   it('ps', () => {
     const p: ProcessView = {
-      id: 'web.1', component: 'web', release: 'RABCDEFGHI', build: 'BABCDEFGHI', pid: 4242, port: 41000,
-      state: 'healthy', startedAt: ago(3 * D), restarts: 0, rss: 50 * 1024 * 1024, standbyUntil: null,
+      id: 'web.1',
+      component: 'web',
+      release: 'RABCDEFGHI',
+      build: 'BABCDEFGHI',
+      pid: 4242,
+      port: 41000,
+      state: 'healthy',
+      startedAt: ago(3 * D),
+      restarts: 0,
+      rss: 50 * 1024 * 1024,
+      standbyUntil: null,
     };
     expect(psTable([p, { ...p, id: 'worker.1', component: 'worker', pid: null, port: null, rss: null, state: 'crashed' }], NOW)).toEqual([
       'ID        COMPONENT  RELEASE     STATUS   PID   PORT   STARTED     MEM',
@@ -171,8 +196,28 @@ describe('other tables', () => {
       name: 'myapp',
       createdAt: ago(3 * D),
       environments: [
-        { app: 'myapp', name: 'production', position: 1, activeRelease: 'RABCDEFGHI', proxyPort: 7101, url: 'http://127.0.0.1:7101', health: 'healthy', components: {}, createdAt: ago(D) },
-        { app: 'myapp', name: 'staging', position: 0, activeRelease: null, proxyPort: 7102, url: 'http://127.0.0.1:7102', health: 'empty', components: {}, createdAt: ago(D) },
+        {
+          app: 'myapp',
+          name: 'production',
+          position: 1,
+          activeRelease: 'RABCDEFGHI',
+          proxyPort: 7101,
+          url: 'http://127.0.0.1:7101',
+          health: 'healthy',
+          components: {},
+          createdAt: ago(D),
+        },
+        {
+          app: 'myapp',
+          name: 'staging',
+          position: 0,
+          activeRelease: null,
+          proxyPort: 7102,
+          url: 'http://127.0.0.1:7102',
+          health: 'empty',
+          components: {},
+          createdAt: ago(D),
+        },
       ],
     };
     expect(appsTable([app, { name: 'other', createdAt: ago(D), environments: [] }], 'production')).toEqual([

@@ -79,11 +79,26 @@ describe('plan format', () => {
 
   it('envs: NAME RELEASE HEALTH URL in order, other components’ URLs under URL', () => {
     const env = (over: Partial<EnvironmentView>): EnvironmentView => ({
-      app: 'shop', name: 'production', position: 0, activeRelease: null, proxyPort: 1, url: 'http://127.0.0.1:4001', health: 'empty',
-      components: {}, createdAt: at(0), ...over,
+      app: 'shop',
+      name: 'production',
+      position: 0,
+      activeRelease: null,
+      proxyPort: 1,
+      url: 'http://127.0.0.1:4001',
+      health: 'empty',
+      components: {},
+      createdAt: at(0),
+      ...over,
     });
     const lines = envsTable([
-      env({ name: 'production', position: 1, activeRelease: 'RAAAAAAAAA', health: 'healthy', url: 'http://127.0.0.1:4002', components: { assets: 'http://127.0.0.1:4004', api: 'http://127.0.0.1:4003' } }),
+      env({
+        name: 'production',
+        position: 1,
+        activeRelease: 'RAAAAAAAAA',
+        health: 'healthy',
+        url: 'http://127.0.0.1:4002',
+        components: { assets: 'http://127.0.0.1:4004', api: 'http://127.0.0.1:4003' },
+      }),
       env({ name: 'test', position: 0 }),
     ]);
     expect(lines).toEqual([
@@ -108,22 +123,53 @@ describe('plan format', () => {
 // ── commands against a fake API ───────────────────────────────────────────────────────────
 
 const release = (id: string, over: Partial<ReleaseView> = {}): ReleaseView => ({
-  id, app: 'shop', env: 'production', build: 'BWEBWEBWEB', builds: { web: 'BWEBWEBWEB' }, kind: 'rollback', description: 'rollback to RAAAAAAAAA',
-  status: '', config: {}, manifest: null, source: 'RAAAAAAAAA', createdBy: 'ann@laptop', createdAt: at(0), ...over,
+  id,
+  app: 'shop',
+  env: 'production',
+  build: 'BWEBWEBWEB',
+  builds: { web: 'BWEBWEBWEB' },
+  kind: 'rollback',
+  description: 'rollback to RAAAAAAAAA',
+  status: '',
+  config: {},
+  manifest: null,
+  source: 'RAAAAAAAAA',
+  createdBy: 'ann@laptop',
+  createdAt: at(0),
+  ...over,
 });
 const deployment = (state: DeploymentView['state']): DeploymentView => ({
-  id: 'DAAAAAAAAA', app: 'shop', env: 'production', release: 'RNEWNEWNEW', fromRelease: 'RBBBBBBBBB', kind: 'rollback', state,
-  error: null, createdBy: 'ann@laptop', createdAt: at(0), finishedAt: null,
+  id: 'DAAAAAAAAA',
+  app: 'shop',
+  env: 'production',
+  release: 'RNEWNEWNEW',
+  fromRelease: 'RBBBBBBBBB',
+  kind: 'rollback',
+  state,
+  error: null,
+  createdBy: 'ann@laptop',
+  createdAt: at(0),
+  finishedAt: null,
 });
 const STEP = { seq: 1, at: '2026-01-01T12:00:00.000Z', message: 'switched traffic to RNEWNEWNEW' };
-const events: Handler = (_req, res) => dribble(res, 'text/event-stream', sse([['step', STEP], ['end', deployment('succeeded')]]));
+const events: Handler = (_req, res) =>
+  dribble(
+    res,
+    'text/event-stream',
+    sse([
+      ['step', STEP],
+      ['end', deployment('succeeded')],
+    ]),
+  );
 
 /** A planned route: a dry run answers the plan, else the release, deployment and plan. */
-const planned = (p: PlanView, id = 'RNEWNEWNEW'): Handler => (req) => {
-  const body = req.json<{ dryRun?: boolean }>();
-  if (body.dryRun) return { plan: p };
-  return { release: release(id, { description: p.description }), deployment: deployment('running'), plan: p } satisfies ReleaseChange;
-};
+const planned =
+  (p: PlanView, id = 'RNEWNEWNEW'): Handler =>
+  (req) => {
+    const body = req.json<{ dryRun?: boolean }>();
+    if (body.dryRun) return { plan: p };
+    return { release: release(id, { description: p.description }), deployment: deployment('running'), plan: p } satisfies ReleaseChange;
+  };
 
 const serve = useFakeApi({ NO_COLOR: '1' });
 
@@ -245,7 +291,12 @@ describe('plans before action (fake API)', () => {
     const { api, env } = await serve({ 'POST /api/apps/shop/promote': planned(p), 'GET /api/deployments/DAAAAAAAAA/events': events });
     const r = await rewind(['promote', '-a', 'shop', '--from', 'test', '--to', 'production', '--components', 'web, api'], env);
     expect(r.stderr).toBe('');
-    expect(r.stdout.split('\n')).toEqual(['Promoting RTESTAAAAA from test to production...', '2026-01-01T12:00:00Z switched traffic to RNEWNEWNEW', 'OK, RNEWNEWNEW', '']);
+    expect(r.stdout.split('\n')).toEqual([
+      'Promoting RTESTAAAAA from test to production...',
+      '2026-01-01T12:00:00Z switched traffic to RNEWNEWNEW',
+      'OK, RNEWNEWNEW',
+      '',
+    ]);
     expect(bodies(api.requests, '/api/apps/shop/promote')).toEqual([{ from: 'test', to: 'production', components: ['web', 'api'] }]);
     // --to defaults to -e.
     await rewind(['promote', '-a', 'shop', '--from', 'test', '-e', 'staging', '--dry-run'], env);
@@ -266,10 +317,21 @@ describe('plans before action (fake API)', () => {
 describe('rewind envs (fake API)', () => {
   it('creates after an environment, deletes with --force, lists in order', async () => {
     const test: EnvironmentView = {
-      app: 'shop', name: 'test', position: 0, activeRelease: null, proxyPort: 4001, url: 'http://127.0.0.1:4001', health: 'empty', components: {}, createdAt: at(0),
+      app: 'shop',
+      name: 'test',
+      position: 0,
+      activeRelease: null,
+      proxyPort: 4001,
+      url: 'http://127.0.0.1:4001',
+      health: 'empty',
+      components: {},
+      createdAt: at(0),
     };
     const { api, env } = await serve({
-      'POST /api/apps/shop/envs': (_req, res) => ((res.statusCode = 201), test),
+      'POST /api/apps/shop/envs': (_req, res) => {
+        res.statusCode = 201;
+        return test;
+      },
       'DELETE /api/apps/shop/envs/test': (_req, res) => void (res.statusCode = 204),
       'GET /api/apps/shop/envs': () => [test],
     });

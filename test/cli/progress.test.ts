@@ -20,10 +20,6 @@ describe('progress bar', () => {
     bar.update(0);
     bar.update(100);
     bar.clear();
-    expect(writes).toEqual([
-      `\r${renderProgress('Uploading source', 0, 100)}\x1b[K`,
-      `\r${renderProgress('Uploading source', 100, 100)}\x1b[K`,
-      clearLine,
-    ]);
+    expect(writes).toEqual([`\r${renderProgress('Uploading source', 0, 100)}\x1b[K`, `\r${renderProgress('Uploading source', 100, 100)}\x1b[K`, clearLine]);
   });
 });

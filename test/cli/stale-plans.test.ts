@@ -30,15 +30,17 @@ const fresh = plan({
   basis: NEW_BASIS,
 });
 const MESSAGE =
-  "the plan is out of date: production's active release is now RCCCCCCCCC (\"env add:FEATURE_FLAG,PAYMENT_WEBHOOK_SECRET\" by admin) (was RBBBBBBBBB); config changed: FEATURE_FLAG added, PAYMENT_WEBHOOK_SECRET added; nothing was changed. Review the new plan and confirm it again";
+  'the plan is out of date: production\'s active release is now RCCCCCCCCC ("env add:FEATURE_FLAG,PAYMENT_WEBHOOK_SECRET" by admin) (was RBBBBBBBBB); config changed: FEATURE_FLAG added, PAYMENT_WEBHOOK_SECRET added; nothing was changed. Review the new plan and confirm it again';
 
 /** A dry run answers `plan`; an apply answers 409 STALE_PLAN carrying `newPlan`. */
-const staleAfterDryRun = (first: unknown, newPlan: unknown): Handler => (req, res) => {
-  const body = req.json<{ dryRun?: boolean }>();
-  if (body.dryRun) return { plan: first };
-  const e = apiError(res, 409, 'STALE_PLAN', MESSAGE);
-  return { error: { ...e.error, details: { plan: newPlan } } };
-};
+const staleAfterDryRun =
+  (first: unknown, newPlan: unknown): Handler =>
+  (req, res) => {
+    const body = req.json<{ dryRun?: boolean }>();
+    if (body.dryRun) return { plan: first };
+    const e = apiError(res, 409, 'STALE_PLAN', MESSAGE);
+    return { error: { ...e.error, details: { plan: newPlan } } };
+  };
 
 const serve = useFakeApi({ NO_COLOR: '1' });
 
@@ -115,7 +117,13 @@ const runPlan = (over: Partial<RunRollbackPlanView> = {}): RunRollbackPlanView =
       action: 'restore',
       backup: 'RBACKUPAAA',
       why: null,
-      plan: plan({ from: 'RHANDHANDH', source: 'RBACKUPAAA', description: 'restore backup RBACKUPAAA (pipeline run PRUNRUNRUN, task 2)', components: [{ component: 'web', action: 'change', from: 'BNEWNEWNEW', to: 'BOLDOLDOLD' }], config: [{ key: 'GREETING', action: 'add', from: null, to: 'hi' }] }),
+      plan: plan({
+        from: 'RHANDHANDH',
+        source: 'RBACKUPAAA',
+        description: 'restore backup RBACKUPAAA (pipeline run PRUNRUNRUN, task 2)',
+        components: [{ component: 'web', action: 'change', from: 'BNEWNEWNEW', to: 'BOLDOLDOLD' }],
+        config: [{ key: 'GREETING', action: 'add', from: null, to: 'hi' }],
+      }),
     },
     { index: 0, name: 'promote', env: 'test', action: 'not rolled back', backup: null, why: 'promotions take no backup', plan: null },
   ],
@@ -156,7 +164,11 @@ describe('pipelines rollback RUN shows its plan', () => {
 
     const yes = await rewind(['pipelines', 'rollback', 'PRUNRUNRUN', '--reason', 'bad'], env, true, 'y\n');
     expect(yes.code).toBe(2);
-    expect(yes.stderr.split('\n').slice(0, 3)).toEqual([`error: ${MESSAGE}`, 'The new plan (run the command again to confirm it):', 'Plan: roll back run PRUNRUNRUN (succeeded) of pay']);
+    expect(yes.stderr.split('\n').slice(0, 3)).toEqual([
+      `error: ${MESSAGE}`,
+      'The new plan (run the command again to confirm it):',
+      'Plan: roll back run PRUNRUNRUN (succeeded) of pay',
+    ]);
     expect(bodies(api.requests, '/api/pipelines/runs/PRUNRUNRUN/rollback')).toEqual([{ dryRun: true }, { dryRun: true }, { reason: 'bad', basis: BASIS }]);
   });
 

@@ -29,13 +29,26 @@ export function describeStore(name: string, makeStore: () => Promise<StoreUnderT
     const release = (description: string, env = 'production') =>
       makeRelease({ app: 'shop', env, kind: 'env', builds: {}, config: { N: description }, manifest: null, description, source: null, createdBy: 'test' });
     const deployment = (id: string, releaseId: string, env = 'production') => ({
-      id, app: 'shop', env, release: releaseId, fromRelease: null, kind: 'deploy' as const, state: 'pending' as const, error: null, createdBy: 't', createdAt: new Date().toISOString(), finishedAt: null,
+      id,
+      app: 'shop',
+      env,
+      release: releaseId,
+      fromRelease: null,
+      kind: 'deploy' as const,
+      state: 'pending' as const,
+      error: null,
+      createdBy: 't',
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
     });
 
     it('creates apps with their first environment, adds environments in order, and deletes them', async () => {
       expect((await store.apps.list()).map((a) => a.name)).toEqual(['shop']);
       await store.apps.createEnvironment('shop', 'staging', { before: 'production' }, 40002, new Date().toISOString());
-      expect((await store.apps.environments('shop')).map((e) => [e.name, e.proxyPort, e.activeRelease])).toEqual([['staging', 40002, null], ['production', 40001, null]]);
+      expect((await store.apps.environments('shop')).map((e) => [e.name, e.proxyPort, e.activeRelease])).toEqual([
+        ['staging', 40002, null],
+        ['production', 40001, null],
+      ]);
       expect([...(await store.apps.usedPorts())].sort()).toEqual([40001, 40002]);
       await store.apps.deleteEnvironment('shop', 'staging');
       expect(await store.apps.environment('shop', 'staging')).toBeUndefined();
@@ -125,7 +138,9 @@ export function describeStore(name: string, makeStore: () => Promise<StoreUnderT
     });
 
     it('saves, lists and deletes pipeline definitions', async () => {
-      const def = { name: 'ship', tasks: [{ kind: 'deploy', name: 'prod', env: 'production' }] } as unknown as Parameters<Store['pipelines']['saveDefinition']>[1];
+      const def = { name: 'ship', tasks: [{ kind: 'deploy', name: 'prod', env: 'production' }] } as unknown as Parameters<
+        Store['pipelines']['saveDefinition']
+      >[1];
       await store.pipelines.saveDefinition('shop', def, 'api', new Date().toISOString());
       expect(await store.pipelines.definition('shop', 'ship')).toEqual(def);
       expect((await store.pipelines.definitions('shop')).map((d) => [d.def.name, d.source])).toEqual([['ship', 'api']]);

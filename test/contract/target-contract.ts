@@ -103,7 +103,9 @@ export function describeTarget(name: string, makeTarget: () => Promise<TargetUnd
       await apply({ app: one, env: 'staging', release: 'RSTAGE', version: 'v2' });
       await apply({ app: two, env: 'production', release: 'RTWO', version: 'v1' });
       const all = (await t.target.observeAll()).filter((o) => o.app === one || o.app === two);
-      expect(all.map((o) => `${o.app}/${o.env} ${o.release}`).sort()).toEqual([`${one}/production RONE`, `${one}/staging RSTAGE`, `${two}/production RTWO`].sort());
+      expect(all.map((o) => `${o.app}/${o.env} ${o.release}`).sort()).toEqual(
+        [`${one}/production RONE`, `${one}/staging RSTAGE`, `${two}/production RTWO`].sort(),
+      );
     });
 
     // Optional capabilities: a target without them skips these.
@@ -116,7 +118,7 @@ export function describeTarget(name: string, makeTarget: () => Promise<TargetUnd
       expect(snapshot.components.map((c) => c.name)).toEqual(['web']);
     });
 
-    it("runs a one-off command in the live release and streams its output and exit (when the target can)", async (ctx) => {
+    it('runs a one-off command in the live release and streams its output and exit (when the target can)', async (ctx) => {
       if (!t.target.exec) return ctx.skip();
       const app = newApp();
       await apply({ app, env: 'production', release: 'RONE', version: 'v1' });

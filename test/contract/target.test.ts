@@ -10,7 +10,13 @@ import { describeTarget } from './target-contract.js';
 
 /** The fixture app's desired state (test/agent/fixtures/app): `HEALTH=fail` makes its /health answer 500. */
 const fixtureState = async (spec: DesiredSpec, artifact: { sha256: string; path: string }) => ({
-  ...desiredState(spec.release, await freePort(), [web(artifact, spec.failHealth ? { health: { path: '/health', timeoutMs: 800, intervalMs: 50 } } : {})], spec.failHealth ? { HEALTH: 'fail' } : {}, spec.app),
+  ...desiredState(
+    spec.release,
+    await freePort(),
+    [web(artifact, spec.failHealth ? { health: { path: '/health', timeoutMs: 800, intervalMs: 50 } } : {})],
+    spec.failHealth ? { HEALTH: 'fail' } : {},
+    spec.app,
+  ),
   env: spec.env,
   standby: { keepMs: 0, count: 0 },
 });

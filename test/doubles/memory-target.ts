@@ -33,7 +33,21 @@ export class MemoryTargetDouble implements Target {
     }
     const startedAt = new Date().toISOString();
     const instances: ObservedInstance[] = desired.components.flatMap((c) =>
-      Array.from({ length: c.scale }, () => ({ id: randomBytes(3).toString('hex'), component: c.name, release: desired.release, build: c.build, pid: this.#pid++, port: null, state: c.port ? 'healthy' : 'running', startedAt, restarts: 0 }) satisfies ObservedInstance),
+      Array.from(
+        { length: c.scale },
+        () =>
+          ({
+            id: randomBytes(3).toString('hex'),
+            component: c.name,
+            release: desired.release,
+            build: c.build,
+            pid: this.#pid++,
+            port: null,
+            state: c.port ? 'healthy' : 'running',
+            startedAt,
+            restarts: 0,
+          }) satisfies ObservedInstance,
+      ),
     );
     this.#apps.set(key, { app: desired.app, env: desired.env, release: desired.release, proxyPort: desired.proxyPort, instances });
     log(`Switched traffic to ${desired.release}`);

@@ -40,7 +40,8 @@ describe('backup descriptions', () => {
   it('names the version a backup holds, through a restored backup, and in design mode', async () => {
     await ok(['apps', 'create', 'bk']);
     const src = await fixtureApp({ version: 'v1' });
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: src, stdio: 'pipe' }).toString();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: src, stdio: 'pipe' }).toString();
     git('init', '-q');
     git('add', '.');
     git('commit', '-q', '-m', 'v1 of the shop');
@@ -66,10 +67,14 @@ describe('backup descriptions', () => {
     expect((await rw.api(`/api/pipelines/runs/${first.id}/rollback`, { method: 'POST', body: '{}' })).status).toBe(202);
     await rw.settled('bk');
     const second = await run('bk', 'ship', build);
-    expect((await backupOf('bk', second)).description).toMatch(new RegExp(`^backup of live production: ${described} \\(R[A-Z]{10}, before pipeline run ${second.id} \\(task 1\\)\\)$`));
+    expect((await backupOf('bk', second)).description).toMatch(
+      new RegExp(`^backup of live production: ${described} \\(R[A-Z]{10}, before pipeline run ${second.id} \\(task 1\\)\\)$`),
+    );
 
     // Design mode backs up what is staged (the newest release): v2 here, described by its -d.
     const third = await run('bk', 'stage', build);
-    expect((await backupOf('bk', third)).description).toMatch(new RegExp(`^backup of staged production: v2 \\(R[A-Z]{10}, before pipeline run ${third.id} \\(task 1\\)\\)$`));
+    expect((await backupOf('bk', third)).description).toMatch(
+      new RegExp(`^backup of staged production: v2 \\(R[A-Z]{10}, before pipeline run ${third.id} \\(task 1\\)\\)$`),
+    );
   });
 });

@@ -17,10 +17,12 @@ describe('bad input is refused clearly and changes nothing', () => {
     active: (await rw.api<{ environments: Array<{ activeRelease: string }> }>('/api/apps/shop')).body.environments[0].activeRelease,
   });
   const upload = (tgz: Buffer) =>
-    rw.fetch(`/api/apps/shop/builds`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: tgz as Uint8Array<ArrayBuffer> }).then(async (r) => ({
-      status: r.status,
-      body: (await r.json()) as { error: { code: string; message: string } },
-    }));
+    rw
+      .fetch(`/api/apps/shop/builds`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: tgz as Uint8Array<ArrayBuffer> })
+      .then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { error: { code: string; message: string } },
+      }));
   const oneLine = (stderr: string) => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^error: /);
@@ -104,14 +106,39 @@ describe('bad input is refused clearly and changes nothing', () => {
   });
 
   it.each([
-    ['a .. path', [{ name: 'rewind.yml', body: MANIFEST }, { name: '../escape.txt', body: 'x' }], '../escape.txt'],
-    ['an absolute path', [{ name: 'rewind.yml', body: MANIFEST }, { name: '/tmp/rewind-abs-escape.txt', body: 'x' }], '/tmp/rewind-abs-escape.txt'],
+    [
+      'a .. path',
+      [
+        { name: 'rewind.yml', body: MANIFEST },
+        { name: '../escape.txt', body: 'x' },
+      ],
+      '../escape.txt',
+    ],
+    [
+      'an absolute path',
+      [
+        { name: 'rewind.yml', body: MANIFEST },
+        { name: '/tmp/rewind-abs-escape.txt', body: 'x' },
+      ],
+      '/tmp/rewind-abs-escape.txt',
+    ],
     [
       'a symlink that escapes',
-      [{ name: 'rewind.yml', body: MANIFEST }, { name: 'link', type: '2' as const, linkname: '/etc' }, { name: 'link/evil.txt', body: 'x' }],
+      [
+        { name: 'rewind.yml', body: MANIFEST },
+        { name: 'link', type: '2' as const, linkname: '/etc' },
+        { name: 'link/evil.txt', body: 'x' },
+      ],
       'link',
     ],
-    ['a hard link that escapes', [{ name: 'rewind.yml', body: MANIFEST }, { name: 'hard', type: '1' as const, linkname: '../../etc/passwd' }], 'hard'],
+    [
+      'a hard link that escapes',
+      [
+        { name: 'rewind.yml', body: MANIFEST },
+        { name: 'hard', type: '1' as const, linkname: '../../etc/passwd' },
+      ],
+      'hard',
+    ],
   ])('a tarball with %s', async (_what, entries, name) => {
     const before = await counts();
     const res = await upload(rawTarGz(entries));

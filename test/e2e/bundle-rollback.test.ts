@@ -63,9 +63,9 @@ describe('rolling back a release bundle (Boomi)', () => {
     await rw.ok(['deploy', dir, '-a', 'partial', '-e', 'test']);
 
     const dry = await rw.ok(['promote', '-a', 'partial', '--from', 'test', '--to', 'production', '--components', 'web', '--dry-run']);
-    expect(dry.stdout).toMatch(/^  web\s+change\s+B[A-Z]{10} → B[A-Z]{10}$/m);
-    expect(dry.stdout).toMatch(/^  api\s+keep\s+B[A-Z]{10}$/m);
-    expect(dry.stdout).toMatch(/^  assets\s+keep\s+B[A-Z]{10}$/m);
+    expect(dry.stdout).toMatch(/^ {2}web\s+change\s+B[A-Z]{10} → B[A-Z]{10}$/m);
+    expect(dry.stdout).toMatch(/^ {2}api\s+keep\s+B[A-Z]{10}$/m);
+    expect(dry.stdout).toMatch(/^ {2}assets\s+keep\s+B[A-Z]{10}$/m);
 
     const partial = okRelease((await rw.ok(['promote', '-a', 'partial', '--from', 'test', '--to', 'production', '--components', 'web', '--yes'])).stdout)!;
     expect(await servedVersions(rw, 'partial', 'production', THREE)).toEqual({ web: 'v2', api: 'v1', assets: 'v1' });

@@ -68,7 +68,9 @@ describe('rolling back one component (Rainbond)', () => {
     const b3 = buildIn((await rw.ok(['deploy', src.path, '-a', 'rain', '-d', 'api v2'])).stdout);
     expect(await servedVersions(rw, 'rain', 'production', BOTH)).toEqual({ web: 'v1', api: 'v2' });
     const refusedForeign = await rw.fails(['releases', 'rollback', '-a', 'rain', '--component', `web=${b3}`]);
-    expect(refusedForeign.stderr).toMatch(new RegExp(`^error: build ${b3} is not a build of web \\(it built api\\); see "rewind builds -a rain --component web"\\n$`));
+    expect(refusedForeign.stderr).toMatch(
+      new RegExp(`^error: build ${b3} is not a build of web \\(it built api\\); see "rewind builds -a rain --component web"\\n$`),
+    );
     expect(await servedVersions(rw, 'rain', 'production', BOTH)).toEqual({ web: 'v1', api: 'v2' });
 
     // Two components at once: one release, one deployment.

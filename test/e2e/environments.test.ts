@@ -49,7 +49,7 @@ describe('environments', () => {
 
     const dry = await rw.ok(['releases', 'rollback', '-a', 'first', '--dry-run']);
     expect(dry.stdout).toMatch(new RegExp(`^Plan: rollback to empty \\(before ${promoted}\\) in first/production \\(active: ${promoted}\\)\\n`));
-    expect(dry.stdout).toMatch(/^  api\s+remove\s+B[A-Z]{10}\n  web\s+remove\s+B[A-Z]{10}\n  production will run nothing\n$/m);
+    expect(dry.stdout).toMatch(/^ {2}api\s+remove\s+B[A-Z]{10}\n {2}web\s+remove\s+B[A-Z]{10}\n {2}production will run nothing\n$/m);
 
     const rb = await rw.ok(['releases', 'rollback', '-a', 'first']);
     expect(rb.stdout.split('\n')[0]).toBe(`Rolling back to empty (before ${promoted})...`);

@@ -13,7 +13,10 @@ describe('rewind exec', () => {
     const dir = await fixtureApp({
       version: 'v1',
       manifest: 'components:\n  web:\n    command: node server.js\n    health: /health\n  worker:\n    command: node worker.js\n    port: false\n',
-      files: { 'worker.js': 'setInterval(() => {}, 1000);\n', 'migrate.js': 'console.log("migrated " + process.argv[2] + " with " + process.env.DATABASE_URL);\n' },
+      files: {
+        'worker.js': 'setInterval(() => {}, 1000);\n',
+        'migrate.js': 'console.log("migrated " + process.argv[2] + " with " + process.env.DATABASE_URL);\n',
+      },
     });
     dirs.push(dir);
     expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);

@@ -35,7 +35,10 @@ describe('failed deployments and the deployment lock', () => {
 
   it('a crashing release fails with its exit code and keeps the previous release', async () => {
     const url = await rw.appUrl('shop');
-    const crash = await app({ version: 'crash', manifest: 'components:\n  web:\n    command: node -e "console.error(\'boom at start\'); process.exit(3)"\n    health: /health\n' });
+    const crash = await app({
+      version: 'crash',
+      manifest: 'components:\n  web:\n    command: node -e "console.error(\'boom at start\'); process.exit(3)"\n    health: /health\n',
+    });
     const res = await rw.cli(['deploy', crash, '-a', 'shop']);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/failed/);

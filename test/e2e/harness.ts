@@ -85,7 +85,9 @@ export class Rewind {
     return { ...info, token };
   }
 
-  async agentState(): Promise<{ apps: Array<{ app: string; env: string; release: string | null; instances: Array<{ pid: number | null; release: string; state: string }> }> }> {
+  async agentState(): Promise<{
+    apps: Array<{ app: string; env: string; release: string | null; instances: Array<{ pid: number | null; release: string; state: string }> }>;
+  }> {
     const { url, token } = await this.agentInfo();
     const res = await fetch(`${url}/v1/state`, { headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`the agent answered ${res.status} to GET /v1/state: ${await res.text()}`);
@@ -148,7 +150,10 @@ export class Rewind {
   }
 
   async api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-    const res = await this.fetch(path, { ...init, headers: { 'content-type': 'application/json', ...((init?.headers as Record<string, string> | undefined) ?? {}) } });
+    const res = await this.fetch(path, {
+      ...init,
+      headers: { 'content-type': 'application/json', ...((init?.headers as Record<string, string> | undefined) ?? {}) },
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   }
@@ -398,7 +403,12 @@ export const okRelease = (stdout: string) => /^OK, (R[A-Z]{10})$/m.exec(stdout)?
  * POST /api/apps/APP/exec over a plain connection that the test can hang up (as a CLI killed by
  * Ctrl-C does). Resolves once the command started.
  */
-export function startExec(url: string, app: string, command: string, headers: Record<string, string>): Promise<{ started: { pid: number }; output(): Promise<string>; hangUp(): void }> {
+export function startExec(
+  url: string,
+  app: string,
+  command: string,
+  headers: Record<string, string>,
+): Promise<{ started: { pid: number }; output(): Promise<string>; hangUp(): void }> {
   return new Promise((resolveStart, reject) => {
     let req: ClientRequest;
     const lines: Array<{ type: string; pid?: number; text?: string }> = [];
@@ -427,7 +437,7 @@ export function startExec(url: string, app: string, command: string, headers: Re
               hangUp: () => req.destroy(),
             });
           }
-          waiting.splice(0).forEach((w) => w());
+          for (const w of waiting.splice(0)) w();
         }
       });
       res.on('error', () => {});

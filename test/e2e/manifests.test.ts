@@ -102,7 +102,17 @@ describe('the manifests people already have', () => {
     const fixed = await freePort();
     const dir = await app('fixed', {
       'server.js': server(String(fixed)),
-      'rewind.yml': ['components:', '  web:', '    command: node server.js', `    port: ${fixed}`, '    health:', '      path: /health', '      timeout: 3', '      interval: 0.2', ''].join('\n'),
+      'rewind.yml': [
+        'components:',
+        '  web:',
+        '    command: node server.js',
+        `    port: ${fixed}`,
+        '    health:',
+        '      path: /health',
+        '      timeout: 3',
+        '      interval: 0.2',
+        '',
+      ].join('\n'),
     });
     const res = await rw.cli(['deploy', dir, '-a', 'fixed']);
     expect(res.code).not.toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envOf, fixtureApp, okRelease, Rewind, servedVersions, setShopVersion, shopApp, useDirs, useRewind } from './harness.js';
+import { envOf, fixtureApp, okRelease, type Rewind, servedVersions, setShopVersion, shopApp, useDirs, useRewind } from './harness.js';
 
 // Issue 10 items 5 and 11 through the real server, agent and CLI: every environment runs its own
 // copy of a build (what test writes never reaches production), and a one-component rollback

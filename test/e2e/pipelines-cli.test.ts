@@ -92,7 +92,9 @@ describe('rewind pipelines (CLI)', () => {
   it('refuses an unknown pipeline and a pipeline file with errors, changing nothing', async () => {
     const unknown = await rw.cli(['pipelines', 'run', 'nope', '-a', 'cpi']);
     expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr.trim()).toBe('error: cpi has no pipeline "nope"; define it under pipelines: in rewind.yml or with the API (see "rewind pipelines -a cpi")');
+    expect(unknown.stderr.trim()).toBe(
+      'error: cpi has no pipeline "nope"; define it under pipelines: in rewind.yml or with the API (see "rewind pipelines -a cpi")',
+    );
     const file = join(dirs[0], 'bad-pipelines.yml');
     await writeFile(file, 'ship:\n  - deploy:\n      env: nowhere\n');
     const bad = await rw.cli(['pipelines', 'define', file, '-a', 'cpi']);

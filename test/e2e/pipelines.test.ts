@@ -164,7 +164,13 @@ describe('release pipelines with backups and rollback', () => {
       guarded: [
         'build',
         { deploy: { env: 'production', enableRollback: true, autoRollback: true } },
-        { run: { name: 'smoke', env: 'production', command: 'node -e "fetch(process.env.URL).then(r => r.text()).then(t => { console.log(t); process.exit(t.includes(\'v6\') ? 0 : 1) })"' } },
+        {
+          run: {
+            name: 'smoke',
+            env: 'production',
+            command: 'node -e "fetch(process.env.URL).then(r => r.text()).then(t => { console.log(t); process.exit(t.includes(\'v6\') ? 0 : 1) })"',
+          },
+        },
       ],
     });
     const started = await startRun('guarded', await app('v5-broken'), ['US-3']);
@@ -176,8 +182,10 @@ describe('release pipelines with backups and rollback', () => {
     expect(await body(url)).toBe(before);
   });
 
-  it('a run task runs in the build\'s files and keeps every line of a burst of output', async () => {
-    await define({ smoke: ['build', { run: { env: 'production', command: 'node -e "for (let i = 0; i < 200; i++) console.log(\'line \' + i)" && cat message.txt' } }] });
+  it("a run task runs in the build's files and keeps every line of a burst of output", async () => {
+    await define({
+      smoke: ['build', { run: { env: 'production', command: 'node -e "for (let i = 0; i < 200; i++) console.log(\'line \' + i)" && cat message.txt' } }],
+    });
     const started = await startRun('smoke', await app('v-smoke'));
     const done = await until(started.id, (r) => r.status === 'succeeded' || r.status === 'failed');
     expect(done.status, JSON.stringify(done.tasks)).toBe('succeeded');

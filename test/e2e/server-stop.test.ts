@@ -13,7 +13,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-it('stops on SIGTERM with the console\'s event stream and an exec stream open, and the exec\'s command stops too', async () => {
+it("stops on SIGTERM with the console's event stream and an exec stream open, and the exec's command stops too", async () => {
   dir = await fixtureApp({ version: 'v1' });
   expect((await rw.cli(['apps', 'create', 'shop'])).code).toBe(0);
   expect((await rw.cli(['deploy', dir, '-a', 'shop'])).code).toBe(0);

@@ -21,12 +21,17 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
 
   const post = <T = unknown>(path: string, body: unknown) => rw.api<T>(path, { method: 'POST', body: JSON.stringify(body) });
   const active = async (app: string, env = 'production') =>
-    (await rw.api<{ environments: Array<{ name: string; activeRelease: string | null }> }>(`/api/apps/${app}`)).body.environments.find((e) => e.name === env)!.activeRelease;
+    (await rw.api<{ environments: Array<{ name: string; activeRelease: string | null }> }>(`/api/apps/${app}`)).body.environments.find((e) => e.name === env)!
+      .activeRelease;
   const releases = async (app: string, env = 'production') => (await rw.api<Release[]>(`/api/apps/${app}/releases?env=${env}&limit=100`)).body;
   const deployments = async (app: string, env = 'production') => (await rw.api<unknown[]>(`/api/apps/${app}/deployments?env=${env}`)).body.length;
   const ok = async (args: string[]) => (await rw.ok(args)).stdout;
   /** What must not move when a change is refused. */
-  const snapshot = async (app: string, env = 'production') => ({ active: await active(app, env), releases: (await releases(app, env)).length, deployments: await deployments(app, env) });
+  const snapshot = async (app: string, env = 'production') => ({
+    active: await active(app, env),
+    releases: (await releases(app, env)).length,
+    deployments: await deployments(app, env),
+  });
   /**
    * A dry run, then its apply on an older basis (the plan as a client made it before the last
    * change: the release before the active one): 409 naming both, nothing changed. Real changes
@@ -143,7 +148,10 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
     expect(res.body.error.message).toContain("test's config changed: TEST_ONLY added");
     expect(res.body.error.details.plan.config).toContainEqual({ key: 'TEST_ONLY', action: 'add', from: null, to: '1' });
     expect(await snapshot('pay', 'test')).toEqual(before);
-    const moved = await post<Stale>('/api/apps/pay/promote', { ...promote, basis: [res.body.error.details.plan.basis![0], { env: 'production', release: first.id }] });
+    const moved = await post<Stale>('/api/apps/pay/promote', {
+      ...promote,
+      basis: [res.body.error.details.plan.basis![0], { env: 'production', release: first.id }],
+    });
     expect(moved.status).toBe(409);
     expect(moved.body.error.message).toContain(`production's active release is now ${await active('pay')} (`);
 
@@ -164,16 +172,23 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
     await ok(['templates', 'upgrade', '-a', 'pay-prod', '--yes']);
     const { stale } = await refusedOnOlderBasis('pay-prod', 'production', '/api/apps/pay-prod/upgrades/rollback', { env: 'production' });
     expect(stale.details.plan.description).toMatch(/^rollback to R[A-Z]{10}$/);
-    expect((await rw.api<{ upgrades: Array<{ rolledBackRelease: string | null }> }>('/api/apps/pay-prod/upgrades')).body.upgrades.every((u) => u.rolledBackRelease === null)).toBe(true);
+    expect(
+      (await rw.api<{ upgrades: Array<{ rolledBackRelease: string | null }> }>('/api/apps/pay-prod/upgrades')).body.upgrades.every(
+        (u) => u.rolledBackRelease === null,
+      ),
+    ).toBe(true);
   }, 90_000);
 
   it('a run rollback shows per task the plan from what is live now, warns about a later hand rollback, and checks its basis', async () => {
-    const defined = await rw.api('/api/apps/pay/pipelines', { method: 'PUT', body: JSON.stringify({ pipelines: { ship: [{ deploy: { env: 'production', enableRollback: true } }] } }) });
+    const defined = await rw.api('/api/apps/pay/pipelines', {
+      method: 'PUT',
+      body: JSON.stringify({ pipelines: { ship: [{ deploy: { env: 'production', enableRollback: true } }] } }),
+    });
     expect(defined.status, JSON.stringify(defined.body)).toBe(200);
     const started = await post<PipelineRunView>('/api/apps/pay/pipelines/ship/runs', { build: v1Build });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     const id = started.body.id;
-    for (let i = 0; ; i++) {
+    for (let _i = 0; ; _i++) {
       const r = (await rw.api<PipelineRunView>(`/api/pipelines/runs/${id}`)).body;
       if (r.status === 'succeeded') break;
       expect(r.status).toBe('running');
@@ -188,7 +203,9 @@ describe('plans and their basis: a stale plan is refused with the new plan', () 
     const dry = await post<{ plan: RunRollbackPlanView }>(`/api/pipelines/runs/${id}/rollback`, { dryRun: true });
     expect(dry.status, JSON.stringify(dry.body)).toBe(200);
     const plan = dry.body.plan;
-    expect(plan.warnings).toEqual([expect.stringMatching(new RegExp(`^production was changed after this run: release ${byHand.id} \\("${byHand.description}"\\) by \\S+`))]);
+    expect(plan.warnings).toEqual([
+      expect.stringMatching(new RegExp(`^production was changed after this run: release ${byHand.id} \\("${byHand.description}"\\) by \\S+`)),
+    ]);
     expect(plan.tasks).toHaveLength(1);
     expect(plan.tasks[0]).toMatchObject({ index: 0, env: 'production', action: 'restore', backup, plan: { from: byHand.id, source: backup } });
     expect(plan.basis).toEqual([{ env: 'production', release: byHand.id, config: byHand.id }]);

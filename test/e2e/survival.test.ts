@@ -18,7 +18,10 @@ describe('server crash during a deployment', () => {
     const build = await rw.cli(['build', v2, '-a', 'shop']);
     expect(build.code, build.stderr).toBe(0);
     const r2 = /Release:\s+(R[A-Z]{10})/.exec(build.stdout)![1];
-    const promote = await rw.api<{ deployment: { id: string } }>(`/api/apps/shop/releases/${r2}/promote`, { method: 'POST', body: JSON.stringify({ env: 'production' }) });
+    const promote = await rw.api<{ deployment: { id: string } }>(`/api/apps/shop/releases/${r2}/promote`, {
+      method: 'POST',
+      body: JSON.stringify({ env: 'production' }),
+    });
     expect(promote.status).toBe(202);
     // Wait until the agent is booting v2, then kill the server.
     for (let i = 0; i < 100; i++) {

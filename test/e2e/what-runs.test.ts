@@ -129,12 +129,15 @@ describe('what runs is what was recorded', () => {
 
   it('env set after concurrent deploys refused as "in progress" deploys what runs, not a refused build (item 3)', async () => {
     // The first one boots slowly, so the four others are built (and their releases recorded) while it deploys.
-    const dirs = await Promise.all([1, 2, 3, 4, 5].map((i) => fixtureApp({ version: `c${i}`, manifest: WEB_AND_PIPELINES, startDelayMs: i === 1 ? 10_000 : 0 })));
+    const dirs = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => fixtureApp({ version: `c${i}`, manifest: WEB_AND_PIPELINES, startDelayMs: i === 1 ? 10_000 : 0 })),
+    );
     try {
       await rw.settled('runs');
       const first = rw.cli(['deploy', dirs[0], '-a', 'runs']);
       const deadline = Date.now() + 20_000;
-      const deploying = async () => (await rw.api<Array<{ state: string }>>('/api/apps/runs/deployments?env=production')).body.some((d) => d.state === 'running' || d.state === 'pending');
+      const deploying = async () =>
+        (await rw.api<Array<{ state: string }>>('/api/apps/runs/deployments?env=production')).body.some((d) => d.state === 'running' || d.state === 'pending');
       while (!(await deploying()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const refused = await Promise.all(dirs.slice(1).map((d) => rw.cli(['deploy', d, '-a', 'runs'])));
       for (const r of refused) expect(r.stderr, r.stdout).toMatch(/in progress/);

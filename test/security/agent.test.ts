@@ -20,7 +20,20 @@ import { freePort, isAlive, markedLeaders } from '../../src/agent/proc-info.js';
 import { sha256File } from '../../src/agent/slug-cache.js';
 import type { DesiredState } from '../../src/protocol/agent-protocol.js';
 import { readAgentToken } from '../../src/protocol/agent-token.js';
-import { FIXTURES, auth, clientOf, deploy, desiredState, packApp, removeTempDirs, stopAgent, tempDir, useArtifactRoot, waitFor, web } from '../agent/helpers.js';
+import {
+  FIXTURES,
+  auth,
+  clientOf,
+  deploy,
+  desiredState,
+  packApp,
+  removeTempDirs,
+  stopAgent,
+  tempDir,
+  useArtifactRoot,
+  waitFor,
+  web,
+} from '../agent/helpers.js';
 import type { Artifact } from '../agent/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -97,7 +110,12 @@ const VARIANTS: readonly Variant[] = [
   { name: 'the token under another scheme', status: 401, code: 'UNAUTHORIZED', headers: () => ({ authorization: `Basic ${agent.token}` }) },
   { name: 'the token in another header', status: 401, code: 'UNAUTHORIZED', headers: () => ({ 'x-rewind-token': agent.token }) },
   { name: 'a foreign Host (DNS rebinding)', status: 421, code: 'MISDIRECTED_REQUEST', headers: () => ({ ...auth(agent), host: 'rebind.attacker.example' }) },
-  { name: 'a foreign Host with a port', status: 421, code: 'MISDIRECTED_REQUEST', headers: () => ({ ...auth(agent), host: `rebind.attacker.example:${agent.port}` }) },
+  {
+    name: 'a foreign Host with a port',
+    status: 421,
+    code: 'MISDIRECTED_REQUEST',
+    headers: () => ({ ...auth(agent), host: `rebind.attacker.example:${agent.port}` }),
+  },
   { name: 'a foreign Origin', status: 403, code: 'FORBIDDEN_ORIGIN', headers: () => ({ ...auth(agent), origin: 'http://rebind.attacker.example' }) },
   { name: 'a null Origin', status: 403, code: 'FORBIDDEN_ORIGIN', headers: () => ({ ...auth(agent), origin: 'null' }) },
   { name: 'a wrong content type', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', postOnly: true, contentType: 'text/plain', headers: () => auth(agent) },
@@ -124,7 +142,9 @@ async function send(route: Route, variant: Variant): Promise<{ status: number; t
 async function whatRuns(): Promise<unknown> {
   const state = await clientOf(agent).state();
   const apps = state.apps.map((a) => ({ app: a.app, env: a.env, release: a.release, rollout: a.rollout ?? null, pids: a.instances.map((i) => i.pid).sort() }));
-  const processes = markedLeaders(resolve(agentDir)).map((p) => p.pid).sort();
+  const processes = markedLeaders(resolve(agentDir))
+    .map((p) => p.pid)
+    .sort();
   return { apps, processes };
 }
 
@@ -257,7 +277,9 @@ describe('the agent answers only its control plane', () => {
     const first = await runAgent({ dataDir: dir, port: 0, log: false });
     others.push({ agent: first, dir });
     expect(first.token).toBe(old);
-    expect([mode(dir), mode(join(dir, 'agent.token')), mode(join(dir, 'logs')), mode(join(dir, 'logs', 'shop', 'production', 'web.aaaaaa.log'))]).toEqual([0o700, 0o600, 0o700, 0o600]);
+    expect([mode(dir), mode(join(dir, 'agent.token')), mode(join(dir, 'logs')), mode(join(dir, 'logs', 'shop', 'production', 'web.aaaaaa.log'))]).toEqual([
+      0o700, 0o600, 0o700, 0o600,
+    ]);
     await first.close();
 
     const given = 'g'.repeat(40);
@@ -285,7 +307,13 @@ describe('the agent answers only its control plane', () => {
 /** POSTs a desired state with the token; the agent's answer and how long it took. */
 async function post(path: string, body: unknown): Promise<{ status: number; message: string; ms: number }> {
   const started = Date.now();
-  const res = await request(`${agent.url}${path}`, { method: 'POST', headers: { ...auth(agent), ...json }, body: JSON.stringify(body), headersTimeout: 5000, bodyTimeout: 5000 });
+  const res = await request(`${agent.url}${path}`, {
+    method: 'POST',
+    headers: { ...auth(agent), ...json },
+    body: JSON.stringify(body),
+    headersTimeout: 5000,
+    bodyTimeout: 5000,
+  });
   const text = await res.body.text();
   let message = text;
   try {
@@ -331,9 +359,15 @@ describe('the agent refuses input it cannot bound', () => {
     const dir = join(tempDir(), 'agent');
     const small = await runAgent({ dataDir: dir, port: 0, log: false, artifactRoot: artifacts, maxArtifactBytes: 100 });
     others.push({ agent: small, dir });
-    const res = await request(`${small.url}/v1/deploy`, { method: 'POST', headers: { ...auth(small), ...json }, body: JSON.stringify(desiredState('RBIG', await freePort(), [web(v1)])) });
+    const res = await request(`${small.url}/v1/deploy`, {
+      method: 'POST',
+      headers: { ...auth(small), ...json },
+      body: JSON.stringify(desiredState('RBIG', await freePort(), [web(v1)])),
+    });
     expect(res.statusCode).toBe(400);
-    expect(((await res.body.json()) as { error: { message: string } }).error.message).toMatch(/components\[0\]\.artifact\.path is \d+ bytes, more than the agent's limit of 100 \(--max-artifact-mb\)/);
+    expect(((await res.body.json()) as { error: { message: string } }).error.message).toMatch(
+      /components\[0\]\.artifact\.path is \d+ bytes, more than the agent's limit of 100 \(--max-artifact-mb\)/,
+    );
   });
 
   it('refuses ports outside its range, and absurd sizes, names and strings, each with a one-line 400', async () => {
@@ -347,9 +381,17 @@ describe('the agent refuses input it cannot bound', () => {
       ['/v1/deploy', { ...base, config: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`K${i}`, 'v'])) }, 'config must have at most 1000 keys'],
       ['/v1/deploy', { ...base, config: { A: 'x\0y' } }, 'config.A must be at most 65536 characters, without NUL'],
       ['/v1/deploy', { ...base, config: { A: 'x'.repeat(65_537) } }, 'config.A must be at most 65536 characters, without NUL'],
-      ['/v1/deploy', { ...base, components: [web(v1, { health: { path: '/h\r\nX-Evil: 1', timeoutMs: 1000, intervalMs: 50 } })] }, 'components[0].health.path must start with / and be at most 1024 characters'],
+      [
+        '/v1/deploy',
+        { ...base, components: [web(v1, { health: { path: '/h\r\nX-Evil: 1', timeoutMs: 1000, intervalMs: 50 } })] },
+        'components[0].health.path must start with / and be at most 1024 characters',
+      ],
       ['/v1/deploy', { ...base, components: [web(v1, { build: '../../etc' })] }, 'components[0].build must be a build id'],
-      ['/v1/deploy', { ...base, components: [web(v1, { command: 'x'.repeat(16_385) })] }, 'components[0].command must be at most 16384 characters, without NUL'],
+      [
+        '/v1/deploy',
+        { ...base, components: [web(v1, { command: 'x'.repeat(16_385) })] },
+        'components[0].command must be at most 16384 characters, without NUL',
+      ],
       ['/v1/deploy', { ...base, components: [web(v1, { static: 'public\0' })] }, 'components[0].static must be a folder inside the build'],
       ['/v1/deploy', { ...base, deployment: '../../x' }, 'deployment must be a deployment id'],
       ['/v1/deploy', { ...base, routes: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`r${i}`, 2000 + i])) }, 'routes must have at most 32 entries'],
@@ -426,20 +468,27 @@ describe('a real `rewind agent` process', () => {
     const fd = openSync(big, 'w');
     closeSync(fd);
     execFileSync('truncate', ['-s', '4000M', big]);
-    const child = spawn(process.execPath, [BIN, 'agent', '--data', data, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REWIND_LOG_LEVEL: 'warn' } });
+    const child = spawn(process.execPath, [BIN, 'agent', '--data', data, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, REWIND_LOG_LEVEL: 'warn' },
+    });
     let log = '';
     child.stdout.on('data', (b) => (log += b));
     child.stderr.on('data', (b) => (log += b));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      const info = await waitFor('agent.json', () => {
-        try {
-          const i = JSON.parse(readFileSync(join(data, 'agent', 'agent.json'), 'utf8')) as { url: string; pid: number };
-          return i.pid === child.pid ? i : null;
-        } catch {
-          return null;
-        }
-      }, 20_000).catch((err: Error) => Promise.reject(new Error(`${err.message}: ${log}`)));
+      const info = await waitFor(
+        'agent.json',
+        () => {
+          try {
+            const i = JSON.parse(readFileSync(join(data, 'agent', 'agent.json'), 'utf8')) as { url: string; pid: number };
+            return i.pid === child.pid ? i : null;
+          } catch {
+            return null;
+          }
+        },
+        20_000,
+      ).catch((err: Error) => Promise.reject(new Error(`${err.message}: ${log}`)));
       const token = readAgentToken(join(data, 'agent')) as string;
       const res = await request(`${info.url}/v1/deploy`, {
         method: 'POST',

@@ -14,7 +14,12 @@ import { inProcessApp, type InProcess } from './inputs-app.js';
 
 const TOKEN = newToken();
 const credentials = [{ name: 'admin', digest: tokenDigest(TOKEN) }];
-const auth: AuthOptions = { credentials, sessions: new Sessions(randomBytes(32), credentials), loginCodes: new LoginCodes(), publicHosts: ['rewind.example.com'] };
+const auth: AuthOptions = {
+  credentials,
+  sessions: new Sessions(randomBytes(32), credentials),
+  loginCodes: new LoginCodes(),
+  publicHosts: ['rewind.example.com'],
+};
 const BEARER = { authorization: `Bearer ${TOKEN}` };
 /** Routes that answer without a credential (the login); each still refuses to do anything without one. */
 const PUBLIC = new Set(['POST /api/auth/session']);
@@ -52,13 +57,20 @@ describe('API: no way in without a credential', () => {
         .then((r) => r?.n)
         .catch(() => 'no table');
     }
-    const envs = await db.selectFrom('environments').selectAll().execute().catch(() => []);
+    const envs = await db
+      .selectFrom('environments')
+      .selectAll()
+      .execute()
+      .catch(() => []);
     return JSON.stringify({ counts, envs, changes: [...changes] });
   };
 
   beforeAll(async () => {
     api = await inProcessApp({ target: countingTarget }, auth);
-    expect((await api.app.inject({ method: 'POST', url: '/api/apps', headers: { ...BEARER, 'content-type': 'application/json' }, payload: { name: 'shop' } })).statusCode).toBe(201);
+    expect(
+      (await api.app.inject({ method: 'POST', url: '/api/apps', headers: { ...BEARER, 'content-type': 'application/json' }, payload: { name: 'shop' } }))
+        .statusCode,
+    ).toBe(201);
     const doc = (await api.app.inject({ method: 'GET', url: '/api/openapi.json', headers: BEARER })).json() as Doc;
     const concrete = (path: string) =>
       path
@@ -77,7 +89,13 @@ describe('API: no way in without a credential', () => {
   it('covers every documented operation, SSE streams and uploads included', () => {
     const keys = routes.map((r) => `${r.method} ${r.url}`);
     expect(routes.length).toBeGreaterThan(40);
-    for (const expected of ['GET /api/events', 'POST /api/apps/shop/exec', 'DELETE /api/apps/shop', 'POST /api/apps/shop/builds', 'POST /api/apps/shop/pipelines/RAAAAAAAAAA/runs']) {
+    for (const expected of [
+      'GET /api/events',
+      'POST /api/apps/shop/exec',
+      'DELETE /api/apps/shop',
+      'POST /api/apps/shop/builds',
+      'POST /api/apps/shop/pipelines/RAAAAAAAAAA/runs',
+    ]) {
       expect(keys).toContain(expected);
     }
   });
@@ -87,7 +105,13 @@ describe('API: no way in without a credential', () => {
   const jsonBody = (method: string) => (method === 'GET' || method === 'HEAD' || method === 'DELETE' ? undefined : '{}');
 
   /** The percent-encoded spellings of `/api/…` that the router decodes (finding 1). */
-  const encoded = (url: string) => [url.replace('/api/', '/%61pi/'), url.replace('/api/', '/ap%69/'), url.replace('/api/', '/%61%70%69/'), url.replace('/api/', '/API/'), url.replace('/api/', '//api/')];
+  const encoded = (url: string) => [
+    url.replace('/api/', '/%61pi/'),
+    url.replace('/api/', '/ap%69/'),
+    url.replace('/api/', '/%61%70%69/'),
+    url.replace('/api/', '/API/'),
+    url.replace('/api/', '//api/'),
+  ];
 
   it('refuses every route without a credential, with a wrong one, and by every encoded path (401, nothing changes)', async () => {
     const before = await snapshot();
@@ -160,12 +184,17 @@ describe('API: no way in without a credential', () => {
     expect(await snapshot()).toBe(before);
   });
 
-  it('takes a change from the server\'s own origin, and records the credential\'s name as the actor, never a header', async () => {
-    const res = await send('POST', '/api/apps', { ...BEARER, origin: 'http://127.0.0.1:7070', 'content-type': 'application/json', 'x-rewind-actor': 'ceo@company.com' }, '{"name":"blog"}');
+  it("takes a change from the server's own origin, and records the credential's name as the actor, never a header", async () => {
+    const res = await send(
+      'POST',
+      '/api/apps',
+      { ...BEARER, origin: 'http://127.0.0.1:7070', 'content-type': 'application/json', 'x-rewind-actor': 'ceo@company.com' },
+      '{"name":"blog"}',
+    );
     expect(res.statusCode).toBe(201);
     const audit = (await send('GET', '/api/audit?app=blog', BEARER)).json() as Array<{ actor: string; action: string }>;
     expect(audit.map((a) => a.actor)).toEqual(['admin']);
-    expect((await send('GET', '/api/auth/whoami', { 'x-rewind-actor': 'ceo' , ...BEARER })).json()).toEqual({ name: 'admin', via: 'token' });
+    expect((await send('GET', '/api/auth/whoami', { 'x-rewind-actor': 'ceo', ...BEARER })).json()).toEqual({ name: 'admin', via: 'token' });
   });
 
   it('answers an unknown path under /api with 404 and a known one with another method with 405, both only after authentication', async () => {
@@ -190,8 +219,12 @@ describe('API: no way in without a credential', () => {
     // Once only.
     expect((await send('GET', `/login?token=${code}`, {})).statusCode).toBe(401);
     // The cookie is a credential for reads and same-origin changes, not for cross-site ones.
-    expect((await send('POST', '/api/apps', { cookie, 'content-type': 'application/json', origin: 'http://attacker.example' }, '{"name":"evil"}')).statusCode).toBe(403);
-    expect((await send('POST', '/api/apps', { cookie, 'content-type': 'application/json', origin: 'http://127.0.0.1:7070' }, '{"name":"mine"}')).statusCode).toBe(201);
+    expect(
+      (await send('POST', '/api/apps', { cookie, 'content-type': 'application/json', origin: 'http://attacker.example' }, '{"name":"evil"}')).statusCode,
+    ).toBe(403);
+    expect(
+      (await send('POST', '/api/apps', { cookie, 'content-type': 'application/json', origin: 'http://127.0.0.1:7070' }, '{"name":"mine"}')).statusCode,
+    ).toBe(201);
     // A tampered cookie is no credential.
     const tampered = cookie.replace(/\.(\d+)\./, (_m, n: string) => `.${Number(n) + 1}.`);
     expect((await send('GET', '/api/apps', { cookie: tampered })).statusCode).toBe(401);
@@ -206,7 +239,10 @@ describe('API: no way in without a credential', () => {
     expect(ok.statusCode).toBe(200);
     expect(String(ok.headers['set-cookie'])).toContain('HttpOnly; SameSite=Strict');
     // The login itself is a change: not from another site.
-    expect((await send('POST', '/api/auth/session', { 'content-type': 'application/json', origin: 'http://attacker.example' }, JSON.stringify({ token: TOKEN }))).statusCode).toBe(403);
+    expect(
+      (await send('POST', '/api/auth/session', { 'content-type': 'application/json', origin: 'http://attacker.example' }, JSON.stringify({ token: TOKEN })))
+        .statusCode,
+    ).toBe(403);
   });
 
   it('never echoes a token in an error', async () => {

@@ -37,7 +37,12 @@ describe('an app deleted while its upload arrives', () => {
       const upload = app.inject({ method: 'POST', url, headers: { 'content-type': 'application/gzip' }, payload: body });
       await sleep(50); // the route has checked the app and waits for the upload
       expect((await app.inject({ method: 'DELETE', url: '/api/apps/gone' })).statusCode).toBe(204);
-      body.end(rawTarGz([{ name: 'rewind.yml', body: MANIFEST }, { name: 'server.js', body: '' }]));
+      body.end(
+        rawTarGz([
+          { name: 'rewind.yml', body: MANIFEST },
+          { name: 'server.js', body: '' },
+        ]),
+      );
       const res = await upload;
       expect(res.statusCode, res.body).toBe(404);
       expect(res.json().error.message).toMatch(/gone/);
@@ -77,11 +82,19 @@ describe("the agent's log stream", () => {
   it('answers HEAD with the headers and ends, follow or not', async () => {
     const core = { recentLogs: () => ({ lines: ['one'], follow: () => () => {} }) } as unknown as AgentCore;
     const quiet = { info() {}, warn() {}, error() {} };
-    const agent = buildAgentServer(core, quiet, { token: 'a-token-long-enough-1234', limits: { ports: { lo: 1024, hi: 65535 } }, artifacts: { root: server.dir, maxBytes: 1 } });
+    const agent = buildAgentServer(core, quiet, {
+      token: 'a-token-long-enough-1234',
+      limits: { ports: { lo: 1024, hi: 65535 } },
+      artifacts: { root: server.dir, maxBytes: 1 },
+    });
     try {
       const url = await agent.listen({ port: 0, host: '127.0.0.1' });
       for (const query of ['?follow=1', '?follow=true&lines=5', '']) {
-        const res = await fetch(`${url}/v1/apps/shop/production/logs${query}`, { method: 'HEAD', headers: { authorization: 'Bearer a-token-long-enough-1234' }, signal: AbortSignal.timeout(3000) });
+        const res = await fetch(`${url}/v1/apps/shop/production/logs${query}`, {
+          method: 'HEAD',
+          headers: { authorization: 'Bearer a-token-long-enough-1234' },
+          signal: AbortSignal.timeout(3000),
+        });
         expect(res.status, query).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
         expect(await res.text()).toBe('');
@@ -163,9 +176,12 @@ describe('a connection after a refused body', () => {
       const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
       const send = (method: string, path: string, body?: string) =>
         new Promise<number | string>((resolve) => {
-          const req = request({ host: '127.0.0.1', port: url.port, method, path, agent, headers: body ? { ...json, 'content-length': String(body.length) } : {} }, (res) => {
-            res.resume().on('end', () => resolve(res.statusCode ?? 0));
-          });
+          const req = request(
+            { host: '127.0.0.1', port: url.port, method, path, agent, headers: body ? { ...json, 'content-length': String(body.length) } : {} },
+            (res) => {
+              res.resume().on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
           req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
           req.end(body);
         });
@@ -193,7 +209,10 @@ describe('a request line or headers over the size limit', () => {
     },
     agent: async () => {
       const core = { version: 'test' } as unknown as AgentCore;
-      return { app: buildAgentServer(core, quiet, { token, limits: { ports: { lo: 1024, hi: 65535 } }, artifacts: { root: server.dir, maxBytes: 1 } }), health: '/v1/health' };
+      return {
+        app: buildAgentServer(core, quiet, { token, limits: { ports: { lo: 1024, hi: 65535 } }, artifacts: { root: server.dir, maxBytes: 1 } }),
+        health: '/v1/health',
+      };
     },
   };
   for (const [name, make] of Object.entries(servers)) {

@@ -30,7 +30,8 @@ export const HARMLESS_COMMANDS = ['true', 'exit 3', 'echo hi'] as const;
 export const isHarmlessCommand = (s: string) => (HARMLESS_COMMANDS as readonly string[]).includes(s) || /^[#]*$/.test(s) || /^\s*$/.test(s);
 const harmlessCommand = (s: string) => (isHarmlessCommand(s) ? s : HARMLESS_COMMANDS[s.length % HARMLESS_COMMANDS.length]);
 /** Environment variables that change what a process loads or runs. */
-const STEERING_ENV = /^(PATH|IFS|ENV|BASH_ENV|SHELL|SHELLOPTS|BASHOPTS|PROMPT_COMMAND|HOME|CDPATH|PS4|TMPDIR|HOSTALIASES|LOCALDOMAIN|GCONV_PATH|GLIBC_TUNABLES|MALLOC_.*|LD_.*|DYLD_.*|NODE_.*|NPM_.*|PYTHON.*|PERL.*|RUBY.*|GIT_.*|OPENSSL_.*|SSL_.*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS)$/i;
+const STEERING_ENV =
+  /^(PATH|IFS|ENV|BASH_ENV|SHELL|SHELLOPTS|BASHOPTS|PROMPT_COMMAND|HOME|CDPATH|PS4|TMPDIR|HOSTALIASES|LOCALDOMAIN|GCONV_PATH|GLIBC_TUNABLES|MALLOC_.*|LD_.*|DYLD_.*|NODE_.*|NPM_.*|PYTHON.*|PERL.*|RUBY.*|GIT_.*|OPENSSL_.*|SSL_.*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS)$/i;
 
 /** `j` with every `command` string made harmless and every config key that steers a process renamed. */
 export function sanitize(j: Json, parentKey = '', depth = 0): Json {

@@ -45,7 +45,50 @@ const PROTO_KEYS = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnPr
 
 /** Strings that have broken parsers, routers, SQL and file paths before. */
 const nastyString: fc.Arbitrary<string> = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('', ' ', '\u0000', '.', '..', '../..', '../../etc/passwd', '/etc/shadow', '%2e%2e', '%', '%zz', '%00', '%ff%fe', '%c0%af', 'null', 'undefined', 'NaN', 'Infinity', '-1', '1e400', 'true', '[]', '{}', '💥', '\u202e', '\ud800', 'İ', 'a\nb', '\r\n', '<script>', "' OR 1=1 --", '${HOME}', '$(id)', 'SHOP', 'shop ', 'shop/production', `R${'A'.repeat(10)}`, 'R0000000000', ...PROTO_KEYS) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      '\u0000',
+      '.',
+      '..',
+      '../..',
+      '../../etc/passwd',
+      '/etc/shadow',
+      '%2e%2e',
+      '%',
+      '%zz',
+      '%00',
+      '%ff%fe',
+      '%c0%af',
+      'null',
+      'undefined',
+      'NaN',
+      'Infinity',
+      '-1',
+      '1e400',
+      'true',
+      '[]',
+      '{}',
+      '💥',
+      '\u202e',
+      '\ud800',
+      'İ',
+      'a\nb',
+      '\r\n',
+      '<script>',
+      "' OR 1=1 --",
+      '${HOME}',
+      '$(id)',
+      'SHOP',
+      'shop ',
+      'shop/production',
+      `R${'A'.repeat(10)}`,
+      'R0000000000',
+      ...PROTO_KEYS,
+    ),
+  },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 24 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 24 }) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('x', 'é', '💥', 'a-'), fc.integer({ min: 64, max: 70_000 })).map(([c, n]) => c.repeat(n)) },
@@ -159,16 +202,53 @@ const CUSTOM: Record<string, (g: Gen) => fc.Arbitrary<Json>> = {
     const task: fc.Arbitrary<Json> = fc.oneof(
       fc.constantFrom<Json>('build', 'approval', 'deploy', 'run', 'bogus', 7, null),
       env.map((e) => new Obj([['deploy', new Obj([['env', e]])]])),
-      fc.tuple(env, fc.boolean(), fc.constantFrom('runtime', 'design', 'x')).map(([e, b, m]) => new Obj([['deploy', new Obj([['env', e], ['enableRollback', b], ['autoRollback', b], ['mode', m]])]])),
-      fc.tuple(env, env).map(([a, b]) => new Obj([['promote', new Obj([['from', a], ['to', b]])]])),
+      fc.tuple(env, fc.boolean(), fc.constantFrom('runtime', 'design', 'x')).map(
+        ([e, b, m]) =>
+          new Obj([
+            [
+              'deploy',
+              new Obj([
+                ['env', e],
+                ['enableRollback', b],
+                ['autoRollback', b],
+                ['mode', m],
+              ]),
+            ],
+          ]),
+      ),
+      fc.tuple(env, env).map(
+        ([a, b]) =>
+          new Obj([
+            [
+              'promote',
+              new Obj([
+                ['from', a],
+                ['to', b],
+              ]),
+            ],
+          ]),
+      ),
       fc.tuple(env, fc.constantFrom<Json>(...HARMLESS_COMMANDS, 5, null, ['true'], ''), fc.constantFrom<Json>(1, 5, 0, -1, 1e9, 'x', new Raw('1e400'))).map(
-        ([e, c, t]) => new Obj([['run', new Obj([['command', c], ['env', e], ['timeout', t]])]]),
+        ([e, c, t]) =>
+          new Obj([
+            [
+              'run',
+              new Obj([
+                ['command', c],
+                ['env', e],
+                ['timeout', t],
+              ]),
+            ],
+          ]),
       ),
       fc.tuple(fc.constantFrom('approval', 'build'), nastyValue).map(([k, v]) => new Obj([[k, v]])),
       nastyValue,
     );
     const names = fc.oneof(fc.constantFrom('release', 'ship', 'p2', ...PROTO_KEYS), nastyString);
-    return fc.oneof(fc.array(fc.tuple(names, fc.array(task, { maxLength: 4 })), { maxLength: 3 }).map((e) => new Obj(e)), nastyValue);
+    return fc.oneof(
+      fc.array(fc.tuple(names, fc.array(task, { maxLength: 4 })), { maxLength: 3 }).map((e) => new Obj(e)),
+      nastyValue,
+    );
   },
 };
 
@@ -219,7 +299,14 @@ export function apiOperations(doc: unknown): Operation[] {
   for (const [path, methods] of Object.entries((doc as Doc).paths)) {
     for (const [method, o] of Object.entries(methods)) {
       const json = o.requestBody?.content?.['application/json']?.schema;
-      ops.push({ target: 'api', method: method.toUpperCase(), path, params: o.parameters ?? [], ...(json ? { body: json } : {}), ...(method === 'post' && (path.endsWith('/builds') || path.endsWith('/{name}/runs')) ? { upload: true } : {}) });
+      ops.push({
+        target: 'api',
+        method: method.toUpperCase(),
+        path,
+        params: o.parameters ?? [],
+        ...(json ? { body: json } : {}),
+        ...(method === 'post' && (path.endsWith('/builds') || path.endsWith('/{name}/runs')) ? { upload: true } : {}),
+      });
     }
   }
   return ops;
@@ -256,7 +343,11 @@ const pathValue = (op: Operation, name: string, g: Gen): fc.Arbitrary<string> =>
   const pool = (g.pools[poolKeyOf(op.path, name)] ?? []).map(String);
   if (!g.wild && pool.length) return fc.constantFrom(...pool).chain((v) => fc.constantFrom(encode(v), encode(v), encode(v), encodeAll(v)));
   return fc
-    .oneof({ weight: pool.length ? 8 : 0, arbitrary: pool.length ? fc.constantFrom(...pool) : fc.constant('x') }, { weight: 1, arbitrary: fc.string({ maxLength: 16 }) }, { weight: 2, arbitrary: nastyString })
+    .oneof(
+      { weight: pool.length ? 8 : 0, arbitrary: pool.length ? fc.constantFrom(...pool) : fc.constant('x') },
+      { weight: 1, arbitrary: fc.string({ maxLength: 16 }) },
+      { weight: 2, arbitrary: nastyString },
+    )
     .chain(segment);
 };
 
@@ -270,7 +361,28 @@ const queryValue = (p: Param, g: Gen): fc.Arbitrary<string> => {
       : t === 'boolean'
         ? fc.constantFrom('true', 'false', '1', '0')
         : validValue({ type: 'string', ...(s.maxLength ? { maxLength: s.maxLength } : {}) }, p.name, g, 0).map((v) => String(v));
-  const bad = fc.oneof(fc.constantFrom('Infinity', '-Infinity', '1e400', 'NaN', '', '0x10', '1.5', '+1', ' 1', '١', '1,2', '99999999999999999999', 'maybe', 'null', '[]', '-0', '0'), nastyString);
+  const bad = fc.oneof(
+    fc.constantFrom(
+      'Infinity',
+      '-Infinity',
+      '1e400',
+      'NaN',
+      '',
+      '0x10',
+      '1.5',
+      '+1',
+      ' 1',
+      '١',
+      '1,2',
+      '99999999999999999999',
+      'maybe',
+      'null',
+      '[]',
+      '-0',
+      '0',
+    ),
+    nastyString,
+  );
   return g.wild ? fc.oneof({ weight: 5, arbitrary: valid }, { weight: 2, arbitrary: bad }) : valid;
 };
 
@@ -297,8 +409,28 @@ const queryString = (op: Operation, g: Gen): fc.Arbitrary<string> => {
 
 /** Body text that is not a JSON value of the schema at all. */
 const junkBody: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('', ' ', '{', '{"a":', '{"a":1,}', "{'a':1}", 'null', 'true', '[]', '"x"', '1e400', 'NaN', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '\ufeff{}', '{}{}', '{"a":1}\u0000'),
-  fc.integer({ min: 100, max: 400_000 }).chain((n) => fc.constantFrom(`${'['.repeat(n)}${']'.repeat(n)}`, `${'{"a":'.repeat(n >> 2)}1${'}'.repeat(n >> 2)}`, `${'['.repeat(n)}`)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '{',
+    '{"a":',
+    '{"a":1,}',
+    "{'a':1}",
+    'null',
+    'true',
+    '[]',
+    '"x"',
+    '1e400',
+    'NaN',
+    '{"__proto__":{"x":1}}',
+    '{"constructor":{"prototype":{"x":1}}}',
+    '\ufeff{}',
+    '{}{}',
+    '{"a":1}\u0000',
+  ),
+  fc
+    .integer({ min: 100, max: 400_000 })
+    .chain((n) => fc.constantFrom(`${'['.repeat(n)}${']'.repeat(n)}`, `${'{"a":'.repeat(n >> 2)}1${'}'.repeat(n >> 2)}`, `${'['.repeat(n)}`)),
   fc.string({ unit: 'binary', maxLength: 64 }),
   fc.constant(`{"a":"${'x'.repeat((1 << 20) + 10)}"}`), // over the body limit
 );
@@ -312,18 +444,43 @@ export interface Uploads {
 }
 
 const uploadBody = (uploads: Uploads, wild: boolean): fc.Arbitrary<{ body?: Buffer | string; type?: string }> =>
-  !wild ? fc.constant({ body: uploads.app, type: 'application/gzip' }) : fc.oneof(
-    { weight: 4, arbitrary: fc.constant({ body: uploads.app, type: 'application/gzip' }) },
-    { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...uploads.others), fc.constantFrom('application/gzip', 'application/x-gzip', 'application/octet-stream')).map(([body, type]) => ({ body, type })) },
-    { weight: 1, arbitrary: fc.constantFrom({ body: '{}', type: 'application/json' }, { body: '', type: 'application/gzip' }, {}, { body: uploads.app, type: 'text/plain' }, { body: uploads.app.subarray(0, 40), type: 'application/gzip' }) },
-  );
+  !wild
+    ? fc.constant({ body: uploads.app, type: 'application/gzip' })
+    : fc.oneof(
+        { weight: 4, arbitrary: fc.constant({ body: uploads.app, type: 'application/gzip' }) },
+        {
+          weight: 3,
+          arbitrary: fc
+            .tuple(fc.constantFrom(...uploads.others), fc.constantFrom('application/gzip', 'application/x-gzip', 'application/octet-stream'))
+            .map(([body, type]) => ({ body, type })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            { body: '{}', type: 'application/json' },
+            { body: '', type: 'application/gzip' },
+            {},
+            { body: uploads.app, type: 'text/plain' },
+            { body: uploads.app.subarray(0, 40), type: 'application/gzip' },
+          ),
+        },
+      );
 
 const authMode: fc.Arbitrary<AuthMode> = fc.constantFrom<AuthMode>(...Array<AuthMode>(16).fill('valid'), 'none', 'wrong', 'malformed', 'cookie');
 
 /** Extra headers, rarely: a foreign origin, an actor claim, odd content types are chosen with the body. */
 const extraHeaders: fc.Arbitrary<Record<string, string>> = fc.oneof(
   { weight: 12, arbitrary: fc.constant({}) },
-  { weight: 1, arbitrary: fc.constantFrom<Record<string, string>>({ origin: 'http://evil.example' }, { 'x-rewind-actor': 'ceo@company.com' }, { 'sec-fetch-site': 'cross-site' }, { accept: 'text/event-stream' }, { 'accept-encoding': 'gzip' }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<Record<string, string>>(
+      { origin: 'http://evil.example' },
+      { 'x-rewind-actor': 'ceo@company.com' },
+      { 'sec-fetch-site': 'cross-site' },
+      { accept: 'text/event-stream' },
+      { 'accept-encoding': 'gzip' },
+    ),
+  },
 );
 
 /**
@@ -332,7 +489,10 @@ const extraHeaders: fc.Arbitrary<Record<string, string>> = fc.oneof(
  */
 export function requestArbitrary(op: Operation, shared: Pools, uploads: Uploads): fc.Arbitrary<FuzzRequest> {
   const pools = { ...shared, ...op.pools };
-  return fc.oneof({ weight: 3, arbitrary: requests(op, { pools, wild: false }, uploads) }, { weight: 2, arbitrary: requests(op, { pools, wild: true }, uploads) });
+  return fc.oneof(
+    { weight: 3, arbitrary: requests(op, { pools, wild: false }, uploads) },
+    { weight: 2, arbitrary: requests(op, { pools, wild: true }, uploads) },
+  );
 }
 
 function requests(op: Operation, g: Gen, uploads: Uploads): fc.Arbitrary<FuzzRequest> {
@@ -346,15 +506,26 @@ function requests(op: Operation, g: Gen, uploads: Uploads): fc.Arbitrary<FuzzReq
       : !g.wild
         ? value(op.body ?? { type: 'object' }, '', g).map((j) => ({ body: serialize(sanitize(j)), type: 'application/json' }))
         : fc
-          .tuple(
-            fc.oneof({ weight: 8, arbitrary: value(op.body ?? { type: 'object' }, '', g).map((j) => serialize(sanitize(j))) }, { weight: 1, arbitrary: junkBody }),
-            fc.constantFrom<string | undefined>(...Array<string>(14).fill('application/json'), 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', undefined),
-          )
-          .map(([text, type]) => (type === undefined ? { body: text } : { body: text, type }));
+            .tuple(
+              fc.oneof(
+                { weight: 8, arbitrary: value(op.body ?? { type: 'object' }, '', g).map((j) => serialize(sanitize(j))) },
+                { weight: 1, arbitrary: junkBody },
+              ),
+              fc.constantFrom<string | undefined>(
+                ...Array<string>(14).fill('application/json'),
+                'application/json; charset=utf-8',
+                'text/plain',
+                'application/x-www-form-urlencoded',
+                undefined,
+              ),
+            )
+            .map(([text, type]) => (type === undefined ? { body: text } : { body: text, type }));
   // GET routes are also asked with HEAD now and then (a stream must answer it, not hang).
   // Wild ones, rarely, with a method the route does not have (a 404 or 405, never a 5xx).
   const same = op.method === 'GET' ? fc.constantFrom('GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'HEAD') : fc.constant(op.method);
-  const method = g.wild ? fc.oneof({ weight: 19, arbitrary: same }, { weight: 1, arbitrary: fc.constantFrom('OPTIONS', 'PUT', 'PATCH', 'DELETE', 'POST') }) : same;
+  const method = g.wild
+    ? fc.oneof({ weight: 19, arbitrary: same }, { weight: 1, arbitrary: fc.constantFrom('OPTIONS', 'PUT', 'PATCH', 'DELETE', 'POST') })
+    : same;
   const auth = g.wild ? authMode : fc.constant<AuthMode>('valid');
   const headers = g.wild ? extraHeaders : fc.constant({});
   return fc.record({ path, query: queryString(op, g), body, auth, headers, method }).map((r) => ({

@@ -131,7 +131,15 @@ export class FuzzReport {
     const cls = typeof o.status === 'number' ? `${Math.floor(o.status / 100)}xx` : o.status;
     this.byClass[cls] = (this.byClass[cls] ?? 0) + 1;
     if (o.status === 'hang' || (typeof o.status === 'number' && o.status >= 500)) {
-      if (this.findings.length < 50) this.findings.push({ what: o.status === 'hang' ? 'hang' : '5xx', request: describeRequest(r), status: o.status, reply: o.excerpt.slice(0, 300), at: Date.now(), log: '' });
+      if (this.findings.length < 50)
+        this.findings.push({
+          what: o.status === 'hang' ? 'hang' : '5xx',
+          request: describeRequest(r),
+          status: o.status,
+          reply: o.excerpt.slice(0, 300),
+          at: Date.now(),
+          log: '',
+        });
     }
   }
 
@@ -151,7 +159,13 @@ export class FuzzReport {
   byOperation(): string {
     return [...this.statuses]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([op, m]) => `${op}: ${[...m].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`)
+      .map(
+        ([op, m]) =>
+          `${op}: ${[...m]
+            .sort()
+            .map(([s, n]) => `${s}×${n}`)
+            .join(' ')}`,
+      )
       .join('\n');
   }
 
@@ -168,7 +182,12 @@ export class FuzzReport {
 
 /** `POST /api/apps/shop/env {"set":…}` (auth valid), cut to a readable length. */
 export function describeRequest(r: FuzzRequest): string {
-  const body = r.body === undefined ? '' : Buffer.isBuffer(r.body) ? ` <${r.body.length} bytes>` : ` ${r.body.length > 300 ? `${r.body.slice(0, 300)}… (${r.body.length} chars)` : r.body}`;
+  const body =
+    r.body === undefined
+      ? ''
+      : Buffer.isBuffer(r.body)
+        ? ` <${r.body.length} bytes>`
+        : ` ${r.body.length > 300 ? `${r.body.slice(0, 300)}… (${r.body.length} chars)` : r.body}`;
   return `${r.target === 'agent' ? 'agent ' : ''}${r.method} ${r.path.length > 300 ? `${r.path.slice(0, 300)}…` : r.path}${body} (auth ${r.auth}, ${JSON.stringify(r.headers)})`;
 }
 

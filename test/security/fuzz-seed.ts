@@ -41,7 +41,8 @@ async function must(rw: Rewind, method: string, path: string, body?: unknown, ok
   return res.body;
 }
 
-const ids = (list: unknown, field = 'id') => (Array.isArray(list) ? list.map((x) => (x as Record<string, string>)[field]).filter((x): x is string => typeof x === 'string') : []);
+const ids = (list: unknown, field = 'id') =>
+  Array.isArray(list) ? list.map((x) => (x as Record<string, string>)[field]).filter((x): x is string => typeof x === 'string') : [];
 
 /**
  * Seeds `rw`: the app `shop` deployed from the fixture app, a `staging` env with a promotion, a
@@ -59,9 +60,15 @@ export async function seed(rw: Rewind): Promise<FuzzTarget> {
   await rw.settled('shop');
   await must(rw, 'POST', '/api/apps/shop/promote', { from: 'production', to: 'staging' });
   await rw.settled('shop', 'staging');
-  await must(rw, 'PUT', '/api/apps/shop/pipelines', { pipelines: { release: ['build', { deploy: { env: 'staging', enableRollback: true } }, { run: { command: 'true', env: 'staging' } }, 'approval'] } });
+  await must(rw, 'PUT', '/api/apps/shop/pipelines', {
+    pipelines: { release: ['build', { deploy: { env: 'staging', enableRollback: true } }, { run: { command: 'true', env: 'staging' } }, 'approval'] },
+  });
   await must(rw, 'POST', '/api/templates', { name: 'shop-tpl', version: '1.0', app: 'shop', env: 'production' });
-  const runRes = await rw.fetch('/api/apps/shop/pipelines/release/runs', { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: new Uint8Array(await tgz(dir)) });
+  const runRes = await rw.fetch('/api/apps/shop/pipelines/release/runs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/gzip' },
+    body: new Uint8Array(await tgz(dir)),
+  });
   if (runRes.status >= 300) throw new Error(`seeding: pipeline run answered ${runRes.status}: ${await runRes.text()}`);
 
   const reseed = async () => {
@@ -120,7 +127,16 @@ export async function seed(rw: Rewind): Promise<FuzzTarget> {
     token: [rw.token.slice(0, -1), 'x'],
     // agent
     'apps.id': [],
-    path: [...artifacts, '/etc/shadow', '/dev/zero', '../../x', `${artifactRoot}/../../agent/agent.token`, '/proc/self/environ', join(rw.dataDir, 'rewind.db'), 'relative.tar.gz'],
+    path: [
+      ...artifacts,
+      '/etc/shadow',
+      '/dev/zero',
+      '../../x',
+      `${artifactRoot}/../../agent/agent.token`,
+      '/proc/self/environ',
+      join(rw.dataDir, 'rewind.db'),
+      'relative.tar.gz',
+    ],
     sha256: [...shas, 'a'.repeat(64)],
     build: buildIds,
     proxyPort: [agentInfo.url ? Number(new URL(agentInfo.url).port) : 0, 22, 0],
@@ -131,7 +147,14 @@ export async function seed(rw: Rewind): Promise<FuzzTarget> {
   const apiOps = apiOperations(doc).map((o) => (o.method === 'DELETE' && o.path !== '/api/auth/session' ? { ...o, pools: deletes } : o));
   const agentOps = agentOperations({
     readPools: { app: ['shop', 'shop', 'fz-agent', 'nope'], env: ['production', 'staging'] },
-    writePools: { app: ['fz-agent', 'fz-agent2', 'nope'], env: ['production', 'staging'], name: ['web', 'worker'], static: ['.', 'public', '../..', '/etc'], release: ['RFUZZAAAAAA', 'RFUZZBBBBBB'], 'config.key': ['GREETING', 'constructor', '__proto__'] },
+    writePools: {
+      app: ['fz-agent', 'fz-agent2', 'nope'],
+      env: ['production', 'staging'],
+      name: ['web', 'worker'],
+      static: ['.', 'public', '../..', '/etc'],
+      release: ['RFUZZAAAAAA', 'RFUZZBBBBBB'],
+      'config.key': ['GREETING', 'constructor', '__proto__'],
+    },
   });
   const app = await tgz(dir);
   const uploads: Uploads = {
@@ -142,7 +165,10 @@ export async function seed(rw: Rewind): Promise<FuzzTarget> {
       rawTarGz([{ name: 'server.js', body: 'x' }]),
       rawTarGz([{ name: 'rewind.yml', body: 'components: [1, 2\n' }]),
       rawTarGz([{ name: 'rewind.yml', body: 'components:\n  web: {}\n' }]),
-      rawTarGz([{ name: '../../escape', body: 'x' }, { name: 'rewind.yml', body: 'components: {}\n' }]),
+      rawTarGz([
+        { name: '../../escape', body: 'x' },
+        { name: 'rewind.yml', body: 'components: {}\n' },
+      ]),
       app.subarray(0, app.length - 20),
     ],
   };

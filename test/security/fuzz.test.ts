@@ -38,7 +38,9 @@ afterAll(async () => {
     // The harness waits for the server to exit on SIGTERM: bound that, and say how long it took.
     const started = Date.now();
     const exited = await stopped(target.serverPid, 30_000);
-    console.log(exited ? `fuzz: the server exited on SIGTERM in ${Date.now() - started} ms` : 'fuzz: the server did not exit within 30 s of SIGTERM; killing it');
+    console.log(
+      exited ? `fuzz: the server exited on SIGTERM in ${Date.now() - started} ms` : 'fuzz: the server did not exit within 30 s of SIGTERM; killing it',
+    );
     if (!exited) process.kill(target.serverPid, 'SIGKILL');
   }
   await rw?.stop();
@@ -64,13 +66,16 @@ async function stopped(pid: number, ms: number): Promise<boolean> {
 }
 
 /** The server's and the agent's log files. */
-const logs = () => ['server.log', 'agent/agent.log'].map((f) => {
-  try {
-    return readFileSync(join(rw.dataDir, f), 'utf8');
-  } catch {
-    return '';
-  }
-}).join('\n');
+const logs = () =>
+  ['server.log', 'agent/agent.log']
+    .map((f) => {
+      try {
+        return readFileSync(join(rw.dataDir, f), 'utf8');
+      } catch {
+        return '';
+      }
+    })
+    .join('\n');
 
 it('generates no command outside the harmless set, in any body of any operation', () => {
   const bad: string[] = [];
@@ -117,7 +122,14 @@ it(
     if (process.env.REWIND_FUZZ_VERBOSE) console.log(`${report.byOperation()}\nresets:\n${report.resets.join('\n')}`);
     for (const f of report.findings) console.log(`FINDING ${f.what} ${f.status}: ${f.request}\n  reply: ${f.reply}\n  log:\n${f.log}`);
 
-    if (report.died) console.log(`DIED: ${report.died}\n--- server output ---\n${rw.serverLog.slice(-3000)}\n--- server.log ---\n${logs().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-5).join('\n')}`);
+    if (report.died)
+      console.log(
+        `DIED: ${report.died}\n--- server output ---\n${rw.serverLog.slice(-3000)}\n--- server.log ---\n${logs()
+          .split('\n')
+          .filter((l) => /"level":(50|60)/.test(l))
+          .slice(-5)
+          .join('\n')}`,
+      );
     expect(report.died).toBeNull();
     expect(report.requests).toBeGreaterThanOrEqual(COUNT);
     const thin = [...report.perOp].filter(([, n]) => n < MIN_PER_ROUTE).map(([op, n]) => `${op}: ${n}`);

@@ -34,7 +34,11 @@ export interface InProcess {
 
 /** `beforeReady` may add hooks to the app (they can only be added before it is ready). */
 /** `target` is a shorthand for `targets: singleTarget(target)`. */
-export async function inProcessApp(opts: Partial<EngineOptions> & { target?: Target } = {}, withAuth?: AuthOptions, beforeReady?: (app: FastifyInstance) => void): Promise<InProcess> {
+export async function inProcessApp(
+  opts: Partial<EngineOptions> & { target?: Target } = {},
+  withAuth?: AuthOptions,
+  beforeReady?: (app: FastifyInstance) => void,
+): Promise<InProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-inputs-'));
   const store = await Store.openSqlite(dir);
   const { target, ...o } = opts;

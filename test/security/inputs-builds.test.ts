@@ -49,12 +49,14 @@ describe('a build that prints 100 MB', () => {
   });
 });
 
-
 describe('build log files', () => {
   it('go with their app', async () => {
     const { app, engine, dir } = server;
     expect((await app.inject({ method: 'POST', url: '/api/apps', payload: { name: 'gone' } })).statusCode).toBe(201);
-    const tarball = rawTarGz([{ name: 'rewind.yml', body: 'components:\n  web:\n    command: node server.js\n    build: echo hi\n' }, { name: 'server.js', body: '' }]);
+    const tarball = rawTarGz([
+      { name: 'rewind.yml', body: 'components:\n  web:\n    command: node server.js\n    build: echo hi\n' },
+      { name: 'server.js', body: '' },
+    ]);
     const res = await app.inject({ method: 'POST', url: '/api/apps/gone/builds', headers: { 'content-type': 'application/gzip' }, payload: tarball });
     const id = (res.json() as { id: string }).id;
     await engine.builder.waitFor(id);
@@ -68,7 +70,10 @@ describe('build log files', () => {
 describe('a component named constructor', () => {
   it('is built and released like any other', async () => {
     const { app, engine } = server;
-    const tarball = rawTarGz([{ name: 'rewind.yml', body: 'components:\n  constructor:\n    command: node server.js\n' }, { name: 'server.js', body: '' }]);
+    const tarball = rawTarGz([
+      { name: 'rewind.yml', body: 'components:\n  constructor:\n    command: node server.js\n' },
+      { name: 'server.js', body: '' },
+    ]);
     const res = await app.inject({ method: 'POST', url: '/api/apps/loud/builds', headers: { 'content-type': 'application/gzip' }, payload: tarball });
     expect(res.statusCode, res.body).toBe(201);
     const id = (res.json() as { id: string }).id;
@@ -83,7 +88,11 @@ describe('a component named constructor', () => {
 describe('a pipeline run task that prints 30 MB', () => {
   it('logs its first and last thousand lines and a line saying what was cut', async () => {
     const { app, engine } = server;
-    const define = await app.inject({ method: 'PUT', url: '/api/apps/loud/pipelines', payload: { pipelines: { spam: [{ run: { env: 'production', command: 'seq 1 4000000 | head -c 30000000; echo; echo THE-END' } }] } } });
+    const define = await app.inject({
+      method: 'PUT',
+      url: '/api/apps/loud/pipelines',
+      payload: { pipelines: { spam: [{ run: { env: 'production', command: 'seq 1 4000000 | head -c 30000000; echo; echo THE-END' } }] } },
+    });
     expect(define.statusCode, define.body).toBe(200);
     const started = await app.inject({ method: 'POST', url: '/api/apps/loud/pipelines/spam/runs', payload: {} });
     expect(started.statusCode, started.body).toBe(201);
@@ -97,7 +106,9 @@ describe('a pipeline run task that prints 30 MB', () => {
     const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
     expect(bytes).toBeLessThan(2.2 * 2 ** 20);
     expect(lines).toContain('1');
-    expect(lines.filter((l) => /^… \d+ bytes cut \(\d+ lines; the first and last 1 MiB \(at most 1000 lines\) are kept; REWIND_LOG_KEEP_MB sets it\) …$/.test(l))).toHaveLength(1);
+    expect(
+      lines.filter((l) => /^… \d+ bytes cut \(\d+ lines; the first and last 1 MiB \(at most 1000 lines\) are kept; REWIND_LOG_KEEP_MB sets it\) …$/.test(l)),
+    ).toHaveLength(1);
     expect(lines.length).toBeLessThan(2100);
     expect(lines).toContain('THE-END');
     void engine;

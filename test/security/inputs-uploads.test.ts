@@ -20,7 +20,7 @@ function header(name: string, size: number): Buffer {
   h.write('0000644\0', 100);
   h.write('0000000\0', 108);
   h.write('0000000\0', 116);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
   h.write('00000000000\0', 136);
   h.write('        ', 148);
   h.write('0', 156);
@@ -28,7 +28,7 @@ function header(name: string, size: number): Buffer {
   h.write('00', 263);
   let sum = 0;
   for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
   return h;
 }
 
@@ -50,7 +50,9 @@ describe('uploads are unpacked within limits', () => {
     const r = await upload(bomb);
     expect(r.status).toBe(413);
     expect(r.error?.code).toBe('UPLOAD_TOO_LARGE');
-    expect(r.error?.message).toBe('the upload unpacks to more than 1024 MB (the limit, set by REWIND_MAX_UNPACKED_MB); add large files to .rewindignore and try again');
+    expect(r.error?.message).toBe(
+      'the upload unpacks to more than 1024 MB (the limit, set by REWIND_MAX_UNPACKED_MB); add large files to .rewindignore and try again',
+    );
     expect(r.ms).toBeLessThan(5000);
     await nothingRecorded();
   });
@@ -67,7 +69,9 @@ describe('uploads are unpacked within limits', () => {
     const entries = Array.from({ length: 100_000 }, (_, i) => ({ name: `f/${i}`, body: 'x' }));
     const r = await upload(rawTarGz([{ name: 'rewind.yml', body: 'components:\n  web:\n    command: x\n' }, ...entries]));
     expect(r.status).toBe(413);
-    expect(r.error?.message).toBe('the upload has more than 50000 entries (the limit, set by REWIND_MAX_UNPACKED_ENTRIES); add generated or vendored folders to .rewindignore and try again');
+    expect(r.error?.message).toBe(
+      'the upload has more than 50000 entries (the limit, set by REWIND_MAX_UNPACKED_ENTRIES); add generated or vendored folders to .rewindignore and try again',
+    );
     expect(r.ms).toBeLessThan(5000);
     await nothingRecorded();
   });

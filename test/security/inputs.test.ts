@@ -56,7 +56,9 @@ describe('query parameters are validated by their schemas (item 8)', () => {
     expectClientError(await call('GET', '/api/apps/shop/builds/B1/logs?follow=maybe'), /follow/);
   });
   it('every querystring of every route has a schema', async () => {
-    const doc = (await call('GET', '/api/openapi.json')).body as unknown as { paths: Record<string, Record<string, { parameters?: { in: string; schema?: { type?: string } }[] }>> };
+    const doc = (await call('GET', '/api/openapi.json')).body as unknown as {
+      paths: Record<string, Record<string, { parameters?: { in: string; schema?: { type?: string } }[] }>>;
+    };
     const untyped: string[] = [];
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
@@ -74,7 +76,12 @@ describe('settings are validated by what the data plane accepts (items 9, 10)', 
   it('a patch naming an inherited property is a 400 that names it, not a 500', async () => {
     const before = await settingsOf();
     for (const k of PROTO_KEYS) {
-      const res = await app.inject({ method: 'PATCH', url: '/api/apps/shop/envs/production/settings', headers: { 'content-type': 'application/json' }, payload: `{"${k}":1}` });
+      const res = await app.inject({
+        method: 'PATCH',
+        url: '/api/apps/shop/envs/production/settings',
+        headers: { 'content-type': 'application/json' },
+        payload: `{"${k}":1}`,
+      });
       const r = { status: res.statusCode, body: res.json() as Reply['body'] };
       expectClientError(r, k === '__proto__' ? /__proto__|prototype/ : new RegExp(`"${k}" is not a setting`));
     }
@@ -83,11 +90,25 @@ describe('settings are validated by what the data plane accepts (items 9, 10)', 
   it('fractions are refused before they are saved, naming the field and the range', async () => {
     expect((await call('PATCH', '/api/apps/shop/envs/production/settings', { drainSeconds: 5, standbyMinutes: 2 })).status).toBe(200);
     const before = await settingsOf();
-    expectClientError(await call('PATCH', '/api/apps/shop/envs/production/settings', { drainSeconds: 0.0001 }), /drainSeconds must be a whole number from 0 to 3600, got 0.0001/);
-    expectClientError(await call('PATCH', '/api/apps/shop/envs/production/settings', { standbyMinutes: 1.5 }), /standbyMinutes must be a whole number from 0 to 1440/);
-    expectClientError(await call('PATCH', '/api/apps/shop/envs/production/settings', { autoRollbackSeconds: 0.5 }), /autoRollbackSeconds must be a whole number from 0 to 3600/);
+    expectClientError(
+      await call('PATCH', '/api/apps/shop/envs/production/settings', { drainSeconds: 0.0001 }),
+      /drainSeconds must be a whole number from 0 to 3600, got 0.0001/,
+    );
+    expectClientError(
+      await call('PATCH', '/api/apps/shop/envs/production/settings', { standbyMinutes: 1.5 }),
+      /standbyMinutes must be a whole number from 0 to 1440/,
+    );
+    expectClientError(
+      await call('PATCH', '/api/apps/shop/envs/production/settings', { autoRollbackSeconds: 0.5 }),
+      /autoRollbackSeconds must be a whole number from 0 to 3600/,
+    );
     expectClientError(await call('PATCH', '/api/apps/shop/envs/production/settings', { standbyCount: 1.5, drainSeconds: 3 }), /standbyCount/);
-    const huge = await app.inject({ method: 'PATCH', url: '/api/apps/shop/envs/production/settings', headers: { 'content-type': 'application/json' }, payload: '{"drainSeconds":1e400}' });
+    const huge = await app.inject({
+      method: 'PATCH',
+      url: '/api/apps/shop/envs/production/settings',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"drainSeconds":1e400}',
+    });
     expectClientError({ status: huge.statusCode, body: huge.json() }, /drainSeconds/);
     expect(await settingsOf()).toEqual(before);
   });
@@ -101,13 +122,24 @@ describe('settings are validated by what the data plane accepts (items 9, 10)', 
 describe('config keys named like Object.prototype members are plain data (item 9)', () => {
   const weird = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
   let base: string;
-  const releaseOf = async (id: string) => (await call('GET', `/api/apps/shop/releases/${id}?env=production`)).body as { id: string; config: Record<string, string> };
+  const releaseOf = async (id: string) =>
+    (await call('GET', `/api/apps/shop/releases/${id}?env=production`)).body as { id: string; config: Record<string, string> };
   beforeAll(async () => {
     expect((await call('POST', '/api/apps/shop/envs', { name: 'staging', before: 'production' })).status).toBe(201);
     // A runnable-but-empty active release in both environments, so promotions and rollbacks have a base.
     const { makeRelease } = await import('../../src/domain/release.js');
     for (const env of ['staging', 'production']) {
-      const r = makeRelease({ app: 'shop', env, kind: 'build', builds: {}, config: {}, manifest: { components: {} }, description: 'empty', source: null, createdBy: 'test' });
+      const r = makeRelease({
+        app: 'shop',
+        env,
+        kind: 'build',
+        builds: {},
+        config: {},
+        manifest: { components: {} },
+        description: 'empty',
+        source: null,
+        createdBy: 'test',
+      });
       await store.releases.insert(r);
       await store.apps.setActiveRelease('shop', env, r.id);
       if (env === 'production') base = r.id;
@@ -128,7 +160,7 @@ describe('config keys named like Object.prototype members are plain data (item 9
     expectClientError(await call('POST', '/api/apps/shop/env', { env: 'production', set: { toString: 'v-toString' }, promote: false }), /nothing changes/);
     const unset = await call('POST', '/api/apps/shop/env', { env: 'production', unset: ['toString'], promote: false });
     expect(unset.status, JSON.stringify(unset.body)).toBe(201);
-    const without = (unset.body.release as { id: string; description: string });
+    const without = unset.body.release as { id: string; description: string };
     expect(without.description).toBe('env remove:toString');
     expect(Object.keys((await releaseOf(without.id)).config).sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'valueOf']);
     expectClientError(await call('POST', '/api/apps/shop/env', { env: 'production', unset: ['toString'], promote: false }), /toString is not set/);
@@ -143,11 +175,14 @@ describe('config keys named like Object.prototype members are plain data (item 9
     // Rolling back to the release with every key, then reverting it.
     const rollback = await call('POST', '/api/apps/shop/rollback', { env: 'production', release: withKeys, dryRun: true });
     expect(rollback.status, JSON.stringify(rollback.body)).toBe(200);
-    expect((rollback.body.plan as { config: { key: string; action: string }[] }).config).toEqual(weird.sort().map((key) => ({ key, action: 'add', from: null, to: `v-${key}` })));
+    expect((rollback.body.plan as { config: { key: string; action: string }[] }).config).toEqual(
+      weird.sort().map((key) => ({ key, action: 'add', from: null, to: `v-${key}` })),
+    );
     const done = await call('POST', '/api/apps/shop/rollback', { env: 'production', release: withKeys });
     expect(done.status, JSON.stringify(done.body)).toBe(202);
     const deployment = (done.body.deployment as { id: string }).id;
-    for (let i = 0; i < 100 && ['pending', 'running'].includes((await call('GET', `/api/deployments/${deployment}`)).body.state as string); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && ['pending', 'running'].includes((await call('GET', `/api/deployments/${deployment}`)).body.state as string); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect((await call('GET', `/api/deployments/${deployment}`)).body.state).toBe('succeeded');
     const revert = await call('POST', `/api/apps/shop/releases/${(done.body.release as { id: string }).id}/revert`, { env: 'production', dryRun: true });
     expect(revert.status, JSON.stringify(revert.body)).toBe(200);
@@ -159,7 +194,10 @@ describe('config keys named like Object.prototype members are plain data (item 9
 describe('HEAD on a stream answers the headers and ends (item 11)', () => {
   /** inject, failing instead of hanging when no answer comes. */
   const head = async (url: string) => {
-    const res = await Promise.race([app.inject({ method: 'HEAD', url }), new Promise<never>((_, no) => setTimeout(() => no(new Error(`HEAD ${url} did not answer in 3 s`)), 3000))]);
+    const res = await Promise.race([
+      app.inject({ method: 'HEAD', url }),
+      new Promise<never>((_, no) => setTimeout(() => no(new Error(`HEAD ${url} did not answer in 3 s`)), 3000)),
+    ]);
     return res;
   };
   it('events, deployment events, run events and logs', async () => {

@@ -51,7 +51,11 @@ describe('a server started as npm start starts it', () => {
       expect(res.status, path).toBe(401);
     }
     for (const path of ['/api/apps/shop/exec', '/%61pi/apps/shop/exec', '/ap%69/apps/shop/exec', '/%61%70%69/apps/shop/exec']) {
-      const res = await fetch(`${rw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: `id > ${marker}` }) });
+      const res = await fetch(`${rw.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ command: `id > ${marker}` }),
+      });
       expect(res.status, path).toBe(401);
     }
     for (const path of ['/%61pi/apps/shop', '/api/apps/shop']) expect((await fetch(`${rw.url}${path}`, { method: 'DELETE' })).status).toBe(401);
@@ -79,7 +83,7 @@ describe('a server started as npm start starts it', () => {
     expect(seen.every((h) => h.authorization === undefined)).toBe(true);
   });
 
-  it('records the token\'s name as the actor, not the X-Rewind-Actor header', async () => {
+  it("records the token's name as the actor, not the X-Rewind-Actor header", async () => {
     const res = await rw.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: 'blog' }), headers: { 'x-rewind-actor': 'ceo@company.com' } });
     expect(res.status).toBe(201);
     const audit = (await rw.api<Array<{ actor: string; action: string; app: string | null }>>('/api/audit')).body;
@@ -145,7 +149,9 @@ describe('a server started as npm start starts it', () => {
         });
       });
     const slowHeaders = await Promise.all(Array.from({ length: 50 }, () => open('GET /api/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ')));
-    const slowBody = await open(`POST /api/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${rw.token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"nam`);
+    const slowBody = await open(
+      `POST /api/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${rw.token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"nam`,
+    );
     const closed = await Promise.all([...slowHeaders, slowBody].map((s) => closedWithin(s, 8000)));
     expect(closed.filter(Boolean).length).toBe(51);
     // Past the cap, new connections are refused at once, and the server still answers after.
@@ -164,7 +170,11 @@ describe('--insecure-no-auth', () => {
     const { mkdtemp } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const data = await mkdtemp(join(tmpdir(), 'rewind-noauth-'));
-    const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'rewind.js'), 'server', '--port', '0', '--data', data, '--insecure-no-auth'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '..', '..', 'bin', 'rewind.js'), 'server', '--port', '0', '--data', data, '--insecure-no-auth'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (out += b));

@@ -1,5 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -27,7 +39,7 @@ interface RawEntry {
 const TYPEFLAG: Record<TarType, string> = { file: '0', hardlink: '1', symlink: '2', chardev: '3', blockdev: '4', dir: '5', fifo: '6' };
 
 function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0') + '\0';
+  return `${n.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 function header(e: RawEntry, size: number): Buffer {
@@ -45,7 +57,7 @@ function header(e: RawEntry, size: number): Buffer {
   h.write('00', 263);
   let sum = 0;
   for (const b of h) sum += b;
-  h.write(octal(sum, 7) + ' ', 148);
+  h.write(`${octal(sum, 7)} `, 148);
   return h;
 }
 
@@ -89,7 +101,10 @@ async function refusal(promise: Promise<unknown>): Promise<RewindError> {
 }
 
 /** Everything under tmp except the archive itself: must stay empty for a refused upload. */
-const leftovers = () => readdirSync(tmp).filter((f) => !f.endsWith('.tar.gz')).sort();
+const leftovers = () =>
+  readdirSync(tmp)
+    .filter((f) => !f.endsWith('.tar.gz'))
+    .sort();
 
 function tree(files: Record<string, string>, root = join(tmp, 'src')): string {
   for (const [rel, content] of Object.entries(files)) {
@@ -215,12 +230,30 @@ describe('packSource and safeExtract', () => {
 
 describe('safeExtract refuses unsafe archives as a whole', () => {
   const cases: [string, RawEntry[], string][] = [
-    ['a ../ path', [{ name: 'ok.txt', data: 'fine' }, { name: '../evil', data: 'x' }], 'the upload has an unsafe entry "../evil": paths must stay inside the source folder; remove it and try again'],
-    ['a nested .. path', [{ name: 'a/../../evil', data: 'x' }], 'the upload has an unsafe entry "a/../../evil": paths must stay inside the source folder; remove it and try again'],
-    ['an absolute path', [{ name: '/tmp/rewind-abs-evil', data: 'x' }], 'the upload has an unsafe entry "/tmp/rewind-abs-evil": paths must stay inside the source folder; remove it and try again'],
+    [
+      'a ../ path',
+      [
+        { name: 'ok.txt', data: 'fine' },
+        { name: '../evil', data: 'x' },
+      ],
+      'the upload has an unsafe entry "../evil": paths must stay inside the source folder; remove it and try again',
+    ],
+    [
+      'a nested .. path',
+      [{ name: 'a/../../evil', data: 'x' }],
+      'the upload has an unsafe entry "a/../../evil": paths must stay inside the source folder; remove it and try again',
+    ],
+    [
+      'an absolute path',
+      [{ name: '/tmp/rewind-abs-evil', data: 'x' }],
+      'the upload has an unsafe entry "/tmp/rewind-abs-evil": paths must stay inside the source folder; remove it and try again',
+    ],
     [
       'a symlink to /etc, then a file through it',
-      [{ name: 'etc', type: 'symlink', linkname: '/etc' }, { name: 'etc/rewind-evil', data: 'x' }],
+      [
+        { name: 'etc', type: 'symlink', linkname: '/etc' },
+        { name: 'etc/rewind-evil', data: 'x' },
+      ],
       'the upload has an unsafe entry "etc": it is a symbolic link to "/etc", outside the source folder; remove it and try again',
     ],
     [
@@ -230,17 +263,27 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     ],
     [
       'a file through an in-tree symlink',
-      [{ name: 'sub/', type: 'dir' }, { name: 'l', type: 'symlink', linkname: 'sub' }, { name: 'l/x', data: 'x' }],
+      [
+        { name: 'sub/', type: 'dir' },
+        { name: 'l', type: 'symlink', linkname: 'sub' },
+        { name: 'l/x', data: 'x' },
+      ],
       'the upload has an unsafe entry "l/x": it is inside the symbolic link "l"; nothing may be written through a link; remove it and try again',
     ],
     [
       'a file under a folder that a later entry turns into a symlink',
-      [{ name: 'd/f', data: 'x' }, { name: 'd', type: 'symlink', linkname: '.' }],
+      [
+        { name: 'd/f', data: 'x' },
+        { name: 'd', type: 'symlink', linkname: '.' },
+      ],
       'the upload has an unsafe entry "d/f": it is inside the symbolic link "d"; nothing may be written through a link; remove it and try again',
     ],
     [
       'a symlink chain that escapes (s -> ., t -> s/..)',
-      [{ name: 's', type: 'symlink', linkname: '.' }, { name: 't', type: 'symlink', linkname: 's/..' }],
+      [
+        { name: 's', type: 'symlink', linkname: '.' },
+        { name: 't', type: 'symlink', linkname: 's/..' },
+      ],
       'the upload has an unsafe entry "t": it is a symbolic link to "s/..", which goes through another link; remove it and try again',
     ],
     [
@@ -255,12 +298,27 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     ],
     [
       'a hard link to a symlink (which would resolve elsewhere)',
-      [{ name: 'a/b/s', type: 'symlink', linkname: '../x' }, { name: 'h', type: 'hardlink', linkname: 'a/b/s' }],
+      [
+        { name: 'a/b/s', type: 'symlink', linkname: '../x' },
+        { name: 'h', type: 'hardlink', linkname: 'a/b/s' },
+      ],
       'the upload has an unsafe entry "h": it is a hard link to "a/b/s", a symbolic link or a path through one; remove it and try again',
     ],
-    ['a character device', [{ name: 'null', type: 'chardev' }], 'the upload has an unsafe entry "null": it is a character device; only files, folders and links are allowed; remove it and try again'],
-    ['a block device', [{ name: 'sda', type: 'blockdev' }], 'the upload has an unsafe entry "sda": it is a block device; only files, folders and links are allowed; remove it and try again'],
-    ['a fifo', [{ name: 'pipe', type: 'fifo' }], 'the upload has an unsafe entry "pipe": it is a named pipe; only files, folders and links are allowed; remove it and try again'],
+    [
+      'a character device',
+      [{ name: 'null', type: 'chardev' }],
+      'the upload has an unsafe entry "null": it is a character device; only files, folders and links are allowed; remove it and try again',
+    ],
+    [
+      'a block device',
+      [{ name: 'sda', type: 'blockdev' }],
+      'the upload has an unsafe entry "sda": it is a block device; only files, folders and links are allowed; remove it and try again',
+    ],
+    [
+      'a fifo',
+      [{ name: 'pipe', type: 'fifo' }],
+      'the upload has an unsafe entry "pipe": it is a named pipe; only files, folders and links are allowed; remove it and try again',
+    ],
   ];
 
   it.each(cases)('%s', async (_title, entries, message) => {
@@ -277,12 +335,17 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
   });
 
   it('refuses more bytes than allowed, from the headers, before writing', async () => {
-    const file = writeTarGz([{ name: 'a', data: 'x'.repeat(600) }, { name: 'b', data: 'y'.repeat(600) }]);
+    const file = writeTarGz([
+      { name: 'a', data: 'x'.repeat(600) },
+      { name: 'b', data: 'y'.repeat(600) },
+    ]);
     const dest = join(tmp, 'out');
     const e = await refusal(safeExtract(file, dest, { maxBytes: 1000, maxEntries: 10 }));
     expect(e.code).toBe('UPLOAD_TOO_LARGE');
     expect(e.status).toBe(413);
-    expect(e.message).toBe('the upload unpacks to more than 0.00095 MB (the limit, set by REWIND_MAX_UNPACKED_MB); add large files to .rewindignore and try again');
+    expect(e.message).toBe(
+      'the upload unpacks to more than 0.00095 MB (the limit, set by REWIND_MAX_UNPACKED_MB); add large files to .rewindignore and try again',
+    );
     expect(existsSync(dest)).toBe(false);
   });
 
@@ -290,7 +353,9 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     const file = writeTarGz([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
     const e = await refusal(safeExtract(file, join(tmp, 'out'), { maxBytes: 1000, maxEntries: 2 }));
     expect(e.code).toBe('UPLOAD_TOO_LARGE');
-    expect(e.message).toBe('the upload has more than 2 entries (the limit, set by REWIND_MAX_UNPACKED_ENTRIES); add generated or vendored folders to .rewindignore and try again');
+    expect(e.message).toBe(
+      'the upload has more than 2 entries (the limit, set by REWIND_MAX_UNPACKED_ENTRIES); add generated or vendored folders to .rewindignore and try again',
+    );
     expect(existsSync(join(tmp, 'out'))).toBe(false);
   });
 
@@ -319,7 +384,9 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     const started = Date.now();
     const e = await refusal(safeExtract(file, join(tmp, 'out'), { maxBytes: 2 ** 30, maxEntries: 10, maxRatio: 100 }));
     expect(e.code).toBe('UPLOAD_TOO_LARGE');
-    expect(e.message).toBe('the upload unpacks to more than 100 times its size (the limit, set by REWIND_MAX_UNPACK_RATIO); it looks like a compression bomb: upload the source itself');
+    expect(e.message).toBe(
+      'the upload unpacks to more than 100 times its size (the limit, set by REWIND_MAX_UNPACK_RATIO); it looks like a compression bomb: upload the source itself',
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     expect(existsSync(join(tmp, 'out'))).toBe(false);
   });
@@ -350,7 +417,11 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
   it('reads its limits from the environment, with documented defaults', async () => {
     const { uploadLimits } = await import('../../src/artifacts/safe-extract.js');
     expect(uploadLimits({})).toEqual({ maxBytes: 1024 * 2 ** 20, maxEntries: 50_000, maxRatio: 100 });
-    expect(uploadLimits({ REWIND_MAX_UNPACKED_MB: '10', REWIND_MAX_UNPACKED_ENTRIES: '5', REWIND_MAX_UNPACK_RATIO: '20' })).toEqual({ maxBytes: 10 * 2 ** 20, maxEntries: 5, maxRatio: 20 });
+    expect(uploadLimits({ REWIND_MAX_UNPACKED_MB: '10', REWIND_MAX_UNPACKED_ENTRIES: '5', REWIND_MAX_UNPACK_RATIO: '20' })).toEqual({
+      maxBytes: 10 * 2 ** 20,
+      maxEntries: 5,
+      maxRatio: 20,
+    });
     expect(uploadLimits({ REWIND_MAX_UNPACKED_MB: 'lots' }).maxBytes).toBe(1024 * 2 ** 20);
   });
 
@@ -365,11 +436,14 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
   it.each([
     ['truncated gzip', () => gzipSync(rawTar([{ name: 'a', data: 'x'.repeat(5000) }])).subarray(0, 60)],
     ['gzip of something that is not tar', () => gzipSync(Buffer.from('hello, this is not a tarball'.repeat(40)))],
-    ['a tar header with a bad checksum', () => {
-      const t = rawTar([{ name: 'a', data: 'x' }]);
-      t[0] = 'b'.charCodeAt(0);
-      return gzipSync(t);
-    }],
+    [
+      'a tar header with a bad checksum',
+      () => {
+        const t = rawTar([{ name: 'a', data: 'x' }]);
+        t[0] = 'b'.charCodeAt(0);
+        return gzipSync(t);
+      },
+    ],
   ])('refuses a corrupt upload: %s', async (_title, make) => {
     const file = join(tmp, 'bad.tar.gz');
     writeFileSync(file, make());
@@ -385,7 +459,7 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
 
 describe('packDirectory', () => {
   it('never packs setuid, setgid, sticky or group/world-write bits into a slug', async () => {
-    const dir = tree({ 'suid': '#!/bin/sh\n', 'open': 'x', 'sub/file': 'y' });
+    const dir = tree({ suid: '#!/bin/sh\n', open: 'x', 'sub/file': 'y' });
     execFileSync('chmod', ['4755', join(dir, 'suid')]);
     execFileSync('chmod', ['0666', join(dir, 'open')]);
     execFileSync('chmod', ['2777', join(dir, 'sub')]);
@@ -399,7 +473,7 @@ describe('packDirectory', () => {
   });
 
   it('packs everything, node_modules included, deterministically', async () => {
-    const dir = tree({ '.gitignore': 'node_modules/\n', 'server.js': 's', 'node_modules/dep/index.js': 'd', 'BUILD_INFO': 'now' });
+    const dir = tree({ '.gitignore': 'node_modules/\n', 'server.js': 's', 'node_modules/dep/index.js': 'd', BUILD_INFO: 'now' });
     mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
     symlinkSync('../dep/index.js', join(dir, 'node_modules/.bin/dep'));
     mkdirSync(join(dir, 'empty'));
@@ -411,7 +485,9 @@ describe('packDirectory', () => {
     expect(first).toEqual(await hashFile(join(tmp, 'slug1.tar.gz')));
     expect(first.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    const names = execFileSync('tar', ['-tzf', join(tmp, 'slug1.tar.gz')], { encoding: 'utf8' }).trim().split('\n');
+    const names = execFileSync('tar', ['-tzf', join(tmp, 'slug1.tar.gz')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(names).toEqual([
       '.gitignore',
       'BUILD_INFO',

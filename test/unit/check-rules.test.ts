@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const script = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'check-rules.mjs');
 const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A fixture repo: path (under the root) → file text. */
 function tree(files: Record<string, string>): string {
@@ -28,12 +30,13 @@ function check(root: string): Promise<{ code: number; out: string }> {
 
 const clean = {
   // Comments and strings that look like imports are not imports.
-  'src/domain/ids.ts': "/** Not loaded with import(name) nor from '../engine/engine.js'. */\nexport const id = 'src/*'; // import(id)\nexport const url = 'http://x/*';\n",
+  'src/domain/ids.ts':
+    "/** Not loaded with import(name) nor from '../engine/engine.js'. */\nexport const id = 'src/*'; // import(id)\nexport const url = 'http://x/*';\n",
   'src/engine/engine.ts': "import { id } from '../domain/ids.js';\nexport const e = () => import('../store/store.js');\nexport { id };\n",
   'src/store/store.ts': "import type { id } from '../domain/ids.js';\nexport type S = typeof id;\n",
   'src/main/rewind.ts': "import '../engine/engine.js';\nimport { x } from '../agent/a.js';\nexport { x };\n",
   'src/agent/a.ts': "import { p } from '../protocol/p.js';\nexport const x = p;\n",
-  'src/protocol/p.ts': "export const p = 1;\n",
+  'src/protocol/p.ts': 'export const p = 1;\n',
   'web/src/app.tsx': "import type { View } from '../../src/contract/index.js';\nexport type V = View;\n",
   'src/contract/index.ts': "import type { T } from '../domain/ids.js';\nexport type View = T;\n",
 };
@@ -63,8 +66,11 @@ describe('check-rules', () => {
     },
     {
       name: 'a folder not in the table',
-      files: { ...clean, 'src/extra/x.ts': "export const x = 1;\n", 'src/engine/uses.ts': "import { x } from '../extra/x.js';\nexport { x };\n" },
-      says: ['src/extra/x.ts: is in folder extra, which is not in the import table', 'src/engine/uses.ts: imports ../extra/x.js, a folder not in the import table'],
+      files: { ...clean, 'src/extra/x.ts': 'export const x = 1;\n', 'src/engine/uses.ts': "import { x } from '../extra/x.js';\nexport { x };\n" },
+      says: [
+        'src/extra/x.ts: is in folder extra, which is not in the import table',
+        'src/engine/uses.ts: imports ../extra/x.js, a folder not in the import table',
+      ],
     },
   ];
   it.each(cases)('reports $name', async ({ files, says }) => {

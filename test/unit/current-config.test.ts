@@ -26,7 +26,17 @@ describe("an environment's current config", () => {
   });
 
   async function release(kind: Release['kind'], config: Record<string, string>, runs: boolean): Promise<Release> {
-    const r = makeRelease({ app: 'shop', env: 'production', kind, builds: runs ? { web: 'BAAAAAAAAAA' } : {}, config, manifest: runs ? manifest : null, description: kind, source: null, createdBy: 't' });
+    const r = makeRelease({
+      app: 'shop',
+      env: 'production',
+      kind,
+      builds: runs ? { web: 'BAAAAAAAAAA' } : {},
+      config,
+      manifest: runs ? manifest : null,
+      description: kind,
+      source: null,
+      createdBy: 't',
+    });
     await store.releases.insert(r);
     return r;
   }
@@ -55,7 +65,10 @@ describe("an environment's current config", () => {
 });
 
 describe('the slug each component of a build runs', () => {
-  const build = (o: Partial<Build>): Build => ({ ...prebuiltBuild({ app: 'shop', env: 'production', description: 'b', manifest, artifacts: { web: 'sha' }, actor: 't' }), ...o });
+  const build = (o: Partial<Build>): Build => ({
+    ...prebuiltBuild({ app: 'shop', env: 'production', description: 'b', manifest, artifacts: { web: 'sha' }, actor: 't' }),
+    ...o,
+  });
 
   it('is what the build recorded: its own components, and the earlier builds it reused', () => {
     const b = build({ id: 'BNEW', components: [], artifacts: {}, uses: { web: 'BOLD' } });

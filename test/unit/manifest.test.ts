@@ -2,18 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RewindError } from '../../src/domain/errors.js';
 import type { DesiredComponent, HealthSpec } from '../../src/protocol/agent-protocol.js';
-import {
-  buildCommandArgv,
-  manifestFromFiles,
-  parseManifest,
-  parseProcfile,
-  readManifestFiles,
-} from '../../src/domain/manifest.js';
+import { buildCommandArgv, manifestFromFiles, parseManifest, parseProcfile, readManifestFiles } from '../../src/domain/manifest.js';
 import { environmentNote, parseConvoxManifest } from '../../src/domain/convox-manifest.js';
 import type { ComponentSpec, ManifestIssue } from '../../src/domain/manifest.js';
 
 /** Joins lines so that line numbers in the fixtures are easy to count. */
-const yml = (...lines: string[]) => lines.join('\n') + '\n';
+const yml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
 function errorOf(fn: () => unknown): RewindError {
   try {
@@ -25,8 +19,7 @@ function errorOf(fn: () => unknown): RewindError {
   throw new Error('expected a RewindError');
 }
 
-const issuesOf = (text: string) =>
-  (errorOf(() => parseManifest(text)).details as { errors: ManifestIssue[] }).errors;
+const issuesOf = (text: string) => (errorOf(() => parseManifest(text)).details as { errors: ManifestIssue[] }).errors;
 const messageOf = (text: string) => errorOf(() => parseManifest(text)).message;
 
 describe('parseManifest: valid manifests and defaults', () => {
@@ -192,7 +185,11 @@ describe('parseManifest: errors', () => {
         { line: 4, path: 'components.web.scal', message: 'components.web.scal is not a known key (known: build, command, path, port, health, scale, static)' },
         { line: 6, path: 'components.web.scale', message: 'components.web.scale must be a whole number from 1 to 20, got "two"' },
         { line: 7, path: 'components.worker', message: 'components.worker needs a command (or static: FOLDER)' },
-        { line: 8, path: 'components.worker.port', message: 'components.worker.port must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got 0' },
+        {
+          line: 8,
+          path: 'components.worker.port',
+          message: 'components.worker.port must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got 0',
+        },
       ],
     });
   });
@@ -204,9 +201,7 @@ describe('parseManifest: errors', () => {
   });
 
   it('needs a command or static', () => {
-    expect(messageOf(yml('components:', '  web:', '    build: npm ci'))).toBe(
-      'rewind.yml:2: components.web needs a command (or static: FOLDER)',
-    );
+    expect(messageOf(yml('components:', '  web:', '    build: npm ci'))).toBe('rewind.yml:2: components.web needs a command (or static: FOLDER)');
     expect(messageOf(yml('components:', '  web:'))).toBe('rewind.yml:2: components.web needs a command (or static: FOLDER)');
   });
 
@@ -253,7 +248,7 @@ describe('parseManifest: errors', () => {
   });
 
   it('accepts names up to 31 characters with digits and dashes', () => {
-    const name = 'a' + 'b1-'.repeat(10);
+    const name = `a${'b1-'.repeat(10)}`;
     expect(parseManifest(yml('components:', `  ${name}:`, '    command: x')).components[name]!.name).toBe(name);
   });
 
@@ -305,9 +300,7 @@ describe('parseManifest: errors', () => {
     expect(messageOf(yml('pipelines: {}'))).toBe(
       'rewind.yml:1: components is missing; declare at least one component, e.g. "components: { web: { command: node server.js } }"',
     );
-    expect(messageOf(yml('components:', '  - web'))).toBe(
-      'rewind.yml:2: components must be a map of component names to settings, got a list',
-    );
+    expect(messageOf(yml('components:', '  - web'))).toBe('rewind.yml:2: components must be a map of component names to settings, got a list');
   });
 
   it('refuses a manifest that is not a map', () => {
@@ -316,9 +309,7 @@ describe('parseManifest: errors', () => {
   });
 
   it('reports YAML syntax errors with their line', () => {
-    expect(messageOf(yml('components:', '  web:', '    command: x', '    command: y'))).toBe(
-      'rewind.yml:4: invalid YAML: Map keys must be unique',
-    );
+    expect(messageOf(yml('components:', '  web:', '    command: x', '    command: y'))).toBe('rewind.yml:4: invalid YAML: Map keys must be unique');
     expect(messageOf(yml('components:', '  web:', '    command: a: b'))).toBe(
       'rewind.yml:3: invalid YAML: Nested mappings are not allowed in compact mappings',
     );
@@ -358,9 +349,7 @@ describe('parseProcfile', () => {
   });
 
   it('refuses an empty Procfile', () => {
-    expect(errorOf(() => parseProcfile('# nothing\n')).message).toBe(
-      'Procfile:1: the Procfile declares no processes; add a line like "web: node server.js"',
-    );
+    expect(errorOf(() => parseProcfile('# nothing\n')).message).toBe('Procfile:1: the Procfile declares no processes; add a line like "web: node server.js"');
   });
 });
 
@@ -387,7 +376,9 @@ describe('manifestFromFiles', () => {
 
 describe('port: a number, as Convox writes it (issue 10, item 13)', () => {
   it('serves HTTP on $PORT and says the number is informational', () => {
-    const r = readManifestFiles({ 'rewind.yml': yml('components:', '  web:', '    command: node server.js', '    port: 3000', '  api:', '    command: node api.js', '    port: 8080') });
+    const r = readManifestFiles({
+      'rewind.yml': yml('components:', '  web:', '    command: node server.js', '    port: 3000', '  api:', '    command: node api.js', '    port: 8080'),
+    });
     expect(r.manifest.components.web!.port).toBe(true);
     expect(r.manifest.components.api!.port).toBe(true);
     expect(r.notes).toEqual(['web: port 3000 in the manifest; Rewind gives it $PORT', 'api: port 8080 in the manifest; Rewind gives it $PORT']);
@@ -487,7 +478,13 @@ describe('convox.yml (issue 10, item 14)', () => {
 
   it('accepts the short forms: health as a path, scale as a count, port as "https:N"', () => {
     const r = parseConvoxManifest(yml('services:', '  web:', '    command: bin/web', '    port: https:3000', '    health: /check', '    scale: 3'));
-    expect(r.manifest.components.web).toEqual({ name: 'web', command: 'bin/web', port: true, health: { path: '/check', timeoutMs: 30_000, intervalMs: 500 }, scale: 3 });
+    expect(r.manifest.components.web).toEqual({
+      name: 'web',
+      command: 'bin/web',
+      port: true,
+      health: { path: '/check', timeoutMs: 30_000, intervalMs: 500 },
+      scale: 3,
+    });
     expect(r.notes).toEqual(['web: port 3000 in the manifest; Rewind gives it $PORT']);
   });
 

@@ -39,7 +39,9 @@ describe('API responses', () => {
   });
 
   const operations = () =>
-    Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ at: `${method.toUpperCase()} ${path}`, path, op })));
+    Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ at: `${method.toUpperCase()} ${path}`, path, op })),
+    );
   const fields = (s: Schema | undefined): string[] => Object.keys((s?.type === 'array' ? s.items : s)?.properties ?? {});
 
   it('documents a success reply for every operation: JSON with its fields, else a stream or an empty 204', () => {

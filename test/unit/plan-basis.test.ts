@@ -10,7 +10,9 @@ describe('what changed since a plan (STALE_PLAN messages)', () => {
       { release: 'RBBBBBBBBB', by: 'admin', description: 'env add:FEATURE_FLAG' },
       { was: { A: '1', B: '2' }, is: { A: '1', B: '3', FEATURE_FLAG: 'on' } },
     );
-    expect(change).toBe(`production's active release is now RBBBBBBBBB ("env add:FEATURE_FLAG" by admin) (was RAAAAAAAAA); config changed: FEATURE_FLAG added, B changed`);
+    expect(change).toBe(
+      `production's active release is now RBBBBBBBBB ("env add:FEATURE_FLAG" by admin) (was RAAAAAAAAA); config changed: FEATURE_FLAG added, B changed`,
+    );
   });
 
   it('says config alone, or the release alone, or nothing', () => {

@@ -28,7 +28,15 @@ describe('releases', () => {
   it('a rollback is a new release copying builds, config and manifest, naming its source', () => {
     const copy = rollbackCopy(base, 'bob@ci');
     expect(copy.id).not.toBe(base.id);
-    expect(copy).toMatchObject({ kind: 'rollback', builds: base.builds, config: base.config, manifest, source: base.id, description: `rollback to ${base.id}`, createdBy: 'bob@ci' });
+    expect(copy).toMatchObject({
+      kind: 'rollback',
+      builds: base.builds,
+      config: base.config,
+      manifest,
+      source: base.id,
+      description: `rollback to ${base.id}`,
+      createdBy: 'bob@ci',
+    });
     expect(base.kind).toBe('build');
   });
 
@@ -58,6 +66,8 @@ describe('releases', () => {
   });
 
   it('desired state refuses a build without a slug', () => {
-    expect(() => desiredStateFor({ release: base, proxyPort: 1, artifacts: new Map(), drainTimeoutMs: 1 })).toThrow('no artifact for build BAAAAAAAAAA of component web');
+    expect(() => desiredStateFor({ release: base, proxyPort: 1, artifacts: new Map(), drainTimeoutMs: 1 })).toThrow(
+      'no artifact for build BAAAAAAAAAA of component web',
+    );
   });
 });

@@ -6,20 +6,43 @@ import { actorOf, errorReplies, finiteQueryNumbers } from '../route-helpers.js';
 
 export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/api/apps', { schema: { tags: ['apps'], summary: 'List apps with their environments', response: { 200: List(AppView), ...errorReplies() } } }, () => engine.apps());
+  app.get('/api/apps', { schema: { tags: ['apps'], summary: 'List apps with their environments', response: { 200: List(AppView), ...errorReplies() } } }, () =>
+    engine.apps(),
+  );
   app.post(
     '/api/apps',
-    { schema: { tags: ['apps'], summary: 'Create an app (with a production environment)', body: CreateAppBody, response: { 201: AppView, ...errorReplies(400, 409) } } },
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Create an app (with a production environment)',
+        body: CreateAppBody,
+        response: { 201: AppView, ...errorReplies(400, 409) },
+      },
+    },
     async (req, reply) => reply.status(201).send(await engine.createApp(req.body.name, actorOf(req))),
   );
   app.get(
     '/api/apps/:app',
-    { schema: { tags: ['apps'], summary: 'An app, its environments, active releases and URLs', params: AppParams, response: { 200: AppView, ...errorReplies(404) } } },
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'An app, its environments, active releases and URLs',
+        params: AppParams,
+        response: { 200: AppView, ...errorReplies(404) },
+      },
+    },
     (req) => engine.app(req.params.app),
   );
   app.delete(
     '/api/apps/:app',
-    { schema: { tags: ['apps'], summary: 'Delete an app and stop everything it runs', params: AppParams, response: { 204: NoContent, ...errorReplies(404, 409, 503) } } },
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Delete an app and stop everything it runs',
+        params: AppParams,
+        response: { 204: NoContent, ...errorReplies(404, 409, 503) },
+      },
+    },
     async (req, reply) => {
       await engine.deleteApp(req.params.app, actorOf(req));
       return reply.status(204).send();
@@ -27,7 +50,10 @@ export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
   );
   app.get(
     '/api/audit',
-    { schema: { tags: ['audit'], summary: 'Audit log, newest first', querystring: AuditQuery, response: { 200: List(AuditEntryView), ...errorReplies(400) } }, preValidation: finiteQueryNumbers },
+    {
+      schema: { tags: ['audit'], summary: 'Audit log, newest first', querystring: AuditQuery, response: { 200: List(AuditEntryView), ...errorReplies(400) } },
+      preValidation: finiteQueryNumbers,
+    },
     (req) => engine.store.audit.list({ app: req.query.app, limit: req.query.limit }),
   );
 }

@@ -45,7 +45,10 @@ export function authRoutes(fastify: FastifyInstance, o: AuthOptions, baseUrl: (r
     },
     async (req, reply) => {
       const credential = findCredential(o.credentials, req.body.token);
-      if (!credential) return reply.status(401).send({ error: { code: 'UNAUTHORIZED', message: 'that token is not one of this server\'s; use its admin.token or REWIND_TOKEN' } });
+      if (!credential)
+        return reply
+          .status(401)
+          .send({ error: { code: 'UNAUTHORIZED', message: "that token is not one of this server's; use its admin.token or REWIND_TOKEN" } });
       return reply.header('set-cookie', cookie(o.sessions.issue(credential), o.sessions.maxAgeSeconds)).send({ name: credential.name, via: 'cookie' as const });
     },
   );
@@ -56,17 +59,28 @@ export function authRoutes(fastify: FastifyInstance, o: AuthOptions, baseUrl: (r
     async (_req, reply) => reply.header('set-cookie', cookie('', 0)).status(204).send(),
   );
 
-  app.get('/api/auth/whoami', { schema: { tags: ['auth'], summary: 'Who this request is made as', response: { 200: IdentityView, ...errorReplies() } } }, (req: FastifyRequest) => ({
-    name: req.identity,
-    via: o.insecureNoAuth ? ('none' as const) : req.headers.authorization !== undefined ? ('token' as const) : ('cookie' as const),
-  }));
+  app.get(
+    '/api/auth/whoami',
+    { schema: { tags: ['auth'], summary: 'Who this request is made as', response: { 200: IdentityView, ...errorReplies() } } },
+    (req: FastifyRequest) => ({
+      name: req.identity,
+      via: o.insecureNoAuth ? ('none' as const) : req.headers.authorization !== undefined ? ('token' as const) : ('cookie' as const),
+    }),
+  );
 
   app.post(
     '/api/auth/login-links',
-    { schema: { tags: ['auth'], summary: 'A one-time link that logs a browser in to the console (rewind console)', response: { 201: LoginLinkView, ...errorReplies(409) } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'A one-time link that logs a browser in to the console (rewind console)',
+        response: { 201: LoginLinkView, ...errorReplies(409) },
+      },
+    },
     async (req, reply) => {
       const credential = credentialOf(req, o);
-      if (!credential) return reply.status(409).send({ error: { code: 'NO_CREDENTIALS', message: 'this server runs with --insecure-no-auth: the console needs no login' } });
+      if (!credential)
+        return reply.status(409).send({ error: { code: 'NO_CREDENTIALS', message: 'this server runs with --insecure-no-auth: the console needs no login' } });
       const code = o.loginCodes.issue(credential);
       return reply.status(201).send({ url: `${baseUrl(req)}/login?token=${code}`, expiresAt: new Date(Date.now() + o.loginCodes.ttlMs).toISOString() });
     },

@@ -28,7 +28,9 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
     async (req, reply) => {
       const body = req.body as Readable | undefined;
       if (!body || typeof (body as Readable).pipe !== 'function') {
-        return reply.status(415).send({ error: { code: 'INVALID_INPUT', message: 'send the source as a gzip tarball with content-type application/gzip (rewind build DIR does this)' } });
+        return reply.status(415).send({
+          error: { code: 'INVALID_INPUT', message: 'send the source as a gzip tarball with content-type application/gzip (rewind build DIR does this)' },
+        });
       }
       try {
         const build = await engine.createBuild(req.params.app, req.query.env, body, {
@@ -88,7 +90,11 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-      const off = engine.buildOutput.subscribe(build.id, (text) => res.write(text), () => res.end());
+      const off = engine.buildOutput.subscribe(
+        build.id,
+        (text) => res.write(text),
+        () => res.end(),
+      );
       res.write(engine.builder.followedOutput(build.id) ?? live);
       req.raw.on('close', off);
       // The build may have ended between reading `live` and subscribing.

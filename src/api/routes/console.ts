@@ -43,15 +43,17 @@ export function consoleRoutes(app: FastifyInstance, _engine?: Engine, dir: strin
   const root = resolve(dir);
   const send = async (reply: FastifyReply, file: string, cache: string) => {
     const body = await readFile(file);
-    return reply
-      .type(TYPES[extname(file)] ?? 'application/octet-stream')
-      .header('cache-control', cache)
-      .header('x-content-type-options', 'nosniff')
-      // The console is never framed by another site (clickjacking a Roll back button).
-      .header('x-frame-options', 'DENY')
-      .header('content-security-policy', "frame-ancestors 'none'")
-      .header('referrer-policy', 'no-referrer')
-      .send(body);
+    return (
+      reply
+        .type(TYPES[extname(file)] ?? 'application/octet-stream')
+        .header('cache-control', cache)
+        .header('x-content-type-options', 'nosniff')
+        // The console is never framed by another site (clickjacking a Roll back button).
+        .header('x-frame-options', 'DENY')
+        .header('content-security-policy', "frame-ancestors 'none'")
+        .header('referrer-policy', 'no-referrer')
+        .send(body)
+    );
   };
   const index = async (reply: FastifyReply) => {
     try {

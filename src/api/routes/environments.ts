@@ -9,7 +9,14 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/envs',
-    { schema: { tags: ['environments'], summary: 'Environments in order: active release, URL, health', params: AppParams, response: { 200: List(EnvironmentView), ...errorReplies(404) } } },
+    {
+      schema: {
+        tags: ['environments'],
+        summary: 'Environments in order: active release, URL, health',
+        params: AppParams,
+        response: { 200: List(EnvironmentView), ...errorReplies(404) },
+      },
+    },
     (req) => engine.environments(req.params.app),
   );
   app.post(
@@ -23,7 +30,8 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
         response: { 201: EnvironmentView, ...errorReplies(400, 404, 409) },
       },
     },
-    async (req, reply) => reply.status(201).send(await engine.createEnvironment(req.params.app, req.body.name, { after: req.body.after, before: req.body.before }, actorOf(req))),
+    async (req, reply) =>
+      reply.status(201).send(await engine.createEnvironment(req.params.app, req.body.name, { after: req.body.after, before: req.body.before }, actorOf(req))),
   );
   app.get(
     '/api/apps/:app/envs/:env/settings',
@@ -42,7 +50,8 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
     {
       schema: {
         tags: ['environments'],
-        summary: 'Change settings (standbyMinutes, standbyCount, autoRollbackSeconds, drainSeconds; null = server default); they apply from the next deployment',
+        summary:
+          'Change settings (standbyMinutes, standbyCount, autoRollbackSeconds, drainSeconds; null = server default); they apply from the next deployment',
         params: EnvParams,
         body: Type.Record(Type.String(), Type.Union([Type.Null(), Type.Number()])),
         response: { 200: EnvSettingsView, ...errorReplies(400, 404) },

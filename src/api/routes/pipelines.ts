@@ -43,7 +43,13 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const runner = engine.pipelines;
   const list = async (name: string): Promise<PipelineView[]> =>
-    (await engine.store.pipelines.definitions(name)).map((d) => ({ app: name, name: d.def.name, source: d.source, tasks: d.def.tasks, updatedAt: d.updatedAt }));
+    (await engine.store.pipelines.definitions(name)).map((d) => ({
+      app: name,
+      name: d.def.name,
+      source: d.source,
+      tasks: d.def.tasks,
+      updatedAt: d.updatedAt,
+    }));
 
   app.get(
     '/api/apps/:app/pipelines',
@@ -134,7 +140,14 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
   );
   app.get(
     '/api/pipelines/runs/:id/logs',
-    { schema: { tags: ['pipelines'], summary: "A run's log lines (run and rollback sections)", params: IdParams, response: { 200: List(PipelineLogView), ...errorReplies(404) } } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: "A run's log lines (run and rollback sections)",
+        params: IdParams,
+        response: { 200: List(PipelineLogView), ...errorReplies(404) },
+      },
+    },
     async (req) => {
       await runner.requireRun(req.params.id);
       return engine.store.pipelines.logs(req.params.id);
@@ -162,7 +175,10 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       final: () => runner.view(id),
     });
   });
-  for (const [verb, approved] of [['approve', true], ['reject', false]] as const) {
+  for (const [verb, approved] of [
+    ['approve', true],
+    ['reject', false],
+  ] as const) {
     app.post(
       `/api/pipelines/runs/:id/${verb}`,
       {

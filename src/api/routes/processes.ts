@@ -64,14 +64,22 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
         params: AppParams,
         body: ExecBody,
         response: {
-          200: streamReply('application/x-ndjson', 'one JSON event per line: `started` { release, component, pid }, `output` { stream, text } as it comes, then `exit` { code, signal }'),
+          200: streamReply(
+            'application/x-ndjson',
+            'one JSON event per line: `started` { release, component, pid }, `output` { stream, text } as it comes, then `exit` { code, signal }',
+          ),
           ...errorReplies(400, 404, 409, 503),
         },
       },
     },
     async (req, reply) => {
       const stop = new AbortController();
-      const events = await engine.exec(req.params.app, req.body.env, { command: req.body.command, component: req.body.component, actor: actorOf(req) }, stop.signal);
+      const events = await engine.exec(
+        req.params.app,
+        req.body.env,
+        { command: req.body.command, component: req.body.component, actor: actorOf(req) },
+        stop.signal,
+      );
       reply.hijack();
       const res = reply.raw;
       res.on('error', () => {});

@@ -3,7 +3,24 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine, ReleaseChangeResult } from '../../engine/engine.js';
 import type { Outcome } from '../../engine/release-ops.js';
 import type { Release } from '../../domain/release.js';
-import { AppIdParams, AppParams, ConfigBody, DiffQuery, DryRunView, EnvConfigView, EnvQuery, List, ListQuery, PlanView, PromoteBody, PromoteEnvBody, ReleaseChange, ReleaseView, RevertBody, RollbackBody } from '../../contract/index.js';
+import {
+  AppIdParams,
+  AppParams,
+  ConfigBody,
+  DiffQuery,
+  DryRunView,
+  EnvConfigView,
+  EnvQuery,
+  List,
+  ListQuery,
+  PlanView,
+  PromoteBody,
+  PromoteEnvBody,
+  ReleaseChange,
+  ReleaseView,
+  RevertBody,
+  RollbackBody,
+} from '../../contract/index.js';
 import { actorOf, basisIn, errorReplies, finiteQueryNumbers } from '../route-helpers.js';
 import { views } from '../views.js';
 
@@ -49,7 +66,14 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
   );
   app.get(
     '/api/apps/:app/releases/:id',
-    { schema: { tags: ['releases'], summary: 'One release: builds, config, manifest', params: AppIdParams, response: { 200: ReleaseView, ...errorReplies(404) } } },
+    {
+      schema: {
+        tags: ['releases'],
+        summary: 'One release: builds, config, manifest',
+        params: AppIdParams,
+        response: { 200: ReleaseView, ...errorReplies(404) },
+      },
+    },
     async (req) => (await view([await engine.release(req.params.app, req.params.id)]))[0],
   );
   app.post(
@@ -95,7 +119,11 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
       },
     },
     async (req, reply) => {
-      const r = await engine.releases.revert(req.params.app, req.body.env, req.params.id, { dryRun: req.body.dryRun, basis: basisIn(req.body), actor: actorOf(req) });
+      const r = await engine.releases.revert(req.params.app, req.body.env, req.params.id, {
+        dryRun: req.body.dryRun,
+        basis: basisIn(req.body),
+        actor: actorOf(req),
+      });
       return made(r) ? reply.status(202).send(await change(r)) : reply.status(200).send({ plan: r.plan });
     },
   );

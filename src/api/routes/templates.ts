@@ -5,7 +5,22 @@ import type { Planned } from '../../engine/templates.js';
 import type { Release } from '../../domain/release.js';
 import type { Deployment } from '../../domain/deployment.js';
 import type { Upgrade } from '../../domain/template.js';
-import { AppParams, DryRunView, EnvQuery, List, type PlanView, PublishBody, TemplateParams, TemplateVersionView, TemplateView, UpgradeBody, UpgradeResult, UpgradeRollbackBody, UpgradeStatusView, type UpgradeView } from '../../contract/index.js';
+import {
+  AppParams,
+  DryRunView,
+  EnvQuery,
+  List,
+  type PlanView,
+  PublishBody,
+  TemplateParams,
+  TemplateVersionView,
+  TemplateView,
+  UpgradeBody,
+  UpgradeResult,
+  UpgradeRollbackBody,
+  UpgradeStatusView,
+  type UpgradeView,
+} from '../../contract/index.js';
 import { actorOf, basisIn, errorReplies } from '../route-helpers.js';
 import { views } from '../views.js';
 
@@ -19,10 +34,13 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
     plan: r.plan,
   });
   /** 200 with only the plan on a dry run, else 202 with the record, the release and its deployment. */
-  const reply = (out: Planned) => (out.upgrade === undefined ? { status: 200 as const, body: Promise.resolve({ plan: out.plan }) } : { status: 202 as const, body: result(out) });
+  const reply = (out: Planned) =>
+    out.upgrade === undefined ? { status: 200 as const, body: Promise.resolve({ plan: out.plan }) } : { status: 202 as const, body: result(out) };
 
-  app.get('/api/templates', { schema: { tags: ['templates'], summary: 'App templates and their versions, newest first', response: { 200: List(TemplateView), ...errorReplies() } } }, async () =>
-    [...(await engine.templates.list())].map(([name, versions]) => views.template(name, versions)),
+  app.get(
+    '/api/templates',
+    { schema: { tags: ['templates'], summary: 'App templates and their versions, newest first', response: { 200: List(TemplateView), ...errorReplies() } } },
+    async () => [...(await engine.templates.list())].map(([name, versions]) => views.template(name, versions)),
   );
 
   app.post(
@@ -40,7 +58,14 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
 
   app.get(
     '/api/templates/:name',
-    { schema: { tags: ['templates'], summary: 'One template and its versions, newest first', params: TemplateParams, response: { 200: TemplateView, ...errorReplies(404) } } },
+    {
+      schema: {
+        tags: ['templates'],
+        summary: 'One template and its versions, newest first',
+        params: TemplateParams,
+        response: { 200: TemplateView, ...errorReplies(404) },
+      },
+    },
     async (req) => views.template(req.params.name, await engine.templates.versions(req.params.name)),
   );
 
@@ -57,7 +82,15 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
     },
     async (req) => {
       const s = await engine.templates.status(req.params.app, req.query.env);
-      return { app: req.params.app, env: req.query.env, template: s.template, installed: s.installed, latest: s.latest, upgradable: s.upgradable, upgrades: await Promise.all(s.records.map(upgradeView)) };
+      return {
+        app: req.params.app,
+        env: req.query.env,
+        template: s.template,
+        installed: s.installed,
+        latest: s.latest,
+        upgradable: s.upgradable,
+        upgrades: await Promise.all(s.records.map(upgradeView)),
+      };
     },
   );
 
@@ -75,7 +108,15 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
     async (req, res) => {
       const { env, template, version, dryRun } = req.body;
       const basis = basisIn(req.body);
-      const out = reply(await engine.templates.upgrade(req.params.app, env, { ...(template !== undefined ? { template } : {}), ...(version !== undefined ? { version } : {}), dryRun, basis, actor: actorOf(req) }));
+      const out = reply(
+        await engine.templates.upgrade(req.params.app, env, {
+          ...(template !== undefined ? { template } : {}),
+          ...(version !== undefined ? { version } : {}),
+          dryRun,
+          basis,
+          actor: actorOf(req),
+        }),
+      );
       return res.status(out.status).send(await out.body);
     },
   );
@@ -92,7 +133,14 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
       },
     },
     async (req, res) => {
-      const out = reply(await engine.templates.rollback(req.params.app, req.body.env, { ...(req.body.upgrade !== undefined ? { id: req.body.upgrade } : {}), dryRun: req.body.dryRun, basis: basisIn(req.body), actor: actorOf(req) }));
+      const out = reply(
+        await engine.templates.rollback(req.params.app, req.body.env, {
+          ...(req.body.upgrade !== undefined ? { id: req.body.upgrade } : {}),
+          dryRun: req.body.dryRun,
+          basis: basisIn(req.body),
+          actor: actorOf(req),
+        }),
+      );
       return res.status(out.status).send(await out.body);
     },
   );

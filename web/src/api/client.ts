@@ -53,7 +53,13 @@ export async function send(method: string, path: string, body?: unknown, signal?
   let res: Response;
   try {
     const change = method !== 'GET' && method !== 'HEAD' && method !== 'DELETE';
-    res = await fetch(path, { method, headers: headers(method), body: body === undefined ? (change ? '{}' : undefined) : JSON.stringify(body), signal, credentials: 'same-origin' });
+    res = await fetch(path, {
+      method,
+      headers: headers(method),
+      body: body === undefined ? (change ? '{}' : undefined) : JSON.stringify(body),
+      signal,
+      credentials: 'same-origin',
+    });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiFailure(0, 'UNREACHABLE', 'Cannot reach the Rewind server. Is `rewind server` still running?');

@@ -13,7 +13,8 @@ export const pipelines = {
   approve: (id: string) => post<PipelineRunView>(`${r(id)}/approve`, {}),
   reject: (id: string) => post<PipelineRunView>(`${r(id)}/reject`, {}),
   /** With `basis` (its plan's), refused with STALE_PLAN when an environment changed since the plan. */
-  rollback: (id: string, reason?: string, basis?: PlanBasis) => post<PipelineRunView>(`${r(id)}/rollback`, { ...(reason ? { reason } : {}), ...(basis ? { basis } : {}) }),
+  rollback: (id: string, reason?: string, basis?: PlanBasis) =>
+    post<PipelineRunView>(`${r(id)}/rollback`, { ...(reason ? { reason } : {}), ...(basis ? { basis } : {}) }),
   /** What rolling a run back would do, per task; changes nothing. */
   rollbackPlan: async (id: string) => (await post<{ plan: RunRollbackPlanView }>(`${r(id)}/rollback`, { dryRun: true })).plan,
   eventsPath: (id: string) => `${r(id)}/events`,

@@ -39,8 +39,8 @@ export const rewind = {
   ps: (app: string, env: string) => get<ProcessView[]>(`${a(app)}/ps${q({ env })}`),
   audit: (app?: string, limit = 50) => get<AuditEntryView[]>(`/api/audit${q({ app, limit })}`),
   promoteEnv: (app: string, body: PromoteRequest, basis?: PlanBasis) => post<ReleaseChange>(`${a(app)}/promote`, { ...body, basis }),
-  promoteEnvPlan: async (app: string, body: PromoteRequest) =>
-    (await post<{ plan: PlanView }>(`${a(app)}/promote`, { ...body, dryRun: true })).plan,
+  promoteEnvPlan: async (app: string, body: PromoteRequest) => (await post<{ plan: PlanView }>(`${a(app)}/promote`, { ...body, dryRun: true })).plan,
   revert: (app: string, id: string, env: string, basis?: PlanBasis) => post<ReleaseChange>(`${a(app)}/releases/${enc(id)}/revert`, { env, basis }),
-  revertPlan: async (app: string, id: string, env: string) => (await post<{ plan: PlanView }>(`${a(app)}/releases/${enc(id)}/revert`, { env, dryRun: true })).plan,
+  revertPlan: async (app: string, id: string, env: string) =>
+    (await post<{ plan: PlanView }>(`${a(app)}/releases/${enc(id)}/revert`, { env, dryRun: true })).plan,
 };

@@ -12,7 +12,8 @@ export const templates = {
   /** Upgrades app/env to `version` (default: the newest) with a zero-downtime deployment. */
   upgrade: (app: string, body: UpgradeRequest) => post<UpgradeResult>(`${a(app)}/upgrade`, body),
   /** What an upgrade would do, changing nothing (its components are named NAME@VERSION until built). */
-  upgradePlan: (app: string, body: { env: string; version?: string }) => post<{ plan: PlanView }>(`${a(app)}/upgrade`, { ...body, dryRun: true }).then((r) => r.plan),
+  upgradePlan: (app: string, body: { env: string; version?: string }) =>
+    post<{ plan: PlanView }>(`${a(app)}/upgrade`, { ...body, dryRun: true }).then((r) => r.plan),
   /** Rolls upgrade `upgrade` (default: the newest that went live) back to the release before it. */
   rollback: (app: string, body: UpgradeRollbackRequest) => post<UpgradeResult>(`${a(app)}/upgrades/rollback`, body),
 };

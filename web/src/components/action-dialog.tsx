@@ -30,7 +30,11 @@ export interface ActionDialogProps {
   readonly finishLabel?: string;
 }
 
-type Phase = { at: 'plan' } | { at: 'starting' } | { at: 'running'; change: ReleaseChange } | { at: 'done'; change: ReleaseChange; deployment: DeploymentView | null; active: string | null };
+type Phase =
+  | { at: 'plan' }
+  | { at: 'starting' }
+  | { at: 'running'; change: ReleaseChange }
+  | { at: 'done'; change: ReleaseChange; deployment: DeploymentView | null; active: string | null };
 
 /**
  * Every action that changes what runs (rollback, promote, component rollback, revert, upgrade) goes
@@ -139,7 +143,8 @@ export function ActionDialog(p: ActionDialogProps) {
   );
 }
 
-const samePlan = (a: PlanView, b: PlanView) => a.from === b.from && JSON.stringify([a.components, a.config, a.empty]) === JSON.stringify([b.components, b.config, b.empty]);
+const samePlan = (a: PlanView, b: PlanView) =>
+  a.from === b.from && JSON.stringify([a.components, a.config, a.empty]) === JSON.stringify([b.components, b.config, b.empty]);
 
 /** `production changed (env add:FEATURE_FLAG by admin)`, from the live event that made the plan move. */
 function changeText(e: ChangeEvent | null, env: string): string {

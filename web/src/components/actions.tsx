@@ -87,7 +87,15 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           release stays in the history.
         </p>
       );
-      return <ActionDialog {...common} title={`Roll back ${env} to ${id}`} intro={intro} confirmLabel="Roll back" run={(basis) => rewind.rollback(app, { env, release: id }, basis)} />;
+      return (
+        <ActionDialog
+          {...common}
+          title={`Roll back ${env} to ${id}`}
+          intro={intro}
+          confirmLabel="Roll back"
+          run={(basis) => rewind.rollback(app, { env, release: id }, basis)}
+        />
+      );
     }
     case 'previous': {
       const id = action.release.id;
@@ -134,7 +142,9 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
           Undoes only what <Id>{id}</Id> changed, keeping every later change to other components and keys, as a new release in <strong>{env}</strong>.
         </p>
       );
-      return <ActionDialog {...common} title={`Revert ${id} in ${env}`} intro={intro} confirmLabel="Revert" run={(basis) => rewind.revert(app, id, env, basis)} />;
+      return (
+        <ActionDialog {...common} title={`Revert ${id} in ${env}`} intro={intro} confirmLabel="Revert" run={(basis) => rewind.revert(app, id, env, basis)} />
+      );
     }
     case 'component': {
       const { component, build, forward } = action;
@@ -167,8 +177,8 @@ export function ActionFor({ app, env, action, onClose }: { app: string; env: str
       const u = action.upgrade;
       const intro = (
         <p>
-          Rewind makes a new release in <strong>{env}</strong> that copies <Id>{u.fromRelease}</Id>, what ran before the upgrade ({u.template} {u.fromVersion}), and
-          deploys it with zero downtime. The upgrade's release <Id>{u.release}</Id> is marked rolled back; every release stays in the history.
+          Rewind makes a new release in <strong>{env}</strong> that copies <Id>{u.fromRelease}</Id>, what ran before the upgrade ({u.template} {u.fromVersion}),
+          and deploys it with zero downtime. The upgrade's release <Id>{u.release}</Id> is marked rolled back; every release stays in the history.
         </p>
       );
       const run = (basis?: PlanBasis) => templates.rollback(app, { env, upgrade: u.id, basis });

@@ -19,8 +19,7 @@ export function ActivityList({ app, limit = 50 }: { app: string; limit?: number 
     <ol className="activity">
       {res.data.map((e) => (
         <li key={e.id}>
-          <span className="who">{e.actor}</span> <span className="what">{sentence(e)}</span>{' '}
-          <Ago at={e.at} />
+          <span className="who">{e.actor}</span> <span className="what">{sentence(e)}</span> <Ago at={e.at} />
           {detailText(e.detail) && <span className="detail"> — {detailText(e.detail)}</span>}
         </li>
       ))}
@@ -32,6 +31,7 @@ function detailText(detail: unknown): string {
   if (!detail || typeof detail !== 'object') return '';
   const d = detail as Record<string, unknown>;
   const parts: string[] = [];
-  for (const k of ['description', 'from', 'to', 'reason', 'error']) if (typeof d[k] === 'string' && d[k]) parts.push(k === 'description' ? String(d[k]) : `${k} ${d[k]}`);
+  for (const k of ['description', 'from', 'to', 'reason', 'error'])
+    if (typeof d[k] === 'string' && d[k]) parts.push(k === 'description' ? String(d[k]) : `${k} ${d[k]}`);
   return parts.join(', ');
 }

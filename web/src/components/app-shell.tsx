@@ -31,7 +31,17 @@ export function useEnv(app: AppView | undefined): string {
 }
 
 /** Frame of every page of one app: its name, tabs, and (for env-scoped pages) the environment picker. */
-export function AppShell({ app, children, title, envPicker = false }: { app: string; children: (a: AppView, env: string) => ReactNode; title?: string; envPicker?: boolean }) {
+export function AppShell({
+  app,
+  children,
+  title,
+  envPicker = false,
+}: {
+  app: string;
+  children: (a: AppView, env: string) => ReactNode;
+  title?: string;
+  envPicker?: boolean;
+}) {
   const res = useResource(`app:${app}`, () => rewind.app(app), aboutApp(app));
   const env = useEnv(res.data);
   const { path } = useLocation();
@@ -59,7 +69,12 @@ export function AppShell({ app, children, title, envPicker = false }: { app: str
           const to = base + suffix;
           const current = suffix === '' ? path === base || path === `${base}/` : path.startsWith(to);
           return (
-            <Link key={suffix} to={to + (suffix && !PIPELINE_TABS.some(([s]) => s === suffix) ? envQuery : '')} aria-current={current ? 'page' : undefined} className={current ? 'tab current' : 'tab'}>
+            <Link
+              key={suffix}
+              to={to + (suffix && !PIPELINE_TABS.some(([s]) => s === suffix) ? envQuery : '')}
+              aria-current={current ? 'page' : undefined}
+              className={current ? 'tab current' : 'tab'}
+            >
               {label}
             </Link>
           );

@@ -48,11 +48,24 @@ export function Badge({ tone, children, title }: { tone: string; children: React
 const HEALTH_TONE: Record<string, string> = { healthy: 'ok', unhealthy: 'bad', deploying: 'busy', empty: 'idle', unknown: 'warn' };
 export const Health = ({ health }: { health: string }) => <Badge tone={HEALTH_TONE[health] ?? 'idle'}>{health}</Badge>;
 
-const STATE_TONE: Record<string, string> = { succeeded: 'ok', failed: 'bad', 'rolled-back': 'warn', running: 'busy', pending: 'busy', waiting: 'busy', cancelled: 'idle', skipped: 'idle' };
+const STATE_TONE: Record<string, string> = {
+  succeeded: 'ok',
+  failed: 'bad',
+  'rolled-back': 'warn',
+  running: 'busy',
+  pending: 'busy',
+  waiting: 'busy',
+  cancelled: 'idle',
+  skipped: 'idle',
+};
 export const StateBadge = ({ state }: { state: string }) => <Badge tone={STATE_TONE[state] ?? 'idle'}>{state}</Badge>;
 
 /** "3 minutes ago", with the exact time on hover. */
-export const Ago = ({ at }: { at: string | null | undefined }) => <time dateTime={at ?? undefined} title={when(at)}>{ago(at)}</time>;
+export const Ago = ({ at }: { at: string | null | undefined }) => (
+  <time dateTime={at ?? undefined} title={when(at)}>
+    {ago(at)}
+  </time>
+);
 
 export const Id = ({ children }: { children: ReactNode }) => <code className="id">{children}</code>;
 

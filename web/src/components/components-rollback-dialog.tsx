@@ -11,9 +11,19 @@ import { Modal } from './modal';
  * web=B… --component api=B…`): pick a build per component, then review the server's plan for all
  * of them in the usual dialog. Components left at their running build are kept.
  */
-export function ComponentsRollbackDialog(p: { app: string; env: string; release: ReleaseView; onPlan: (builds: Record<string, string>) => void; onClose: () => void }) {
+export function ComponentsRollbackDialog(p: {
+  app: string;
+  env: string;
+  release: ReleaseView;
+  onPlan: (builds: Record<string, string>) => void;
+  onClose: () => void;
+}) {
   const names = Object.keys(p.release.builds).sort();
-  const builds = useResource(`builds:${p.app}:components:${names.join(',')}`, () => Promise.all(names.map((n) => rewind.builds(p.app, 100, n))), aboutApp(p.app));
+  const builds = useResource(
+    `builds:${p.app}:components:${names.join(',')}`,
+    () => Promise.all(names.map((n) => rewind.builds(p.app, 100, n))),
+    aboutApp(p.app),
+  );
   const [picked, setPicked] = useState<Record<string, string>>({});
   const chosen = Object.fromEntries(Object.entries(picked).filter(([n, b]) => b && b !== p.release.builds[n]));
   const footer = (

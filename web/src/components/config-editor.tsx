@@ -43,7 +43,12 @@ export function ConfigEditor({ rows, onChange }: { rows: readonly Row[]; onChang
                 />
               </td>
               <td className="right">
-                <button type="button" className="ghost small" onClick={() => update(i, { removed: !r.removed })} aria-label={`${r.removed ? 'Keep' : 'Remove'} ${r.key || 'the new variable'}`}>
+                <button
+                  type="button"
+                  className="ghost small"
+                  onClick={() => update(i, { removed: !r.removed })}
+                  aria-label={`${r.removed ? 'Keep' : 'Remove'} ${r.key || 'the new variable'}`}
+                >
                   {r.removed ? 'Keep' : 'Remove'}
                 </button>
               </td>

@@ -2,7 +2,15 @@ import { useState } from 'react';
 import { isSecret, MASK } from '../lib/format';
 
 /** Environment variables, secret-looking values masked until revealed one by one. */
-export function ConfigTable({ config, caption = 'Config', hideCaption = false }: { config: Readonly<Record<string, string>>; caption?: string; hideCaption?: boolean }) {
+export function ConfigTable({
+  config,
+  caption = 'Config',
+  hideCaption = false,
+}: {
+  config: Readonly<Record<string, string>>;
+  caption?: string;
+  hideCaption?: boolean;
+}) {
   const [shown, setShown] = useState<ReadonlySet<string>>(new Set());
   const keys = Object.keys(config).sort();
   const toggle = (k: string) =>

@@ -21,7 +21,7 @@ export function DiffView({ release, others }: { release: ReleaseView; others: re
   const deployments = useResource(`deployments:${release.app}:${release.env}`, () => rewind.deployments(release.app, release.env, 100), aboutApp(release.app));
   const before = deployments.data?.find((d) => d.release === release.id && d.fromRelease && d.fromRelease !== release.id)?.fromRelease;
   const [picked, setPicked] = useState<string>('');
-  const fallback = before ?? (deployments.data ? active?.id ?? candidates[0]?.id : undefined) ?? '';
+  const fallback = before ?? (deployments.data ? (active?.id ?? candidates[0]?.id) : undefined) ?? '';
   const base = picked || fallback;
   // `others` is newest first: a base under this release in the list came before it.
   const at = (id: string) => others.findIndex((r) => r.id === id);

@@ -29,7 +29,11 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Read
             ))}
           </ol>
         </nav>
-        <span className={live.connected ? 'live on' : 'live off'} role="status" title={live.connected ? 'Live: changes appear as they happen' : 'Reconnecting to the server…'}>
+        <span
+          className={live.connected ? 'live on' : 'live off'}
+          role="status"
+          title={live.connected ? 'Live: changes appear as they happen' : 'Reconnecting to the server…'}
+        >
           {live.connected ? 'Live' : 'Offline'}
         </span>
         <button type="button" className="ghost small" onClick={() => setTokenOpen(true)} aria-label={who ? `Logged in as ${who}: log out or change` : 'Log in'}>
@@ -92,8 +96,8 @@ function TokenDialog({ onClose }: { onClose: () => void }) {
       }
     >
       <p>
-        Paste an API token: the server's <code>admin.token</code> (in its data dir) or its <code>REWIND_TOKEN</code>. This browser then keeps a login cookie, never the token.
-        Or run <code>npx rewind console</code> on the server's machine and open the link it prints.
+        Paste an API token: the server's <code>admin.token</code> (in its data dir) or its <code>REWIND_TOKEN</code>. This browser then keeps a login cookie,
+        never the token. Or run <code>npx rewind console</code> on the server's machine and open the link it prints.
       </p>
       <label className="field">
         Token

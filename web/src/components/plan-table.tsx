@@ -14,7 +14,11 @@ const arrow = (from: string | null, to: string | null, action: string) => {
 };
 
 const value = (from: string | null, to: string | null, action: string) =>
-  action === 'add' ? <code>{to}</code> : action === 'remove' ? <s>{from}</s> : (
+  action === 'add' ? (
+    <code>{to}</code>
+  ) : action === 'remove' ? (
+    <s>{from}</s>
+  ) : (
     <>
       <code>{from}</code> → <code>{to}</code>
     </>

@@ -66,7 +66,11 @@ export function RunDialog({ app, pipeline, onClose }: { app: string; pipeline: s
           <input value={stories} onChange={(e) => setStories(e.target.value)} placeholder="US-42, BUG-7" />
         </label>
         <p className="muted small">
-          From a terminal, <code>rewind pipelines run {pipeline} -a {app} DIR --story ID</code> builds a source folder first.
+          From a terminal,{' '}
+          <code>
+            rewind pipelines run {pipeline} -a {app} DIR --story ID
+          </code>{' '}
+          builds a source folder first.
         </p>
       </form>
       <ErrorNote error={error} action="start the run" />

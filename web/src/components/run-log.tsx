@@ -3,7 +3,6 @@ import { pipelines } from '../api/pipelines';
 import { readSse } from '../api/sse';
 import type { PipelineLogView, PipelineRunView } from '../api/types';
 import { clock } from '../lib/format';
-import { ErrorNote } from './bits';
 
 /**
  * A run's log lines as they come (GET …/events: past lines first, then live), split into the run's
@@ -71,4 +70,3 @@ export function RollbackSection({ run, lines }: { run: PipelineRunView; lines: r
     </section>
   );
 }
-

@@ -111,11 +111,7 @@ export function RunRollbackDialog({ run, onClose, onStarted }: { run: PipelineRu
           ) : (
             <p className="warn-note">No deploy task of this run has a backup left to restore: nothing can be restored.</p>
           )}
-          {missing.length > 0 && (
-            <p className="muted small">
-              Not rolled back: {missing.map((t) => `${t.name} (${t.why ?? t.action})`).join(', ')}.
-            </p>
-          )}
+          {missing.length > 0 && <p className="muted small">Not rolled back: {missing.map((t) => `${t.name} (${t.why ?? t.action})`).join(', ')}.</p>}
         </>
       )}
       <label className="field">

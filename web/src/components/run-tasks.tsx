@@ -20,7 +20,9 @@ export function RunTasks({ app, tasks, onRollback }: { app: string; tasks: reado
               {t.index + 1}
             </span>
             <strong>{t.name}</strong>
-            <span className="muted small">{t.kind !== t.name ? t.kind : ''} {taskOptions(t.kind, t.options)}</span>
+            <span className="muted small">
+              {t.kind !== t.name ? t.kind : ''} {taskOptions(t.kind, t.options)}
+            </span>
             <span className="grow" />
             <StateBadge state={t.status} />
           </div>
@@ -73,7 +75,13 @@ export function RunTasks({ app, tasks, onRollback }: { app: string; tasks: reado
               {onRollback && t.backupRelease && (
                 <>
                   {' '}
-                  <button type="button" className="danger small" onClick={onRollback} aria-label={`Rollback run from task ${t.name}`} aria-describedby={`task-${t.index}-rollback-what`}>
+                  <button
+                    type="button"
+                    className="danger small"
+                    onClick={onRollback}
+                    aria-label={`Rollback run from task ${t.name}`}
+                    aria-describedby={`task-${t.index}-rollback-what`}
+                  >
                     Rollback
                   </button>
                   <span id={`task-${t.index}-rollback-what`} className="sr-only">

@@ -89,7 +89,11 @@ function Upgrades({ app, env, onAction }: UpgradesPanelProps) {
               </td>
               <td className="right">
                 {u === last && u.fromVersion !== null && u.fromRelease !== null && (
-                  <button type="button" aria-label={`Roll back upgrade ${u.id} (${u.fromVersion} → ${u.toVersion})`} onClick={() => onAction({ kind: 'upgrade-rollback', upgrade: u })}>
+                  <button
+                    type="button"
+                    aria-label={`Roll back upgrade ${u.id} (${u.fromVersion} → ${u.toVersion})`}
+                    onClick={() => onAction({ kind: 'upgrade-rollback', upgrade: u })}
+                  >
                     Roll back
                   </button>
                 )}
@@ -109,7 +113,12 @@ function Available({ status, latest, onAction }: { status: UpgradeStatusView; la
         <strong>{latest} is available</strong>: the newest version of {status.template}
         {status.installed ? `; ${status.env} can be upgraded from ${status.installed}.` : '.'}
       </span>
-      <button type="button" className="primary" aria-label={`Upgrade ${status.env} to ${status.template} ${latest}`} onClick={() => onAction({ kind: 'upgrade', status, version: latest })}>
+      <button
+        type="button"
+        className="primary"
+        aria-label={`Upgrade ${status.env} to ${status.template} ${latest}`}
+        onClick={() => onAction({ kind: 'upgrade', status, version: latest })}
+      >
         Upgrade
       </button>
     </div>
@@ -124,9 +133,16 @@ export function UpgradeIntro({ app, env, status, version }: { app: string; env: 
   return (
     <>
       <p>
-        Rewind deploys <strong>{template} {version}</strong> in <strong>{app}/{env}</strong> as a new release with zero downtime: the version's components and
-        manifest, with this environment's own config (variables the version defines and {env} lacks are added). One click on <em>Roll back</em> in the upgrade
-        records undoes it.
+        Rewind deploys{' '}
+        <strong>
+          {template} {version}
+        </strong>{' '}
+        in{' '}
+        <strong>
+          {app}/{env}
+        </strong>{' '}
+        as a new release with zero downtime: the version's components and manifest, with this environment's own config (variables the version defines and {env}{' '}
+        lacks are added). One click on <em>Roll back</em> in the upgrade records undoes it.
       </p>
       <dl className="facts">
         <dt>Version</dt>

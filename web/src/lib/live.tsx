@@ -66,7 +66,12 @@ export interface Resource<T> {
  */
 export function useResource<T>(key: string, load: () => Promise<T>, relevant?: (e: ChangeEvent) => boolean): Resource<T> {
   const { version, last } = useLive();
-  const [state, setState] = useState<{ key: string; data: T | undefined; error: Error | null; loading: boolean }>({ key, data: undefined, error: null, loading: true });
+  const [state, setState] = useState<{ key: string; data: T | undefined; error: Error | null; loading: boolean }>({
+    key,
+    data: undefined,
+    error: null,
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
@@ -95,7 +100,12 @@ export function useResource<T>(key: string, load: () => Promise<T>, relevant?: (
     };
   }, [key, tick, liveTick]);
 
-  return { data: state.key === key ? state.data : undefined, error: state.key === key ? state.error : null, loading: state.loading, reload: () => setTick((n) => n + 1) };
+  return {
+    data: state.key === key ? state.data : undefined,
+    error: state.key === key ? state.error : null,
+    loading: state.loading,
+    reload: () => setTick((n) => n + 1),
+  };
 }
 
 /** A change event about one app. */

@@ -31,7 +31,12 @@ export const useLocation = () => useContext(RouterContext);
 /** Matches `/apps/:app/releases/:id` against a path; returns the decoded params or null. */
 export function match(pattern: string, path: string): Record<string, string> | null {
   const names: string[] = [];
-  const re = new RegExp(`^${pattern.replace(/:(\w+)/g, (_m, n: string) => (names.push(n), '([^/]+)'))}/?$`);
+  const re = new RegExp(
+    `^${pattern.replace(/:(\w+)/g, (_m, n: string) => {
+      names.push(n);
+      return '([^/]+)';
+    })}/?$`,
+  );
   const m = re.exec(path);
   if (!m) return null;
   return Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));

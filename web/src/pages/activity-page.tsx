@@ -3,5 +3,9 @@ import { AppShell } from '../components/app-shell';
 
 /** Who did what and when, from the audit log. */
 export function ActivityPage({ app }: { app: string }) {
-  return <AppShell app={app} title="Activity">{() => <ActivityList app={app} limit={200} />}</AppShell>;
+  return (
+    <AppShell app={app} title="Activity">
+      {() => <ActivityList app={app} limit={200} />}
+    </AppShell>
+  );
 }

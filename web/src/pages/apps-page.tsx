@@ -22,8 +22,8 @@ export function AppsPage() {
           <p>Deploy a first app from a terminal:</p>
           <Command>{'rewind apps create NAME\nrewind deploy DIR -a NAME'}</Command>
           <p className="muted">
-            For example, from the Rewind folder: <code>rewind apps create hello</code> then <code>rewind deploy examples/hello -a hello</code>. Or create the app
-            here and deploy it with the second command.
+            For example, from the Rewind folder: <code>rewind apps create hello</code> then <code>rewind deploy examples/hello -a hello</code>. Or create the
+            app here and deploy it with the second command.
           </p>
         </Empty>
       )}
@@ -55,7 +55,15 @@ function AppCard({ app }: { app: AppView }) {
           {app.environments.map((e) => (
             <tr key={e.name}>
               <td>{e.name}</td>
-              <td>{e.activeRelease ? <Link to={`/apps/${app.name}/releases/${e.activeRelease}${e.name === 'production' ? '' : `?env=${e.name}`}`}><Id>{e.activeRelease}</Id></Link> : <span className="muted">nothing deployed</span>}</td>
+              <td>
+                {e.activeRelease ? (
+                  <Link to={`/apps/${app.name}/releases/${e.activeRelease}${e.name === 'production' ? '' : `?env=${e.name}`}`}>
+                    <Id>{e.activeRelease}</Id>
+                  </Link>
+                ) : (
+                  <span className="muted">nothing deployed</span>
+                )}
+              </td>
               <td>
                 <Health health={e.health} />
               </td>

@@ -45,9 +45,18 @@ function VersionList({ app, env, component, onAction }: { app: AppView; env: str
   return (
     <>
       <p className="muted">
-        Builds of <strong>{component}</strong>, newest first. {running ? <>Running in {env}: <Id>{running}</Id>.</> : `Not running in ${env}.`}
+        Builds of <strong>{component}</strong>, newest first.{' '}
+        {running ? (
+          <>
+            Running in {env}: <Id>{running}</Id>.
+          </>
+        ) : (
+          `Not running in ${env}.`
+        )}
       </p>
-      {!features.componentRollback && <p className="warn-note">This server cannot roll back a single component yet; roll back a whole release from Releases.</p>}
+      {!features.componentRollback && (
+        <p className="warn-note">This server cannot roll back a single component yet; roll back a whole release from Releases.</p>
+      )}
       <ol className="timeline" aria-label={`Versions of ${component}`}>
         {list.map((b, i) => (
           <li key={b.id} className={b.id === running ? 'release current' : 'release'} data-build={b.id}>
@@ -75,7 +84,11 @@ function VersionList({ app, env, component, onAction }: { app: AppView; env: str
             )}
             {features.componentRollback && b.status === 'succeeded' && newer(b, i) && (
               <div className="release-actions">
-                <button type="button" aria-label={`Roll forward ${component} to ${b.id}`} onClick={() => onAction({ kind: 'component', component, build: b, forward: true })}>
+                <button
+                  type="button"
+                  aria-label={`Roll forward ${component} to ${b.id}`}
+                  onClick={() => onAction({ kind: 'component', component, build: b, forward: true })}
+                >
                   Roll forward
                 </button>
               </div>

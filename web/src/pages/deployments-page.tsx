@@ -81,7 +81,11 @@ function Deployments({ app, env }: { app: string; env: string }) {
 
 /** One deployment: its facts, its steps (live while it runs) and its outcome. */
 export function DeploymentPage({ app, id }: { app: string; id: string }) {
-  const res = useResource(`deployment:${id}`, () => rewind.deployment(id), (e) => e.subject === id || e.app === app);
+  const res = useResource(
+    `deployment:${id}`,
+    () => rewind.deployment(id),
+    (e) => e.subject === id || e.app === app,
+  );
   const d = res.data;
   return (
     <AppShell app={app} title={id}>

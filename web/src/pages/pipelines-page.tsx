@@ -9,7 +9,11 @@ import { aboutApp, useResource } from '../lib/live';
 
 /** Pipelines: their definitions (tasks in order), a Run button each, and the app's pipeline activity. */
 export function PipelinesPage({ app }: { app: string }) {
-  return <AppShell app={app} title="Pipelines">{() => <Pipelines app={app} />}</AppShell>;
+  return (
+    <AppShell app={app} title="Pipelines">
+      {() => <Pipelines app={app} />}
+    </AppShell>
+  );
 }
 
 function Pipelines({ app }: { app: string }) {
@@ -24,8 +28,12 @@ function Pipelines({ app }: { app: string }) {
         {!defs.data && !defs.error && <Loading what="pipelines" />}
         {defs.data?.length === 0 && (
           <Empty title="No pipelines yet">
-            <p>Define them under <code>pipelines:</code> in rewind.yml, for example:</p>
-            <Command>{'pipelines:\n  ship:\n    - build\n    - deploy: { env: production, enableRollback: true }\n    - approval: { message: Keep it? }'}</Command>
+            <p>
+              Define them under <code>pipelines:</code> in rewind.yml, for example:
+            </p>
+            <Command>
+              {'pipelines:\n  ship:\n    - build\n    - deploy: { env: production, enableRollback: true }\n    - approval: { message: Keep it? }'}
+            </Command>
           </Empty>
         )}
         <div className="envs">
@@ -42,7 +50,10 @@ function Pipelines({ app }: { app: string }) {
                   const task = t as { kind: string; name: string };
                   return (
                     <li key={i}>
-                      <strong>{task.name}</strong> <span className="muted">{task.kind !== task.name ? task.kind : ''} {taskOptions(task.kind, t)}</span>
+                      <strong>{task.name}</strong>{' '}
+                      <span className="muted">
+                        {task.kind !== task.name ? task.kind : ''} {taskOptions(task.kind, t)}
+                      </span>
                     </li>
                   );
                 })}

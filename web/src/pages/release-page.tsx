@@ -13,7 +13,11 @@ import { Link } from '../lib/router';
 
 /** One release: builds, config (masked), description, who and when, and a diff against any other release. */
 export function ReleasePage({ app, id }: { app: string; id: string }) {
-  return <AppShell app={app} title={id}>{() => <ReleaseDetail app={app} id={id} />}</AppShell>;
+  return (
+    <AppShell app={app} title={id}>
+      {() => <ReleaseDetail app={app} id={id} />}
+    </AppShell>
+  );
 }
 
 function ReleaseDetail({ app, id }: { app: string; id: string }) {

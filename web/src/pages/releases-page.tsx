@@ -100,11 +100,24 @@ function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onActi
               {!active && (
                 <div className="release-actions">
                   {older && (
-                    <button type="button" aria-label={`Rollback to ${r.id}`} disabled={!!running} title={busy} onClick={() => onAction({ kind: 'rollback', release: r })}>
+                    <button
+                      type="button"
+                      aria-label={`Rollback to ${r.id}`}
+                      disabled={!!running}
+                      title={busy}
+                      onClick={() => onAction({ kind: 'rollback', release: r })}
+                    >
                       Rollback
                     </button>
                   )}
-                  <button type="button" className="ghost" aria-label={`Promote ${r.id}`} disabled={!!running} title={busy} onClick={() => onAction({ kind: 'promote', release: r })}>
+                  <button
+                    type="button"
+                    className="ghost"
+                    aria-label={`Promote ${r.id}`}
+                    disabled={!!running}
+                    title={busy}
+                    onClick={() => onAction({ kind: 'promote', release: r })}
+                  >
                     Promote
                   </button>
                 </div>
@@ -116,4 +129,3 @@ function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onActi
     </>
   );
 }
-

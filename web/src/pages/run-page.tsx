@@ -12,11 +12,19 @@ import { Link } from '../lib/router';
 
 /** Pipeline activity of one run: its tasks, its log, Approve/Reject, Rollback (during or after), and the rollback section. */
 export function RunPage({ app, id }: { app: string; id: string }) {
-  return <AppShell app={app} title={`Run ${id}`}>{() => <Run app={app} id={id} />}</AppShell>;
+  return (
+    <AppShell app={app} title={`Run ${id}`}>
+      {() => <Run app={app} id={id} />}
+    </AppShell>
+  );
 }
 
 function Run({ app, id }: { app: string; id: string }) {
-  const res = useResource(`run:${id}`, () => pipelines.run(id), (e) => e.subject === id || e.app === app);
+  const res = useResource(
+    `run:${id}`,
+    () => pipelines.run(id),
+    (e) => e.subject === id || e.app === app,
+  );
   const run = res.data;
   const log = useRunLog(id, run?.rollbackStatus ?? '', res.reload);
   const [confirming, setConfirming] = useState(false);
