@@ -81,17 +81,11 @@ export class Deployer {
     };
     try {
       // The release, its deployment and their audit entry exist together or not at all.
-      await store.db.transaction().execute(async (tx) => {
-        await opts.check?.(tx);
-        if (opts.insertRelease) await store.releases.insert(release, tx);
-        await store.deployments.insert(d, tx);
-        await store.audit.insert(audit, d.createdAt, tx);
-      });
+      await store.recordChange({ release: opts.insertRelease ? release : undefined, deployment: d, audit, check: opts.check });
     } catch (e) {
       if (isUniqueViolation(e)) await this.refuseIfBusy(release.app, release.env);
       throw e;
     }
-    store.audit.announce(audit, d.createdAt);
     this.launch(d, release, `${verb(opts.kind)} ${release.id} (${release.description}) in ${d.app}/${d.env}`);
     return d;
   }
@@ -141,7 +135,7 @@ export class Deployer {
     const { store } = this.o;
     if (observed?.release && observed.release !== active && (await store.releases.get(app, observed.release))) {
       await store.apps.setActiveRelease(app, env, observed.release);
-      await store.audit.record({
+      await store.recordAudit({
         actor: 'rewind',
         action: 'environment.reconcile',
         app,
@@ -244,7 +238,7 @@ export class Deployer {
 
   private async settle(d: Deployment, ok: boolean, error: string | null): Promise<void> {
     await this.o.store.deployments.finish(d.id, ok ? 'succeeded' : 'failed', error, now());
-    await this.o.store.audit.record({
+    await this.o.store.recordAudit({
       actor: d.createdBy,
       action: ok ? 'deployment.succeeded' : 'deployment.failed',
       app: d.app,

@@ -1,9 +1,10 @@
 import { AppsRepo } from './apps-repo.js';
-import { AuditRepo } from './audit-repo.js';
+import { type AuditInput, AuditRepo } from './audit-repo.js';
 import { BuildsRepo } from './builds-repo.js';
 import { type Db, openSqlite } from './db.js';
 import { DeploymentsRepo } from './deployments-repo.js';
 import { PipelinesRepo } from './pipelines-repo.js';
+import { type Change, recordChange } from './record-change.js';
 import { TemplatesRepo } from './templates-repo.js';
 import { ReleasesRepo } from './releases-repo.js';
 
@@ -25,6 +26,16 @@ export class Store {
     this.audit = new AuditRepo(db);
     this.pipelines = new PipelinesRepo(db);
     this.templates = new TemplatesRepo(db);
+  }
+
+  /** Writes a change (its release, pending deployment and audit entry) in one transaction: see `recordChange`. */
+  recordChange(change: Change): Promise<void> {
+    return recordChange(this, change);
+  }
+
+  /** Writes an audit entry for a change that has no release or deployment of its own (an app created, a deployment finished). */
+  recordAudit(audit: AuditInput, at?: string): Promise<void> {
+    return recordChange(this, { audit, at });
   }
 
   static async openSqlite(dataDir: string): Promise<Store> {
