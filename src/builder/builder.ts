@@ -117,7 +117,7 @@ export class Builder {
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw (await store.apps.get(app)) ? notFound.env(app, env) : notFound.app(app);
       throw e;
     }
-    await store.audit.record({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
+    await store.recordAudit({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
     this.output.set(
       build.id,
       await CappedLog.open(buildLogPath(this.o.dataDir, build.id), this.o.logKeepBytes ?? logKeepBytes(), (text) => this.o.hub.publish(build.id, text)),
@@ -223,7 +223,7 @@ export class Builder {
     const finish = async (result: BuildResult) => {
       await this.output.get(build.id)?.close();
       await store.builds.finish(build.id, { ...result, logs: '' }, new Date().toISOString());
-      await store.audit.record({
+      await store.recordAudit({
         actor: build.createdBy,
         action: `build.${result.status}`,
         app: build.app,
@@ -274,14 +274,9 @@ export class Builder {
         source: null,
         createdBy: build.createdBy,
       });
-      await store.releases.insert(release);
-      await store.audit.record({
-        actor: build.createdBy,
-        action: 'release.create',
-        app: build.app,
-        env: build.env,
-        subject: release.id,
-        detail: { build: build.id },
+      await store.recordChange({
+        release,
+        audit: { actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } },
       });
       this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
       if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);

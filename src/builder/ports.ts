@@ -56,18 +56,21 @@ export interface BuildRecords {
   readonly releases: {
     current(app: string, env: string): Promise<Release | undefined>;
     newest(app: string, env: string): Promise<Release | undefined>;
-    insert(release: Release): Promise<void>;
   };
-  readonly audit: {
-    record(entry: {
-      readonly actor: string;
-      readonly action: string;
-      readonly app?: string | null;
-      readonly env?: string | null;
-      readonly subject?: string | null;
-      readonly detail?: unknown;
-    }): Promise<void>;
-  };
+  /** Writes a new release and its audit entry in one transaction (the store's `recordChange`). */
+  recordChange(change: { readonly release: Release; readonly audit: BuildAuditEntry }): Promise<void>;
+  /** Writes an audit entry of its own (the store's `recordAudit`). */
+  recordAudit(entry: BuildAuditEntry): Promise<void>;
+}
+
+/** An audit entry the builder writes: who did what to which build or release. */
+export interface BuildAuditEntry {
+  readonly actor: string;
+  readonly action: string;
+  readonly app?: string | null;
+  readonly env?: string | null;
+  readonly subject?: string | null;
+  readonly detail?: unknown;
 }
 
 /** Live build output lines, keyed by build id; end(id) when the build is over. */

@@ -67,7 +67,7 @@ export class AutoRollbackMonitor {
         at: ar.at,
       });
     }
-    await store.audit.record({
+    await store.recordAudit({
       actor: 'rewind',
       action: 'deployment.auto-rollback',
       app,

@@ -85,14 +85,9 @@ export async function takeBackup(
       createdBy: o.actor,
     });
   }
-  await store.releases.insert(release);
-  await store.audit.record({
-    actor: o.actor,
-    action: 'release.backup',
-    app: o.app,
-    env: o.env,
-    subject: release.id,
-    detail: { source: release.source, label: o.label },
+  await store.recordChange({
+    release,
+    audit: { actor: o.actor, action: 'release.backup', app: o.app, env: o.env, subject: release.id, detail: { source: release.source, label: o.label } },
   });
   return release;
 }

@@ -122,7 +122,7 @@ export class Engine {
     if (await this.store.apps.get(name)) throw new RewindError('APP_EXISTS', `app "${name}" already exists; see "rewind apps info ${name}"`);
     const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
     await this.store.apps.create(name, { name: 'production', proxyPort: port }, new Date().toISOString());
-    await this.store.audit.record({ actor, action: 'app.create', app: name, detail: { proxyPort: port } });
+    await this.store.recordAudit({ actor, action: 'app.create', app: name, detail: { proxyPort: port } });
     return this.app(name);
   }
 
@@ -140,7 +140,7 @@ export class Engine {
     const builds = await this.store.builds.idsOf(name);
     await this.store.apps.delete(name);
     await this.builder.removeLogs(builds);
-    await this.store.audit.record({ actor, action: 'app.delete', app: name });
+    await this.store.recordAudit({ actor, action: 'app.delete', app: name });
   }
 
   async apps(): Promise<AppSummary[]> {
@@ -225,7 +225,7 @@ export class Engine {
     for (const anchor of [place.after, place.before]) if (anchor !== undefined) await this.requireEnv(app, anchor);
     const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
     await this.store.apps.createEnvironment(app, name, place, port, new Date().toISOString());
-    await this.store.audit.record({ actor, action: 'environment.create', app, env: name, detail: { ...place, proxyPort: port } });
+    await this.store.recordAudit({ actor, action: 'environment.create', app, env: name, detail: { ...place, proxyPort: port } });
     return (await this.environments(app)).find((e) => e.name === name)!;
   }
 
@@ -249,7 +249,7 @@ export class Engine {
     }
     await this.targetOf(app, name).remove(app, name);
     await this.store.apps.deleteEnvironment(app, name);
-    await this.store.audit.record({ actor, action: 'environment.delete', app, env: name, detail: { force, activeRelease: env.activeRelease } });
+    await this.store.recordAudit({ actor, action: 'environment.delete', app, env: name, detail: { force, activeRelease: env.activeRelease } });
   }
 
   /** The environment's own settings and those in effect (with the server's defaults). */
@@ -263,7 +263,7 @@ export class Engine {
     const e = await this.requireEnv(app, env);
     const next = mergeSettings(e.settings, patch);
     await this.store.apps.setSettings(app, env, next);
-    await this.store.audit.record({ actor, action: 'environment.settings', app, env, detail: patch });
+    await this.store.recordAudit({ actor, action: 'environment.settings', app, env, detail: patch });
     return this.settings(app, env);
   }
 
@@ -355,11 +355,7 @@ export class Engine {
       return { release, deployment };
     }
     const audit = { actor, action: 'release.create', app, env, subject: release.id, detail: { description: release.description } };
-    await this.store.db.transaction().execute(async (tx) => {
-      await this.store.releases.insert(release, tx);
-      await this.store.audit.insert(audit, release.createdAt, tx);
-    });
-    this.store.audit.announce(audit, release.createdAt);
+    await this.store.recordChange({ release, audit });
     return { release, deployment: null };
   }
 
@@ -412,7 +408,7 @@ export class Engine {
       { command: o.command, ...(o.component !== undefined ? { component: o.component } : {}), actor: o.actor },
       signal,
     );
-    await this.store.audit.record({
+    await this.store.recordAudit({
       actor: o.actor,
       action: 'exec',
       app,

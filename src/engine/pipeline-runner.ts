@@ -53,7 +53,7 @@ export class PipelineRunner {
   async define(app: string, value: unknown, source: 'manifest' | 'api', actor: string): Promise<PipelineDef[]> {
     const defs = await this.check(app, value);
     for (const d of defs) await this.o.store.pipelines.saveDefinition(app, d, source, now());
-    await this.o.store.audit.record({ actor, action: 'pipeline.define', app, detail: { pipelines: defs.map((d) => d.name), source } });
+    await this.o.store.recordAudit({ actor, action: 'pipeline.define', app, detail: { pipelines: defs.map((d) => d.name), source } });
     return defs;
   }
 
@@ -132,7 +132,7 @@ export class PipelineRunner {
       finishedAt: null,
     };
     await store.pipelines.createRun(run);
-    await store.audit.record({
+    await store.recordAudit({
       actor: o.actor,
       action: 'pipeline.run',
       app,
@@ -163,7 +163,7 @@ export class PipelineRunner {
     const waiting = (await this.o.store.pipelines.tasks(id)).find((t) => t.status === 'waiting');
     const resolve = this.approvals.get(id);
     if (!waiting || !resolve) throw new RewindError('INVALID_INPUT', `run ${id} is ${run.status} and waits for no approval`);
-    await this.o.store.audit.record({
+    await this.o.store.recordAudit({
       actor,
       action: approved ? 'pipeline.approve' : 'pipeline.reject',
       app: run.app,
@@ -223,7 +223,7 @@ export class PipelineRunner {
       }
     }
     await this.o.store.pipelines.updateRun(id, { rollback_status: 'running', rollback_reason: reason });
-    await this.o.store.audit.record({ actor, action: 'pipeline.rollback', app: run.app, subject: id, detail: { reason } });
+    await this.o.store.recordAudit({ actor, action: 'pipeline.rollback', app: run.app, subject: id, detail: { reason } });
     this.startRollback(id, reason, actor, false, expected && { expected, moving: run.status === 'running' || run.status === 'waiting' });
     return this.view(id);
   }
@@ -321,7 +321,7 @@ export class PipelineRunner {
             rollback_status: 'running',
             rollback_reason: `automatic: task ${t.index + 1} (${def.name}) failed: ${message}`,
           });
-          await store.audit.record({
+          await store.recordAudit({
             actor: 'rewind',
             action: 'pipeline.auto-rollback',
             app: run.app,
@@ -375,7 +375,7 @@ export class PipelineRunner {
         }
         const release = await releaseForDeploy(ctx, build, def);
         if (def.mode === 'design') {
-          await store.releases.insert(release);
+          await store.recordChange({ release });
           await update({ release: release.id });
           await ctx.log(`${release.id} staged in ${def.env} (design mode: not made live)`);
           return;
@@ -451,7 +451,7 @@ export class PipelineRunner {
     await this.o.store.pipelines.updateRun(id, { status, error, finished_at: now() });
     await this.log(id, 'run', null, `run ${status}${error ? `: ${error}` : ''}`);
     const run = await this.o.store.pipelines.run(id);
-    await this.o.store.audit.record({ actor: 'rewind', action: `pipeline.${status}`, app: run?.app ?? null, subject: id, detail: { error } });
+    await this.o.store.recordAudit({ actor: 'rewind', action: `pipeline.${status}`, app: run?.app ?? null, subject: id, detail: { error } });
   }
 
   /** Appends to a run's log; serialized per run, since lines may come from several sources at once. */
