@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AutoRollback } from '../protocol/agent-protocol.js';
-import { markUndone } from './deployer.js';
+import { markUndone } from './mark-undone.js';
 import type { EventHub } from './event-hub.js';
 import type { DeploymentEvent } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';

@@ -2,17 +2,16 @@ import type { Logger } from 'pino';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { RewindError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { isRunnable, rolledBackBy, undoOf, type LiveStep, type Release, type Undo } from '../domain/release.js';
-import { effectiveSettings, type DataPlaneDefaults } from '../domain/env-settings.js';
-import type { ObservedApp } from '../protocol/agent-protocol.js';
+import type { DataPlaneDefaults } from '../domain/env-settings.js';
+import { isRunnable, type Release } from '../domain/release.js';
 import type { Deployment, DeploymentEvent, DeploymentKind } from '../store/deployments-repo.js';
 import { isUniqueViolation } from '../store/deployments-repo.js';
 import type { Db } from '../store/db.js';
 import type { Store } from '../store/store.js';
 import type { TargetResolver } from '../targets/target.js';
-import { desiredStateFor, slugKey } from './desired-state.js';
+import { recoverDeployments } from './deployment-recovery.js';
+import { type DeploymentJournal, rollOut } from './deployment-rollout.js';
 import type { EventHub } from './event-hub.js';
-import { freePort } from './ports.js';
 
 export interface DeployerOptions {
   readonly store: Store;
@@ -32,6 +31,12 @@ const now = () => new Date().toISOString();
  */
 export class Deployer {
   private readonly running = new Map<string, Promise<Deployment>>();
+
+  /** How a rollout or a recovery writes a deployment's progress. */
+  private readonly journal: DeploymentJournal = {
+    event: (id, message, at) => this.event(id, message, at),
+    finishDeployment: (d, ok, error) => this.finishDeployment(d, ok, error),
+  };
 
   constructor(private readonly o: DeployerOptions) {}
 
@@ -101,53 +106,16 @@ export class Deployer {
   }
 
   /**
-   * After a restart: resume or settle every deployment left pending/running, then make the store's
+   * After a restart: resume or finish every deployment left pending/running, then make the store's
    * active release match what the target really serves.
    */
-  async recover(): Promise<void> {
-    const { store, targets } = this.o;
-    for (const d of await store.deployments.allLive()) {
-      if (this.running.has(d.id)) continue;
-      const release = await store.releases.get(d.app, d.release);
-      const target = targets.forEnv(d.app, d.env);
-      let observed = await target.observe(d.app, d.env);
-      while (observed?.rollout) {
-        await new Promise((r) => setTimeout(r, 200));
-        observed = await target.observe(d.app, d.env);
-      }
-      if (observed?.release === d.release) {
-        await this.event(d.id, `the server restarted; ${d.release} is live on the target`);
-        await this.settle(d, true, null);
-      } else if (release) {
-        this.launch(d, release, `the server restarted during this deployment; resuming it`);
-      } else {
-        await this.settle(d, false, 'interrupted by a server restart');
-      }
-    }
-    for (const env of await store.apps.allEnvironments()) {
-      if (await store.deployments.live(env.app, env.name)) continue;
-      const observed = await targets.forEnv(env.app, env.name).observe(env.app, env.name);
-      await this.reconcile(env.app, env.name, env.activeRelease, observed);
-    }
-  }
-
-  private async reconcile(app: string, env: string, active: string | null, observed: ObservedApp | null) {
-    const { store } = this.o;
-    if (observed?.release && observed.release !== active && (await store.releases.get(app, observed.release))) {
-      await store.apps.setActiveRelease(app, env, observed.release);
-      await store.recordAudit({
-        actor: 'rewind',
-        action: 'environment.reconcile',
-        app,
-        env,
-        subject: observed.release,
-        detail: { store: active, target: observed.release },
-      });
-      this.o.log.warn({ app, env, store: active, target: observed.release }, 'active release reconciled with what the target serves');
-    } else if (!observed?.release && active) {
-      const release = await store.releases.get(app, active);
-      if (release) await this.start(release, { kind: 'recover', actor: 'rewind' });
-    }
+  recover(): Promise<void> {
+    return recoverDeployments(this.o, {
+      isRunning: (id) => this.running.has(id),
+      resume: (d, release, first) => this.launch(d, release, first),
+      start: (release, opts) => this.start(release, opts),
+      ...this.journal,
+    });
   }
 
   /** Throws DEPLOYMENT_IN_PROGRESS naming the running deployment, if app/env has one. */
@@ -163,72 +131,14 @@ export class Deployer {
   }
 
   private launch(d: Deployment, release: Release, first: string) {
-    const p = this.run(d, release, first)
+    const p = rollOut(this.o, this.journal, d, release, first)
       .catch(async (e) => {
         this.o.log.error({ err: e, deployment: d.id }, 'deployment crashed');
-        await this.settle(d, false, `internal error: ${(e as Error).message}`).catch(() => {});
+        await this.finishDeployment(d, false, `internal error: ${(e as Error).message}`).catch(() => {});
       })
       .then(() => this.o.store.deployments.get(d.id) as Promise<Deployment>)
       .finally(() => this.running.delete(d.id));
     this.running.set(d.id, p);
-  }
-
-  private async run(d: Deployment, release: Release, first: string): Promise<void> {
-    const { store } = this.o;
-    const target = this.o.targets.forEnv(d.app, d.env);
-    await store.deployments.setRunning(d.id);
-    await this.event(d.id, first);
-    const env = await store.apps.environment(d.app, d.env);
-    if (!env) return this.settle(d, false, 'the environment was deleted');
-    const artifacts = new Map<string, { sha256: string; path: string }>();
-    for (const [component, id] of Object.entries(release.builds)) {
-      const sha = (await store.builds.byId(id))?.artifacts[component];
-      if (!sha) return this.settle(d, false, `build ${id} has no stored slug for ${component}`);
-      artifacts.set(slugKey(id, component), { sha256: sha, path: this.o.artifacts.path(sha) });
-    }
-    const routes = await this.routesFor(release);
-    const s = effectiveSettings(env.settings, this.o.defaults);
-    const desired = desiredStateFor({
-      release,
-      deployment: d.id,
-      proxyPort: env.proxyPort,
-      artifacts,
-      routes,
-      drainTimeoutMs: s.drainSeconds * 1000,
-      standby: { keepMs: s.standbyMinutes * 60_000, count: s.standbyCount },
-      autoRollbackMs: s.autoRollbackSeconds * 1000,
-    });
-    let chain = Promise.resolve();
-    const result = await target
-      .apply(desired, (e) => {
-        if (e.type === 'log') chain = chain.then(() => this.event(d.id, e.message, e.at));
-      })
-      .catch((e: Error) => ({ ok: false as const, release: null, error: `the agent could not be reached: ${e.message}` }));
-    await chain;
-    if (result.ok) {
-      await store.apps.setActiveRelease(d.app, d.env, release.id);
-      if (d.kind === 'rollback') await markUndone(store, { release, replaced: d.fromRelease, actor: d.createdBy, deployment: d.id, at: now() });
-      if (desired.components.length === 0) await this.event(d.id, `${release.id} is live: ${d.app}/${d.env} runs nothing now`);
-      await this.settle(d, true, null);
-    } else {
-      const serving = result.release ?? env.activeRelease;
-      await this.event(d.id, `failed: ${result.error}; ${serving ? `${serving} keeps serving` : 'nothing was serving before'}`);
-      await this.settle(d, false, result.error ?? 'unknown error');
-    }
-  }
-
-  /** Stable ports of the HTTP components other than the one on the environment's port, allocated once. */
-  private async routesFor(release: Release): Promise<Record<string, number>> {
-    const { store } = this.o;
-    const http = Object.values(release.manifest?.components ?? {}).filter((c) => c.port);
-    const main = http.find((c) => c.name === 'web') ?? http[0];
-    const ports = await store.apps.componentPorts(release.app, release.env);
-    for (const c of http) {
-      if (c === main || ports[c.name]) continue;
-      ports[c.name] = await freePort('127.0.0.1', await store.apps.usedPorts());
-      await store.apps.addComponentPort(release.app, release.env, c.name, ports[c.name]);
-    }
-    return Object.fromEntries(http.filter((c) => c !== main).map((c) => [c.name, ports[c.name]]));
   }
 
   private async event(id: string, message: string, at = now()): Promise<void> {
@@ -236,7 +146,8 @@ export class Deployer {
     this.o.hub.publish(id, e);
   }
 
-  private async settle(d: Deployment, ok: boolean, error: string | null): Promise<void> {
+  /** Records the end of deployment `d`: its state, its audit entry, the end of its live event stream. */
+  private async finishDeployment(d: Deployment, ok: boolean, error: string | null): Promise<void> {
     await this.o.store.deployments.finish(d.id, ok ? 'succeeded' : 'failed', error, now());
     await this.o.store.recordAudit({
       actor: d.createdBy,
@@ -252,49 +163,4 @@ export class Deployer {
 
 function verb(kind: DeploymentKind): string {
   return kind === 'recover' ? 'Restarting' : 'Promoting';
-}
-
-/**
- * Marks `rolled back` what a release undoes once it went live in place of `replaced`: the one place
- * the rules of docs/rollbacks.md ("Marks") are applied (rollbacks, reverts, run rollbacks, upgrade
- * rollbacks, and the agent's automatic rollbacks).
- */
-export async function markUndone(
-  store: Store,
-  o: {
-    release: Pick<Release, 'app' | 'env' | 'kind' | 'source' | 'builds'>;
-    undo?: Undo;
-    replaced: string | null;
-    actor: string;
-    deployment: string | null;
-    at: string;
-  },
-): Promise<string[]> {
-  const { app, env } = o.release;
-  const source = o.release.source ? await store.releases.get(app, o.release.source) : undefined;
-  const undo = o.undo ?? undoOf(o.release, source);
-  if (undo.kind === 'nothing') return [];
-  const marked = rolledBackBy(undo, o.release, await livePath(store, app, env, o.replaced));
-  for (const id of marked) await store.releases.mark(id, 'rolled back', o.actor, o.deployment, o.at);
-  return marked;
-}
-
-/** App/env's live history from release `from` backwards: which release each deployment made live replaced (at most 100 steps). */
-async function livePath(store: Store, app: string, env: string, from: string | null): Promise<LiveStep[]> {
-  const deployments = (await store.deployments.list(app, env, 1000)).filter((d) => d.state === 'succeeded' || d.state === 'rolled-back');
-  const snapshot = async (id: string | null) => (id ? ((await store.releases.get(app, id)) ?? null) : null);
-  const path: LiveStep[] = [];
-  let current = from;
-  let i = 0;
-  while (current !== null && path.length < 100) {
-    while (i < deployments.length && (deployments[i].release !== current || deployments[i].fromRelease === current)) i++;
-    const d = deployments[i++];
-    const release = await snapshot(current);
-    if (!d || !release) break;
-    path.push({ release, replaced: await snapshot(d.fromRelease) });
-    current = d.fromRelease;
-  }
-  // A release made active without a deployment of its own (recorded before deployments were): it alone.
-  const alone = path.length === 0 ? await snapshot(from) : null;
-  return alone ? [{ release: alone, replaced: null }] : path;
 }
