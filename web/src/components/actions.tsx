@@ -1,10 +1,7 @@
-import type { Features } from '../api/features';
 import { rewind } from '../api/rewind';
 import { templates } from '../api/templates';
-import type { BuildView, PlanBasis, ReleaseView, UpgradeStatusView, UpgradeView } from '../api/types';
-import { useFeatures } from '../lib/features';
+import type { BuildView, PlanBasis, PlanView, ReleaseView, UpgradeStatusView, UpgradeView } from '../api/types';
 import { ownDescription } from '../lib/format';
-import { comparePlan } from '../lib/plan';
 import { ActionDialog, type PlannedPlan } from './action-dialog';
 import { Id } from './bits';
 import { UpgradeIntro } from './upgrades-panel';
@@ -22,61 +19,48 @@ export type Action =
   | { readonly kind: 'upgrade'; readonly status: UpgradeStatusView; readonly version: string }
   | { readonly kind: 'upgrade-rollback'; readonly upgrade: UpgradeView };
 
-const COMPUTED = 'This plan was computed by the console from the two releases (this server has no dry run for it yet).';
-
-async function activeRelease(app: string, env: string): Promise<ReleaseView | null> {
+async function activeRelease(app: string, env: string): Promise<string | null> {
   const a = await rewind.app(app);
-  const id = a.environments.find((e) => e.name === env)?.activeRelease;
-  return id ? rewind.release(app, id) : null;
+  return a.environments.find((e) => e.name === env)?.activeRelease ?? null;
 }
 
-async function rollbackPlan(app: string, env: string, release: string, f: Features): Promise<PlannedPlan> {
-  if (f.rollbackDryRun) return { plan: await rewind.rollbackPlan(app, { env, release }) };
-  return { plan: comparePlan(app, env, await activeRelease(app, env), await rewind.release(app, release)), note: COMPUTED };
+/** The release-promote route has no dry run: the server's diff from the active release, or with none its plan of a copy of the release (the same steps). */
+async function promotePlan(app: string, env: string, release: string): Promise<PlanView> {
+  const active = await activeRelease(app, env);
+  return active ? rewind.diff(app, active, release) : rewind.rollbackPlan(app, { env, release });
 }
 
-/** The plan loader of an action. */
-function planFor(app: string, env: string, a: Action, f: Features): (() => Promise<PlannedPlan>) | undefined {
-  return async () => {
+/** The plan loader of an action: always the server's plan (its dry run or diff). */
+function planFor(app: string, env: string, a: Action): () => Promise<PlannedPlan> {
+  const plan = (): Promise<PlanView> => {
     switch (a.kind) {
       case 'upgrade':
-        return { plan: await templates.upgradePlan(app, { env, version: a.version }) };
+        return templates.upgradePlan(app, { env, version: a.version });
       case 'rollback':
-        return rollbackPlan(app, env, a.release.id, f);
+        return rewind.rollbackPlan(app, { env, release: a.release.id });
       // Without a release: the server plans the return to the state before the active release.
       case 'previous':
-        return { plan: await rewind.rollbackPlan(app, { env }) };
+        return rewind.rollbackPlan(app, { env });
       case 'components':
-        return { plan: await rewind.rollbackPlan(app, { env, components: a.builds }) };
+        return rewind.rollbackPlan(app, { env, components: a.builds });
       // An upgrade's rollback is a rollback to the release that ran before it.
       case 'upgrade-rollback':
-        return rollbackPlan(app, env, a.upgrade.fromRelease ?? '', f);
-      case 'promote': {
-        const active = await activeRelease(app, env);
-        if (f.diff && active) return { plan: await rewind.diff(app, active.id, a.release.id) };
-        return { plan: comparePlan(app, env, active, a.release), note: COMPUTED };
-      }
+        return rewind.rollbackPlan(app, { env, release: a.upgrade.fromRelease ?? '' });
+      case 'promote':
+        return promotePlan(app, env, a.release.id);
       case 'revert':
-        return { plan: await rewind.revertPlan(app, a.release.id, env) };
-      case 'component': {
-        if (f.rollbackDryRun) return { plan: await rewind.rollbackPlan(app, { env, components: { [a.component]: a.build.id } }) };
-        const active = await activeRelease(app, env);
-        const to = { builds: { ...(active?.builds ?? {}), [a.component]: a.build.id }, config: active?.config ?? {} };
-        return { plan: comparePlan(app, env, active, to), note: COMPUTED };
-      }
-      case 'promote-env': {
-        if (f.promoteEnvDryRun) return { plan: await rewind.promoteEnvPlan(app, { from: a.from, to: a.to }) };
-        const source = await activeRelease(app, a.from);
-        if (!source) throw new Error(`${a.from} has no active release to promote`);
-        return { plan: comparePlan(app, a.to, await activeRelease(app, a.to), source), note: COMPUTED };
-      }
+        return rewind.revertPlan(app, a.release.id, env);
+      case 'component':
+        return rewind.rollbackPlan(app, { env, components: { [a.component]: a.build.id } });
+      case 'promote-env':
+        return rewind.promoteEnvPlan(app, { from: a.from, to: a.to });
     }
   };
+  return async () => ({ plan: await plan() });
 }
 
 export function ActionFor({ app, env, action, onClose }: { app: string; env: string; action: Action; onClose: () => void }) {
-  const features = useFeatures();
-  const loadPlan = planFor(app, env, action, features);
+  const loadPlan = planFor(app, env, action);
   const common = { app, env, loadPlan, onClose };
   switch (action.kind) {
     case 'rollback': {

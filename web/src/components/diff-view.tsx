@@ -1,10 +1,8 @@
 import { useState } from 'react';
 import { rewind } from '../api/rewind';
 import type { ReleaseView } from '../api/types';
-import { useFeatures } from '../lib/features';
 import { ownDescription } from '../lib/format';
 import { aboutApp, useResource } from '../lib/live';
-import { comparePlan } from '../lib/plan';
 import { ErrorNote, Loading } from './bits';
 import { PlanTable } from './plan-table';
 
@@ -15,7 +13,6 @@ import { PlanTable } from './plan-table';
  * for a release that never went live, the active one. The caption says which way it reads.
  */
 export function DiffView({ release, others }: { release: ReleaseView; others: readonly ReleaseView[] }) {
-  const features = useFeatures();
   const candidates = others.filter((r) => r.id !== release.id);
   const active = candidates.find((r) => r.status === 'active');
   const deployments = useResource(`deployments:${release.app}:${release.env}`, () => rewind.deployments(release.app, release.env, 100), aboutApp(release.app));
@@ -26,12 +23,7 @@ export function DiffView({ release, others }: { release: ReleaseView; others: re
   // `others` is newest first: a base under this release in the list came before it.
   const at = (id: string) => others.findIndex((r) => r.id === id);
   const earlier = at(base) < 0 || at(release.id) < 0 || at(base) > at(release.id);
-  const diff = useResource(`diff:${release.app}:${base}:${release.id}:${features.diff}`, async () => {
-    if (!base) return null;
-    if (features.diff) return rewind.diff(release.app, base, release.id);
-    const from = candidates.find((r) => r.id === base) ?? (await rewind.release(release.app, base));
-    return comparePlan(release.app, release.env, from, release);
-  });
+  const diff = useResource(`diff:${release.app}:${base}:${release.id}`, async () => (base ? rewind.diff(release.app, base, release.id) : null));
   if (candidates.length === 0) return <p className="muted">No other release to compare with.</p>;
   return (
     <div className="diff">

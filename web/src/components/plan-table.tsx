@@ -1,6 +1,8 @@
 import type { PlanView } from '../api/types';
-import { planChangesNothing } from '../lib/plan';
 import { Badge, Id } from './bits';
+
+/** Shown over a plan whose every component is kept and whose config is unchanged. */
+const planChangesNothing = (p: PlanView) => p.config.length === 0 && p.components.every((c) => c.action === 'keep');
 
 const arrow = (from: string | null, to: string | null, action: string) => {
   if (action === 'keep') return <Id>{to}</Id>;
