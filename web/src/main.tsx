@@ -1,7 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app';
-import { FeaturesProvider } from './lib/features';
 import { LiveProvider } from './lib/live';
 import { Router } from './lib/router';
 import './styles.css';
@@ -10,9 +9,7 @@ createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <Router>
       <LiveProvider>
-        <FeaturesProvider>
-          <App />
-        </FeaturesProvider>
+        <App />
       </LiveProvider>
     </Router>
   </StrictMode>,

@@ -1,7 +1,6 @@
 import type { ReactNode } from 'react';
 import { rewind } from '../api/rewind';
 import type { AppView } from '../api/types';
-import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
 import { Link, setQuery, useLocation } from '../lib/router';
 import { ErrorNote, Loading } from './bits';
@@ -45,7 +44,7 @@ export function AppShell({
   const res = useResource(`app:${app}`, () => rewind.app(app), aboutApp(app));
   const env = useEnv(res.data);
   const { path } = useLocation();
-  const tabs = useFeatures().pipelines ? [...TABS.slice(0, 4), ...PIPELINE_TABS, ...TABS.slice(4)] : TABS;
+  const tabs = [...TABS.slice(0, 4), ...PIPELINE_TABS, ...TABS.slice(4)];
   const base = `/apps/${app}`;
   const crumbs = [{ label: 'Apps', to: '/' }, { label: app, to: base }, ...(title ? [{ label: title }] : [])];
   const envQuery = env !== 'production' ? `?env=${encodeURIComponent(env)}` : '';

@@ -1,7 +1,6 @@
 import { useId } from 'react';
 import { templates } from '../api/templates';
 import type { UpgradeStatusView, UpgradeView } from '../api/types';
-import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 import type { Action } from './actions';
@@ -20,7 +19,7 @@ interface UpgradesPanelProps {
  * Roll back. Renders nothing for an environment not installed from a template (or an older server).
  */
 export function UpgradesPanel(p: UpgradesPanelProps) {
-  return useFeatures().templates ? <Upgrades {...p} /> : null;
+  return <Upgrades {...p} />;
 }
 
 /** The record a one-click rollback undoes: the newest that went live and was not rolled back (the server's own rule). */

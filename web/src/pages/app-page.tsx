@@ -7,7 +7,6 @@ import { Ago, Command, Desc, Empty, ErrorNote, Health, Id } from '../components/
 import { ActivityList } from '../components/activity-list';
 import { ComponentsRollbackDialog } from '../components/components-rollback-dialog';
 import { UpgradesPanel } from '../components/upgrades-panel';
-import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 
@@ -89,7 +88,6 @@ interface EnvCardProps {
 }
 
 function EnvCard({ app, env, release, builds, others, onAction, onPickComponents }: EnvCardProps) {
-  const features = useFeatures();
   const q = envQ(env.name);
   return (
     <section className="card env-card" aria-labelledby={`env-${env.name}`}>
@@ -155,13 +153,12 @@ function EnvCard({ app, env, release, builds, others, onAction, onPickComponents
         <Link to={`/apps/${app}/config${q}`} className="button">
           Config
         </Link>
-        {features.componentRollback && release && Object.keys(release.builds).length > 1 && (
+        {release && Object.keys(release.builds).length > 1 && (
           <button type="button" aria-label={`Roll back components in ${env.name}`} onClick={() => onPickComponents(release)}>
             Roll back components
           </button>
         )}
-        {features.promoteEnv &&
-          env.activeRelease &&
+        {env.activeRelease &&
           others.map((to) => (
             <button key={to} type="button" onClick={() => onAction({ env: to, action: { kind: 'promote-env', from: env.name, to } })}>
               Promote to {to}

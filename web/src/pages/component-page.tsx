@@ -4,7 +4,6 @@ import type { AppView, BuildView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
 import { Ago, Badge, Desc, ErrorNote, Id, Loading, StateBadge } from '../components/bits';
-import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 
@@ -30,7 +29,6 @@ function Versions({ app, env, component }: { app: AppView; env: string; componen
 
 function VersionList({ app, env, component, onAction }: { app: AppView; env: string; component: string; onAction: (a: Action) => void }) {
   const name = app.name;
-  const features = useFeatures();
   const active = app.environments.find((e) => e.name === env)?.activeRelease ?? null;
   const release = useResource(`release:${name}:${active}`, () => (active ? rewind.release(name, active) : Promise.resolve(null)));
   const builds = useResource(`builds:${name}:${component}`, () => rewind.builds(name, 200, component), aboutApp(name));
@@ -54,9 +52,6 @@ function VersionList({ app, env, component, onAction }: { app: AppView; env: str
           `Not running in ${env}.`
         )}
       </p>
-      {!features.componentRollback && (
-        <p className="warn-note">This server cannot roll back a single component yet; roll back a whole release from Releases.</p>
-      )}
       <ol className="timeline" aria-label={`Versions of ${component}`}>
         {list.map((b, i) => (
           <li key={b.id} className={b.id === running ? 'release current' : 'release'} data-build={b.id}>
@@ -75,14 +70,14 @@ function VersionList({ app, env, component, onAction }: { app: AppView; env: str
                 {b.error && ` · ${b.error}`}
               </div>
             </div>
-            {features.componentRollback && b.status === 'succeeded' && earlier(b, i) && (
+            {b.status === 'succeeded' && earlier(b, i) && (
               <div className="release-actions">
                 <button type="button" aria-label={`Rollback ${component} to ${b.id}`} onClick={() => onAction({ kind: 'component', component, build: b })}>
                   Rollback
                 </button>
               </div>
             )}
-            {features.componentRollback && b.status === 'succeeded' && newer(b, i) && (
+            {b.status === 'succeeded' && newer(b, i) && (
               <div className="release-actions">
                 <button
                   type="button"

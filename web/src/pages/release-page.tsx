@@ -6,7 +6,6 @@ import { AppShell } from '../components/app-shell';
 import { Ago, Badge, ErrorNote, Id, Loading } from '../components/bits';
 import { ConfigTable } from '../components/config-table';
 import { DiffView } from '../components/diff-view';
-import { useFeatures } from '../lib/features';
 import { ownDescription, when } from '../lib/format';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
@@ -25,7 +24,6 @@ function ReleaseDetail({ app, id }: { app: string; id: string }) {
   const r = rel.data;
   const others = useResource(`releases:${app}:${r?.env}`, () => (r ? rewind.releases(app, r.env, 100) : Promise.resolve([])), aboutApp(app));
   const [action, setAction] = useState<Action | null>(null);
-  const features = useFeatures();
   if (!r) return rel.error ? <ErrorNote error={rel.error} action={`load release ${id}`} /> : <Loading what={`release ${id}`} />;
   const list = others.data ?? [];
   const active = list.find((x) => x.status === 'active');
@@ -39,7 +37,7 @@ function ReleaseDetail({ app, id }: { app: string; id: string }) {
           Release <Id>{r.id}</Id> {r.status === 'active' && <Badge tone="active">active</Badge>}
           {r.status === 'rolled back' && <Badge tone="warn">rolled back</Badge>}
         </h2>
-        {r.status === 'active' && features.rollbackDryRun && (
+        {r.status === 'active' && (
           <div className="actions">
             <button type="button" onClick={() => setAction({ kind: 'previous', release: r })}>
               Roll back to previous release
@@ -56,7 +54,7 @@ function ReleaseDetail({ app, id }: { app: string; id: string }) {
             <button type="button" onClick={() => setAction({ kind: 'promote', release: r })}>
               Promote {r.id}
             </button>
-            {features.revert && older && (
+            {older && (
               <button type="button" className="ghost" onClick={() => setAction({ kind: 'revert', release: r })}>
                 Revert only its changes
               </button>

@@ -5,7 +5,6 @@ import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
 import { UpgradesPanel } from '../components/upgrades-panel';
 import { Ago, Badge, Command, Desc, Empty, ErrorNote, Id, Loading } from '../components/bits';
-import { useFeatures } from '../lib/features';
 import { aboutApp, useResource } from '../lib/live';
 import { useRunningDeployment } from '../lib/running';
 import { Link } from '../lib/router';
@@ -35,7 +34,6 @@ function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onActi
   const name = app.name;
   const res = useResource(`releases:${name}:${env}`, () => rewind.releases(name, env, 100), aboutApp(name));
   const running = useRunningDeployment(name, env);
-  const features = useFeatures();
   if (res.error) return <ErrorNote error={res.error} action="load the releases" />;
   if (!res.data) return <Loading what="releases" />;
   if (res.data.length === 0)
@@ -90,7 +88,7 @@ function ReleaseList({ app, env, onAction }: { app: AppView; env: string; onActi
                   )}
                 </div>
               </div>
-              {active && features.rollbackDryRun && (
+              {active && (
                 <div className="release-actions">
                   <button type="button" disabled={!!running} title={busy} onClick={() => onAction({ kind: 'previous', release: r })}>
                     Roll back to previous release
