@@ -23,7 +23,7 @@ import { TemplateOps } from './templates.js';
 import { AutoRollbackMonitor } from './auto-rollback-monitor.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { EventHub } from './event-hub.js';
-import { freePort } from './ports.js';
+import { freePort } from './free-port.js';
 
 export interface EngineOptions {
   readonly store: Store;
