@@ -8,7 +8,7 @@ import { answerClientError } from '../protocol/client-error.js';
 import type { AuthOptions } from './auth.js';
 import { registerAuth } from './auth.js';
 import { registerJsonParser } from '../protocol/json-body.js';
-import { registerErrorHandler, registerUnmatched } from './errors.js';
+import { errorCodesTable, registerErrorHandler, registerUnmatched } from './errors.js';
 import { authRoutes } from './routes/auth.js';
 import { appsRoutes } from './routes/apps.js';
 import { buildsRoutes } from './routes/builds.js';
@@ -73,7 +73,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerJsonParser(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Rewind API', version: VERSION, description: 'Build, release, deploy and roll back apps. Errors are `{ error: { code, message } }`.' },
+      info: {
+        title: 'Rewind API',
+        version: VERSION,
+        description: `Build, release, deploy and roll back apps. Errors are \`{ error: { code, message } }\`:\n\n${errorCodesTable()}`,
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isRewindError } from '../domain/errors.js';
+import { ERRORS, type ErrorCode, type ErrorSpec, isRewindError, messageOf } from '../domain/errors.js';
 
 /** The one place errors become HTTP replies. RewindErrors and client mistakes are 4xx; anything else is a logged 500. */
 export function registerErrorHandler(app: FastifyInstance): void {
@@ -21,7 +21,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(400).send({ error: { code: 'INVALID_INPUT', message } });
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
-      return reply.status(400).send({ error: { code: 'INVALID_INPUT', message: `the request body is not valid JSON (${fe.message}); send a JSON object` } });
+      return reply.status(400).send({ error: { code: 'INVALID_JSON', message: messageOf('INVALID_JSON', fe.message) } });
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.status(413).send({ error: { code: 'UPLOAD_TOO_LARGE', message: 'the request body is too large' } });
@@ -29,19 +29,19 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.status(415).send({
         error: {
-          code: 'INVALID_INPUT',
+          code: 'UNSUPPORTED_MEDIA_TYPE',
           message: `unsupported content type "${req.headers['content-type']}"; send application/json (or application/gzip for builds)`,
         },
       });
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send({ error: { code: 'INVALID_INPUT', message: fe.message } });
+      return reply.status(fe.statusCode).send({ error: { code: 'BAD_REQUEST', message: fe.message } });
     }
     req.log.error({ err }, 'unhandled error');
-    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error (a bug in Rewind); the server log has the details' } });
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: messageOf('INTERNAL') } });
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no such route: ${req.method} ${req.url.split('?')[0]}; see /api/openapi.json` } });
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: messageOf('NOT_FOUND', req.method, req.url.split('?')[0]) } });
   });
 }
 
@@ -62,6 +62,18 @@ export function registerUnmatched(app: FastifyInstance): void {
     return reply
       .status(405)
       .header('allow', allowed.join(', '))
-      .send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${path}; it answers ${allowed.join(', ')}` } });
+      .send({ error: { code: 'METHOD_NOT_ALLOWED', message: messageOf('METHOD_NOT_ALLOWED', req.method, path, allowed.join(', ')) } });
   });
 }
+
+/** The catalog's codes the API answers with, as a Markdown table (the OpenAPI document's description; docs/errors.md has it too). */
+export function errorCodesTable(codes: readonly ErrorCode[] = apiErrorCodes()): string {
+  const rows = codes.map((code) => {
+    const spec: ErrorSpec = ERRORS[code];
+    return `| \`${code}\` | ${spec.cli ? '(CLI only)' : spec.status} | ${spec.exit} | ${spec.description} |`;
+  });
+  return ['| code | HTTP status | CLI exit code | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Every code the API can answer with (the catalog less the CLI's own). */
+export const apiErrorCodes = (): ErrorCode[] => (Object.keys(ERRORS) as ErrorCode[]).filter((code) => !(ERRORS[code] as ErrorSpec).cli);

@@ -27,7 +27,7 @@ export class ArtifactStore {
 
   /** Where the artifact with this digest lives (whether or not it exists). */
   path(sha256: string): string {
-    if (!SHA256.test(sha256)) throw new RewindError('INVALID_INPUT', `"${sha256}" is not a sha256 digest (64 lower-case hex digits)`);
+    if (!SHA256.test(sha256)) throw new RewindError('INVALID_DIGEST', `"${sha256}" is not a sha256 digest (64 lower-case hex digits)`);
     return join(this.root, 'sha256', sha256.slice(0, 2), `${sha256}.tar.gz`);
   }
 
@@ -118,7 +118,7 @@ export class ArtifactStore {
           out.end(() => finish());
         };
         const onClose = () => {
-          if (!ended) finish(new RewindError('INVALID_INPUT', 'the upload was interrupted before it ended; try again'));
+          if (!ended) finish(new RewindError('UPLOAD_INTERRUPTED', 'the upload was interrupted before it ended; try again'));
         };
         stream.on('data', onData);
         stream.once('end', onEnd);

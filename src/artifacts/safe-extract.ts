@@ -85,7 +85,7 @@ function unpacked(tarGzPath: string, compressed: number, limits: ExtractLimits):
     transform(chunk: Buffer, _enc, done) {
       // tar would unpack a second layer of gzip (or zstd) itself, past these counts: refuse it.
       if (raw === 0 && (chunk.subarray(0, 2).equals(GZIP) || chunk.subarray(0, 4).equals(ZSTD))) {
-        return done(new RewindError('INVALID_INPUT', 'the upload is compressed twice; upload a .tar.gz of the source (rewind build DIR does this)'));
+        return done(new RewindError('INVALID_ARCHIVE', 'the upload is compressed twice; upload a .tar.gz of the source (rewind build DIR does this)'));
       }
       raw += chunk.length;
       if (raw > maxRaw) return done(tooMuch('bytes', limits));
@@ -145,7 +145,7 @@ async function assertGzip(file: string): Promise<void> {
     const { bytesRead, buffer } = await fh.read(Buffer.alloc(2), 0, 2, 0);
     if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
       throw new RewindError(
-        'INVALID_INPUT',
+        'INVALID_ARCHIVE',
         'the upload is not a gzip-compressed tar archive (.tar.gz); upload the source with "rewind deploy" or "rewind build"',
       );
     }
@@ -159,5 +159,5 @@ const isRefusal = (e: unknown): e is RewindError => e instanceof RewindError;
 function corrupt(e: unknown): RewindError {
   if (e instanceof RewindError) return e;
   const reason = e instanceof Error ? e.message : String(e);
-  return new RewindError('INVALID_INPUT', `the upload is not a valid .tar.gz archive (${reason}); pack it again and retry`);
+  return new RewindError('INVALID_ARCHIVE', `the upload is not a valid .tar.gz archive (${reason}); pack it again and retry`);
 }

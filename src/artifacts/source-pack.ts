@@ -75,7 +75,7 @@ export interface PackResult {
 export async function packSource(dir: string, out: Writable | string, onProgress?: (bytes: number) => void): Promise<PackResult> {
   const files = await listSourceFiles(dir);
   if (files.length === 0) {
-    throw new RewindError('INVALID_INPUT', `there is nothing to upload in ${dir}: it is empty, or .gitignore/.rewindignore exclude every file`);
+    throw new RewindError('EMPTY_SOURCE', `there is nothing to upload in ${dir}: it is empty, or .gitignore/.rewindignore exclude every file`);
   }
   let bytes = 0;
   const counter = new Transform({

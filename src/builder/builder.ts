@@ -68,7 +68,7 @@ export class Builder {
     let manifest: Manifest;
     let reading: ManifestReading;
     try {
-      if (upload.size === 0) throw new RewindError('INVALID_INPUT', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
+      if (upload.size === 0) throw new RewindError('EMPTY_UPLOAD', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
       await artifacts.unpack(upload.tmpPath, join(workDir, 'src'));
       const files: Partial<Record<(typeof MANIFEST_FILES)[number], string>> = {};
       for (const f of MANIFEST_FILES) {

@@ -38,19 +38,19 @@ export function registerAgent(program: Command, cli: Cli): void {
         cmd: Command,
       ) => {
         cli.globals(cmd);
-        if (o.proxy !== 'builtin' && o.proxy !== 'nginx') throw new RewindError('INVALID_INPUT', `--proxy must be builtin or nginx, not ${o.proxy}`);
+        if (o.proxy !== 'builtin' && o.proxy !== 'nginx') throw new RewindError('INVALID_PROXY', `--proxy must be builtin or nginx, not ${o.proxy}`);
         const shared = o.httpPort ?? cli.io.env.REWIND_HTTP_PORT;
         const sharedPort = shared === undefined || shared === '' ? undefined : Number(shared);
         if (sharedPort !== undefined && !(Number.isInteger(sharedPort) && sharedPort >= 0 && sharedPort <= 65535)) {
-          throw new RewindError('INVALID_INPUT', `--http-port (or REWIND_HTTP_PORT) must be a port from 0 to 65535, not ${shared}`);
+          throw new RewindError('INVALID_PORT', `--http-port (or REWIND_HTTP_PORT) must be a port from 0 to 65535, not ${shared}`);
         }
         const maxArtifactMb = Number(o.maxArtifactMb);
         if (!(Number.isInteger(maxArtifactMb) && maxArtifactMb >= 1))
-          throw new RewindError('INVALID_INPUT', `--max-artifact-mb must be a whole number of MiB, at least 1, not ${o.maxArtifactMb}`);
+          throw new RewindError('INVALID_NUMBER', `--max-artifact-mb must be a whole number of MiB, at least 1, not ${o.maxArtifactMb}`);
         const { runAgent } = await cli.capabilities.loadAgent();
         const rangeText = o.portRange ?? cli.io.env.REWIND_AGENT_PORT_RANGE;
         const portRange = rangeText === undefined || rangeText === '' ? undefined : parsePortRange(rangeText);
-        if (portRange instanceof Error) throw new RewindError('INVALID_INPUT', `--port-range (or REWIND_AGENT_PORT_RANGE): ${portRange.message}`);
+        if (portRange instanceof Error) throw new RewindError('INVALID_PORT_RANGE', `--port-range (or REWIND_AGENT_PORT_RANGE): ${portRange.message}`);
         const data = dataDir(o.data, cli.io.env);
         const opts = {
           dataDir: join(data, 'agent'),

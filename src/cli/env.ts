@@ -46,7 +46,8 @@ export function registerEnv(program: Command, cli: Cli): void {
       const g = cli.globals(cmd);
       const app = cli.app(g);
       const { config } = await cli.client.getEnv(app, g.env);
-      if (!Object.hasOwn(config, key)) throw new RewindError('INVALID_INPUT', `${key} is not set in ${app}/${g.env}; see "rewind env -a ${app} -e ${g.env}"`);
+      if (!Object.hasOwn(config, key))
+        throw new RewindError('CONFIG_KEY_NOT_SET', `${key} is not set in ${app}/${g.env}; see "rewind env -a ${app} -e ${g.env}"`);
       cli.out.line(config[key]);
       cli.out.result({ [key]: config[key] });
     });

@@ -1,5 +1,4 @@
-import { RewindError } from '../domain/errors.js';
-import type { ErrorCode } from '../domain/errors.js';
+import { exitCodeOf, isErrorCode, RewindError, rewindError } from '../domain/errors.js';
 
 /** A failure found by the CLI itself (not an API error body), with its exit code. */
 export class CliError extends Error {
@@ -28,7 +27,7 @@ export class ApiResponseError extends CliError {
     message: string,
     readonly details?: unknown,
   ) {
-    super(message, status === 409 || status === 503 ? 2 : 1);
+    super(message, exitCodeOf(status));
     this.name = 'ApiResponseError';
   }
 }
@@ -45,9 +44,8 @@ export function errorFromResponse(status: number, body: string): RewindError | A
   if (err && typeof err === 'object') {
     const { code, message, details } = err as { code?: unknown; message?: unknown; details?: unknown };
     if (typeof code === 'string' && typeof message === 'string') {
-      const known = new RewindError(code as ErrorCode, message, details);
-      // RewindError looks the status up by code: an unknown code has none.
-      if (known.status !== undefined) return known;
+      // A code of the catalog carries its status and exit code; an unknown one keeps the reply's status.
+      if (isErrorCode(code)) return new RewindError(code, message, details);
       return new ApiResponseError(code, status, message, details);
     }
   }
@@ -123,4 +121,4 @@ export function describeFailure(err: unknown, verbose = false): Failure {
 }
 
 /** Usage error: no app in -a or REWIND_APP. */
-export const noApp = () => new RewindError('INVALID_INPUT', 'no app given; pass -a APP or set REWIND_APP');
+export const noApp = () => rewindError('NO_APP');

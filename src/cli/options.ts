@@ -6,7 +6,7 @@ import { RewindError } from '../domain/errors.js';
 export function positive(value: string, name: string, allowZero = false): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
-    throw new RewindError('INVALID_INPUT', `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not "${value}"`);
+    throw new RewindError('INVALID_NUMBER', `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not "${value}"`);
   }
   return n;
 }
@@ -14,7 +14,7 @@ export function positive(value: string, name: string, allowZero = false): number
 /** A TCP port: 0 (random) to 65535. */
 export function port(value: string): number {
   const n = positive(value, '--port', true);
-  if (n > 65535) throw new RewindError('INVALID_INPUT', `--port must be at most 65535, not ${n}`);
+  if (n > 65535) throw new RewindError('INVALID_PORT', `--port must be at most 65535, not ${n}`);
   return n;
 }
 
@@ -29,7 +29,7 @@ export function parseAssignments(args: readonly string[]): Record<string, string
   const set = new Map<string, string>();
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw new RewindError('INVALID_INPUT', `"${arg}" is not KEY=VALUE; e.g. rewind env set FOO=bar`);
+    if (eq <= 0) throw new RewindError('INVALID_KEY_VALUE', `"${arg}" is not KEY=VALUE; e.g. rewind env set FOO=bar`);
     set.set(arg.slice(0, eq), arg.slice(eq + 1));
   }
   return Object.fromEntries(set);

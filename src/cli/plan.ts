@@ -117,10 +117,13 @@ export function parseComponentBuilds(args: readonly string[]): Record<string, st
     const name = arg.slice(0, eq).trim();
     const build = arg.slice(eq + 1).trim();
     if (eq <= 0 || !name || !build) {
-      throw new RewindError('INVALID_INPUT', `--component "${arg}" is not NAME=BUILD; e.g. --component web=BABCDEFGHIJ (see "rewind builds --component web")`);
+      throw new RewindError(
+        'INVALID_COMPONENT_MOVE',
+        `--component "${arg}" is not NAME=BUILD; e.g. --component web=BABCDEFGHIJ (see "rewind builds --component web")`,
+      );
     }
     if (name in moves && moves[name] !== build)
-      throw new RewindError('INVALID_INPUT', `--component ${name} is given twice (${moves[name]}, ${build}); give one build per component`);
+      throw new RewindError('INVALID_COMPONENT_MOVE', `--component ${name} is given twice (${moves[name]}, ${build}); give one build per component`);
     moves[name] = build;
   }
   return moves;
@@ -132,7 +135,7 @@ export function parseNames(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (names.length === 0) throw new RewindError('INVALID_INPUT', `--components "${value}" names no component; e.g. --components web,api`);
+  if (names.length === 0) throw new RewindError('INVALID_COMPONENT_LIST', `--components "${value}" names no component; e.g. --components web,api`);
   return names;
 }
 

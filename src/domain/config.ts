@@ -37,7 +37,7 @@ export function applyConfigChange(base: Config, set: Readonly<Record<string, str
     if (!CONFIG_KEY.test(k)) problems.push(`"${k}" is not a valid variable name (letters, digits and _, not starting with a digit)`);
   }
   for (const k of unset) if (!hasKey(base, k)) problems.push(`${k} is not set`);
-  if (problems.length) throw new RewindError('INVALID_INPUT', problems.join('; '));
+  if (problems.length) throw new RewindError('INVALID_CONFIG', problems.join('; '));
   const next = mapOf(base);
   for (const [k, v] of Object.entries(set)) next.set(k, v);
   for (const k of unset) next.delete(k);
@@ -60,7 +60,7 @@ export function parseAssignments(args: readonly string[]): Record<string, string
   const out = new Map<string, string>();
   for (const a of args) {
     const i = a.indexOf('=');
-    if (i <= 0) throw new RewindError('INVALID_INPUT', `"${a}" is not KEY=VALUE; write it as ${a || 'KEY'}=value`);
+    if (i <= 0) throw new RewindError('INVALID_KEY_VALUE', `"${a}" is not KEY=VALUE; write it as ${a || 'KEY'}=value`);
     out.set(a.slice(0, i), a.slice(i + 1));
   }
   return recordOf(out);

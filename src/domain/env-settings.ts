@@ -45,7 +45,7 @@ export function mergeSettings(current: EnvSettings, patch: Readonly<Record<strin
       problems.push(`${k} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
     else next.set(k, v as number);
   }
-  if (problems.length) throw new RewindError('INVALID_INPUT', problems.join('; '));
+  if (problems.length) throw new RewindError('INVALID_SETTING', problems.join('; '));
   return Object.freeze(recordOf(next)) as EnvSettings;
 }
 

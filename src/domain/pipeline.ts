@@ -46,7 +46,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
  */
 export function parsePipelines(value: unknown, where = 'pipelines'): PipelineDef[] {
   const problems: string[] = [];
-  if (!isObj(value)) throw new RewindError('INVALID_INPUT', `${where} must be a map of pipeline name → list of tasks`);
+  if (!isObj(value)) throw new RewindError('INVALID_PIPELINE', `${where} must be a map of pipeline name → list of tasks`);
   const out: PipelineDef[] = [];
   for (const [name, tasks] of Object.entries(value)) {
     const at = `${where}.${name}`;
@@ -65,7 +65,7 @@ export function parsePipelines(value: unknown, where = 'pipelines'): PipelineDef
       out.push(Object.freeze({ name, tasks: Object.freeze(defs) }));
     }
   }
-  if (problems.length) throw new RewindError('INVALID_INPUT', `invalid pipeline definition: ${problems.join('; ')}`, { errors: problems });
+  if (problems.length) throw new RewindError('INVALID_PIPELINE', `invalid pipeline definition: ${problems.join('; ')}`, { errors: problems });
   return out;
 }
 

@@ -41,7 +41,7 @@ export async function takeBackup(
       createdBy: o.actor,
     });
   } else {
-    if (!target.snapshot) throw new RewindError('INVALID_INPUT', `the target of ${o.app}/${o.env} cannot take backups; deploy without enableRollback`);
+    if (!target.snapshot) throw new RewindError('UNSUPPORTED_BY_TARGET', `the target of ${o.app}/${o.env} cannot take backups; deploy without enableRollback`);
     const snap = await target.snapshot(o.app, o.env);
     const live = snap.release ? await store.releases.get(o.app, snap.release) : undefined;
     const version = await versionOf(store, live);
@@ -55,7 +55,10 @@ export async function takeBackup(
     for (const c of snap.components) {
       const spec = live?.manifest?.components[c.name];
       if (!spec)
-        throw new RewindError('INVALID_INPUT', `${o.app}/${o.env} runs component ${c.name}, which Rewind has no manifest for; deploy without enableRollback`);
+        throw new RewindError(
+          'NO_COMPONENT_MANIFEST',
+          `${o.app}/${o.env} runs component ${c.name}, which Rewind has no manifest for; deploy without enableRollback`,
+        );
       specs[c.name] = spec;
     }
     const manifest = composeManifest(specs);

@@ -1,18 +1,16 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { AppSummary, EnvironmentSummary, ProcessInfo } from '../domain/environment.js';
+import type { ProcessInfo } from '../domain/environment.js';
 import type { PipelineLog } from '../domain/pipeline-run.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { uploadLimits, type ExtractLimits } from '../artifacts/safe-extract.js';
 import { builderArtifacts } from './builder-artifacts.js';
 import { Builder } from '../builder/builder.js';
 import { applyConfigChange, describeConfigDiff, diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
-import { RewindError, notFound } from '../domain/errors.js';
-import { APP_NAME, ENV_NAME } from '../domain/ids.js';
-import { hasKey } from '../domain/records.js';
-import { effectiveSettings, mergeSettings, type DataPlaneDefaults } from '../domain/env-settings.js';
+import { RewindError, notFound, rewindError } from '../domain/errors.js';
+import type { DataPlaneDefaults } from '../domain/env-settings.js';
 import { isRunnable, makeRelease, type Release } from '../domain/release.js';
-import type { ExecEvent, ObservedApp } from '../protocol/agent-protocol.js';
+import type { ExecEvent } from '../protocol/agent-protocol.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
 import type { Deployment, DeploymentEvent } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
@@ -23,7 +21,7 @@ import { TemplateOps } from './templates.js';
 import { AutoRollbackMonitor } from './auto-rollback-monitor.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { EventHub } from './event-hub.js';
-import { freePort } from './free-port.js';
+import { AppOps } from './app-ops.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -49,6 +47,8 @@ export interface ReleaseChangeResult {
 /** The control plane's operations. The API (and through it the CLI and console) calls only these. */
 export class Engine {
   readonly store: Store;
+  /** Apps and their environments. */
+  readonly apps: AppOps;
   readonly builder: Builder;
   readonly deployer: Deployer;
   /** Rollbacks (to a release, of components, of a bundle), reverts, promotions, diffs. */
@@ -77,6 +77,13 @@ export class Engine {
       afterBuild: async (build, manifest) => {
         if (manifest.pipelines !== undefined) await this.pipelines.define(build.app, manifest.pipelines, 'manifest', build.createdBy);
       },
+    });
+    this.apps = new AppOps({
+      store: o.store,
+      targets: o.targets,
+      proxyHost: o.proxyHost,
+      defaults: o.defaults,
+      removeBuildLogs: (builds) => this.builder.removeLogs(builds),
     });
     this.deployer = new Deployer({ store: o.store, targets: o.targets, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, defaults: o.defaults });
     this.monitor = new AutoRollbackMonitor({ store: o.store, targets: o.targets, hub: this.deploymentEvents, log: o.log });
@@ -110,174 +117,16 @@ export class Engine {
     await this.deployer.close();
   }
 
-  // ── apps ──────────────────────────────────────────────────────────────
-
-  async createApp(name: string, actor: string): Promise<AppSummary> {
-    if (typeof name !== 'string' || !APP_NAME.test(name)) {
-      throw new RewindError(
-        'INVALID_NAME',
-        `"${name}" is not a valid app name: use 1-63 lower-case letters, digits and dashes, starting with a letter (e.g. my-app)`,
-      );
-    }
-    if (await this.store.apps.get(name)) throw new RewindError('APP_EXISTS', `app "${name}" already exists; see "rewind apps info ${name}"`);
-    const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
-    await this.store.apps.create(name, { name: 'production', proxyPort: port }, new Date().toISOString());
-    await this.store.recordAudit({ actor, action: 'app.create', app: name, detail: { proxyPort: port } });
-    return this.app(name);
-  }
-
-  async deleteApp(name: string, actor: string): Promise<void> {
-    await this.requireApp(name);
-    for (const env of await this.store.apps.environments(name)) {
-      const live = await this.store.deployments.live(name, env.name);
-      if (live)
-        throw new RewindError(
-          'DEPLOYMENT_IN_PROGRESS',
-          `deployment ${live.id} is in progress in ${name}/${env.name}; wait for it to finish before deleting the app`,
-        );
-    }
-    for (const env of await this.store.apps.environments(name)) await this.targetOf(name, env.name).remove(name, env.name);
-    const builds = await this.store.builds.idsOf(name);
-    await this.store.apps.delete(name);
-    await this.builder.removeLogs(builds);
-    await this.store.recordAudit({ actor, action: 'app.delete', app: name });
-  }
-
-  async apps(): Promise<AppSummary[]> {
-    const observed = await this.observeAll();
-    const out: AppSummary[] = [];
-    for (const a of await this.store.apps.list()) out.push(await this.appView(a.name, a.createdAt, observed));
-    return out;
-  }
-
-  async app(name: string): Promise<AppSummary> {
-    const a = await this.requireApp(name);
-    return this.appView(a.name, a.createdAt, await this.observeAll());
-  }
-
-  private async appView(name: string, createdAt: string, observed: readonly ObservedApp[] | null): Promise<AppSummary> {
-    const envs = await this.store.apps.environments(name);
-    const views: EnvironmentSummary[] = [];
-    for (const e of envs) views.push(await this.envView(e, observed?.find((o) => o.app === name && o.env === e.name) ?? null, observed === null));
-    return { name, createdAt, environments: views };
-  }
-
-  private async envView(e: EnvironmentRow, observed: ObservedApp | null, unreachable: boolean): Promise<EnvironmentSummary> {
-    const live = await this.store.deployments.live(e.app, e.name);
-    let health = 'empty';
-    if (unreachable) health = 'unknown';
-    else if (live) health = 'deploying';
-    else if (observed?.release) {
-      const serving = observed.instances.filter((i) => i.release === observed.release);
-      if (serving.length === 0) health = 'empty';
-      else health = serving.every((i) => i.state === 'healthy' || i.state === 'running') ? 'healthy' : 'unhealthy';
-    }
-    // A removed component keeps its port (a rollback may bring it back), but only the active
-    // release's HTTP components (other than the one on the environment's URL) are listed.
-    const ports = await this.store.apps.componentPorts(e.app, e.name);
-    const active = e.activeRelease ? await this.store.releases.get(e.app, e.activeRelease) : undefined;
-    const http = Object.values(active?.manifest?.components ?? {}).filter((c) => c.port && hasKey(active!.builds, c.name));
-    const main = http.find((c) => c.name === 'web') ?? http[0];
-    const serving = new Set(http.filter((c) => c !== main).map((c) => c.name));
-    for (const c of Object.keys(ports)) if (!serving.has(c)) delete ports[c];
-    return {
-      app: e.app,
-      name: e.name,
-      position: e.position,
-      activeRelease: e.activeRelease,
-      proxyPort: e.proxyPort,
-      url: `http://${this.o.proxyHost}:${e.proxyPort}`,
-      health,
-      components: Object.fromEntries(Object.entries(ports).map(([c, p]) => [c, `http://${this.o.proxyHost}:${p}`])),
-      createdAt: e.createdAt,
-    };
-  }
-
   private targetOf(app: string, env: string): Target {
     return this.o.targets.forEnv(app, env);
   }
 
-  private async observeAll(): Promise<readonly ObservedApp[] | null> {
-    try {
-      return (await Promise.all(this.o.targets.all().map((t) => t.observeAll()))).flat();
-    } catch {
-      return null;
-    }
+  private requireApp(name: string) {
+    return this.apps.requireApp(name);
   }
 
-  // ── environments ──────────────────────────────────────────────────────
-
-  async environments(app: string): Promise<readonly EnvironmentSummary[]> {
-    return (await this.app(app)).environments;
-  }
-
-  async createEnvironment(app: string, name: string, place: { after?: string; before?: string }, actor: string): Promise<EnvironmentSummary> {
-    await this.requireApp(app);
-    if (typeof name !== 'string' || !ENV_NAME.test(name)) {
-      throw new RewindError(
-        'INVALID_NAME',
-        `"${name}" is not a valid environment name: use 1-31 lower-case letters, digits and dashes, starting with a letter (e.g. test)`,
-      );
-    }
-    if (await this.store.apps.environment(app, name))
-      throw new RewindError('APP_EXISTS', `environment "${name}" already exists in app "${app}"; see "rewind envs -a ${app}"`);
-    if (place.after !== undefined && place.before !== undefined) throw new RewindError('INVALID_INPUT', 'give --after or --before, not both');
-    for (const anchor of [place.after, place.before]) if (anchor !== undefined) await this.requireEnv(app, anchor);
-    const port = await freePort(this.o.proxyHost, await this.store.apps.usedPorts());
-    await this.store.apps.createEnvironment(app, name, place, port, new Date().toISOString());
-    await this.store.recordAudit({ actor, action: 'environment.create', app, env: name, detail: { ...place, proxyPort: port } });
-    return (await this.environments(app)).find((e) => e.name === name)!;
-  }
-
-  /** Refused while the environment runs something, unless forced; refused for an app's last environment. */
-  async deleteEnvironment(app: string, name: string, force: boolean, actor: string): Promise<void> {
-    const env = await this.requireEnv(app, name);
-    const all = await this.store.apps.environments(app);
-    if (all.length === 1)
-      throw new RewindError('INVALID_INPUT', `"${name}" is the only environment of ${app}; delete the app instead (rewind apps delete ${app})`);
-    const live = await this.store.deployments.live(app, name);
-    if (live) throw new RewindError('DEPLOYMENT_IN_PROGRESS', `deployment ${live.id} is in progress in ${app}/${name}; wait for it to finish`);
-    const observed = await this.targetOf(app, name)
-      .observe(app, name)
-      .catch(() => null);
-    const running = (observed?.instances.length ?? 0) > 0 || (env.activeRelease !== null && observed === null);
-    if (running && !force) {
-      throw new RewindError(
-        'INVALID_INPUT',
-        `${app}/${name} is running ${env.activeRelease ?? 'instances'}; pass --force to stop it and delete the environment with its releases`,
-      );
-    }
-    await this.targetOf(app, name).remove(app, name);
-    await this.store.apps.deleteEnvironment(app, name);
-    await this.store.recordAudit({ actor, action: 'environment.delete', app, env: name, detail: { force, activeRelease: env.activeRelease } });
-  }
-
-  /** The environment's own settings and those in effect (with the server's defaults). */
-  async settings(app: string, env: string) {
-    const e = await this.requireEnv(app, env);
-    return { settings: e.settings, effective: effectiveSettings(e.settings, this.o.defaults) };
-  }
-
-  /** Changes settings; they apply from the next deployment of the environment. */
-  async changeSettings(app: string, env: string, patch: Readonly<Record<string, unknown>>, actor: string) {
-    const e = await this.requireEnv(app, env);
-    const next = mergeSettings(e.settings, patch);
-    await this.store.apps.setSettings(app, env, next);
-    await this.store.recordAudit({ actor, action: 'environment.settings', app, env, detail: patch });
-    return this.settings(app, env);
-  }
-
-  async requireApp(name: string) {
-    const a = await this.store.apps.get(name);
-    if (!a) throw notFound.app(name);
-    return a;
-  }
-
-  async requireEnv(app: string, env: string): Promise<EnvironmentRow> {
-    await this.requireApp(app);
-    const e = await this.store.apps.environment(app, env);
-    if (!e) throw notFound.env(app, env);
-    return e;
+  private requireEnv(app: string, env: string): Promise<EnvironmentRow> {
+    return this.apps.requireEnv(app, env);
   }
 
   // ── builds ────────────────────────────────────────────────────────────
@@ -307,7 +156,7 @@ export class Engine {
     await this.requireEnv(app, env);
     const release = await this.release(app, id);
     if (release.env !== env) {
-      throw new RewindError('INVALID_INPUT', `release ${id} belongs to environment "${release.env}", not "${env}"; pass -e ${release.env}`);
+      throw rewindError('RELEASE_IN_OTHER_ENV', id, release.env, env);
     }
     const deployment = await this.deployer.start(release, { kind: 'promote', actor });
     return { release, deployment };
@@ -338,7 +187,7 @@ export class Engine {
     const runs = base !== undefined && isRunnable(base) && base.id === (await this.store.apps.environment(app, env))?.activeRelease;
     const config = applyConfigChange(base?.config ?? {}, change.set, change.unset);
     const diff = diffConfig(base?.config ?? {}, config);
-    if (isEmptyDiff(diff)) throw new RewindError('INVALID_INPUT', 'nothing changes: every variable already has that value');
+    if (isEmptyDiff(diff)) throw new RewindError('NO_CHANGE', 'nothing changes: every variable already has that value');
     const release = makeRelease({
       app,
       env,
@@ -401,7 +250,7 @@ export class Engine {
       throw new RewindError('COMPONENT_NOT_FOUND', `${release.id} has no component ${o.component}; its components are ${components.join(', ') || 'none'}`);
     }
     const target = this.targetOf(app, env);
-    if (!target.exec) throw new RewindError('INVALID_INPUT', `the target of ${app}/${env} cannot run commands`);
+    if (!target.exec) throw new RewindError('UNSUPPORTED_BY_TARGET', `the target of ${app}/${env} cannot run commands`);
     const events = await target.exec(
       app,
       env,

@@ -6,12 +6,13 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { Builder } from '../builder/builder.js';
 import { RewindError, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { parsePipelines, pipelineEnvironments, type PipelineDef, type TaskDef } from '../domain/pipeline.js';
+import type { PipelineDef, TaskDef } from '../domain/pipeline.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { PipelineRun } from '../store/pipelines-repo.js';
 import type { Store } from '../store/store.js';
 import type { TargetResolver } from '../targets/target.js';
 import { takeBackup } from './backup.js';
+import { checkPipelines, definePipelines } from './pipeline-definitions.js';
 import type { Deployer } from './deployer.js';
 import type { EventHub } from './event-hub.js';
 import { TaskFailed, releaseForDeploy, runCommandTask, runTaskSlug, type TaskContext } from './pipeline-tasks.js';
@@ -50,24 +51,13 @@ export class PipelineRunner {
   // ── definitions ────────────────────────────────────────────────────────
 
   /** Saves definitions (from a manifest's `pipelines:` or the API), after checking their environments exist. */
-  async define(app: string, value: unknown, source: 'manifest' | 'api', actor: string): Promise<PipelineDef[]> {
-    const defs = await this.check(app, value);
-    for (const d of defs) await this.o.store.pipelines.saveDefinition(app, d, source, now());
-    await this.o.store.recordAudit({ actor, action: 'pipeline.define', app, detail: { pipelines: defs.map((d) => d.name), source } });
-    return defs;
+  define(app: string, value: unknown, source: 'manifest' | 'api', actor: string): Promise<PipelineDef[]> {
+    return definePipelines(this.o.store, app, value, source, actor);
   }
 
   /** Parses definitions and checks that the environments they use exist; changes nothing. */
-  async check(app: string, value: unknown): Promise<PipelineDef[]> {
-    const defs = parsePipelines(value);
-    const envs = new Set((await this.o.store.apps.environments(app)).map((e) => e.name));
-    const missing = defs.flatMap((d) =>
-      pipelineEnvironments(d)
-        .filter((e) => !envs.has(e))
-        .map((e) => `pipeline ${d.name} uses environment "${e}", which ${app} does not have`),
-    );
-    if (missing.length) throw new RewindError('INVALID_INPUT', `${missing.join('; ')}; create it with "rewind envs create NAME -a ${app}"`);
-    return defs;
+  check(app: string, value: unknown): Promise<PipelineDef[]> {
+    return checkPipelines(this.o.store, app, value);
   }
 
   // ── runs ───────────────────────────────────────────────────────────────
@@ -84,7 +74,7 @@ export class PipelineRunner {
     const { store } = this.o;
     if (!(await store.apps.get(app))) throw notFound.app(app);
     for (const s of o.stories)
-      if (!/^[A-Za-z0-9][A-Za-z0-9._#-]{0,63}$/.test(s)) throw new RewindError('INVALID_INPUT', `"${s}" is not a story id (letters, digits, . _ # -)`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._#-]{0,63}$/.test(s)) throw new RewindError('INVALID_STORY_ID', `"${s}" is not a story id (letters, digits, . _ # -)`);
     let def = await store.pipelines.definition(app, name);
     let buildId = o.build ?? null;
     if (o.source) {
@@ -113,7 +103,7 @@ export class PipelineRunner {
     if (def.tasks.some((t) => t.kind === 'build') && !buildId) {
       // The newest build of uploaded source (not a backup's or a template's copy of slugs).
       const latest = (await store.builds.list(app, 50)).find((b) => b.status === 'succeeded' && Object.keys(b.sourceHashes).length > 0);
-      if (!latest) throw new RewindError('INVALID_INPUT', `pipeline ${name} builds, but no source was given and ${app} has no build yet; pass a source folder`);
+      if (!latest) throw new RewindError('NO_SOURCE', `pipeline ${name} builds, but no source was given and ${app} has no build yet; pass a source folder`);
       buildId = latest.id;
     }
     const run: PipelineRun = {
@@ -162,7 +152,7 @@ export class PipelineRunner {
     const run = await this.requireRun(id);
     const waiting = (await this.o.store.pipelines.tasks(id)).find((t) => t.status === 'waiting');
     const resolve = this.approvals.get(id);
-    if (!waiting || !resolve) throw new RewindError('INVALID_INPUT', `run ${id} is ${run.status} and waits for no approval`);
+    if (!waiting || !resolve) throw new RewindError('NOT_AWAITING_APPROVAL', `run ${id} is ${run.status} and waits for no approval`);
     await this.o.store.recordAudit({
       actor,
       action: approved ? 'pipeline.approve' : 'pipeline.reject',
@@ -230,7 +220,7 @@ export class PipelineRunner {
 
   private refuseRolledBack(run: PipelineRun) {
     if (run.rollbackStatus !== 'none' && run.rollbackStatus !== 'failed') {
-      throw new RewindError('INVALID_INPUT', `run ${run.id} is already ${run.rollbackStatus === 'running' ? 'being rolled back' : 'rolled back'}`);
+      throw new RewindError('ALREADY_ROLLED_BACK', `run ${run.id} is already ${run.rollbackStatus === 'running' ? 'being rolled back' : 'rolled back'}`);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { EnvPlan } from '../domain/env-plan.js';
 import { diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
-import { RewindError, notFound } from '../domain/errors.js';
+import { RewindError, notFound, rewindError } from '../domain/errors.js';
 import { isId } from '../domain/ids.js';
 import { EMPTY_STATE, describeBasisChange, planBetween, revertOnto, withComponents, type EnvBasis, type EnvState, type PlanBasis } from '../domain/plan.js';
 import { makeRelease, type Release, type ReleaseKind } from '../domain/release.js';
@@ -89,15 +89,14 @@ export class ReleaseOps {
     const basis = [await this.basisOf(app, env, active?.id ?? null)];
     const base = { app, env, active, kind: 'rollback' as const, deploymentKind: 'rollback' as const, basis };
     if (o.components && Object.keys(o.components).length > 0) {
-      if (o.release) throw new RewindError('INVALID_INPUT', 'give either a release to roll back to or --component NAME=BUILD, not both');
+      if (o.release) throw new RewindError('CONFLICTING_OPTIONS', 'give either a release to roll back to or --component NAME=BUILD, not both');
       const moves = await this.componentMoves(app, o.components);
       const description = `rollback ${moves.map((m) => `${m.component} to ${m.build}`).join(', ')}`;
       return this.carryOut({ ...base, next: withComponents(stateOf(active), moves), description, source: null }, o);
     }
     if (o.release) {
       const target = await this.release(app, o.release);
-      if (target.env !== env)
-        throw new RewindError('INVALID_INPUT', `release ${target.id} belongs to environment "${target.env}", not "${env}"; pass -e ${target.env}`);
+      if (target.env !== env) throw rewindError('RELEASE_IN_OTHER_ENV', target.id, target.env, env);
       return this.carryOut({ ...base, next: stateOf(target), description: `rollback to ${target.id}`, source: target.id }, o);
     }
     if (!active) throw new RewindError('NOTHING_TO_ROLL_BACK', `${app}/${env} runs no release; there is nothing to roll back`);
@@ -119,7 +118,7 @@ export class ReleaseOps {
     const e = await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const target = await this.release(app, id);
-    if (target.env !== env) throw new RewindError('INVALID_INPUT', `release ${id} belongs to environment "${target.env}", not "${env}"; pass -e ${target.env}`);
+    if (target.env !== env) throw rewindError('RELEASE_IN_OTHER_ENV', id, target.env, env);
     const active = e.activeRelease ? await this.release(app, e.activeRelease) : null;
     const before = await this.store.releases.before(target);
     const next = revertOnto(stateOf(active), stateOf(before), stateOf(target));
@@ -133,7 +132,7 @@ export class ReleaseOps {
   }
 
   async #promote(app: string, o: { from: string; to: string; components?: readonly string[] } & PlannedOptions): Promise<Outcome> {
-    if (o.from === o.to) throw new RewindError('INVALID_INPUT', `--from and --to are both "${o.from}"; promote from one environment to another`);
+    if (o.from === o.to) throw new RewindError('SAME_ENVIRONMENT', `--from and --to are both "${o.from}"; promote from one environment to another`);
     const from = await this.requireEnv(app, o.from);
     const to = await this.requireEnv(app, o.to);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, o.to);
@@ -144,7 +143,7 @@ export class ReleaseOps {
     const unknown = names.filter((n) => !hasKey(source.builds, n));
     if (unknown.length) {
       throw new RewindError(
-        'INVALID_INPUT',
+        'UNKNOWN_COMPONENT',
         `${source.id} in ${o.from} has no component ${unknown.join(', ')}; its components are ${all.join(', ') || 'none'}`,
       );
     }
@@ -177,21 +176,21 @@ export class ReleaseOps {
     for (const [component, buildId] of Object.entries(components)) {
       if (!isId('B', buildId))
         throw new RewindError(
-          'INVALID_INPUT',
+          'INVALID_BUILD_ID',
           `"${buildId}" is not a build id (B followed by 10 letters); see "rewind builds -a ${app} --component ${component}"`,
         );
       const b = await this.store.builds.get(app, buildId);
       if (!b) throw notFound.build(app, buildId);
       if (b.status !== 'succeeded') {
         throw new RewindError(
-          'INVALID_INPUT',
+          'BUILD_NOT_SUCCEEDED',
           `build ${buildId} ${b.status === 'failed' ? 'failed' : 'is still running'}; only a succeeded build of ${component} can be rolled back to`,
         );
       }
       if (!b.components.includes(component) || !b.artifacts[component]) {
         const built = b.components.length ? `it built ${b.components.join(', ')}` : 'it built no component';
         throw new RewindError(
-          'INVALID_INPUT',
+          'BUILD_LACKS_COMPONENT',
           `build ${buildId} is not a build of ${component} (${built}); see "rewind builds -a ${app} --component ${component}"`,
         );
       }
@@ -215,7 +214,7 @@ export class ReleaseOps {
     const missing = (planned ?? []).filter((p) => !basis.some((b) => b.env === p.env && (p.config === undefined || b.config !== undefined)));
     if (missing.length) {
       throw new RewindError(
-        'INVALID_INPUT',
+        'INVALID_BASIS',
         `the basis does not give ${missing.map((m) => m.env).join(', ')}${missing.some((m) => m.config !== undefined) ? ' (release and config)' : ''}; send the basis of this change's dry run (plan.basis)`,
       );
     }
@@ -227,7 +226,7 @@ export class ReleaseOps {
       }
       const r = b.config === null ? null : await this.store.releases.get(app, b.config);
       if (r === undefined)
-        throw new RewindError('INVALID_INPUT', `the basis names release ${b.config}, which ${app} does not have; send the basis of a dry run`);
+        throw new RewindError('INVALID_BASIS', `the basis names release ${b.config}, which ${app} does not have; send the basis of a dry run`);
       out.push({ env: b.env, release: b.release, config: r?.config ?? {} });
     }
     return out;

@@ -60,7 +60,7 @@ export class LocalTarget implements Target {
       result = await this.#with((client) => client.deploy(desired, onEvent));
     } catch (err) {
       if (err instanceof AgentRequestError && err.status === 409) throw new RewindError('DEPLOYMENT_IN_PROGRESS', err.message);
-      if (err instanceof AgentRequestError && err.status === 400) throw new RewindError('INVALID_INPUT', err.message);
+      if (err instanceof AgentRequestError && err.status === 400) throw new RewindError('AGENT_REFUSED', err.message);
       throw err;
     }
     if (result) return result.ok ? { ok: true, release: result.release } : { ok: false, release: result.release, error: result.error };
@@ -126,7 +126,7 @@ export class LocalTarget implements Target {
       } catch (err) {
         if (err instanceof AgentRequestError && err.code === 'APP_NOT_FOUND') throw new RewindError('NOTHING_RUNS', err.message);
         if (err instanceof AgentRequestError && err.code === 'COMPONENT_NOT_FOUND') throw new RewindError('COMPONENT_NOT_FOUND', err.message);
-        if (err instanceof AgentRequestError && err.status === 400) throw new RewindError('INVALID_INPUT', err.message);
+        if (err instanceof AgentRequestError && err.status === 400) throw new RewindError('AGENT_REFUSED', err.message);
         throw err;
       }
     });

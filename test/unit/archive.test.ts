@@ -173,7 +173,7 @@ describe('packSource and safeExtract', () => {
   it('refuses to pack a source with no files', async () => {
     const dir = tree({ '.gitignore': '*\n' });
     const e = await refusal(packSource(dir, join(tmp, 'x.tar.gz')));
-    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.code).toBe('EMPTY_SOURCE');
     expect(e.message).toBe(`there is nothing to upload in ${dir}: it is empty, or .gitignore/.rewindignore exclude every file`);
   });
 
@@ -395,7 +395,7 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     const file = join(tmp, 'twice.tar.gz');
     writeFileSync(file, gzipSync(gzipSync(rawTar([{ name: 'a', data: 'x' }]))));
     const e = await refusal(safeExtract(file, join(tmp, 'out'), LIMITS));
-    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.code).toBe('INVALID_ARCHIVE');
     expect(e.message).toBe('the upload is compressed twice; upload a .tar.gz of the source (rewind build DIR does this)');
     expect(existsSync(join(tmp, 'out'))).toBe(false);
   });
@@ -429,7 +429,7 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     const file = join(tmp, 'plain.tar.gz');
     writeFileSync(file, rawTar([{ name: 'a', data: 'x' }]));
     const e = await refusal(safeExtract(file, join(tmp, 'out'), LIMITS));
-    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.code).toBe('INVALID_ARCHIVE');
     expect(e.message).toBe('the upload is not a gzip-compressed tar archive (.tar.gz); upload the source with "rewind deploy" or "rewind build"');
   });
 
@@ -449,7 +449,7 @@ describe('safeExtract refuses unsafe archives as a whole', () => {
     writeFileSync(file, make());
     const dest = join(tmp, 'out');
     const e = await refusal(safeExtract(file, dest, LIMITS));
-    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.code).toBe('INVALID_ARCHIVE');
     expect(e.message).toMatch(/^the upload is not a valid \.tar\.gz archive \(.+\); pack it again and retry$/);
     expect(existsSync(dest)).toBe(false);
   });

@@ -7,7 +7,7 @@ import { actorOf, errorReplies, finiteQueryNumbers } from '../route-helpers.js';
 export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/api/apps', { schema: { tags: ['apps'], summary: 'List apps with their environments', response: { 200: List(AppView), ...errorReplies() } } }, () =>
-    engine.apps(),
+    engine.apps.list(),
   );
   app.post(
     '/api/apps',
@@ -19,7 +19,7 @@ export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
         response: { 201: AppView, ...errorReplies(400, 409) },
       },
     },
-    async (req, reply) => reply.status(201).send(await engine.createApp(req.body.name, actorOf(req))),
+    async (req, reply) => reply.status(201).send(await engine.apps.create(req.body.name, actorOf(req))),
   );
   app.get(
     '/api/apps/:app',
@@ -31,7 +31,7 @@ export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
         response: { 200: AppView, ...errorReplies(404) },
       },
     },
-    (req) => engine.app(req.params.app),
+    (req) => engine.apps.get(req.params.app),
   );
   app.delete(
     '/api/apps/:app',
@@ -44,7 +44,7 @@ export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
       },
     },
     async (req, reply) => {
-      await engine.deleteApp(req.params.app, actorOf(req));
+      await engine.apps.delete(req.params.app, actorOf(req));
       return reply.status(204).send();
     },
   );

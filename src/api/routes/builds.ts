@@ -29,7 +29,10 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       const body = req.body as Readable | undefined;
       if (!body || typeof (body as Readable).pipe !== 'function') {
         return reply.status(415).send({
-          error: { code: 'INVALID_INPUT', message: 'send the source as a gzip tarball with content-type application/gzip (rewind build DIR does this)' },
+          error: {
+            code: 'UNSUPPORTED_MEDIA_TYPE',
+            message: 'send the source as a gzip tarball with content-type application/gzip (rewind build DIR does this)',
+          },
         });
       }
       try {
@@ -58,7 +61,7 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      await engine.requireApp(req.params.app);
+      await engine.apps.requireApp(req.params.app);
       const { component, limit } = req.query;
       const list = component ? await engine.store.builds.ofComponent(req.params.app, component, limit) : await engine.store.builds.list(req.params.app, limit);
       return list.map(views.build);

@@ -27,7 +27,7 @@ export function deploymentsRoutes(fastify: FastifyInstance, engine: Engine): voi
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      await engine.requireEnv(req.params.app, req.query.env);
+      await engine.apps.requireEnv(req.params.app, req.query.env);
       return (await engine.store.deployments.list(req.params.app, req.query.env, req.query.limit)).map(views.deployment);
     },
   );

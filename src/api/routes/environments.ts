@@ -17,7 +17,7 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
         response: { 200: List(EnvironmentView), ...errorReplies(404) },
       },
     },
-    (req) => engine.environments(req.params.app),
+    (req) => engine.apps.environments(req.params.app),
   );
   app.post(
     '/api/apps/:app/envs',
@@ -31,7 +31,9 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await engine.createEnvironment(req.params.app, req.body.name, { after: req.body.after, before: req.body.before }, actorOf(req))),
+      reply
+        .status(201)
+        .send(await engine.apps.createEnvironment(req.params.app, req.body.name, { after: req.body.after, before: req.body.before }, actorOf(req))),
   );
   app.get(
     '/api/apps/:app/envs/:env/settings',
@@ -43,7 +45,7 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
         response: { 200: EnvSettingsView, ...errorReplies(404) },
       },
     },
-    (req) => engine.settings(req.params.app, req.params.env),
+    (req) => engine.apps.settings(req.params.app, req.params.env),
   );
   app.patch(
     '/api/apps/:app/envs/:env/settings',
@@ -57,7 +59,7 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
         response: { 200: EnvSettingsView, ...errorReplies(400, 404) },
       },
     },
-    (req) => engine.changeSettings(req.params.app, req.params.env, req.body, actorOf(req)),
+    (req) => engine.apps.changeSettings(req.params.app, req.params.env, req.body, actorOf(req)),
   );
   app.delete(
     '/api/apps/:app/envs/:env',
@@ -71,7 +73,7 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
       },
     },
     async (req, reply) => {
-      await engine.deleteEnvironment(req.params.app, req.params.env, req.query.force, actorOf(req));
+      await engine.apps.deleteEnvironment(req.params.app, req.params.env, req.query.force, actorOf(req));
       return reply.status(204).send();
     },
   );

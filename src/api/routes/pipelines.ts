@@ -29,7 +29,8 @@ import { replayStream } from '../sse.js';
 function checkRunBody(body: unknown): { stories: string[]; build?: string } {
   if (body === undefined || body === null) return { stories: [] };
   const o = body as Record<string, unknown>;
-  const bad = (m: string) => new RewindError('INVALID_INPUT', `invalid run request: ${m}; send {"stories": ["ID"], "build": "B…"} or a gzip source tarball`);
+  const bad = (m: string) =>
+    new RewindError('INVALID_RUN_REQUEST', `invalid run request: ${m}; send {"stories": ["ID"], "build": "B…"} or a gzip source tarball`);
   if (typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object');
   for (const k of Object.keys(o)) if (k !== 'stories' && k !== 'build') throw bad(`unknown field "${k}"`);
   if (o.stories !== undefined && !(Array.isArray(o.stories) && o.stories.every((s) => typeof s === 'string'))) throw bad('stories must be a list of ids');
@@ -55,7 +56,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
     '/api/apps/:app/pipelines',
     { schema: { tags: ['pipelines'], summary: 'Pipeline definitions', params: AppParams, response: { 200: List(PipelineView), ...errorReplies(404) } } },
     async (req) => {
-      await engine.requireApp(req.params.app);
+      await engine.apps.requireApp(req.params.app);
       return list(req.params.app);
     },
   );
@@ -71,7 +72,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       },
     },
     async (req) => {
-      await engine.requireApp(req.params.app);
+      await engine.apps.requireApp(req.params.app);
       await runner.define(req.params.app, req.body.pipelines, 'api', actorOf(req));
       return list(req.params.app);
     },
@@ -121,7 +122,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      await engine.requireApp(req.params.app);
+      await engine.apps.requireApp(req.params.app);
       const runs = await engine.store.pipelines.runs(req.params.app, { story: req.query.story, limit: req.query.limit });
       return Promise.all(runs.map((r) => runner.view(r.id)));
     },
@@ -217,7 +218,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
     '/api/apps/:app/stories',
     { schema: { tags: ['stories'], summary: 'Work-item ids seen on runs', params: AppParams, response: { 200: List(StoryView), ...errorReplies(404) } } },
     async (req) => {
-      await engine.requireApp(req.params.app);
+      await engine.apps.requireApp(req.params.app);
       return engine.store.pipelines.stories(req.params.app);
     },
   );
@@ -225,7 +226,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
     '/api/apps/:app/stories/:id',
     { schema: { tags: ['stories'], summary: "A story's pipeline activity", params: StoryParams, response: { 200: StoryRunsView, ...errorReplies(404) } } },
     async (req) => {
-      await engine.requireApp(req.params.app);
+      await engine.apps.requireApp(req.params.app);
       const runs = await engine.store.pipelines.runs(req.params.app, { story: req.params.id });
       return { id: req.params.id, runs: await Promise.all(runs.map((r) => runner.view(r.id))) };
     },

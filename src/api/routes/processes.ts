@@ -34,7 +34,7 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
     },
     async (req, reply) => {
       // Checks the app and environment (a 404 for unknown ones), then answers HEAD without opening the logs.
-      if (req.method === 'HEAD') await engine.requireEnv(req.params.app, req.query.env);
+      if (req.method === 'HEAD') await engine.apps.requireEnv(req.params.app, req.query.env);
       if (answeredHead(req, reply, 'text/plain; charset=utf-8')) return reply;
       const ac = new AbortController();
       const stream = await engine.logs(req.params.app, req.query.env, { follow: req.query.follow, lines: req.query.lines, signal: ac.signal });

@@ -60,7 +60,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      await engine.requireEnv(req.params.app, req.query.env);
+      await engine.apps.requireEnv(req.params.app, req.query.env);
       return view(await engine.store.releases.list(req.params.app, req.query.env, req.query.limit));
     },
   );
@@ -155,7 +155,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
       },
     },
     async (req) => {
-      await engine.requireApp(req.params.app);
+      await engine.apps.requireApp(req.params.app);
       return engine.releases.diff(req.params.app, req.query.from, req.query.to);
     },
   );
