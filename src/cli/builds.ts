@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { BuildView } from '../contract/index.js';
 import { RewindError } from '../domain/errors.js';
 import type { Cli, GlobalOptions } from './context.js';
-import type { Upload } from './client.js';
+import type { Upload } from './api-transport.js';
 import { CliError } from './errors.js';
 import { followDeployment, pipeText } from './follow.js';
 import { duration, keyValues, relativeTime, table, when } from './format.js';
