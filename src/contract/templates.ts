@@ -54,6 +54,10 @@ export const UpgradeStatusView = Type.Object({
   installed: Nullable(Type.String(), 'the version running; null when none is'),
   latest: Nullable(Type.String(), 'the newest version published'),
   upgradable: Type.Boolean(),
+  rollbackable: Nullable(
+    Type.String(),
+    'the upgrade a rollback with no id undoes (the newest that went live, when something ran before it); null when none can be',
+  ),
   upgrades: List(UpgradeView, { description: 'newest first' }),
 });
 export type UpgradeStatusView = View<typeof UpgradeStatusView>;

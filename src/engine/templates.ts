@@ -10,6 +10,7 @@ import { APP_NAME, newId } from '../domain/ids.js';
 import type { Manifest } from '../domain/manifest.js';
 import { EMPTY_STATE, planBetween, type EnvState } from '../domain/plan.js';
 import { makeRelease, type Release } from '../domain/release.js';
+import { newestLive, planUpgradeRollback, rollbackTarget, type UpgradeRecord } from '../domain/upgrade-plan.js';
 import { prebuiltBuild } from '../store/builds-repo.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
@@ -28,13 +29,15 @@ export interface UpgradeStatus {
   readonly installed: string | null;
   readonly latest: string | null;
   readonly upgradable: boolean;
-  readonly records: readonly Upgrade[];
+  /** The record a rollback with no id undoes; null when it would be refused. */
+  readonly rollbackable: string | null;
+  readonly records: readonly UpgradeRecord[];
 }
 
 /** An upgrade or its rollback: only the plan on a dry run, else also the record, the release made and its deployment. */
 export type Planned =
   | { readonly plan: EnvPlan; readonly upgrade?: undefined }
-  | { readonly plan: EnvPlan; readonly upgrade: Upgrade; readonly release: Release; readonly deployment: Deployment };
+  | { readonly plan: EnvPlan; readonly upgrade: UpgradeRecord; readonly release: Release; readonly deployment: Deployment };
 
 export class TemplateOps {
   constructor(
@@ -44,18 +47,10 @@ export class TemplateOps {
     private readonly requireEnv: (app: string, env: string) => Promise<EnvironmentRow>,
   ) {}
 
-  /** The newest install or upgrade that went live and was not rolled back: what app/env runs of its template. */
-  async #newestLive(records: readonly Upgrade[]): Promise<Upgrade | undefined> {
-    for (const r of records) {
-      if (r.rolledBackRelease !== null) continue;
-      if ((await this.store.deployments.get(r.deployment))?.state === 'succeeded') return r;
-    }
-    return undefined;
-  }
-
-  /** The version app/env runs (a rolled-back or failed upgrade left it at the one before); null when none. */
-  async #installed(records: readonly Upgrade[]): Promise<string | null> {
-    return (await this.#newestLive(records))?.toVersion ?? null;
+  /** App/env's install and upgrade records, newest first, with their deployments' states. */
+  async #records(app: string, env: string): Promise<UpgradeRecord[]> {
+    const records = await this.store.templates.upgrades(app, env);
+    return Promise.all(records.map(async (r) => ({ ...r, state: (await this.store.deployments.get(r.deployment))?.state ?? 'unknown' })));
   }
 
   /** Publishes app/env's active release as version `version` of template `name`. */
@@ -63,7 +58,7 @@ export class TemplateOps {
     if (!APP_NAME.test(o.name))
       throw new RewindError('INVALID_NAME', `template name "${o.name}" must be lower-case letters, digits and dashes, starting with a letter`);
     if (!VERSION.test(o.version))
-      throw new RewindError('INVALID_INPUT', `version "${o.version}" must be letters, digits, dots, dashes or underscores (at most 40), e.g. 1.0 or 2.1.3`);
+      throw new RewindError('INVALID_VERSION', `version "${o.version}" must be letters, digits, dots, dashes or underscores (at most 40), e.g. 1.0 or 2.1.3`);
     const e = await this.requireEnv(o.app, o.env);
     if (!e.activeRelease) throw new RewindError('NOTHING_RUNS', `${o.app}/${o.env} runs no release; deploy it before publishing it as a template`);
     const release = await this.releases.release(o.app, e.activeRelease);
@@ -119,11 +114,11 @@ export class TemplateOps {
   /** What app/env runs of a template, what it could be upgraded to, and its install/upgrade records. */
   async status(app: string, env: string): Promise<UpgradeStatus> {
     await this.requireEnv(app, env);
-    const records = await this.store.templates.upgrades(app, env);
+    const records = await this.#records(app, env);
     const template = records[0]?.template ?? null;
-    const installed = await this.#installed(records);
+    const installed = newestLive(records)?.toVersion ?? null;
     const latest = template ? ((await this.store.templates.versions(template))[0]?.version ?? null) : null;
-    return { template, installed, latest, upgradable: latest !== null && latest !== installed, records };
+    return { template, installed, latest, upgradable: latest !== null && latest !== installed, rollbackable: rollbackTarget(records), records };
   }
 
   /**
@@ -138,14 +133,20 @@ export class TemplateOps {
   async #upgrade(app: string, env: string, o: { template?: string; version?: string } & PlannedOptions): Promise<Planned> {
     const e = await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
-    const records = await this.store.templates.upgrades(app, env);
+    const records = await this.#records(app, env);
     const current = records[0]?.template ?? null;
     if (o.template !== undefined && current !== null && o.template !== current) {
-      throw new RewindError('INVALID_INPUT', `${app}/${env} runs template ${current}, not ${o.template}; upgrade it with "rewind templates upgrade -a ${app}"`);
+      throw new RewindError(
+        'TEMPLATE_MISMATCH',
+        `${app}/${env} runs template ${current}, not ${o.template}; upgrade it with "rewind templates upgrade -a ${app}"`,
+      );
     }
     const name = o.template ?? current;
     if (name === null)
-      throw new RewindError('INVALID_INPUT', `${app}/${env} was not installed from a template; install one with "rewind templates install NAME --as ${app}"`);
+      throw new RewindError(
+        'NOT_FROM_TEMPLATE',
+        `${app}/${env} was not installed from a template; install one with "rewind templates install NAME --as ${app}"`,
+      );
     const versions = await this.versions(name);
     const target = o.version === undefined ? versions[0] : versions.find((v) => v.version === o.version);
     if (!target)
@@ -153,9 +154,9 @@ export class TemplateOps {
         'TEMPLATE_NOT_FOUND',
         `template ${name} has no version ${o.version}; its versions are ${versions.map((v) => v.version).join(', ')}`,
       );
-    const installed = await this.#installed(records);
+    const installed = newestLive(records)?.toVersion ?? null;
     if (installed === target.version)
-      throw new RewindError('INVALID_INPUT', `${app}/${env} already runs ${name} ${target.version}; there is nothing to upgrade`);
+      throw new RewindError('ALREADY_UP_TO_DATE', `${app}/${env} already runs ${name} ${target.version}; there is nothing to upgrade`);
 
     const active = e.activeRelease ? await this.releases.release(app, e.activeRelease) : null;
     const config = { ...target.config, ...(active?.config ?? {}) };
@@ -223,45 +224,15 @@ export class TemplateOps {
       subject: upgrade.id,
       detail: { template: name, from: installed, to: target.version, release: release.id },
     });
-    return { plan, upgrade, release, deployment };
+    return { plan, upgrade: { ...upgrade, state: deployment.state }, release, deployment };
   }
 
   /** Rolls upgrade `id` (default: the newest that went live and is not rolled back) back: app/env goes to the release before it. */
   async rollback(app: string, env: string, o: { id?: string } & PlannedOptions): Promise<Planned> {
     await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
-    const records = await this.store.templates.upgrades(app, env);
-    const stateOf = async (u: Upgrade) => (await this.store.deployments.get(u.deployment))?.state;
-    const upgrade = o.id !== undefined ? records.find((r) => r.id === o.id) : await this.#newestLive(records);
-    if (!upgrade) {
-      throw new RewindError(
-        o.id === undefined ? 'NOTHING_TO_ROLL_BACK' : 'UPGRADE_NOT_FOUND',
-        o.id === undefined
-          ? `${app}/${env} has no upgrade to roll back; see "rewind templates upgrades -a ${app}"`
-          : `upgrade ${o.id} of ${app}/${env} does not exist; see "rewind templates upgrades -a ${app}"`,
-      );
-    }
-    if (upgrade.rolledBackRelease)
-      throw new RewindError('NOTHING_TO_ROLL_BACK', `upgrade ${upgrade.id} was already rolled back (release ${upgrade.rolledBackRelease})`);
-    const state = await stateOf(upgrade);
-    if (state !== 'succeeded')
-      throw new RewindError(
-        'NOTHING_TO_ROLL_BACK',
-        `upgrade ${upgrade.id} did not go live (its deployment ${upgrade.deployment} ${state ?? 'is gone'}); there is nothing of it to roll back`,
-      );
-    const newest = await this.#newestLive(records);
-    if (newest && newest.id !== upgrade.id) {
-      throw new RewindError(
-        'INVALID_INPUT',
-        `upgrade ${newest.id} (${newest.fromVersion ?? 'install'} to ${newest.toVersion}) came after ${upgrade.id}; roll it back first`,
-      );
-    }
-    if (!upgrade.fromRelease)
-      throw new RewindError(
-        'NOTHING_TO_ROLL_BACK',
-        `${upgrade.id} installed ${upgrade.template} ${upgrade.toVersion} in ${app}/${env}; nothing ran there before it to go back to`,
-      );
-    const out = await this.releases.rollback(app, env, { release: upgrade.fromRelease, dryRun: o.dryRun, basis: o.basis, actor: o.actor });
+    const { upgrade, toRelease } = planUpgradeRollback(app, env, await this.#records(app, env), o.id);
+    const out = await this.releases.rollback(app, env, { release: toRelease, dryRun: o.dryRun, basis: o.basis, actor: o.actor });
     if (o.dryRun) return { plan: out.plan };
     if (!out.release || !out.deployment) throw new Error('a rollback without a release');
     await this.store.templates.markRolledBack(upgrade.id, out.release.id, o.actor, new Date().toISOString());
@@ -274,6 +245,6 @@ export class TemplateOps {
       detail: { template: upgrade.template, from: upgrade.toVersion, to: upgrade.fromVersion, release: out.release.id },
     });
     const marked = (await this.store.templates.upgrades(app, env)).find((r) => r.id === upgrade.id) as Upgrade;
-    return { plan: out.plan, upgrade: marked, release: out.release, deployment: out.deployment };
+    return { plan: out.plan, upgrade: { ...marked, state: upgrade.state }, release: out.release, deployment: out.deployment };
   }
 }

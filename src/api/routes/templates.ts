@@ -4,7 +4,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { Planned } from '../../engine/templates.js';
 import type { Release } from '../../domain/release.js';
 import type { Deployment } from '../../domain/deployment.js';
-import type { Upgrade } from '../../domain/template.js';
+import type { UpgradeRecord } from '../../domain/upgrade-plan.js';
 import {
   AppParams,
   DryRunView,
@@ -19,16 +19,14 @@ import {
   UpgradeResult,
   UpgradeRollbackBody,
   UpgradeStatusView,
-  type UpgradeView,
 } from '../../contract/index.js';
 import { actorOf, basisIn, errorReplies } from '../route-helpers.js';
 import { views } from '../views.js';
 
 export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const upgradeView = async (u: Upgrade): Promise<UpgradeView> => ({ ...u, state: (await engine.store.deployments.get(u.deployment))?.state ?? 'unknown' });
-  const result = async (r: { plan: PlanView; upgrade: Upgrade; release: Release; deployment: Deployment }): Promise<UpgradeResult> => ({
-    upgrade: await upgradeView(r.upgrade),
+  const result = async (r: { plan: PlanView; upgrade: UpgradeRecord; release: Release; deployment: Deployment }): Promise<UpgradeResult> => ({
+    upgrade: r.upgrade,
     release: views.release(r.release, null),
     deployment: views.deployment(r.deployment),
     plan: r.plan,
@@ -89,7 +87,8 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
         installed: s.installed,
         latest: s.latest,
         upgradable: s.upgradable,
-        upgrades: await Promise.all(s.records.map(upgradeView)),
+        rollbackable: s.rollbackable,
+        upgrades: s.records,
       };
     },
   );

@@ -22,8 +22,8 @@ export function UpgradesPanel(p: UpgradesPanelProps) {
   return <Upgrades {...p} />;
 }
 
-/** The record a one-click rollback undoes: the newest that went live and was not rolled back (the server's own rule). */
-export const undoable = (records: readonly UpgradeView[]) => records.find((u) => u.rolledBackRelease === null && u.state === 'succeeded');
+/** "install 1.0" or "1.0 → 2.0". */
+const fromTo = (u: UpgradeView) => (u.fromVersion === null ? `install ${u.toVersion}` : `${u.fromVersion} → ${u.toVersion}`);
 
 function Upgrades({ app, env, onAction }: UpgradesPanelProps) {
   const headingId = useId();
@@ -31,7 +31,6 @@ function Upgrades({ app, env, onAction }: UpgradesPanelProps) {
   if (res.error) return <ErrorNote error={res.error} action={`load the upgrades of ${env}`} />;
   const s = res.data;
   if (!s || s.template === null) return null;
-  const last = undoable(s.upgrades);
   return (
     <section className="section upgrades" aria-labelledby={headingId}>
       <h2 id={headingId}>Upgrades in {env}</h2>
@@ -65,7 +64,7 @@ function Upgrades({ app, env, onAction }: UpgradesPanelProps) {
               <td>
                 <Id>{u.id}</Id>
               </td>
-              <td>{u.fromVersion === null ? `install ${u.toVersion}` : `${u.fromVersion} → ${u.toVersion}`}</td>
+              <td>{fromTo(u)}</td>
               <td>
                 <Link to={`/apps/${app}/releases/${u.release}${env === 'production' ? '' : `?env=${encodeURIComponent(env)}`}`}>
                   <Id>{u.release}</Id>
@@ -87,10 +86,10 @@ function Upgrades({ app, env, onAction }: UpgradesPanelProps) {
                 )}
               </td>
               <td className="right">
-                {u === last && u.fromVersion !== null && u.fromRelease !== null && (
+                {u.id === s.rollbackable && (
                   <button
                     type="button"
-                    aria-label={`Roll back upgrade ${u.id} (${u.fromVersion} → ${u.toVersion})`}
+                    aria-label={`Roll back upgrade ${u.id} (${fromTo(u)})`}
                     onClick={() => onAction({ kind: 'upgrade-rollback', upgrade: u })}
                   >
                     Roll back
