@@ -2,124 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import type { PipelineLogView, PipelineRunView, PipelineTaskView, PipelineView, RunRollbackPlanView } from '../contract/index.js';
-import { formatPlan, planChangesNothing } from '../domain/plan.js';
+import type { PipelineLogView, PipelineRunView, RunRollbackPlanView } from '../contract/index.js';
 import { uploadSource } from './builds.js';
 import type { Cli } from './context.js';
 import { CliError, UnreachableError } from './errors.js';
-import { duration, keyValues, relativeTime, table, timestamp, when } from './format.js';
+import { relativeTime, table, timestamp } from './format.js';
+import { activityTable, pipelinesTable, runLines, runRollbackLines } from './pipeline-format.js';
 import { collect, refusedIfStale, show, type PlanFlags } from './plan.js';
-
-/** `build → deploy test (backup) → run test → approval → promote test→production`. */
-export function taskSummary(tasks: readonly unknown[]): string {
-  return tasks
-    .map((t) => {
-      const d = t as { kind: string; name: string; env?: string; from?: string; to?: string; enableRollback?: boolean; mode?: string };
-      const label =
-        d.kind === 'deploy'
-          ? `deploy ${d.env}${d.enableRollback ? ' (backup)' : ''}${d.mode === 'design' ? ' (design)' : ''}`
-          : d.kind === 'promote'
-            ? `promote ${d.from}→${d.to}`
-            : d.kind === 'run'
-              ? `run ${d.env}`
-              : d.kind;
-      return d.name !== d.kind ? `${d.name}: ${label}` : label;
-    })
-    .join(' → ');
-}
-
-export function pipelinesTable(list: readonly PipelineView[]): string[] {
-  return table(
-    ['NAME', 'SOURCE', 'TASKS'],
-    list.map((p) => [p.name, p.source, taskSummary(p.tasks)]),
-  );
-}
-
-const took = (from: string, to: string | null, now: number) => duration((to ? Date.parse(to) : now) - Date.parse(from));
-
-/** Pipeline activity: `RUN  PIPELINE  STATUS  STARTED  DURATION  STORIES  ROLLBACK`. */
-export function activityTable(runs: readonly PipelineRunView[], now = Date.now()): string[] {
-  return table(
-    ['RUN', 'PIPELINE', 'STATUS', 'STARTED', 'DURATION', 'STORIES', 'ROLLBACK'],
-    runs.map((r) => [
-      r.id,
-      r.pipeline,
-      r.status,
-      relativeTime(r.createdAt, now),
-      took(r.createdAt, r.finishedAt, now),
-      r.stories.join(', '),
-      r.rollbackStatus === 'none' ? '' : r.rollbackStatus,
-    ]),
-  );
-}
-
-function taskDetail(t: PipelineTaskView): string {
-  const parts: string[] = [];
-  if (t.deployment) parts.push(`deployment ${t.deployment}`);
-  if (t.release) parts.push(`release ${t.release}`);
-  if (t.backupRelease) parts.push(`backup ${t.backupRelease}`);
-  if (t.error) parts.push(t.error);
-  return parts.join(', ');
-}
-
-/**
- * A run's rollback plan: `Plan: roll back run P… (ship, succeeded) of APP`, its warnings, then per
- * task (in the order they are restored) what happens and the plan from what is live now to the backup.
- */
-export function runRollbackLines(plan: RunRollbackPlanView): string[] {
-  const out = [`Plan: roll back run ${plan.run} (${plan.status}) of ${plan.app}`];
-  for (const w of plan.warnings) out.push(`  warning: ${w}`);
-  if (plan.tasks.length === 0) out.push('  no deploy task ran: nothing to restore');
-  for (const t of plan.tasks) {
-    const head = `  task ${t.index + 1} ${t.name}`;
-    if (!t.plan) {
-      out.push(`${head}: ${t.action}${t.why ? ` (${t.why})` : ''}`);
-      continue;
-    }
-    out.push(
-      `${head}: ${t.action === 'stage' ? 'stage' : 'restore'} backup ${t.backup} in ${t.env} (${t.action === 'stage' ? 'staged' : 'active'}: ${t.plan.from ?? 'none'})`,
-    );
-    const body = formatPlan(t.plan).map((l) => `  ${l}`);
-    out.push(...body);
-    if (planChangesNothing(t.plan)) out.push('    nothing changes');
-    else if (t.plan.empty) out.push(`    ${t.env} will run nothing`);
-  }
-  return out;
-}
-
-/** `rewind pipelines show RUN`: the run, each task, its log; the rollback section only when one was triggered. */
-export function runLines(run: PipelineRunView, logs: readonly PipelineLogView[], now = Date.now()): string[] {
-  const out = keyValues([
-    ['Run', run.id],
-    ['Pipeline', run.pipeline],
-    ['Status', run.status + (run.error ? ` (${run.error})` : '')],
-    ['Stories', run.stories.join(', ')],
-    ['Started', when(run.createdAt, now)],
-    ['Duration', took(run.createdAt, run.finishedAt, now)],
-    ['By', run.createdBy],
-  ]);
-  out.push('', 'TASKS');
-  out.push(
-    ...table(
-      ['#', 'TASK', 'KIND', 'STATUS', 'DURATION', 'ROLLBACK', 'DETAIL'],
-      run.tasks.map((t) => [
-        String(t.index + 1),
-        t.name,
-        t.kind,
-        t.status,
-        t.startedAt ? took(t.startedAt, t.finishedAt, now) : '',
-        t.kind === 'deploy' || t.kind === 'promote' ? t.rollbackStatus : '',
-        taskDetail(t),
-      ]),
-    ),
-  );
-  const line = (l: PipelineLogView) => `${timestamp(l.at)} ${l.task === null ? 'run' : `task ${l.task + 1}`}  ${l.message}`;
-  out.push('', 'LOG', ...logs.filter((l) => l.section === 'run').map(line));
-  if (run.rollback) {
-    out.push('', `ROLLBACK (${run.rollback.status}${run.rollback.reason ? `: ${run.rollback.reason}` : ''})`, ...run.rollback.logs.map(line));
-  }
-  return out;
-}
 
 /**
  * Streams a run's log lines until it stops moving (finished, or its rollback finished); returns the
@@ -148,7 +37,20 @@ async function followRun(cli: Cli, id: string): Promise<PipelineRunView> {
 
 /** `rewind pipelines …` and `rewind stories …`. */
 export function registerPipelines(program: Command, cli: Cli): void {
-  const pipelines = program
+  const pipelines = registerPipelinesList(program, cli);
+  registerPipelinesDefine(pipelines, cli);
+  registerPipelinesRun(pipelines, cli);
+  registerPipelinesActivity(pipelines, cli);
+  registerPipelinesShow(pipelines, cli);
+  registerPipelinesDecide(pipelines, cli);
+  registerPipelinesRollback(pipelines, cli);
+  const stories = registerStoriesList(program, cli);
+  registerStoriesShow(stories, cli);
+}
+
+/** `rewind pipelines`: the command group, which lists the pipelines of an app. */
+function registerPipelinesList(program: Command, cli: Cli): Command {
+  return program
     .command('pipelines')
     .description('list the release pipelines of an app')
     .action(async (_o: unknown, cmd: Command) => {
@@ -159,7 +61,10 @@ export function registerPipelines(program: Command, cli: Cli): void {
       else cli.out.lines(pipelinesTable(list));
       cli.out.result(list);
     });
+}
 
+/** `rewind pipelines define FILE`. */
+function registerPipelinesDefine(pipelines: Command, cli: Cli): void {
   pipelines
     .command('define')
     .argument('<file>', 'a YAML or JSON file: name → list of tasks (or a rewind.yml with pipelines:)')
@@ -174,7 +79,10 @@ export function registerPipelines(program: Command, cli: Cli): void {
       cli.out.lines(pipelinesTable(list));
       cli.out.result(list);
     });
+}
 
+/** `rewind pipelines run NAME [DIR]`: starts a run (uploading DIR, or on --build) and streams it. */
+function registerPipelinesRun(pipelines: Command, cli: Cli): void {
   pipelines
     .command('run')
     .argument('<name>', 'pipeline name')
@@ -209,7 +117,10 @@ export function registerPipelines(program: Command, cli: Cli): void {
       if (final.status !== 'succeeded') throw new CliError(`run ${final.id} ${final.status}: ${final.error ?? `see "rewind pipelines show ${final.id}"`}`, 1);
       cli.out.line(`OK, ${final.id}`);
     });
+}
 
+/** `rewind pipelines activity [--story ID]`. */
+function registerPipelinesActivity(pipelines: Command, cli: Cli): void {
   pipelines
     .command('activity')
     .option('--story <id>', 'only runs of this work item')
@@ -220,7 +131,10 @@ export function registerPipelines(program: Command, cli: Cli): void {
       cli.out.lines(activityTable(runs));
       cli.out.result(runs);
     });
+}
 
+/** `rewind pipelines show RUN`. */
+function registerPipelinesShow(pipelines: Command, cli: Cli): void {
   pipelines
     .command('show')
     .argument('<run>', 'run id (P…)')
@@ -231,7 +145,10 @@ export function registerPipelines(program: Command, cli: Cli): void {
       cli.out.lines(runLines(run, await cli.client.runLogs(id)));
       cli.out.result(run);
     });
+}
 
+/** `rewind pipelines approve RUN` and `rewind pipelines reject RUN`. */
+function registerPipelinesDecide(pipelines: Command, cli: Cli): void {
   for (const [verb, approve] of [
     ['approve', true],
     ['reject', false],
@@ -248,7 +165,10 @@ export function registerPipelines(program: Command, cli: Cli): void {
         cli.out.result(run);
       });
   }
+}
 
+/** `rewind pipelines rollback RUN`: shows the plan (asks in a terminal), rolls back and streams it. */
+function registerPipelinesRollback(pipelines: Command, cli: Cli): void {
   pipelines
     .command('rollback')
     .argument('<run>', 'run id (P…)')
@@ -277,8 +197,11 @@ export function registerPipelines(program: Command, cli: Cli): void {
       if (final.rollbackStatus !== 'rolled back') throw new CliError(`rollback of ${id} ${final.rollbackStatus}; see "rewind pipelines show ${id}"`, 1);
       cli.out.line('OK');
     });
+}
 
-  const stories = program
+/** `rewind stories`: the command group, which lists the work items seen on runs. */
+function registerStoriesList(program: Command, cli: Cli): Command {
+  return program
     .command('stories')
     .description('work items (user stories) seen on pipeline runs')
     .action(async (_o: unknown, cmd: Command) => {
@@ -292,6 +215,10 @@ export function registerPipelines(program: Command, cli: Cli): void {
       );
       cli.out.result(list);
     });
+}
+
+/** `rewind stories show ID`. */
+function registerStoriesShow(stories: Command, cli: Cli): void {
   stories
     .command('show')
     .argument('<id>', 'story id')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineRunView, PlanView, RunRollbackPlanView } from '../../src/contract/index.js';
-import { runRollbackLines } from '../../src/cli/pipelines.js';
+import { runRollbackLines } from '../../src/cli/pipeline-format.js';
 import { apiError, bodies, rewind, useFakeApi } from './fake-api.js';
 import type { Handler } from './fake-api.js';
 
