@@ -2,7 +2,7 @@ import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yam
 import type { Document, Node, Pair } from 'yaml';
 import { RewindError } from './errors.js';
 import type { HealthSpec } from './health.js';
-import type { ComponentSpec } from './manifest.js';
+import type { ComponentSpec } from './manifest-types.js';
 
 /**
  * What reading `rewind.yml` and `convox.yml` share: the YAML document with its lines, the issue
