@@ -33,6 +33,13 @@ function signalStatus(signal: string): number {
 
 /** `rewind ps`, `rewind logs [-f] [--lines N]`, `rewind exec [-c COMPONENT] -- COMMAND…`. */
 export function registerPs(program: Command, cli: Cli): void {
+  registerPsList(program, cli);
+  registerLogs(program, cli);
+  registerExec(program, cli);
+}
+
+/** `rewind ps`: the processes of an environment. */
+function registerPsList(program: Command, cli: Cli): void {
   program
     .command('ps')
     .description("list an environment's processes")
@@ -42,7 +49,10 @@ export function registerPs(program: Command, cli: Cli): void {
       cli.out.lines(psTable(ps));
       cli.out.result(ps);
     });
+}
 
+/** `rewind logs [-f] [--lines N]`: past lines, or a followed stream that Ctrl-C ends with exit 0. */
+function registerLogs(program: Command, cli: Cli): void {
   program
     .command('logs')
     .option('-f, --follow', 'keep streaming new lines until Ctrl-C')
@@ -78,7 +88,10 @@ export function registerPs(program: Command, cli: Cli): void {
         interrupt?.dispose();
       }
     });
+}
 
+/** `rewind exec [-c COMPONENT] -- COMMAND…`: a one-off command on the server; exits with its status. */
+function registerExec(program: Command, cli: Cli): void {
   program
     .command('exec')
     .argument('<command...>', 'the command; put -- before it when it has options of its own')
