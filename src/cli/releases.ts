@@ -38,7 +38,18 @@ export function releaseInfo(r: ReleaseView, now: number = Date.now()): string[] 
  * `releases revert RID`, and the comparisons between releases: `promote --from --to`, `diff R1 R2`.
  */
 export function registerReleases(program: Command, cli: Cli): void {
-  const releases = program
+  const releases = registerReleasesList(program, cli);
+  registerReleasesInfo(releases, cli);
+  registerReleasesPromote(releases, cli);
+  registerReleasesRollback(releases, cli);
+  registerReleasesRevert(releases, cli);
+  registerPromote(program, cli);
+  registerDiff(program, cli);
+}
+
+/** `rewind releases [--limit N]`: the command group, which lists the releases of an environment. */
+function registerReleasesList(program: Command, cli: Cli): Command {
+  return program
     .command('releases')
     .option('--limit <n>', 'how many releases', '20')
     .description('list the releases of an environment, newest first')
@@ -48,7 +59,10 @@ export function registerReleases(program: Command, cli: Cli): void {
       cli.out.lines(releasesTable(list));
       cli.out.result(list);
     });
+}
 
+/** `rewind releases info RID`. */
+function registerReleasesInfo(releases: Command, cli: Cli): void {
   releases
     .command('info')
     .argument('<id>', 'release id (R…)')
@@ -59,7 +73,10 @@ export function registerReleases(program: Command, cli: Cli): void {
       cli.out.lines(releaseInfo(release));
       cli.out.result(release);
     });
+}
 
+/** `rewind releases promote RID`: makes a release active in -e, streaming the rollout. */
+function registerReleasesPromote(releases: Command, cli: Cli): void {
   releases
     .command('promote')
     .argument('<id>', 'release id (R…)')
@@ -73,7 +90,10 @@ export function registerReleases(program: Command, cli: Cli): void {
       cli.out.done();
       cli.out.result({ release: change.release, deployment });
     });
+}
 
+/** `rewind releases rollback [RID] [--component NAME=BUILD]…`: planned (shown, asked in a terminal), then applied. */
+function registerReleasesRollback(releases: Command, cli: Cli): void {
   releases
     .command('rollback')
     .argument('[id]', 'release to roll back to (default: the state before the current release)')
@@ -94,7 +114,10 @@ export function registerReleases(program: Command, cli: Cli): void {
         early: id && !moves ? `Rolling back to ${id}` : undefined,
       });
     });
+}
 
+/** `rewind releases revert RID`: planned, then applied. */
+function registerReleasesRevert(releases: Command, cli: Cli): void {
   releases
     .command('revert')
     .argument('<id>', 'release whose changes to undo (R…)')
@@ -110,7 +133,10 @@ export function registerReleases(program: Command, cli: Cli): void {
         early: `Reverting ${id}`,
       });
     });
+}
 
+/** `rewind promote --from ENV [--to ENV] [--components NAMES]`: planned, then applied. */
+function registerPromote(program: Command, cli: Cli): void {
   program
     .command('promote')
     .requiredOption('--from <env>', 'environment whose active release is promoted')
@@ -129,7 +155,10 @@ export function registerReleases(program: Command, cli: Cli): void {
         label: (plan) => `Promoting ${plan.source ?? ''} from ${o.from} to ${to}`,
       });
     });
+}
 
+/** `rewind diff R1 R2`. */
+function registerDiff(program: Command, cli: Cli): void {
   program
     .command('diff')
     .argument('<from>', 'release id (R…)')
