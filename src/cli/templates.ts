@@ -42,7 +42,18 @@ export function upgradesTable(s: UpgradeStatusView, now = Date.now()): string[] 
 
 /** `rewind templates …`: publish an app as a versioned template, install it, upgrade, roll an upgrade back (Rainbond). */
 export function registerTemplates(program: Command, cli: Cli): void {
-  const templates = program
+  const templates = registerTemplatesList(program, cli);
+  registerTemplatesInfo(templates, cli);
+  registerTemplatesPublish(templates, cli);
+  registerTemplatesInstall(templates, cli);
+  registerTemplatesUpgrade(templates, cli);
+  registerTemplatesUpgrades(templates, cli);
+  registerTemplatesRollback(templates, cli);
+}
+
+/** `rewind templates`: the command group, which lists the templates. */
+function registerTemplatesList(program: Command, cli: Cli): Command {
+  return program
     .command('templates')
     .description('app templates: publish a release as a version, install it, upgrade an app to a newer one, roll an upgrade back')
     .action(async (_o: unknown, cmd: Command) => {
@@ -56,7 +67,10 @@ export function registerTemplates(program: Command, cli: Cli): void {
       );
       cli.out.result(list);
     });
+}
 
+/** `rewind templates info NAME`: a template's versions. */
+function registerTemplatesInfo(templates: Command, cli: Cli): void {
   templates
     .command('info')
     .argument('<name>', 'template name')
@@ -79,7 +93,10 @@ export function registerTemplates(program: Command, cli: Cli): void {
       );
       cli.out.result(t);
     });
+}
 
+/** `rewind templates publish NAME@VERSION [--note TEXT]`. */
+function registerTemplatesPublish(templates: Command, cli: Cli): void {
   templates
     .command('publish')
     .argument('<name@version>', 'template name and the new version number, e.g. shop@1.0 (a version is never replaced)')
@@ -96,18 +113,22 @@ export function registerTemplates(program: Command, cli: Cli): void {
       cli.out.line(`${name} ${v.version}: ${v.components.join(', ')} of ${v.sourceRelease}`);
       cli.out.result(v);
     });
+}
 
-  const carryOut = async (label: string, run: () => Promise<DryRunView | UpgradeResult>) => {
-    cli.out.start(label);
-    const r = await run();
-    if (!('upgrade' in r)) throw new CliError('the server answered with a plan but changed nothing');
-    const deployment = await followDeployment(cli, r.deployment);
-    cli.out.done();
-    cli.out.line(`Upgrade:  ${r.upgrade.id}`);
-    cli.out.line(`Release:  ${r.release.id}`);
-    cli.out.result({ ...r, deployment });
-  };
+/** Runs an install (an upgrade that changes something) and streams its rollout; prints the upgrade and the release. */
+async function installAndFollow(cli: Cli, label: string, run: () => Promise<DryRunView | UpgradeResult>): Promise<void> {
+  cli.out.start(label);
+  const r = await run();
+  if (!('upgrade' in r)) throw new CliError('the server answered with a plan but changed nothing');
+  const deployment = await followDeployment(cli, r.deployment);
+  cli.out.done();
+  cli.out.line(`Upgrade:  ${r.upgrade.id}`);
+  cli.out.line(`Release:  ${r.release.id}`);
+  cli.out.result({ ...r, deployment });
+}
 
+/** `rewind templates install NAME[@VERSION] --as APP`: creates the app when it does not exist, then installs. */
+function registerTemplatesInstall(templates: Command, cli: Cli): void {
   templates
     .command('install')
     .argument('<template>', 'NAME or NAME@VERSION (default: the newest version)')
@@ -122,11 +143,14 @@ export function registerTemplates(program: Command, cli: Cli): void {
       } catch (err) {
         if (!isRewindError(err) || err.code !== 'APP_EXISTS') throw err;
       }
-      await carryOut(`Installing ${template}${version ? ` ${version}` : ''} as ${o.as}/${g.env}`, () =>
+      await installAndFollow(cli, `Installing ${template}${version ? ` ${version}` : ''} as ${o.as}/${g.env}`, () =>
         cli.client.upgrade(o.as, { env: g.env, template, ...(version ? { version } : {}) }),
       );
     });
+}
 
+/** `rewind templates upgrade [--to VERSION]`: planned (shown, asked in a terminal), then applied. */
+function registerTemplatesUpgrade(templates: Command, cli: Cli): void {
   templates
     .command('upgrade')
     .option('--to <version>', 'the version to upgrade to (default: the newest)')
@@ -141,7 +165,10 @@ export function registerTemplates(program: Command, cli: Cli): void {
         label: (plan) => `Upgrading ${app}/${g.env} (${plan.description})`,
       });
     });
+}
 
+/** `rewind templates upgrades`: the version the app runs and its upgrade records. */
+function registerTemplatesUpgrades(templates: Command, cli: Cli): void {
   templates
     .command('upgrades')
     .description('the template version the -a app runs in -e, whether a newer one exists, and its upgrade records')
@@ -152,7 +179,10 @@ export function registerTemplates(program: Command, cli: Cli): void {
       if (s.upgrades.length) cli.out.lines(['', ...upgradesTable(s)]);
       cli.out.result(s);
     });
+}
 
+/** `rewind templates rollback [UPGRADE]`: planned, then applied. */
+function registerTemplatesRollback(templates: Command, cli: Cli): void {
   templates
     .command('rollback')
     .argument('[upgrade]', 'the upgrade (U…) to roll back (default: the newest not rolled back)')
