@@ -22,6 +22,7 @@ import { AutoRollbackMonitor } from './auto-rollback-monitor.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { EventHub } from './event-hub.js';
 import { AppOps } from './app-ops.js';
+import { History } from './history.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -46,9 +47,11 @@ export interface ReleaseChangeResult {
 
 /** The control plane's operations. The API (and through it the CLI and console) calls only these. */
 export class Engine {
-  readonly store: Store;
+  private readonly store: Store;
   /** Apps and their environments. */
   readonly apps: AppOps;
+  /** What has happened, read only (releases, builds, deployments, runs, audit). */
+  readonly history: History;
   readonly builder: Builder;
   readonly deployer: Deployer;
   /** Rollbacks (to a release, of components, of a bundle), reverts, promotions, diffs. */
@@ -85,6 +88,7 @@ export class Engine {
       defaults: o.defaults,
       removeBuildLogs: (builds) => this.builder.removeLogs(builds),
     });
+    this.history = new History(o.store, this.apps);
     this.deployer = new Deployer({ store: o.store, targets: o.targets, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, defaults: o.defaults });
     this.monitor = new AutoRollbackMonitor({ store: o.store, targets: o.targets, hub: this.deploymentEvents, log: o.log });
     this.releases = new ReleaseOps(o.store, this.deployer, (app, env) => this.requireEnv(app, env));

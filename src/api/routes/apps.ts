@@ -54,6 +54,6 @@ export function appsRoutes(fastify: FastifyInstance, engine: Engine): void {
       schema: { tags: ['audit'], summary: 'Audit log, newest first', querystring: AuditQuery, response: { 200: List(AuditEntryView), ...errorReplies(400) } },
       preValidation: finiteQueryNumbers,
     },
-    (req) => engine.store.audit.list({ app: req.query.app, limit: req.query.limit }),
+    (req) => engine.history.audit({ app: req.query.app, limit: req.query.limit }),
   );
 }

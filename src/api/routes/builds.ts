@@ -61,10 +61,7 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      await engine.apps.requireApp(req.params.app);
-      const { component, limit } = req.query;
-      const list = component ? await engine.store.builds.ofComponent(req.params.app, component, limit) : await engine.store.builds.list(req.params.app, limit);
-      return list.map(views.build);
+      return (await engine.history.builds(req.params.app, req.query)).map(views.build);
     },
   );
   app.get(

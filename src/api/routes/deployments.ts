@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { notFound } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { AppParams, DeploymentView, IdParams, List, ListQuery } from '../../contract/index.js';
 import { answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../route-helpers.js';
@@ -9,11 +8,7 @@ import { views } from '../views.js';
 
 export function deploymentsRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const get = async (id: string) => {
-    const d = await engine.store.deployments.get(id);
-    if (!d) throw notFound.deployment(id);
-    return d;
-  };
+  const get = (id: string) => engine.history.deployment(id);
   app.get(
     '/api/apps/:app/deployments',
     {
@@ -27,8 +22,7 @@ export function deploymentsRoutes(fastify: FastifyInstance, engine: Engine): voi
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      await engine.apps.requireEnv(req.params.app, req.query.env);
-      return (await engine.store.deployments.list(req.params.app, req.query.env, req.query.limit)).map(views.deployment);
+      return (await engine.history.deployments(req.params.app, req.query.env, req.query.limit)).map(views.deployment);
     },
   );
   app.get(
@@ -53,7 +47,7 @@ export function deploymentsRoutes(fastify: FastifyInstance, engine: Engine): voi
         event: 'step',
         hub: engine.deploymentEvents,
         key: d.id,
-        history: () => engine.store.deployments.events(d.id),
+        history: () => engine.history.deploymentSteps(d.id),
         moving: async () => ['pending', 'running'].includes((await get(d.id)).state),
         final: async () => views.deployment(await get(d.id)),
       });

@@ -16,7 +16,7 @@ export function eventsRoutes(app: FastifyInstance, engine: Engine): void {
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': connected\n\n');
-    const off = engine.store.audit.onRecord((e) => {
+    const off = engine.history.onAudit((e) => {
       const change: ChangeEvent = { action: e.action, app: e.app ?? null, env: e.env ?? null, subject: e.subject ?? null, actor: e.actor, at: e.at };
       res.write(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
     });

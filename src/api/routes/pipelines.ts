@@ -44,7 +44,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const runner = engine.pipelines;
   const list = async (name: string): Promise<PipelineView[]> =>
-    (await engine.store.pipelines.definitions(name)).map((d) => ({
+    (await engine.history.pipelines(name)).map((d) => ({
       app: name,
       name: d.def.name,
       source: d.source,
@@ -55,10 +55,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
   app.get(
     '/api/apps/:app/pipelines',
     { schema: { tags: ['pipelines'], summary: 'Pipeline definitions', params: AppParams, response: { 200: List(PipelineView), ...errorReplies(404) } } },
-    async (req) => {
-      await engine.apps.requireApp(req.params.app);
-      return list(req.params.app);
-    },
+    (req) => list(req.params.app),
   );
   app.put(
     '/api/apps/:app/pipelines',
@@ -122,8 +119,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      await engine.apps.requireApp(req.params.app);
-      const runs = await engine.store.pipelines.runs(req.params.app, { story: req.query.story, limit: req.query.limit });
+      const runs = await engine.history.pipelineRuns(req.params.app, { story: req.query.story, limit: req.query.limit });
       return Promise.all(runs.map((r) => runner.view(r.id)));
     },
   );
@@ -151,7 +147,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
     },
     async (req) => {
       await runner.requireRun(req.params.id);
-      return engine.store.pipelines.logs(req.params.id);
+      return engine.history.runLogs(req.params.id);
     },
   );
   const eventsSchema = {
@@ -168,7 +164,7 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       event: 'log',
       hub: engine.pipelineLogs,
       key: id,
-      history: () => engine.store.pipelines.logs(id),
+      history: () => engine.history.runLogs(id),
       moving: async () => {
         const run = await runner.requireRun(id);
         return run.status === 'running' || run.status === 'waiting' || run.rollbackStatus === 'running';
@@ -218,16 +214,14 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
     '/api/apps/:app/stories',
     { schema: { tags: ['stories'], summary: 'Work-item ids seen on runs', params: AppParams, response: { 200: List(StoryView), ...errorReplies(404) } } },
     async (req) => {
-      await engine.apps.requireApp(req.params.app);
-      return engine.store.pipelines.stories(req.params.app);
+      return engine.history.stories(req.params.app);
     },
   );
   app.get(
     '/api/apps/:app/stories/:id',
     { schema: { tags: ['stories'], summary: "A story's pipeline activity", params: StoryParams, response: { 200: StoryRunsView, ...errorReplies(404) } } },
     async (req) => {
-      await engine.apps.requireApp(req.params.app);
-      const runs = await engine.store.pipelines.runs(req.params.app, { story: req.params.id });
+      const runs = await engine.history.pipelineRuns(req.params.app, { story: req.params.id });
       return { id: req.params.id, runs: await Promise.all(runs.map((r) => runner.view(r.id))) };
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine, ReleaseChangeResult } from '../../engine/engine.js';
+import type { ReleaseWithState } from '../../engine/history.js';
 import type { Outcome } from '../../engine/release-ops.js';
 import type { Release } from '../../domain/release.js';
 import {
@@ -30,15 +31,8 @@ const made = (r: Outcome): r is Made => r.release !== undefined;
 
 export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const view = async (releases: readonly Release[]): Promise<ReleaseView[]> => {
-    const marks = await engine.store.releases.marks(releases.map((r) => r.id));
-    const active = new Map<string, string | null>();
-    for (const r of releases) {
-      const key = `${r.app}/${r.env}`;
-      if (!active.has(key)) active.set(key, (await engine.store.apps.environment(r.app, r.env))?.activeRelease ?? null);
-    }
-    return releases.map((r) => views.release(r, active.get(`${r.app}/${r.env}`) ?? null, marks.get(r.id)));
-  };
+  const toViews = (list: readonly ReleaseWithState[]): ReleaseView[] => list.map((r) => views.release(r.release, r.active, r.marks));
+  const view = async (releases: readonly Release[]): Promise<ReleaseView[]> => toViews(await engine.history.withState(releases));
   /** The release made, its deployment (null when not promoted) and, for rollbacks, reverts and promotions, the plan. */
   const change = async (r: ReleaseChangeResult | Made): Promise<ReleaseChange> => {
     const [release] = await view([r.release]);
@@ -60,8 +54,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      await engine.apps.requireEnv(req.params.app, req.query.env);
-      return view(await engine.store.releases.list(req.params.app, req.query.env, req.query.limit));
+      return toViews(await engine.history.releases(req.params.app, req.query.env, req.query.limit));
     },
   );
   app.get(
