@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { valueOf } from '../domain/records.js';
 import type { Build } from '../domain/build.js';
 import type { BuildArtifacts, BuildOutput, BuildRecords, BuildResult } from './ports.js';
 import { CappedLog, buildLogPath, logKeepBytes, readBuildLog } from './build-log.js';
+import { runProcess } from './run-process.js';
 
 interface BuildPlan {
   /** component → source hash */
@@ -289,39 +289,26 @@ export class Builder {
   }
 
   /** Runs one build command; resolves its exit code, null on timeout. */
-  private runCommand(build: Build, cwd: string, argv: string[]): Promise<number | null> {
-    return new Promise((resolve) => {
-      const child = spawn(argv[0], argv.slice(1), {
-        cwd,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: process.env.HOME ?? cwd,
-          LANG: process.env.LANG ?? 'C.UTF-8',
-          REWIND_APP: build.app,
-          REWIND_BUILD: build.id,
-          CI: 'true',
-        },
-      });
-      const onData = (b: Buffer) => this.write(build.id, b);
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-        resolve(null);
-      }, this.o.buildTimeoutMs);
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        this.write(build.id, `${e.message}\n`);
-        resolve(127);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve(code ?? 1);
-      });
+  private async runCommand(build: Build, cwd: string, argv: string[]): Promise<number | null> {
+    const outcome = await runProcess({
+      argv,
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? cwd,
+        LANG: process.env.LANG ?? 'C.UTF-8',
+        REWIND_APP: build.app,
+        REWIND_BUILD: build.id,
+        CI: 'true',
+      },
+      timeoutMs: this.o.buildTimeoutMs,
+      onOutput: (chunk) => this.write(build.id, chunk),
     });
+    if (outcome.kind === 'exited') return outcome.code;
+    if (outcome.kind === 'not-started') {
+      this.write(build.id, `${outcome.message}\n`);
+      return 127;
+    }
+    return null;
   }
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { safeExtract } from '../artifacts/safe-extract.js';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { usesOf, type Build } from '../store/builds-repo.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
 import { logKeepBytes } from '../builder/build-log.js';
+import { runProcess, type ProcessOutcome } from '../builder/run-process.js';
 
 /** What every task executor may use. */
 export interface TaskContext {
@@ -87,32 +87,27 @@ export async function runCommandTask(ctx: TaskContext, task: Extract<TaskDef, { 
   try {
     if (slug) await safeExtract(slug, cwd, { maxBytes: 4 * 1024 ** 3, maxEntries: 500_000 });
     else await mkdir(cwd);
-    const code = await new Promise<number | string>((resolve) => {
-      const child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      const output = new TaskOutput((line) => void ctx.log(line), logKeepBytes());
-      const onData = (b: Buffer) => output.data(b);
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      const stop = (why: string) => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-        resolve(why);
-      };
-      const timer = setTimeout(() => stop(`timed out after ${task.timeoutMs / 1000} s`), task.timeoutMs);
-      const onAbort = () => stop('cancelled');
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      child.on('error', (e) => resolve(e.message));
-      child.on('close', (c) => {
-        clearTimeout(timer);
-        ctx.signal.removeEventListener('abort', onAbort);
-        output.end();
-        resolve(c ?? 1);
-      });
-    });
-    if (code !== 0) throw new TaskFailed(typeof code === 'number' ? `the command exited with code ${code}` : `the command ${code}`);
+    const output = new TaskOutput((line) => void ctx.log(line), logKeepBytes());
+    const outcome = await runProcess({ argv, cwd, env, timeoutMs: task.timeoutMs, signal: ctx.signal, onOutput: (chunk) => output.data(chunk) });
+    output.end();
+    const failure = commandFailure(outcome, task.timeoutMs);
+    if (failure) throw new TaskFailed(failure);
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Why a `run` task's command failed, or null when it exited 0. */
+function commandFailure(outcome: ProcessOutcome, timeoutMs: number): string | null {
+  switch (outcome.kind) {
+    case 'exited':
+      return outcome.code === 0 ? null : `the command exited with code ${outcome.code}`;
+    case 'timed-out':
+      return `the command timed out after ${timeoutMs / 1000} s`;
+    case 'cancelled':
+      return 'the command cancelled';
+    case 'not-started':
+      return `the command ${outcome.message}`;
   }
 }
 
