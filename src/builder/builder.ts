@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -13,17 +12,7 @@ import type { Build } from '../domain/build.js';
 import type { BuildArtifacts, BuildOutput, BuildRecords, BuildResult } from './ports.js';
 import { CappedLog, buildLogPath, logKeepBytes, readBuildLog } from './build-log.js';
 import { runProcess } from './run-process.js';
-
-interface BuildPlan {
-  /** component → source hash */
-  readonly hashes: Record<string, string>;
-  /** component → earlier build it reuses */
-  readonly reuse: Record<string, string>;
-  /** components to build now */
-  readonly build: string[];
-  /** Where the manifest came from, and what the build log says about it. */
-  readonly reading: ManifestReading;
-}
+import { type BuildPlan, planComponents } from './build-plan.js';
 
 export interface BuilderOptions {
   readonly store: BuildRecords;
@@ -65,32 +54,8 @@ export class Builder {
     const upload = await artifacts.receive(body, { maxBytes: this.o.maxUploadBytes, declaredBytes: opts.declaredBytes });
     await mkdir(join(this.o.dataDir, 'builds'), { recursive: true });
     const workDir = await mkdtemp(join(this.o.dataDir, 'builds', 'work-'));
-    let manifest: Manifest;
-    let reading: ManifestReading;
-    try {
-      if (upload.size === 0) throw new RewindError('EMPTY_UPLOAD', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
-      await artifacts.unpack(upload.tmpPath, join(workDir, 'src'));
-      const files: Partial<Record<(typeof MANIFEST_FILES)[number], string>> = {};
-      for (const f of MANIFEST_FILES) {
-        const text = await readFile(join(workDir, 'src', f), 'utf8').catch(() => undefined);
-        if (text !== undefined) files[f] = text;
-      }
-      reading = readManifestFiles(files);
-      manifest = reading.manifest;
-      await this.o.checkManifest?.(app, manifest);
-    } catch (e) {
-      await rm(workDir, { recursive: true, force: true });
-      await rm(upload.tmpPath, { force: true });
-      throw e;
-    }
-    let plan: BuildPlan;
-    try {
-      plan = await this.planComponents(app, join(workDir, 'src'), reading);
-    } catch (e) {
-      await rm(workDir, { recursive: true, force: true });
-      await rm(upload.tmpPath, { force: true });
-      throw e;
-    }
+    const plan = await this.readSource(app, upload, workDir);
+    const manifest = plan.reading.manifest;
     const source = await artifacts.putFile(upload.tmpPath);
     const build: Build = {
       id: newId('B'),
@@ -182,31 +147,24 @@ export class Builder {
     this.output.get(id)?.write(text);
   }
 
-  /**
-   * Which components this upload must build: those whose source folder (and build spec) hash
-   * differs from every earlier succeeded build of that component; the others reuse that build.
-   */
-  private async planComponents(app: string, src: string, reading: ManifestReading): Promise<BuildPlan> {
-    const { manifest, file } = reading;
-    const hashes: Record<string, string> = {};
-    const reuse: Record<string, string> = {};
-    const build: string[] = [];
-    for (const c of Object.values(manifest.components)) {
-      const dir = join(src, c.path ?? '.');
-      if (!(await stat(dir).catch(() => null))?.isDirectory()) {
-        const key = file === 'convox.yml' ? `services.${c.name}.build` : `components.${c.name}.path`;
-        throw new RewindError('INVALID_MANIFEST', `${file}: ${key} "${c.path}" is not a folder of the source; create it or fix the path`);
+  /** Unpacks the upload, reads its manifest and plans its components; on any refusal removes what it made and throws. */
+  private async readSource(app: string, upload: { size: number; tmpPath: string }, workDir: string): Promise<BuildPlan> {
+    try {
+      if (upload.size === 0) throw new RewindError('EMPTY_UPLOAD', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
+      await this.o.artifacts.unpack(upload.tmpPath, join(workDir, 'src'));
+      const files: Partial<Record<(typeof MANIFEST_FILES)[number], string>> = {};
+      for (const f of MANIFEST_FILES) {
+        const text = await readFile(join(workDir, 'src', f), 'utf8').catch(() => undefined);
+        if (text !== undefined) files[f] = text;
       }
-      const spec = JSON.stringify({ path: c.path ?? '.', build: c.build ?? null, static: c.static ?? null });
-      hashes[c.name] = createHash('sha256')
-        .update(spec)
-        .update(await this.o.artifacts.hashTree(dir))
-        .digest('hex');
-      const earlier = await this.o.store.builds.reusable(app, c.name, hashes[c.name]);
-      if (earlier) reuse[c.name] = earlier.id;
-      else build.push(c.name);
+      const reading = readManifestFiles(files);
+      await this.o.checkManifest?.(app, reading.manifest);
+      return await planComponents(this.o, app, join(workDir, 'src'), reading);
+    } catch (e) {
+      await rm(workDir, { recursive: true, force: true });
+      await rm(upload.tmpPath, { force: true });
+      throw e;
     }
-    return { hashes, reuse, build, reading };
   }
 
   /** The build log's first lines: which manifest was read and what it said that Rewind reads differently, or not at all. */
@@ -217,8 +175,7 @@ export class Builder {
   }
 
   private async run(build: Build, workDir: string, plan: BuildPlan, withRelease: boolean): Promise<void> {
-    const { store, artifacts } = this.o;
-    const src = join(workDir, 'src');
+    const { store } = this.o;
     // The log is in its file, not the database (a build may print gigabytes).
     const finish = async (result: BuildResult) => {
       await this.output.get(build.id)?.close();
@@ -236,48 +193,16 @@ export class Builder {
     try {
       await this.describeManifest(build, plan.reading);
       for (const [name, id] of Object.entries(plan.reuse)) this.write(build.id, `--> ${name}: unchanged, reusing build ${id}\n`);
-      const slugs: Record<string, string> = {};
-      for (const name of plan.build) {
-        const c = build.manifest.components[name];
-        const dir = join(src, c.path ?? '.');
-        if (c.build) {
-          this.write(build.id, `--> building ${c.name}: ${c.build}\n`);
-          const code = await this.runCommand(build, dir, buildCommandArgv(c.build));
-          if (code !== 0) {
-            const error = code === null ? `the build command of ${c.name} timed out` : `the build command of ${c.name} exited with code ${code}`;
-            this.write(build.id, `--> ${error}\n`);
-            return await finish({ status: 'failed', error });
-          }
-        } else this.write(build.id, `--> ${c.name}: no build command; packaging its files as they are\n`);
-        const tmp = join(workDir, `slug-${name}.tar.gz`);
-        await artifacts.pack(dir, tmp);
-        const slug = await artifacts.putFile(tmp);
-        slugs[name] = slug.sha256;
-        this.write(build.id, `--> ${c.name}: slug ${slug.sha256.slice(0, 12)} (${Math.ceil(slug.size / 1024)} KiB)\n`);
-      }
+      const built = await this.buildComponents(build, workDir, plan);
+      if (built.error !== undefined) return await finish({ status: 'failed', error: built.error });
+      const slugs = built.slugs;
       const builds = Object.fromEntries(Object.keys(build.manifest.components).map((name) => [name, valueOf(plan.reuse, name) ?? build.id]));
       if (!withRelease) {
         this.write(build.id, `--> build ${build.id} succeeded\n`);
         if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
         return await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: null });
       }
-      // The environment's config (its active release's): a build never picks up a staged change.
-      const current = await store.releases.current(build.app, build.env);
-      const release = makeRelease({
-        app: build.app,
-        env: build.env,
-        kind: 'build',
-        builds,
-        config: current?.config ?? {},
-        manifest: build.manifest,
-        description: build.description,
-        source: null,
-        createdBy: build.createdBy,
-      });
-      await store.recordChange({
-        release,
-        audit: { actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } },
-      });
+      const release = await this.recordRelease(build, builds);
       this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
       if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
       await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: release.id });
@@ -286,6 +211,57 @@ export class Builder {
       this.write(build.id, `--> ${error}\n`);
       await finish({ status: 'failed', error });
     }
+  }
+
+  /** Runs each component's build command (if any) and stores its folder as a slug; component → slug sha256, or why it failed. */
+  private async buildComponents(
+    build: Build,
+    workDir: string,
+    plan: BuildPlan,
+  ): Promise<{ slugs: Record<string, string>; error?: undefined } | { error: string }> {
+    const { artifacts } = this.o;
+    const slugs: Record<string, string> = {};
+    for (const name of plan.build) {
+      const c = build.manifest.components[name];
+      const dir = join(workDir, 'src', c.path ?? '.');
+      if (c.build) {
+        this.write(build.id, `--> building ${c.name}: ${c.build}\n`);
+        const code = await this.runCommand(build, dir, buildCommandArgv(c.build));
+        if (code !== 0) {
+          const error = code === null ? `the build command of ${c.name} timed out` : `the build command of ${c.name} exited with code ${code}`;
+          this.write(build.id, `--> ${error}\n`);
+          return { error };
+        }
+      } else this.write(build.id, `--> ${c.name}: no build command; packaging its files as they are\n`);
+      const tmp = join(workDir, `slug-${name}.tar.gz`);
+      await artifacts.pack(dir, tmp);
+      const slug = await artifacts.putFile(tmp);
+      slugs[name] = slug.sha256;
+      this.write(build.id, `--> ${c.name}: slug ${slug.sha256.slice(0, 12)} (${Math.ceil(slug.size / 1024)} KiB)\n`);
+    }
+    return { slugs };
+  }
+
+  /** The build's release in its environment, with the environment's config (its active release's): a build never picks up a staged change. */
+  private async recordRelease(build: Build, builds: Record<string, string>) {
+    const { store } = this.o;
+    const current = await store.releases.current(build.app, build.env);
+    const release = makeRelease({
+      app: build.app,
+      env: build.env,
+      kind: 'build',
+      builds,
+      config: current?.config ?? {},
+      manifest: build.manifest,
+      description: build.description,
+      source: null,
+      createdBy: build.createdBy,
+    });
+    await store.recordChange({
+      release,
+      audit: { actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } },
+    });
+    return release;
   }
 
   /** Runs one build command; resolves its exit code, null on timeout. */
