@@ -1,15 +1,25 @@
 import type { EnvPlan } from '../domain/env-plan.js';
 import { diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
-import { RewindError, notFound, rewindError } from '../domain/errors.js';
+import { RewindError, notFound, } from '../domain/errors.js';
 import { isId } from '../domain/ids.js';
-import { EMPTY_STATE, describeBasisChange, planBetween, revertOnto, withComponents, type EnvBasis, type EnvState, type PlanBasis } from '../domain/plan.js';
+import { describeBasisChange, planBetween, type EnvBasis, type PlanBasis } from '../domain/plan.js';
+import { planPromotion } from '../domain/promote-plan.js';
+import {
+  componentMove,
+  previousRelease,
+  rollbackComponents,
+  rollbackToPrevious,
+  rollbackToRelease,
+  revertRelease,
+  stateOf,
+  type ProposedChange,
+} from '../domain/rollback-plan.js';
 import { makeRelease, type Release, type ReleaseKind } from '../domain/release.js';
 import type { Deployment, DeploymentKind } from '../store/deployments-repo.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
 import type { Db } from '../store/db.js';
 import type { Store } from '../store/store.js';
 import type { Deployer } from './deployer.js';
-import { hasKey } from '../domain/records.js';
 
 /** Options of a planned change: a dry run only plans; `basis` (the dry run's) must still hold when it is applied. */
 export interface PlannedOptions {
@@ -41,20 +51,16 @@ export interface Outcome {
   readonly deployment?: Deployment | null;
 }
 
-interface Proposal {
+/** A change decided (domain/rollback-plan.ts, promote-plan.ts) and what carrying it out needs. */
+interface Proposal extends ProposedChange {
   readonly app: string;
   readonly env: string;
   readonly active: Release | null;
-  readonly next: EnvState;
   readonly kind: ReleaseKind;
   readonly deploymentKind: DeploymentKind;
-  readonly description: string;
-  readonly source: string | null;
   /** What the plan was computed from. */
   readonly basis: PlanBasis;
 }
-
-const stateOf = (r: Release | null | undefined): EnvState => (r ? { builds: r.builds, config: r.config, manifest: r.manifest } : EMPTY_STATE);
 
 /**
  * Rollbacks, reverts and promotions: each first computes a plan from values only (what --dry-run
@@ -90,23 +96,16 @@ export class ReleaseOps {
     const base = { app, env, active, kind: 'rollback' as const, deploymentKind: 'rollback' as const, basis };
     if (o.components && Object.keys(o.components).length > 0) {
       if (o.release) throw new RewindError('CONFLICTING_OPTIONS', 'give either a release to roll back to or --component NAME=BUILD, not both');
-      const moves = await this.componentMoves(app, o.components);
-      const description = `rollback ${moves.map((m) => `${m.component} to ${m.build}`).join(', ')}`;
-      return this.carryOut({ ...base, next: withComponents(stateOf(active), moves), description, source: null }, o);
+      const moves = [];
+      for (const [component, build] of Object.entries(o.components))
+        moves.push(componentMove(app, component, build, isId('B', build) ? await this.store.builds.get(app, build) : undefined));
+      return this.carryOut({ ...base, ...rollbackComponents(active, moves) }, o);
     }
-    if (o.release) {
-      const target = await this.release(app, o.release);
-      if (target.env !== env) throw rewindError('RELEASE_IN_OTHER_ENV', target.id, target.env, env);
-      return this.carryOut({ ...base, next: stateOf(target), description: `rollback to ${target.id}`, source: target.id }, o);
-    }
+    if (o.release) return this.carryOut({ ...base, ...rollbackToRelease(await this.release(app, o.release), env) }, o);
     if (!active) throw new RewindError('NOTHING_TO_ROLL_BACK', `${app}/${env} runs no release; there is nothing to roll back`);
-    const made = await this.store.deployments.lastSucceeded(app, env);
-    const previousId = made?.release === active.id ? made.fromRelease : null;
+    const previousId = previousRelease(active, await this.store.deployments.lastSucceeded(app, env));
     const previous = previousId ? await this.release(app, previousId) : null;
-    const description = previous ? `rollback to ${previous.id}` : `rollback to empty (before ${active.id})`;
-    // Config is not a component: an emptied environment keeps its variables for the next deploy.
-    const next = previous ? stateOf(previous) : { ...EMPTY_STATE, config: active.config };
-    return this.carryOut({ ...base, next, description, source: previous?.id ?? null }, o);
+    return this.carryOut({ ...base, ...rollbackToPrevious(active, previous) }, o);
   }
 
   /** Undoes only what `id` changed (its components and config keys), keeping later changes to the others. */
@@ -118,12 +117,10 @@ export class ReleaseOps {
     const e = await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const target = await this.release(app, id);
-    if (target.env !== env) throw rewindError('RELEASE_IN_OTHER_ENV', id, target.env, env);
     const active = e.activeRelease ? await this.release(app, e.activeRelease) : null;
-    const before = await this.store.releases.before(target);
-    const next = revertOnto(stateOf(active), stateOf(before), stateOf(target));
+    const change = revertRelease(active, await this.store.releases.before(target), target, env);
     const basis = [await this.basisOf(app, env, active?.id ?? null)];
-    return this.carryOut({ app, env, active, next, kind: 'revert', deploymentKind: 'rollback', description: `revert ${id}`, source: id, basis }, o);
+    return this.carryOut({ app, env, active, kind: 'revert', deploymentKind: 'rollback', ...change, basis }, o);
   }
 
   /** `promote --from A --to B [--components …]`: A's active builds of those components, B's other components and B's config. */
@@ -138,29 +135,10 @@ export class ReleaseOps {
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, o.to);
     if (!from.activeRelease) throw new RewindError('NOTHING_TO_ROLL_BACK', `${app}/${o.from} runs no release; deploy to it before promoting from it`);
     const source = await this.release(app, from.activeRelease);
-    const all = Object.keys(source.builds);
-    const names = o.components && o.components.length > 0 ? [...new Set(o.components)] : all;
-    const unknown = names.filter((n) => !hasKey(source.builds, n));
-    if (unknown.length) {
-      throw new RewindError(
-        'UNKNOWN_COMPONENT',
-        `${source.id} in ${o.from} has no component ${unknown.join(', ')}; its components are ${all.join(', ') || 'none'}`,
-      );
-    }
     const active = to.activeRelease ? await this.release(app, to.activeRelease) : null;
-    const moves = names.map((component) => ({ component, build: source.builds[component], spec: source.manifest!.components[component] }));
-    // The target's own config: the one in effect there, its active release's (docs/rollbacks.md,
-    // "Which config a change uses"); a change staged with `env set --no-promote` is not carried.
-    const current = await this.store.releases.current(app, o.to);
-    const config = current?.config ?? {};
-    const next = { ...withComponents(stateOf(active), moves), config };
-    const description = `promote ${source.id} from ${o.from} (${names.join(', ')})`;
-    // The source's config does not matter (the target keeps its own), but which release is promoted does.
-    const basis: PlanBasis = [
-      { env: o.to, release: active?.id ?? null, config: current?.id ?? null },
-      { env: o.from, release: source.id },
-    ];
-    return this.carryOut({ app, env: o.to, active, next, kind: 'promote', deploymentKind: 'promote', description, source: source.id, basis }, o);
+    const current = (await this.store.releases.current(app, o.to)) ?? null;
+    const change = planPromotion({ from: o.from, to: o.to, source, active, current, components: o.components });
+    return this.carryOut({ app, env: o.to, active, kind: 'promote', deploymentKind: 'promote', ...change }, o);
   }
 
   /** The same comparison as a plan, between any two releases of an app. */
@@ -169,34 +147,6 @@ export class ReleaseOps {
     const b = await this.release(app, toId);
     const plan = planBetween(stateOf(a), stateOf(b));
     return { app, env: b.env, from: a.id, source: b.id, description: `diff ${a.id} ${b.id}`, empty: Object.keys(b.builds).length === 0, ...plan };
-  }
-
-  private async componentMoves(app: string, components: Readonly<Record<string, string>>) {
-    const moves = [];
-    for (const [component, buildId] of Object.entries(components)) {
-      if (!isId('B', buildId))
-        throw new RewindError(
-          'INVALID_BUILD_ID',
-          `"${buildId}" is not a build id (B followed by 10 letters); see "rewind builds -a ${app} --component ${component}"`,
-        );
-      const b = await this.store.builds.get(app, buildId);
-      if (!b) throw notFound.build(app, buildId);
-      if (b.status !== 'succeeded') {
-        throw new RewindError(
-          'BUILD_NOT_SUCCEEDED',
-          `build ${buildId} ${b.status === 'failed' ? 'failed' : 'is still running'}; only a succeeded build of ${component} can be rolled back to`,
-        );
-      }
-      if (!b.components.includes(component) || !b.artifacts[component]) {
-        const built = b.components.length ? `it built ${b.components.join(', ')}` : 'it built no component';
-        throw new RewindError(
-          'BUILD_LACKS_COMPONENT',
-          `build ${buildId} is not a build of ${component} (${built}); see "rewind builds -a ${app} --component ${component}"`,
-        );
-      }
-      moves.push({ component, build: buildId, spec: b.manifest.components[component] });
-    }
-    return moves;
   }
 
   // ── plans and their basis ─────────────────────────────────────────────
