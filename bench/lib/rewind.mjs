@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { readSse } from '../../dist/contract/sse.js';
 import { alive, isInterrupted, onCleanup, removeDirLater, signal, stopPid } from './cleanup.mjs';
 import { BIN, ROOT, sleep } from './util.mjs';
 
@@ -195,24 +196,14 @@ export class BenchRewind {
     });
     if (res.statusCode !== 200) throw new Error(`GET /api/deployments/${id}/events answered ${res.statusCode}: ${await res.body.text()}`);
     const steps = [];
-    let buffer = '';
-    res.body.setEncoding('utf8');
-    for await (const chunk of res.body) {
-      buffer += chunk;
-      let cut;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event === 'step' && data) {
-          const e = JSON.parse(data);
-          steps.push({ at: Date.parse(e.at), message: e.message });
-        } else if (event === 'end') {
-          const endedAt = performance.now();
-          res.body.destroy();
-          return { deployment: JSON.parse(data), steps, endedAt };
-        }
+    for await (const { event, data } of readSse(res.body)) {
+      if (event === 'step') {
+        const e = JSON.parse(data);
+        steps.push({ at: Date.parse(e.at), message: e.message });
+      } else if (event === 'end') {
+        const endedAt = performance.now();
+        res.body.destroy();
+        return { deployment: JSON.parse(data), steps, endedAt };
       }
     }
     throw new Error(`the event stream of deployment ${id} ended without an end event`);

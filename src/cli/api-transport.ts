@@ -4,8 +4,8 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { readNdjson } from '../protocol/ndjson.js';
 import { UnreachableError, errorFromResponse, networkCode } from './errors.js';
-import { readSse } from './sse.js';
-import type { SseEvent } from './sse.js';
+import { readSse } from '../contract/sse.js';
+import type { SseEvent } from '../contract/sse.js';
 
 export interface ClientOptions {
   /** Server URL, e.g. http://127.0.0.1:7070 */

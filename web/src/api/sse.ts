@@ -1,3 +1,4 @@
+import { SseParser, type SseEvent } from '../../../src/contract/sse';
 import { send } from './client';
 
 /**
@@ -7,26 +8,12 @@ import { send } from './client';
 export async function readSse(path: string, onEvent: (event: string, data: string) => void, signal: AbortSignal, onOpen?: () => void): Promise<void> {
   const res = await send('GET', path, undefined, signal);
   onOpen?.();
-  let buffer = '';
-  await readText(res, signal, (chunk) => {
-    buffer += chunk.replace(/\r\n/g, '\n');
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'event') event = value;
-        else if (field === 'data') data.push(value);
-      }
-      if (data.length) onEvent(event, data.join('\n'));
-    }
-  });
+  const parser = new SseParser();
+  const deliver = (events: readonly SseEvent[]) => {
+    for (const e of events) onEvent(e.event, e.data);
+  };
+  await readText(res, signal, (chunk) => deliver(parser.feed(chunk)));
+  deliver(parser.end());
 }
 
 /** Streams a text body (build or app logs) chunk by chunk. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, readSse } from '../../src/cli/sse.js';
-import type { SseEvent } from '../../src/cli/sse.js';
+import { SseParser, readSse } from '../../src/contract/sse.js';
+import type { SseEvent } from '../../src/contract/sse.js';
 
 const STREAM =
   ': keep-alive\n' +

@@ -1,6 +1,7 @@
 /**
- * A Server-Sent Events parser (WHATWG `text/event-stream` rules), fed arbitrary chunks:
- * lines and multi-byte characters may be split anywhere between two chunks.
+ * The one Server-Sent Events parser (WHATWG `text/event-stream` rules) of the CLI, the console and
+ * the bench, fed arbitrary chunks: lines and multi-byte characters may be split anywhere between
+ * two chunks. Part of the contract: it reads the framing of the API's event streams.
  */
 
 export interface SseEvent {
@@ -77,7 +78,7 @@ export class SseParser {
     if (field === 'event') this.type = value;
     else if (field === 'data') this.data.push(value);
     else if (field === 'id' && !value.includes('\0')) this.lastId = value;
-    // `retry` and unknown fields are ignored: the CLI reconnects on its own terms.
+    // `retry` and unknown fields are ignored: clients reconnect on their own terms.
   }
 }
 
