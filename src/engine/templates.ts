@@ -8,9 +8,10 @@ import type { EnvPlan } from '../domain/env-plan.js';
 import { RewindError } from '../domain/errors.js';
 import { APP_NAME, newId } from '../domain/ids.js';
 import type { Manifest } from '../domain/manifest.js';
-import { EMPTY_STATE, planBetween, type EnvState } from '../domain/plan.js';
+import { planBetween } from '../domain/plan.js';
 import { makeRelease, type Release } from '../domain/release.js';
-import { newestLive, planUpgradeRollback, rollbackTarget, type UpgradeRecord } from '../domain/upgrade-plan.js';
+import { newestLive, planUpgrade, planUpgradeRollback, rollbackTarget, upgradeTemplate, type UpgradeRecord } from '../domain/upgrade-plan.js';
+import { stateOf } from '../domain/rollback-plan.js';
 import { prebuiltBuild } from '../store/builds-repo.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { EnvironmentRow } from '../store/apps-repo.js';
@@ -134,43 +135,14 @@ export class TemplateOps {
     const e = await this.requireEnv(app, env);
     if (!o.dryRun) await this.deployer.refuseIfBusy(app, env);
     const records = await this.#records(app, env);
-    const current = records[0]?.template ?? null;
-    if (o.template !== undefined && current !== null && o.template !== current) {
-      throw new RewindError(
-        'TEMPLATE_MISMATCH',
-        `${app}/${env} runs template ${current}, not ${o.template}; upgrade it with "rewind templates upgrade -a ${app}"`,
-      );
-    }
-    const name = o.template ?? current;
-    if (name === null)
-      throw new RewindError(
-        'NOT_FROM_TEMPLATE',
-        `${app}/${env} was not installed from a template; install one with "rewind templates install NAME --as ${app}"`,
-      );
+    const name = upgradeTemplate(app, env, records, o.template);
     const versions = await this.versions(name);
-    const target = o.version === undefined ? versions[0] : versions.find((v) => v.version === o.version);
-    if (!target)
-      throw new RewindError(
-        'TEMPLATE_NOT_FOUND',
-        `template ${name} has no version ${o.version}; its versions are ${versions.map((v) => v.version).join(', ')}`,
-      );
-    const installed = newestLive(records)?.toVersion ?? null;
-    if (installed === target.version)
-      throw new RewindError('ALREADY_UP_TO_DATE', `${app}/${env} already runs ${name} ${target.version}; there is nothing to upgrade`);
-
     const active = e.activeRelease ? await this.releases.release(app, e.activeRelease) : null;
-    const config = { ...target.config, ...(active?.config ?? {}) };
+    const change = planUpgrade({ app, env, name, versions, version: o.version, records }, active);
+    const { target, installed, verb, description, config } = change;
     const now = new Date().toISOString();
     const components = Object.keys(target.artifacts);
-    const verb = installed === null ? 'install' : 'upgrade';
-    const description = installed === null ? `${verb} ${name} ${target.version}` : `${verb} ${name} ${installed} to ${target.version}`;
-    // Planned from values only: the version's components are named NAME@VERSION until their build is made.
-    const from: EnvState = active ? { builds: active.builds, config: active.config, manifest: active.manifest } : EMPTY_STATE;
-    const steps = planBetween(from, {
-      builds: Object.fromEntries(components.map((c) => [c, `${name}@${target.version}`])),
-      config,
-      manifest: target.manifest as Manifest,
-    });
+    const steps = planBetween(stateOf(active), change.next);
     const basis = [await this.releases.basisOf(app, env, active?.id ?? null)];
     const plan: EnvPlan = { app, env, from: active?.id ?? null, source: null, description, empty: false, ...steps, basis };
     if (o.dryRun) return { plan };

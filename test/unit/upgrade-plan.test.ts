@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RewindError } from '../../src/domain/errors.js';
-import { newestLive, planUpgradeRollback, rollbackTarget, type UpgradeRecord } from '../../src/domain/upgrade-plan.js';
+import type { Release } from '../../src/domain/release.js';
+import type { TemplateVersion } from '../../src/domain/template.js';
+import { newestLive, planUpgrade, planUpgradeRollback, rollbackTarget, upgradeTemplate, type UpgradeRecord } from '../../src/domain/upgrade-plan.js';
 
 /** A record of template "shop" in pay/production; `from` null is an install. */
 function record(
@@ -123,5 +125,61 @@ describe('planUpgradeRollback', () => {
     expect(newestLive([up3Failed, up2, install])?.toVersion).toBe('2.0');
     expect(newestLive([up2Undone, install])?.toVersion).toBe('1.0');
     expect(newestLive([up3Running])).toBeUndefined();
+  });
+});
+
+const version = (v: string, config: Record<string, string> = {}): TemplateVersion => ({
+  template: 'shop',
+  version: v,
+  seq: Number.parseFloat(v),
+  sourceApp: 'store',
+  sourceEnv: 'production',
+  sourceRelease: 'RSSSSSSSSSS',
+  artifacts: { web: 'a'.repeat(64), api: 'b'.repeat(64) },
+  manifest: { components: {} },
+  config,
+  note: '',
+  createdBy: 'ann',
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
+const versions = [version('2.0', { A: 'template', NEW: 'n' }), version('1.0')];
+const active = { id: 'RAAAAAAAAAA', config: { A: 'mine' } } as unknown as Release;
+
+describe('upgradeTemplate', () => {
+  it('is the template asked for, or the one the environment runs', () => {
+    expect(upgradeTemplate('pay', 'production', [], 'shop')).toBe('shop');
+    expect(upgradeTemplate('pay', 'production', [up2, install], undefined)).toBe('shop');
+    expect(upgradeTemplate('pay', 'production', [up2, install], 'shop')).toBe('shop');
+  });
+
+  it('refuses another template than the one it runs, and none at all', () => {
+    expect(() => upgradeTemplate('pay', 'production', [up2], 'blog')).toThrow(/runs template shop, not blog/);
+    expect(() => upgradeTemplate('pay', 'production', [], undefined)).toThrow(/was not installed from a template/);
+  });
+});
+
+describe('planUpgrade', () => {
+  const base = { app: 'pay', env: 'production', name: 'shop', versions };
+  const cases: ReadonlyArray<{ name: string; records: UpgradeRecord[]; version?: string; verb?: string; description?: string; refused?: RegExp }> = [
+    { name: 'an install of the newest', records: [], verb: 'install', description: 'install shop 2.0' },
+    { name: 'an install of an older version', records: [], version: '1.0', verb: 'install', description: 'install shop 1.0' },
+    { name: 'an upgrade from what went live', records: [install], verb: 'upgrade', description: 'upgrade shop 1.0 to 2.0' },
+    { name: 'after a rolled-back upgrade, from the version before it', records: [up2Undone, install], verb: 'upgrade', description: 'upgrade shop 1.0 to 2.0' },
+    { name: 'the version it runs', records: [up2, install], refused: /already runs shop 2.0; there is nothing to upgrade/ },
+    { name: 'a version that does not exist', records: [], version: '9.9', refused: /template shop has no version 9.9; its versions are 2.0, 1.0/ },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const plan = () => planUpgrade({ ...base, version: c.version, records: c.records }, active);
+      if (c.refused) return void expect(plan).toThrow(c.refused);
+      const p = plan();
+      expect([p.verb, p.description]).toEqual([c.verb, c.description]);
+      expect(p.next.builds).toEqual({ web: `shop@${p.target.version}`, api: `shop@${p.target.version}` });
+    });
+  }
+
+  it("keeps the environment's own config and adds only the variables it lacks", () => {
+    expect(planUpgrade({ ...base, records: [] }, active).config).toEqual({ A: 'mine', NEW: 'n' });
+    expect(planUpgrade({ ...base, records: [] }, null).config).toEqual({ A: 'template', NEW: 'n' });
   });
 });
