@@ -1,8 +1,9 @@
 import type { EnvPlan } from '../domain/env-plan.js';
 import type { PipelineTask, RunRollbackPlan, RunRollbackTask } from '../domain/pipeline-run.js';
 import type { TaskDef } from '../domain/pipeline.js';
-import { EMPTY_STATE, planBetween, type EnvBasis, type EnvState } from '../domain/plan.js';
+import { planBetween, type EnvBasis, type EnvState } from '../domain/plan.js';
 import { makeRelease, type Release } from '../domain/release.js';
+import { stateOf } from '../domain/rollback-plan.js';
 import type { Db } from '../store/db.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { PipelineRun } from '../store/pipelines-repo.js';
@@ -15,8 +16,6 @@ export interface RollbackRunDeps {
   readonly deployer: Deployer;
   readonly releases: ReleaseOps;
 }
-
-const stateOf = (r: Release | null | undefined): EnvState => (r ? { builds: r.builds, config: r.config, manifest: r.manifest } : EMPTY_STATE);
 
 /** Which of a run's tasks its rollback looks at, newest first: deploy and promote tasks that started. */
 function rollbackTasks(run: PipelineRun, tasks: readonly PipelineTask[]): { t: PipelineTask; def: TaskDef }[] {
@@ -106,48 +105,43 @@ async function changedAfter(store: Store, run: PipelineRun, tasks: readonly Pipe
   return out;
 }
 
+/** How a run's rollback is done: by whom, where it logs, and the basis the user confirmed. */
+export interface RunRollbackRequest {
+  readonly runId: string;
+  readonly actor: string;
+  readonly log: (task: number | null, message: string) => Promise<void>;
+  readonly waitForDeployment: (id: string) => Promise<Deployment>;
+  /** The basis the user confirmed, per environment; each restore checks it atomically (absent: no check, e.g. an automatic rollback). */
+  readonly expected?: readonly Expected[];
+  /** The run was still going when the rollback was confirmed: what its own tasks deployed meanwhile does not make the plan stale. */
+  readonly moving?: boolean;
+}
+
+/** One rollback of one run under way: what each restore needs. */
+interface Restoring {
+  readonly deps: RollbackRunDeps;
+  readonly o: RunRollbackRequest;
+  readonly run: PipelineRun;
+  /** Per environment, what it must be on for the next restore there; moves on after each restore. */
+  readonly expected: Map<string, Expected>;
+  /** The releases the run's own tasks made. */
+  readonly own: ReadonlySet<string>;
+}
+
 /**
  * Restores, in reverse order, every deploy task of a run that has a backup, each as a normal
  * zero-downtime deployment (design-mode tasks: the backup is staged again). Deploy and promote
  * tasks without a backup are reported as not rolled back.
  */
-export async function rollbackRun(
-  deps: RollbackRunDeps,
-  o: {
-    runId: string;
-    actor: string;
-    log: (task: number | null, message: string) => Promise<void>;
-    waitForDeployment: (id: string) => Promise<Deployment>;
-    /** The basis the user confirmed, per environment; each restore checks it atomically (absent: no check, e.g. an automatic rollback). */
-    expected?: readonly Expected[];
-    /** The run was still going when the rollback was confirmed: what its own tasks deployed meanwhile does not make the plan stale. */
-    moving?: boolean;
-  },
-): Promise<void> {
-  const { store, deployer } = deps;
+export async function rollbackRun(deps: RollbackRunDeps, o: RunRollbackRequest): Promise<void> {
+  const { store } = deps;
   const run = (await store.pipelines.run(o.runId))!;
   const tasks = await store.pipelines.tasks(o.runId);
-  const expected = new Map((o.expected ?? []).map((x) => [x.env, x]));
   const own = new Set(tasks.map((t) => t.release).filter((r): r is string => r !== null));
-  /** The basis check of a restore in `env`, inside the transaction that records it. */
-  const checkOf = (env: string) => {
-    const x = expected.get(env);
-    if (!x) return undefined;
-    return async (db: Db) => {
-      try {
-        await deps.releases.check(run.app, [x], db);
-      } catch (e) {
-        const active = (await store.apps.environment(run.app, env, db))?.activeRelease;
-        if (!(e instanceof StaleBasis) || !o.moving || !active || !own.has(active)) throw e;
-      }
-    };
-  };
+  const restoring: Restoring = { deps, o, run, expected: new Map((o.expected ?? []).map((x) => [x.env, x])), own };
   let failed = 0;
   let restored = 0;
-  for (const t of [...tasks].reverse()) {
-    const def = run.definition.tasks[t.index];
-    if (def.kind !== 'deploy' && def.kind !== 'promote') continue;
-    if (t.status === 'pending' || t.status === 'skipped' || (t.status === 'cancelled' && !t.backupRelease)) continue;
+  for (const { t, def } of rollbackTasks(run, tasks)) {
     if (!t.backupRelease) {
       await store.pipelines.updateTask(o.runId, t.index, { rollback_status: 'not rolled back' });
       const why = def.kind === 'promote' ? 'promotions take no backup' : 'enableRollback is off';
@@ -157,51 +151,7 @@ export async function rollbackRun(
     if (t.rollbackStatus === 'rolled back') continue;
     await store.pipelines.updateTask(o.runId, t.index, { rollback_status: 'running' });
     try {
-      const backup = (await store.releases.get(run.app, t.backupRelease))!;
-      const release = makeRelease({
-        app: backup.app,
-        env: backup.env,
-        kind: 'rollback',
-        builds: backup.builds,
-        config: backup.config,
-        manifest: backup.manifest,
-        description: `restore backup ${backup.id} (pipeline run ${run.id}, task ${t.index + 1})`,
-        source: backup.id,
-        createdBy: o.actor,
-      });
-      const design = def.kind === 'deploy' && def.mode === 'design';
-      const check = checkOf(backup.env);
-      if (design) {
-        await store.db.transaction().execute(async (tx) => {
-          await check?.(tx);
-          await store.releases.insert(release, tx);
-        });
-        await o.log(t.index, `task ${t.index + 1} ${def.name}: backup ${backup.id} staged again in ${backup.env} as ${release.id}`);
-      } else {
-        // A deployment of this run may still be finishing in that environment: wait for the lock.
-        let d: Deployment | undefined;
-        for (let i = 0; !d; i++) {
-          try {
-            d = await deployer.start(release, { kind: 'rollback', actor: o.actor, insertRelease: true, allowEmpty: true, check });
-          } catch (e) {
-            const live = await store.deployments.live(backup.app, backup.env);
-            if (!live || i > 600) throw e;
-            await o.log(t.index, `waiting for deployment ${live.id} to finish before restoring`);
-            await o.waitForDeployment(live.id);
-          }
-        }
-        await store.pipelines.updateTask(o.runId, t.index, { rollback_deployment: d.id });
-        await o.log(t.index, `task ${t.index + 1} ${def.name}: restoring backup ${backup.id} in ${backup.env} (deployment ${d.id})`);
-        for (const e of await store.deployments.events(d.id)) await o.log(t.index, `  ${e.message}`);
-        const done = await o.waitForDeployment(d.id);
-        for (const e of (await store.deployments.events(d.id)).slice(1)) await o.log(t.index, `  ${e.message}`);
-        if (done.state !== 'succeeded') throw new Error(`deployment ${d.id} ${done.state}: ${done.error}`);
-      }
-      // The next restore in this environment starts from this one.
-      if (expected.has(backup.env)) {
-        const active = (await store.apps.environment(run.app, backup.env))?.activeRelease ?? null;
-        expected.set(backup.env, { env: backup.env, release: active, config: (await store.releases.current(run.app, backup.env))?.config ?? {} });
-      }
+      await restoreBackup(restoring, t, def, t.backupRelease);
       await store.pipelines.updateTask(o.runId, t.index, { rollback_status: 'rolled back' });
       await o.log(t.index, `task ${t.index + 1} ${def.name}: rolled back`);
       restored++;
@@ -225,4 +175,73 @@ export async function rollbackRun(
     subject: run.id,
     detail: { restored, failed },
   });
+}
+
+/** The basis check of a restore in `env`, inside the transaction that records it (none when the user confirmed no basis there). */
+function checkOf(r: Restoring, env: string): ((db: Db) => Promise<void>) | undefined {
+  const x = r.expected.get(env);
+  if (!x) return undefined;
+  return async (db: Db) => {
+    try {
+      await r.deps.releases.check(r.run.app, [x], db);
+    } catch (e) {
+      const active = (await r.deps.store.apps.environment(r.run.app, env, db))?.activeRelease;
+      if (!(e instanceof StaleBasis) || !r.o.moving || !active || !r.own.has(active)) throw e;
+    }
+  };
+}
+
+/** Restores task `t`'s backup: staged again (design mode) or deployed; the next restore in that environment starts from this one. */
+async function restoreBackup(r: Restoring, t: PipelineTask, def: TaskDef, backupId: string): Promise<void> {
+  const { store } = r.deps;
+  const { run, o } = r;
+  const backup = (await store.releases.get(run.app, backupId))!;
+  const release = makeRelease({
+    app: backup.app,
+    env: backup.env,
+    kind: 'rollback',
+    builds: backup.builds,
+    config: backup.config,
+    manifest: backup.manifest,
+    description: `restore backup ${backup.id} (pipeline run ${run.id}, task ${t.index + 1})`,
+    source: backup.id,
+    createdBy: o.actor,
+  });
+  const check = checkOf(r, backup.env);
+  if (isDesign(def)) {
+    await store.db.transaction().execute(async (tx) => {
+      await check?.(tx);
+      await store.releases.insert(release, tx);
+    });
+    await o.log(t.index, `task ${t.index + 1} ${def.name}: backup ${backup.id} staged again in ${backup.env} as ${release.id}`);
+  } else {
+    await deployRestore(r, t, def, backup, release, check);
+  }
+  if (r.expected.has(backup.env)) {
+    const active = (await store.apps.environment(run.app, backup.env))?.activeRelease ?? null;
+    r.expected.set(backup.env, { env: backup.env, release: active, config: (await store.releases.current(run.app, backup.env))?.config ?? {} });
+  }
+}
+
+/** Deploys the restore, after any deployment of this run still finishing in that environment, with its steps in the run's log. */
+async function deployRestore(r: Restoring, t: PipelineTask, def: TaskDef, backup: Release, release: Release, check: ((db: Db) => Promise<void>) | undefined) {
+  const { store, deployer } = r.deps;
+  const { o } = r;
+  let d: Deployment | undefined;
+  for (let i = 0; !d; i++) {
+    try {
+      d = await deployer.start(release, { kind: 'rollback', actor: o.actor, insertRelease: true, allowEmpty: true, check });
+    } catch (e) {
+      const live = await store.deployments.live(backup.app, backup.env);
+      if (!live || i > 600) throw e;
+      await o.log(t.index, `waiting for deployment ${live.id} to finish before restoring`);
+      await o.waitForDeployment(live.id);
+    }
+  }
+  await store.pipelines.updateTask(o.runId, t.index, { rollback_deployment: d.id });
+  await o.log(t.index, `task ${t.index + 1} ${def.name}: restoring backup ${backup.id} in ${backup.env} (deployment ${d.id})`);
+  for (const e of await store.deployments.events(d.id)) await o.log(t.index, `  ${e.message}`);
+  const done = await o.waitForDeployment(d.id);
+  for (const e of (await store.deployments.events(d.id)).slice(1)) await o.log(t.index, `  ${e.message}`);
+  if (done.state !== 'succeeded') throw new Error(`deployment ${d.id} ${done.state}: ${done.error}`);
 }

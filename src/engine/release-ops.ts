@@ -1,6 +1,6 @@
 import type { EnvPlan } from '../domain/env-plan.js';
 import { diffConfig, isEmptyDiff, type Config } from '../domain/config.js';
-import { RewindError, notFound, } from '../domain/errors.js';
+import { RewindError, notFound } from '../domain/errors.js';
 import { isId } from '../domain/ids.js';
 import { describeBasisChange, planBetween, type EnvBasis, type PlanBasis } from '../domain/plan.js';
 import { planPromotion } from '../domain/promote-plan.js';
