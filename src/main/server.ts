@@ -1,12 +1,12 @@
 import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import { Store } from '../store/store.js';
 import { createTarget } from '../targets/create-target.js';
-import { singleTarget } from '../targets/target.js';
+import { singleTarget, type TargetResolver } from '../targets/target.js';
 import { DEFAULT_LIMITS, buildApp } from '../api/app.js';
 import { LoginCodes, Sessions, loadCredentials } from '../api/credentials.js';
 
@@ -46,10 +46,53 @@ const envNum = (name: string, fallback: number) => {
   return raw !== undefined && raw !== '' && Number.isFinite(v) && v >= 0 ? v : fallback;
 };
 
-/** `rewind server`: store, agent, engine and API; recovers unfinished work before it listens. */
 /** How long a stopping server lets requests in flight finish before it closes their connections. */
 const CLOSE_GRACE_MS = 2000;
 
+/** The engine's settings: the server's defaults, each overridable by its REWIND_* variable. */
+function engineOptions(store: Store, targets: TargetResolver, dataDir: string, log: Logger): EngineOptions {
+  return {
+    store,
+    targets,
+    artifacts: new ArtifactStore(join(dataDir, 'artifacts')),
+    dataDir,
+    log,
+    proxyHost: '127.0.0.1',
+    maxUploadBytes: envInt('REWIND_MAX_UPLOAD_MB', 200) * MB,
+    defaults: {
+      standbyMinutes: envNum('REWIND_STANDBY_MINUTES', 15),
+      standbyCount: envNum('REWIND_STANDBY_COUNT', 1),
+      autoRollbackSeconds: envNum('REWIND_AUTO_ROLLBACK_SECONDS', 60),
+      drainSeconds: envNum('REWIND_DRAIN_TIMEOUT_MS', 30_000) / 1000,
+    },
+    buildTimeoutMs: envInt('REWIND_BUILD_TIMEOUT_S', 900) * 1000,
+  };
+}
+
+/** Who may come in: the data dir's credentials (or REWIND_TOKEN), browser sessions and one-time login codes, the public host. */
+function authOptions(dataDir: string, publicUrl: string | undefined, insecureNoAuth: boolean) {
+  const { credentials, sessionKey } = loadCredentials(dataDir, process.env.REWIND_TOKEN || undefined);
+  return {
+    credentials,
+    sessions: new Sessions(sessionKey, credentials),
+    loginCodes: new LoginCodes(),
+    publicHosts: publicUrl ? [new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')] : [],
+    secureCookie: publicUrl?.startsWith('https:') ?? false,
+    insecureNoAuth,
+  };
+}
+
+/** The HTTP server's limits, each overridable by its REWIND_* variable. */
+function limitsFromEnv() {
+  return {
+    headersTimeoutMs: envInt('REWIND_HEADERS_TIMEOUT_S', DEFAULT_LIMITS.headersTimeoutMs / 1000) * 1000,
+    requestTimeoutMs: envInt('REWIND_REQUEST_TIMEOUT_S', DEFAULT_LIMITS.requestTimeoutMs / 1000) * 1000,
+    bodyIdleTimeoutMs: envInt('REWIND_BODY_IDLE_TIMEOUT_S', DEFAULT_LIMITS.bodyIdleTimeoutMs / 1000) * 1000,
+    maxConnections: envInt('REWIND_MAX_CONNECTIONS', DEFAULT_LIMITS.maxConnections),
+  };
+}
+
+/** `rewind server`: store, agent, engine and API; recovers unfinished work before it listens. */
 export async function startServer(o: ServerOptions): Promise<{ url: string; port: number; loginUrl: string | null; close(): Promise<void> }> {
   const dataDir = resolve(o.dataDir);
   privateDataDir(dataDir);
@@ -67,42 +110,12 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
     ...(o.proxy ? { proxy: o.proxy } : {}),
   };
   const { target, agentUrl } = await createTarget({ kind: 'local', agent: agentOptions });
-  const engine = new Engine({
-    store,
-    targets: singleTarget(target),
-    artifacts: new ArtifactStore(join(dataDir, 'artifacts')),
-    dataDir,
-    log,
-    proxyHost: '127.0.0.1',
-    maxUploadBytes: envInt('REWIND_MAX_UPLOAD_MB', 200) * MB,
-    defaults: {
-      standbyMinutes: envNum('REWIND_STANDBY_MINUTES', 15),
-      standbyCount: envNum('REWIND_STANDBY_COUNT', 1),
-      autoRollbackSeconds: envNum('REWIND_AUTO_ROLLBACK_SECONDS', 60),
-      drainSeconds: envNum('REWIND_DRAIN_TIMEOUT_MS', 30_000) / 1000,
-    },
-    buildTimeoutMs: envInt('REWIND_BUILD_TIMEOUT_S', 900) * 1000,
-  });
+  const engine = new Engine(engineOptions(store, singleTarget(target), dataDir, log));
   await engine.recover();
-  const { credentials, sessionKey } = loadCredentials(dataDir, process.env.REWIND_TOKEN || undefined);
   const publicUrl = o.publicUrl ?? (process.env.REWIND_PUBLIC_URL || undefined);
-  const loginCodes = new LoginCodes();
-  const auth = {
-    credentials,
-    sessions: new Sessions(sessionKey, credentials),
-    loginCodes,
-    publicHosts: publicUrl ? [new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')] : [],
-    secureCookie: publicUrl?.startsWith('https:') ?? false,
-    insecureNoAuth: o.insecureNoAuth ?? false,
-  };
+  const auth = authOptions(dataDir, publicUrl, o.insecureNoAuth ?? false);
   if (auth.insecureNoAuth) log.warn('authentication is off (--insecure-no-auth): anyone who reaches the port can run commands as this user');
-  const limits = {
-    headersTimeoutMs: envInt('REWIND_HEADERS_TIMEOUT_S', DEFAULT_LIMITS.headersTimeoutMs / 1000) * 1000,
-    requestTimeoutMs: envInt('REWIND_REQUEST_TIMEOUT_S', DEFAULT_LIMITS.requestTimeoutMs / 1000) * 1000,
-    bodyIdleTimeoutMs: envInt('REWIND_BODY_IDLE_TIMEOUT_S', DEFAULT_LIMITS.bodyIdleTimeoutMs / 1000) * 1000,
-    maxConnections: envInt('REWIND_MAX_CONNECTIONS', DEFAULT_LIMITS.maxConnections),
-  };
-  const app = await buildApp({ engine, logger: log, auth, limits, ...(publicUrl ? { publicUrl } : {}) });
+  const app = await buildApp({ engine, logger: log, auth, limits: limitsFromEnv(), ...(publicUrl ? { publicUrl } : {}) });
   await app.listen({ port: o.port, host: o.host });
   const { port } = app.server.address() as { port: number };
   const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`;
@@ -111,7 +124,7 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
   renameSync(`${info}.tmp`, info);
   log.info({ url, agent: agentUrl() }, 'rewind server listening');
   // Printed once, never logged: the link logs one browser in (the code is then spent).
-  const loginUrl = auth.insecureNoAuth ? null : `${publicUrl?.replace(/\/+$/, '') ?? url}/login?token=${loginCodes.issue(credentials[0])}`;
+  const loginUrl = auth.insecureNoAuth ? null : `${publicUrl?.replace(/\/+$/, '') ?? url}/login?token=${auth.loginCodes.issue(auth.credentials[0])}`;
   return {
     url,
     port,
