@@ -112,4 +112,34 @@ describe('template upgrades in a browser', () => {
     await shot(page, 'upgrade-releases');
     await page.close();
   }, 120_000);
+
+  it('rolls back an install over an earlier release to that release, offered on the install record', async () => {
+    const [v1, mine] = [await helloApp('v1'), await helloApp('mine')];
+    dirs.push(v1, mine);
+    await ok(['apps', 'create', 'blog']);
+    await ok(['envs', 'create', 'test', '-a', 'blog', '--before', 'production']);
+    await ok(['deploy', v1, '-a', 'blog', '-e', 'test']);
+    await ok(['templates', 'publish', 'blog-app@1.0', '-a', 'blog', '-e', 'test']);
+    await ok(['apps', 'create', 'site']);
+    await ok(['deploy', mine, '-a', 'site']);
+    await ok(['templates', 'install', 'blog-app', '--as', 'site']);
+    const url = await rw.appUrl('site');
+    expect(await body(url)).toContain('hello from v1');
+    const [install] = (await rw.api<Status>('/api/apps/site/upgrades?env=production')).body.upgrades;
+    expect(install).toMatchObject({ fromVersion: null, toVersion: '1.0' });
+
+    const page = await openPage(browser, rw, '/apps/site');
+    const panel = page.getByRole('region', { name: 'Upgrades in production' });
+    await panel.getByRole('button', { name: `Roll back upgrade ${install.id} (install 1.0)` }).click();
+    const back = page.getByRole('dialog', { name: 'Roll back the install of blog-app 1.0 in production' });
+    await back.getByText('what ran before the install of blog-app 1.0').waitFor();
+    await back.getByRole('region', { name: 'What will change' }).locator('tr[data-action="change"]').getByText('web').waitFor();
+    await back.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await back.getByRole('status').filter({ hasText: 'Active release in production' }).waitFor();
+    expect(await body(url)).toContain('hello from mine');
+    await back.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await panel.locator(`tr[data-upgrade="${install.id}"]`).getByText('rolled back', { exact: true }).waitFor();
+    expect(await panel.getByRole('button', { name: /^Roll back/ }).count()).toBe(0);
+    await page.close();
+  }, 120_000);
 });
