@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Empty } from './components/bits';
+import { Empty } from './components/primitives';
 import { Layout } from './components/layout';
 import { match, Link, useLocation } from './lib/router';
 import { ActivityPage } from './pages/activity-page';

@@ -4,7 +4,7 @@ import { rewind } from '../api/rewind';
 import type { ChangeEvent, DeploymentView, PlanBasis, PlanView, ReleaseChange } from '../api/types';
 import { useLive } from '../lib/live';
 import { Link } from '../lib/router';
-import { Badge, ErrorNote, Id, Loading } from './bits';
+import { Badge, ErrorNote, Id, Loading } from './primitives';
 import { DeploymentLog } from './deployment-log';
 import { Modal } from './modal';
 import { PlanTable } from './plan-table';

@@ -4,7 +4,7 @@ import { templates } from '../api/templates';
 import type { BuildView, PlanBasis, PlanView, ReleaseView, UpgradeStatusView, UpgradeView } from '../api/types';
 import { ownDescription } from '../lib/format';
 import { ActionDialog, type PlannedPlan } from './action-dialog';
-import { Id } from './bits';
+import { Id } from './primitives';
 import { UpgradeIntro } from './upgrades-panel';
 
 /** One of the actions that change what an environment runs; each opens the plan-then-confirm dialog. */

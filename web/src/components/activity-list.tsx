@@ -1,7 +1,7 @@
 import { rewind } from '../api/rewind';
 import type { AuditEntryView } from '../api/types';
 import { aboutApp, useResource } from '../lib/live';
-import { Ago, Empty, ErrorNote, Loading } from './bits';
+import { Ago, Empty, ErrorNote, Loading } from './primitives';
 
 function sentence(e: AuditEntryView): string {
   const where = e.env ? ` in ${e.env}` : '';

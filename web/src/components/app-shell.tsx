@@ -3,7 +3,7 @@ import { rewind } from '../api/rewind';
 import type { AppView } from '../api/types';
 import { aboutApp, useResource } from '../lib/live';
 import { Link, setQuery, useLocation } from '../lib/router';
-import { ErrorNote, Loading } from './bits';
+import { ErrorNote, Loading } from './primitives';
 import { Layout } from './layout';
 
 const TABS: ReadonlyArray<[string, string]> = [

@@ -3,7 +3,7 @@ import { rewind } from '../api/rewind';
 import type { BuildView, ReleaseView } from '../api/types';
 import { ownDescription } from '../lib/format';
 import { aboutApp, useResource } from '../lib/live';
-import { ErrorNote, Loading } from './bits';
+import { ErrorNote, Loading } from './primitives';
 import { Modal } from './modal';
 
 /**

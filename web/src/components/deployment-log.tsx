@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { readSse } from '../api/sse';
 import type { DeploymentEventView, DeploymentView } from '../api/types';
 import { clock } from '../lib/format';
-import { ErrorNote, StateBadge } from './bits';
+import { ErrorNote, StateBadge } from './primitives';
 
 /**
  * A deployment's step log, streamed live from /api/deployments/:id/events (past steps first),

@@ -1,5 +1,5 @@
 import type { PlanView } from '../api/types';
-import { Badge, Id } from './bits';
+import { Badge, Id } from './primitives';
 
 /** Shown over a plan whose every component is kept and whose config is unchanged. */
 const planChangesNothing = (p: PlanView) => p.config.length === 0 && p.components.every((c) => c.action === 'keep');

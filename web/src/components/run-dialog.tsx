@@ -4,7 +4,7 @@ import { rewind } from '../api/rewind';
 import { isBackupBuild, ownDescription } from '../lib/format';
 import { useResource } from '../lib/live';
 import { navigate } from '../lib/router';
-import { ErrorNote } from './bits';
+import { ErrorNote } from './primitives';
 import { Modal } from './modal';
 
 /** Starts a run of a pipeline with an existing build and the stories it delivers, then opens its activity. */

@@ -3,7 +3,7 @@ import { ApiFailure } from '../api/client';
 import { pipelines } from '../api/pipelines';
 import type { PipelineRunView, RunRollbackPlanView } from '../api/types';
 import { useLive } from '../lib/live';
-import { ErrorNote, Id, Loading } from './bits';
+import { ErrorNote, Id, Loading } from './primitives';
 import { Modal } from './modal';
 import { PlanTable } from './plan-table';
 

@@ -1,7 +1,7 @@
 import type { PipelineRunView } from '../api/types';
 import { duration } from '../lib/format';
 import { Link } from '../lib/router';
-import { Ago, Badge, Empty, Id, StateBadge } from './bits';
+import { Ago, Badge, Empty, Id, StateBadge } from './primitives';
 
 const RB_TONE: Record<string, string> = { running: 'busy', 'rolled back': 'warn', failed: 'bad', 'not rolled back': 'idle' };
 export const RollbackBadge = ({ status }: { status: string }) =>

@@ -2,7 +2,7 @@ import { taskOptions } from '../api/pipelines';
 import type { PipelineTaskView } from '../api/types';
 import { duration } from '../lib/format';
 import { Link } from '../lib/router';
-import { Id, StateBadge } from './bits';
+import { Id, StateBadge } from './primitives';
 import { RollbackBadge } from './run-table';
 
 /**

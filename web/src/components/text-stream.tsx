@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { streamText } from '../api/sse';
-import { ErrorNote } from './bits';
+import { ErrorNote } from './primitives';
 
 /** A text stream (build output, app logs) appended as it arrives, kept scrolled to the end. */
 export function TextStream({ path, label, max = 200_000 }: { path: string; label: string; max?: number }) {

@@ -4,7 +4,7 @@ import type { UpgradeStatusView, UpgradeView } from '../api/types';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 import type { Action } from './actions';
-import { Ago, Badge, ErrorNote, Id, StateBadge } from './bits';
+import { Ago, Badge, ErrorNote, Id, StateBadge } from './primitives';
 
 interface UpgradesPanelProps {
   readonly app: string;

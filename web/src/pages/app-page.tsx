@@ -3,7 +3,7 @@ import { rewind } from '../api/rewind';
 import type { AppView, BuildView, EnvironmentView, ReleaseView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
-import { Ago, Command, Desc, Empty, ErrorNote, Health, Id } from '../components/bits';
+import { Ago, Command, Desc, Empty, ErrorNote, Health, Id } from '../components/primitives';
 import { ActivityList } from '../components/activity-list';
 import { ComponentsRollbackDialog } from '../components/components-rollback-dialog';
 import { UpgradesPanel } from '../components/upgrades-panel';

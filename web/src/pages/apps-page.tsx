@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { rewind } from '../api/rewind';
 import type { AppView } from '../api/types';
-import { Command, Empty, ErrorNote, Health, Id, Loading } from '../components/bits';
+import { Command, Empty, ErrorNote, Health, Id, Loading } from '../components/primitives';
 import { Layout } from '../components/layout';
 import { useResource } from '../lib/live';
 import { Link, navigate } from '../lib/router';

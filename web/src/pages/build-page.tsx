@@ -1,6 +1,6 @@
 import { rewind } from '../api/rewind';
 import { AppShell } from '../components/app-shell';
-import { Ago, ErrorNote, Id, Loading, StateBadge } from '../components/bits';
+import { Ago, ErrorNote, Id, Loading, StateBadge } from '../components/primitives';
 import { TextStream } from '../components/text-stream';
 import { duration } from '../lib/format';
 import { aboutApp, useResource } from '../lib/live';

@@ -3,7 +3,7 @@ import { rewind } from '../api/rewind';
 import type { AppView, BuildView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
-import { Ago, Badge, Desc, ErrorNote, Id, Loading, StateBadge } from '../components/bits';
+import { Ago, Badge, Desc, ErrorNote, Id, Loading, StateBadge } from '../components/primitives';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';
 

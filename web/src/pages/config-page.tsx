@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { rewind } from '../api/rewind';
 import type { ReleaseChange } from '../api/types';
 import { AppShell } from '../components/app-shell';
-import { ErrorNote, Id, Loading } from '../components/bits';
+import { ErrorNote, Id, Loading } from '../components/primitives';
 import { DeploymentLog } from '../components/deployment-log';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';

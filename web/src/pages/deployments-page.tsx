@@ -1,7 +1,7 @@
 import { rewind } from '../api/rewind';
 import type { DeploymentView } from '../api/types';
 import { AppShell } from '../components/app-shell';
-import { Ago, Empty, ErrorNote, Id, Loading, StateBadge } from '../components/bits';
+import { Ago, Empty, ErrorNote, Id, Loading, StateBadge } from '../components/primitives';
 import { DeploymentLog } from '../components/deployment-log';
 import { duration, when } from '../lib/format';
 import { aboutApp, useResource } from '../lib/live';

@@ -1,6 +1,6 @@
 import { rewind } from '../api/rewind';
 import { AppShell } from '../components/app-shell';
-import { Ago, Badge, ErrorNote, Id, Loading } from '../components/bits';
+import { Ago, Badge, ErrorNote, Id, Loading } from '../components/primitives';
 import { TextStream } from '../components/text-stream';
 import { aboutApp, useResource } from '../lib/live';
 

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { pipelines, taskOptions } from '../api/pipelines';
 import type { PipelineView } from '../api/types';
 import { AppShell } from '../components/app-shell';
-import { Badge, Command, Empty, ErrorNote, Loading } from '../components/bits';
+import { Badge, Command, Empty, ErrorNote, Loading } from '../components/primitives';
 import { RunDialog } from '../components/run-dialog';
 import { RunTable } from '../components/run-table';
 import { aboutApp, useResource } from '../lib/live';

@@ -3,7 +3,7 @@ import { rewind } from '../api/rewind';
 import type { ReleaseView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
-import { Ago, Badge, ErrorNote, Id, Loading } from '../components/bits';
+import { Ago, Badge, ErrorNote, Id, Loading } from '../components/primitives';
 import { ConfigTable } from '../components/config-table';
 import { DiffView } from '../components/diff-view';
 import { ownDescription, when } from '../lib/format';

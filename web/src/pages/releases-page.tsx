@@ -4,7 +4,7 @@ import type { AppView } from '../api/types';
 import { ActionFor, type Action } from '../components/actions';
 import { AppShell } from '../components/app-shell';
 import { UpgradesPanel } from '../components/upgrades-panel';
-import { Ago, Badge, Command, Desc, Empty, ErrorNote, Id, Loading } from '../components/bits';
+import { Ago, Badge, Command, Desc, Empty, ErrorNote, Id, Loading } from '../components/primitives';
 import { aboutApp, useResource } from '../lib/live';
 import { useRunningDeployment } from '../lib/running';
 import { Link } from '../lib/router';

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { pipelines } from '../api/pipelines';
 import type { PipelineRunView } from '../api/types';
 import { AppShell } from '../components/app-shell';
-import { Ago, ErrorNote, Id, Loading, StateBadge } from '../components/bits';
+import { Ago, ErrorNote, Id, Loading, StateBadge } from '../components/primitives';
 import { LogLines, RollbackSection, useRunLog } from '../components/run-log';
 import { RunRollbackDialog } from '../components/run-rollback-dialog';
 import { RollbackBadge } from '../components/run-table';

@@ -1,6 +1,6 @@
 import { pipelines } from '../api/pipelines';
 import { AppShell } from '../components/app-shell';
-import { Ago, Empty, ErrorNote, Loading, StateBadge } from '../components/bits';
+import { Ago, Empty, ErrorNote, Loading, StateBadge } from '../components/primitives';
 import { RunTable } from '../components/run-table';
 import { aboutApp, useResource } from '../lib/live';
 import { Link } from '../lib/router';

@@ -1,3 +1,4 @@
+/** The small display pieces every page uses: errors, loading and empty states, badges, times, ids, commands, descriptions. */
 import type { ReactNode } from 'react';
 import { ApiFailure } from '../api/client';
 import { ago, ownDescription, when } from '../lib/format';
