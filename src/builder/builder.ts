@@ -38,7 +38,7 @@ export class Builder {
   /** Logs of running builds: bounded in memory, streamed to their files. */
   private readonly output = new Map<string, CappedLog>();
 
-  constructor(private readonly o: BuilderOptions) {}
+  constructor(private readonly options: BuilderOptions) {}
 
   /** Validates the upload (archive safety, manifest) before recording anything; then builds in the background. */
   /** `release: false` (a pipeline's build): record no release; the pipeline's deploy tasks make them where they deploy. */
@@ -48,12 +48,12 @@ export class Builder {
     body: Readable,
     opts: { description?: string; actor: string; declaredBytes?: number; release?: boolean },
   ): Promise<Build> {
-    const { store, artifacts } = this.o;
+    const { store, artifacts } = this.options;
     if (!(await store.apps.get(app))) throw notFound.app(app);
     if (!(await store.apps.environment(app, env))) throw notFound.env(app, env);
-    const upload = await artifacts.receive(body, { maxBytes: this.o.maxUploadBytes, declaredBytes: opts.declaredBytes });
-    await mkdir(join(this.o.dataDir, 'builds'), { recursive: true });
-    const workDir = await mkdtemp(join(this.o.dataDir, 'builds', 'work-'));
+    const upload = await artifacts.receive(body, { maxBytes: this.options.maxUploadBytes, declaredBytes: opts.declaredBytes });
+    await mkdir(join(this.options.dataDir, 'builds'), { recursive: true });
+    const workDir = await mkdtemp(join(this.options.dataDir, 'builds', 'work-'));
     const plan = await this.readSource(app, upload, workDir);
     const manifest = plan.reading.manifest;
     const source = await artifacts.putFile(upload.tmpPath);
@@ -85,10 +85,12 @@ export class Builder {
     await store.recordAudit({ actor: opts.actor, action: 'build.create', app, env, subject: build.id, detail: { description: build.description } });
     this.output.set(
       build.id,
-      await CappedLog.open(buildLogPath(this.o.dataDir, build.id), this.o.logKeepBytes ?? logKeepBytes(), (text) => this.o.hub.publish(build.id, text)),
+      await CappedLog.open(buildLogPath(this.options.dataDir, build.id), this.options.logKeepBytes ?? logKeepBytes(), (text) =>
+        this.options.hub.publish(build.id, text),
+      ),
     );
     const run = this.run(build, workDir, plan, opts.release !== false)
-      .catch((e) => this.o.log.error({ err: e, build: build.id }, 'build crashed'))
+      .catch((e) => this.options.log.error({ err: e, build: build.id }, 'build crashed'))
       .finally(() => {
         this.running.delete(build.id);
         void this.output.get(build.id)?.close();
@@ -111,12 +113,12 @@ export class Builder {
 
   /** A build's log: live while it runs, then its file (or, for builds from before log files, the store's copy). */
   async logs(id: string): Promise<string> {
-    return this.liveOutput(id) ?? (await readBuildLog(this.o.dataDir, id)) ?? (await this.o.store.builds.logs(id));
+    return this.liveOutput(id) ?? (await readBuildLog(this.options.dataDir, id)) ?? (await this.options.store.builds.logs(id));
   }
 
   /** Removes the log files of builds that are gone (their app was deleted). */
   async removeLogs(ids: readonly string[]): Promise<void> {
-    for (const id of ids) if (!this.output.has(id)) await rm(buildLogPath(this.o.dataDir, id), { force: true });
+    for (const id of ids) if (!this.output.has(id)) await rm(buildLogPath(this.options.dataDir, id), { force: true });
   }
 
   async waitFor(id: string): Promise<void> {
@@ -129,13 +131,13 @@ export class Builder {
 
   /** Builds that were running when the server stopped can't be resumed (their work dir is gone): fail them clearly. */
   async recover(): Promise<void> {
-    for (const b of await this.o.store.builds.listRunning()) {
+    for (const b of await this.options.store.builds.listRunning()) {
       if (this.running.has(b.id)) continue;
       const note = '\n--> build interrupted by a server restart\n';
-      const file = await readBuildLog(this.o.dataDir, b.id);
-      if (file !== undefined) await appendFile(buildLogPath(this.o.dataDir, b.id), note, { mode: 0o600 });
-      const logs = file !== undefined ? '' : (await this.o.store.builds.logs(b.id)) + note;
-      await this.o.store.builds.finish(
+      const file = await readBuildLog(this.options.dataDir, b.id);
+      if (file !== undefined) await appendFile(buildLogPath(this.options.dataDir, b.id), note, { mode: 0o600 });
+      const logs = file !== undefined ? '' : (await this.options.store.builds.logs(b.id)) + note;
+      await this.options.store.builds.finish(
         b.id,
         { status: 'failed', error: 'interrupted by a server restart; run the build again', logs },
         new Date().toISOString(),
@@ -151,15 +153,15 @@ export class Builder {
   private async readSource(app: string, upload: { size: number; tmpPath: string }, workDir: string): Promise<BuildPlan> {
     try {
       if (upload.size === 0) throw new RewindError('EMPTY_UPLOAD', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
-      await this.o.artifacts.unpack(upload.tmpPath, join(workDir, 'src'));
+      await this.options.artifacts.unpack(upload.tmpPath, join(workDir, 'src'));
       const files: Partial<Record<(typeof MANIFEST_FILES)[number], string>> = {};
       for (const f of MANIFEST_FILES) {
         const text = await readFile(join(workDir, 'src', f), 'utf8').catch(() => undefined);
         if (text !== undefined) files[f] = text;
       }
       const reading = readManifestFiles(files);
-      await this.o.checkManifest?.(app, reading.manifest);
-      return await planComponents(this.o, app, join(workDir, 'src'), reading);
+      await this.options.checkManifest?.(app, reading.manifest);
+      return await planComponents(this.options, app, join(workDir, 'src'), reading);
     } catch (e) {
       await rm(workDir, { recursive: true, force: true });
       await rm(upload.tmpPath, { force: true });
@@ -170,12 +172,12 @@ export class Builder {
   /** The build log's first lines: which manifest was read and what it said that Rewind reads differently, or not at all. */
   private async describeManifest(build: Build, reading: ManifestReading): Promise<void> {
     this.write(build.id, `--> manifest: ${reading.file} (${Object.keys(reading.manifest.components).join(', ')})\n`);
-    const config = reading.variables.length > 0 ? ((await this.o.store.releases.newest(build.app, build.env))?.config ?? {}) : {};
+    const config = reading.variables.length > 0 ? ((await this.options.store.releases.newest(build.app, build.env))?.config ?? {}) : {};
     for (const note of [...reading.notes, ...environmentNote(reading.variables, config, build.env)]) this.write(build.id, `--> ${note}\n`);
   }
 
   private async run(build: Build, workDir: string, plan: BuildPlan, withRelease: boolean): Promise<void> {
-    const { store } = this.o;
+    const { store } = this.options;
     // The log is in its file, not the database (a build may print gigabytes).
     const finish = async (result: BuildResult) => {
       await this.output.get(build.id)?.close();
@@ -188,7 +190,7 @@ export class Builder {
         subject: build.id,
         detail: result.error ? { error: result.error } : undefined,
       });
-      this.o.hub.end(build.id);
+      this.options.hub.end(build.id);
     };
     try {
       await this.describeManifest(build, plan.reading);
@@ -199,12 +201,12 @@ export class Builder {
       const builds = Object.fromEntries(Object.keys(build.manifest.components).map((name) => [name, valueOf(plan.reuse, name) ?? build.id]));
       if (!withRelease) {
         this.write(build.id, `--> build ${build.id} succeeded\n`);
-        if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
+        if (this.options.afterBuild) await this.options.afterBuild(build, build.manifest);
         return await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: null });
       }
       const release = await this.recordRelease(build, builds);
       this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
-      if (this.o.afterBuild) await this.o.afterBuild(build, build.manifest);
+      if (this.options.afterBuild) await this.options.afterBuild(build, build.manifest);
       await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: release.id });
     } catch (e) {
       const error = `the build could not be stored: ${(e as Error).message}`;
@@ -219,7 +221,7 @@ export class Builder {
     workDir: string,
     plan: BuildPlan,
   ): Promise<{ slugs: Record<string, string>; error?: undefined } | { error: string }> {
-    const { artifacts } = this.o;
+    const { artifacts } = this.options;
     const slugs: Record<string, string> = {};
     for (const name of plan.build) {
       const c = build.manifest.components[name];
@@ -244,7 +246,7 @@ export class Builder {
 
   /** The build's release in its environment, with the environment's config (its active release's): a build never picks up a staged change. */
   private async recordRelease(build: Build, builds: Record<string, string>) {
-    const { store } = this.o;
+    const { store } = this.options;
     const current = await store.releases.current(build.app, build.env);
     const release = makeRelease({
       app: build.app,
@@ -277,7 +279,7 @@ export class Builder {
         REWIND_BUILD: build.id,
         CI: 'true',
       },
-      timeoutMs: this.o.buildTimeoutMs,
+      timeoutMs: this.options.buildTimeoutMs,
       onOutput: (chunk) => this.write(build.id, chunk),
     });
     if (outcome.kind === 'exited') return outcome.code;

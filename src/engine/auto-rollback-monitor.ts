@@ -15,7 +15,7 @@ export class AutoRollbackMonitor {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
-  constructor(private readonly o: { store: Store; targets: TargetResolver; hub: EventHub<DeploymentEvent>; log: Logger }) {}
+  constructor(private readonly options: { store: Store; targets: TargetResolver; hub: EventHub<DeploymentEvent>; log: Logger }) {}
 
   start(intervalMs = 1000): void {
     this.timer = setInterval(() => void this.tick(), intervalMs);
@@ -32,27 +32,27 @@ export class AutoRollbackMonitor {
     if (this.busy) return;
     this.busy = true;
     try {
-      for (const target of this.o.targets.all()) {
+      for (const target of this.options.targets.all()) {
         for (const app of await target.observeAll()) {
           for (const ar of app.autoRollbacks ?? []) await this.record(app.app, app.env, ar);
         }
       }
     } catch (err) {
-      this.o.log.debug({ err }, 'auto-rollback monitor: target not reachable');
+      this.options.log.debug({ err }, 'auto-rollback monitor: target not reachable');
     } finally {
       this.busy = false;
     }
   }
 
   private async record(app: string, env: string, ar: AutoRollback): Promise<void> {
-    const { store } = this.o;
+    const { store } = this.options;
     if (await store.audit.has('deployment.auto-rollback', ar.id)) return;
     if (!(await store.apps.environment(app, env))) return;
     const error = `automatically rolled back to ${ar.to ?? 'nothing'}: ${ar.reason}`;
     if (ar.deployment) {
       await store.deployments.markRolledBack(ar.deployment, error);
       const e = await store.deployments.appendEvent(ar.deployment, ar.at, `${ar.from} ${error}`);
-      this.o.hub.publish(ar.deployment, e);
+      this.options.hub.publish(ar.deployment, e);
     }
     if (ar.to) {
       const env_ = await store.apps.environment(app, env);
@@ -75,6 +75,6 @@ export class AutoRollbackMonitor {
       subject: ar.id,
       detail: { deployment: ar.deployment ?? null, from: ar.from, to: ar.to, reason: ar.reason },
     });
-    this.o.log.warn({ app, env, ...ar }, 'automatic rollback recorded');
+    this.options.log.warn({ app, env, ...ar }, 'automatic rollback recorded');
   }
 }

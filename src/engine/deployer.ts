@@ -38,7 +38,7 @@ export class Deployer {
     finishDeployment: (d, ok, error) => this.finishDeployment(d, ok, error),
   };
 
-  constructor(private readonly o: DeployerOptions) {}
+  constructor(private readonly options: DeployerOptions) {}
 
   /**
    * Records a pending deployment of `release` and starts it. With `insertRelease`, the release is
@@ -55,7 +55,7 @@ export class Deployer {
       check?: (tx: Db) => Promise<void>;
     },
   ): Promise<Deployment> {
-    const { store } = this.o;
+    const { store } = this.options;
     const empty = Object.keys(release.builds).length === 0;
     if (!isRunnable(release) && !(opts.allowEmpty && empty)) {
       throw new RewindError('BUILD_NOT_READY', `release ${release.id} has no build to run; deploy a build first with "rewind deploy -a ${release.app}"`);
@@ -98,7 +98,7 @@ export class Deployer {
   /** Resolves when the deployment has ended (immediately if it is not running in this process). */
   async waitFor(id: string): Promise<Deployment | undefined> {
     await this.running.get(id);
-    return this.o.store.deployments.get(id);
+    return this.options.store.deployments.get(id);
   }
 
   async close(): Promise<void> {
@@ -110,7 +110,7 @@ export class Deployer {
    * active release match what the target really serves.
    */
   recover(): Promise<void> {
-    return recoverDeployments(this.o, {
+    return recoverDeployments(this.options, {
       isRunning: (id) => this.running.has(id),
       resume: (d, release, first) => this.launch(d, release, first),
       start: (release, opts) => this.start(release, opts),
@@ -120,7 +120,7 @@ export class Deployer {
 
   /** Throws DEPLOYMENT_IN_PROGRESS naming the running deployment, if app/env has one. */
   async refuseIfBusy(app: string, env: string): Promise<void> {
-    const live = await this.o.store.deployments.live(app, env);
+    const live = await this.options.store.deployments.live(app, env);
     if (live) {
       throw new RewindError(
         'DEPLOYMENT_IN_PROGRESS',
@@ -131,25 +131,25 @@ export class Deployer {
   }
 
   private launch(d: Deployment, release: Release, first: string) {
-    const p = rollOut(this.o, this.journal, d, release, first)
+    const p = rollOut(this.options, this.journal, d, release, first)
       .catch(async (e) => {
-        this.o.log.error({ err: e, deployment: d.id }, 'deployment crashed');
+        this.options.log.error({ err: e, deployment: d.id }, 'deployment crashed');
         await this.finishDeployment(d, false, `internal error: ${(e as Error).message}`).catch(() => {});
       })
-      .then(() => this.o.store.deployments.get(d.id) as Promise<Deployment>)
+      .then(() => this.options.store.deployments.get(d.id) as Promise<Deployment>)
       .finally(() => this.running.delete(d.id));
     this.running.set(d.id, p);
   }
 
   private async event(id: string, message: string, at = now()): Promise<void> {
-    const e = await this.o.store.deployments.appendEvent(id, at, message);
-    this.o.hub.publish(id, e);
+    const e = await this.options.store.deployments.appendEvent(id, at, message);
+    this.options.hub.publish(id, e);
   }
 
   /** Records the end of deployment `d`: its state, its audit entry, the end of its live event stream. */
   private async finishDeployment(d: Deployment, ok: boolean, error: string | null): Promise<void> {
-    await this.o.store.deployments.finish(d.id, ok ? 'succeeded' : 'failed', error, now());
-    await this.o.store.recordAudit({
+    await this.options.store.deployments.finish(d.id, ok ? 'succeeded' : 'failed', error, now());
+    await this.options.store.recordAudit({
       actor: d.createdBy,
       action: ok ? 'deployment.succeeded' : 'deployment.failed',
       app: d.app,
@@ -157,7 +157,7 @@ export class Deployer {
       subject: d.id,
       detail: { release: d.release, error },
     });
-    this.o.hub.end(d.id);
+    this.options.hub.end(d.id);
   }
 }
 

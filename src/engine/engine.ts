@@ -64,16 +64,16 @@ export class Engine {
   readonly deploymentEvents = new EventHub<DeploymentEvent>();
   readonly buildOutput = new EventHub<string>();
 
-  constructor(private readonly o: EngineOptions) {
-    this.store = o.store;
+  constructor(private readonly options: EngineOptions) {
+    this.store = options.store;
     this.builder = new Builder({
-      store: o.store,
-      artifacts: builderArtifacts(o.artifacts, o.extractLimits ?? uploadLimits()),
-      dataDir: o.dataDir,
+      store: options.store,
+      artifacts: builderArtifacts(options.artifacts, options.extractLimits ?? uploadLimits()),
+      dataDir: options.dataDir,
       hub: this.buildOutput,
-      log: o.log,
-      maxUploadBytes: o.maxUploadBytes,
-      buildTimeoutMs: o.buildTimeoutMs,
+      log: options.log,
+      maxUploadBytes: options.maxUploadBytes,
+      buildTimeoutMs: options.buildTimeoutMs,
       checkManifest: async (app, manifest) => {
         if (manifest.pipelines !== undefined) await this.pipelines.check(app, manifest.pipelines);
       },
@@ -82,27 +82,34 @@ export class Engine {
       },
     });
     this.apps = new AppOps({
-      store: o.store,
-      targets: o.targets,
-      proxyHost: o.proxyHost,
-      defaults: o.defaults,
+      store: options.store,
+      targets: options.targets,
+      proxyHost: options.proxyHost,
+      defaults: options.defaults,
       removeBuildLogs: (builds) => this.builder.removeLogs(builds),
     });
-    this.history = new History(o.store, this.apps);
-    this.deployer = new Deployer({ store: o.store, targets: o.targets, artifacts: o.artifacts, hub: this.deploymentEvents, log: o.log, defaults: o.defaults });
-    this.monitor = new AutoRollbackMonitor({ store: o.store, targets: o.targets, hub: this.deploymentEvents, log: o.log });
-    this.releases = new ReleaseOps(o.store, this.deployer, (app, env) => this.requireEnv(app, env));
-    this.templates = new TemplateOps(o.store, this.deployer, this.releases, (app, env) => this.requireEnv(app, env));
+    this.history = new History(options.store, this.apps);
+    this.deployer = new Deployer({
+      store: options.store,
+      targets: options.targets,
+      artifacts: options.artifacts,
+      hub: this.deploymentEvents,
+      log: options.log,
+      defaults: options.defaults,
+    });
+    this.monitor = new AutoRollbackMonitor({ store: options.store, targets: options.targets, hub: this.deploymentEvents, log: options.log });
+    this.releases = new ReleaseOps(options.store, this.deployer, (app, env) => this.requireEnv(app, env));
+    this.templates = new TemplateOps(options.store, this.deployer, this.releases, (app, env) => this.requireEnv(app, env));
     this.pipelines = new PipelineRunner({
-      store: o.store,
+      store: options.store,
       builder: this.builder,
       deployer: this.deployer,
       releases: this.releases,
-      targets: o.targets,
-      artifacts: o.artifacts,
-      log: o.log,
+      targets: options.targets,
+      artifacts: options.artifacts,
+      log: options.log,
       hub: this.pipelineLogs,
-      proxyHost: o.proxyHost,
+      proxyHost: options.proxyHost,
     });
   }
 
@@ -122,7 +129,7 @@ export class Engine {
   }
 
   private targetOf(app: string, env: string): Target {
-    return this.o.targets.forEnv(app, env);
+    return this.options.targets.forEnv(app, env);
   }
 
   private requireApp(name: string) {

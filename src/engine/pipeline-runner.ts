@@ -47,10 +47,10 @@ export class PipelineRunner {
 
   private readonly taskDeps: TaskRunDeps;
 
-  constructor(private readonly o: PipelineRunnerOptions) {
-    this.runLog = new RunLog(o.store, o.hub, o.log);
+  constructor(private readonly options: PipelineRunnerOptions) {
+    this.runLog = new RunLog(options.store, options.hub, options.log);
     this.taskDeps = {
-      ...o,
+      ...options,
       awaitDecision: async (runId) => {
         const decision = await new Promise<{ approved: boolean; actor: string }>((resolve) => this.approvals.set(runId, resolve));
         this.approvals.delete(runId);
@@ -63,12 +63,12 @@ export class PipelineRunner {
 
   /** Saves definitions (from a manifest's `pipelines:` or the API), after checking their environments exist. */
   define(app: string, value: unknown, source: 'manifest' | 'api', actor: string): Promise<PipelineDef[]> {
-    return definePipelines(this.o.store, app, value, source, actor);
+    return definePipelines(this.options.store, app, value, source, actor);
   }
 
   /** Parses definitions and checks that the environments they use exist; changes nothing. */
   check(app: string, value: unknown): Promise<PipelineDef[]> {
-    return checkPipelines(this.o.store, app, value);
+    return checkPipelines(this.options.store, app, value);
   }
 
   // ── runs ───────────────────────────────────────────────────────────────
@@ -78,8 +78,8 @@ export class PipelineRunner {
    * the `pipelines:` of its rewind.yml (re)define the app's pipelines.
    */
   async start(app: string, name: string, o: RunRequest): Promise<PipelineRun> {
-    const { store } = this.o;
-    const run = await newRun(this.o, app, name, o);
+    const { store } = this.options;
+    const run = await newRun(this.options, app, name, o);
     await store.pipelines.createRun(run);
     await store.recordAudit({
       actor: o.actor,
@@ -94,25 +94,25 @@ export class PipelineRunner {
 
   async view(id: string): Promise<PipelineRunDetail> {
     const run = await this.requireRun(id);
-    const tasks = await this.o.store.pipelines.tasks(id);
+    const tasks = await this.options.store.pipelines.tasks(id);
     const { definition: _d, ...rest } = run;
     const view: PipelineRunDetail = { ...rest, tasks };
     if (run.rollbackStatus === 'none') return view;
-    return { ...view, rollback: { status: run.rollbackStatus, reason: run.rollbackReason, logs: await this.o.store.pipelines.logs(id, 'rollback') } };
+    return { ...view, rollback: { status: run.rollbackStatus, reason: run.rollbackReason, logs: await this.options.store.pipelines.logs(id, 'rollback') } };
   }
 
   async requireRun(id: string): Promise<PipelineRun> {
-    const run = await this.o.store.pipelines.run(id);
+    const run = await this.options.store.pipelines.run(id);
     if (!run) throw new RewindError('RUN_NOT_FOUND', `pipeline run ${id} does not exist; see "rewind pipelines activity -a APP"`);
     return run;
   }
 
   async decide(id: string, approved: boolean, actor: string): Promise<void> {
     const run = await this.requireRun(id);
-    const waiting = (await this.o.store.pipelines.tasks(id)).find((t) => t.status === 'waiting');
+    const waiting = (await this.options.store.pipelines.tasks(id)).find((t) => t.status === 'waiting');
     const resolve = this.approvals.get(id);
     if (!waiting || !resolve) throw new RewindError('NOT_AWAITING_APPROVAL', `run ${id} is ${run.status} and waits for no approval`);
-    await this.o.store.recordAudit({
+    await this.options.store.recordAudit({
       actor,
       action: approved ? 'pipeline.approve' : 'pipeline.reject',
       app: run.app,
@@ -129,9 +129,9 @@ export class PipelineRunner {
 
   /** After a restart: continue unfinished runs and rollbacks. */
   async recover(): Promise<void> {
-    for (const run of await this.o.store.pipelines.rollingBack())
+    for (const run of await this.options.store.pipelines.rollingBack())
       this.startRollback(run.id, run.rollbackReason ?? 'resumed after a server restart', 'rewind', true);
-    for (const run of await this.o.store.pipelines.unfinished()) {
+    for (const run of await this.options.store.pipelines.unfinished()) {
       if (!this.loops.has(run.id) && !this.rollbacks.has(run.id)) {
         await this.runLog.append(run.id, 'run', null, 'the server restarted; continuing the run');
         this.launch(run.id);
@@ -145,7 +145,7 @@ export class PipelineRunner {
   async planRollback(id: string): Promise<RunRollbackPlan> {
     const run = await this.requireRun(id);
     this.refuseRolledBack(run);
-    return planRunRollback(this.o, id);
+    return planRunRollback(this.options, id);
   }
 
   /**
@@ -157,16 +157,16 @@ export class PipelineRunner {
     this.refuseRolledBack(run);
     let expected: Expected[] | undefined;
     if (basis) {
-      expected = await this.o.releases.expected(run.app, basis, (await planRunRollback(this.o, id)).basis);
+      expected = await this.options.releases.expected(run.app, basis, (await planRunRollback(this.options, id)).basis);
       try {
-        await this.o.releases.check(run.app, expected, this.o.store.db);
+        await this.options.releases.check(run.app, expected, this.options.store.db);
       } catch (e) {
         if (!(e instanceof StaleBasis)) throw e;
-        throw await this.o.releases.staleError(run.app, basis, await planRunRollback(this.o, id));
+        throw await this.options.releases.staleError(run.app, basis, await planRunRollback(this.options, id));
       }
     }
-    await this.o.store.pipelines.updateRun(id, { rollback_status: 'running', rollback_reason: reason });
-    await this.o.store.recordAudit({ actor, action: 'pipeline.rollback', app: run.app, subject: id, detail: { reason } });
+    await this.options.store.pipelines.updateRun(id, { rollback_status: 'running', rollback_reason: reason });
+    await this.options.store.recordAudit({ actor, action: 'pipeline.rollback', app: run.app, subject: id, detail: { reason } });
     this.startRollback(id, reason, actor, false, expected && { expected, moving: run.status === 'running' || run.status === 'waiting' });
     return this.view(id);
   }
@@ -183,7 +183,7 @@ export class PipelineRunner {
       this.cancels.get(id)?.abort();
       this.approvals.get(id)?.({ approved: false, actor });
       await this.loops.get(id);
-      await rollbackRun(this.o, {
+      await rollbackRun(this.options, {
         runId: id,
         actor,
         log: (task, m) => this.runLog.append(id, 'rollback', task, m),
@@ -192,13 +192,13 @@ export class PipelineRunner {
       });
     })()
       .catch(async (e) => {
-        this.o.log.error({ err: e, run: id }, 'pipeline rollback crashed');
-        await this.o.store.pipelines.updateRun(id, { rollback_status: 'failed' });
+        this.options.log.error({ err: e, run: id }, 'pipeline rollback crashed');
+        await this.options.store.pipelines.updateRun(id, { rollback_status: 'failed' });
         await this.runLog.append(id, 'rollback', null, `failed: ${(e as Error).message}`);
       })
       .finally(() => {
         this.rollbacks.delete(id);
-        this.o.hub.end(id);
+        this.options.hub.end(id);
       });
     this.rollbacks.set(id, p);
   }
@@ -210,19 +210,19 @@ export class PipelineRunner {
     this.cancels.set(id, cancel);
     const p = this.execute(id, cancel.signal)
       .catch(async (e) => {
-        this.o.log.error({ err: e, run: id }, 'pipeline run crashed');
+        this.options.log.error({ err: e, run: id }, 'pipeline run crashed');
         await this.finishRun(id, 'failed', `internal error: ${(e as Error).message}`);
       })
       .finally(() => {
         this.loops.delete(id);
         this.cancels.delete(id);
-        if (!this.rollbacks.has(id)) this.o.hub.end(id);
+        if (!this.rollbacks.has(id)) this.options.hub.end(id);
       });
     this.loops.set(id, p);
   }
 
   private async execute(id: string, signal: AbortSignal): Promise<void> {
-    const { store } = this.o;
+    const { store } = this.options;
     const run = await this.requireRun(id);
     const tasks = await store.pipelines.tasks(id);
     for (const t of tasks) {
@@ -278,22 +278,22 @@ export class PipelineRunner {
   }
 
   waitForDeployment(id: string): Promise<Deployment> {
-    return waitForDeployment(this.o, id);
+    return waitForDeployment(this.options, id);
   }
 
   private async cancelRest(id: string): Promise<void> {
-    for (const t of await this.o.store.pipelines.tasks(id)) {
+    for (const t of await this.options.store.pipelines.tasks(id)) {
       if (t.status === 'pending' || t.status === 'running' || t.status === 'waiting') {
-        await this.o.store.pipelines.updateTask(id, t.index, { status: 'cancelled', finished_at: now() });
+        await this.options.store.pipelines.updateTask(id, t.index, { status: 'cancelled', finished_at: now() });
       }
     }
     await this.finishRun(id, 'cancelled', 'cancelled by a rollback');
   }
 
   private async finishRun(id: string, status: RunStatus, error: string | null): Promise<void> {
-    await this.o.store.pipelines.updateRun(id, { status, error, finished_at: now() });
+    await this.options.store.pipelines.updateRun(id, { status, error, finished_at: now() });
     await this.runLog.append(id, 'run', null, `run ${status}${error ? `: ${error}` : ''}`);
-    const run = await this.o.store.pipelines.run(id);
-    await this.o.store.recordAudit({ actor: 'rewind', action: `pipeline.${status}`, app: run?.app ?? null, subject: id, detail: { error } });
+    const run = await this.options.store.pipelines.run(id);
+    await this.options.store.recordAudit({ actor: 'rewind', action: `pipeline.${status}`, app: run?.app ?? null, subject: id, detail: { error } });
   }
 }
