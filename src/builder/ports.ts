@@ -4,6 +4,7 @@
  * slug packing and source hashing of `artifacts/`, the store's repos, its event hub).
  */
 import type { Readable } from 'node:stream';
+import type { AuditInput } from '../domain/audit.js';
 import type { Build } from '../domain/build.js';
 import type { Release } from '../domain/release.js';
 
@@ -58,19 +59,9 @@ export interface BuildRecords {
     newest(app: string, env: string): Promise<Release | undefined>;
   };
   /** Writes a new release and its audit entry in one transaction (the store's `recordChange`). */
-  recordChange(change: { readonly release: Release; readonly audit: BuildAuditEntry }): Promise<void>;
+  recordChange(change: { readonly release: Release; readonly audit: AuditInput }): Promise<void>;
   /** Writes an audit entry of its own (the store's `recordAudit`). */
-  recordAudit(entry: BuildAuditEntry): Promise<void>;
-}
-
-/** An audit entry the builder writes: who did what to which build or release. */
-export interface BuildAuditEntry {
-  readonly actor: string;
-  readonly action: string;
-  readonly app?: string | null;
-  readonly env?: string | null;
-  readonly subject?: string | null;
-  readonly detail?: unknown;
+  recordAudit(entry: AuditInput): Promise<void>;
 }
 
 /** Live build output lines, keyed by build id; end(id) when the build is over. */

@@ -1,14 +1,7 @@
-import type { AuditEntry } from '../domain/audit.js';
+import type { AuditEntry, AuditInput } from '../domain/audit.js';
 import type { Db } from './db.js';
 
-export interface AuditInput {
-  readonly actor: string;
-  readonly action: string;
-  readonly app?: string | null;
-  readonly env?: string | null;
-  readonly subject?: string | null;
-  readonly detail?: unknown;
-}
+export type { AuditInput };
 
 /** Append-only log of every change: who, what, when. */
 export class AuditRepo {
