@@ -6,27 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BuildView, DeploymentView, ReleaseChange, ReleaseView } from '../../src/contract/index.js';
 import { apiError, dribble, rewind, sse, useFakeApi } from './fake-api.js';
 import type { Handler } from './fake-api.js';
+import { releaseView } from './views.js';
 
 const S = 1000;
 const M = 60 * S;
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
-const release = (id: string, over: Partial<ReleaseView> = {}): ReleaseView => ({
-  id,
-  app: 'myapp',
-  env: 'production',
-  build: 'BABCDEFGHI',
-  builds: { web: 'BABCDEFGHI' },
-  kind: 'build',
-  description: '',
-  status: '',
-  config: {},
-  manifest: null,
-  source: null,
-  createdBy: 'ann@laptop',
-  createdAt: ago(M),
-  ...over,
-});
+const release = (id: string, over: Partial<ReleaseView> = {}): ReleaseView => releaseView(id, ago(M), over);
 
 const deployment = (id: string, over: Partial<DeploymentView> = {}): DeploymentView => ({
   id,

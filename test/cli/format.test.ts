@@ -5,6 +5,7 @@ import { bytes, configLines, duration, eventLine, keyValues, relativeTime, table
 import { psTable } from '../../src/cli/ps.js';
 import { releasesTable } from '../../src/cli/releases.js';
 import type { AppView, BuildView, ProcessView, ReleaseView } from '../../src/contract/index.js';
+import { releaseView } from './views.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const ago = (ms: number) => new Date(NOW - ms).toISOString();
@@ -13,24 +14,7 @@ const M = 60 * S;
 const H = 60 * M;
 const D = 24 * H;
 
-function release(id: string, over: Partial<ReleaseView> = {}): ReleaseView {
-  return {
-    id,
-    app: 'myapp',
-    env: 'production',
-    build: 'BABCDEFGHI',
-    builds: { web: 'BABCDEFGHI' },
-    kind: 'build',
-    description: '',
-    status: '',
-    config: {},
-    manifest: null,
-    source: null,
-    createdBy: 'ann@laptop',
-    createdAt: ago(M),
-    ...over,
-  };
-}
+const release = (id: string, over: Partial<ReleaseView> = {}): ReleaseView => releaseView(id, ago(M), over);
 
 describe('table', () => {
   it('pads every column but the last to its widest cell, two spaces apart, trimming the end', () => {
