@@ -7,12 +7,19 @@ import { actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } 
 import { views } from '../views.js';
 import { drain } from '../drain.js';
 
-export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  // Source uploads are streamed to disk (with their own size limit), never buffered.
-  const uploadTypes = ['application/gzip', 'application/x-gzip', 'application/octet-stream'];
-  fastify.addContentTypeParser(uploadTypes, (_req, payload, done) => done(null, payload));
+// Source uploads are streamed to disk (with their own size limit), never buffered.
+const uploadTypes = ['application/gzip', 'application/x-gzip', 'application/octet-stream'];
 
+export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
+  fastify.addContentTypeParser(uploadTypes, (_req, payload, done) => done(null, payload));
+  registerBuildUpload(fastify, engine);
+  registerBuildReads(fastify, engine);
+  registerBuildLogs(fastify, engine);
+}
+
+/** POST a source tarball: the build starts; a refused upload is drained so the client gets the error reply. */
+function registerBuildUpload(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apps/:app/builds',
     {
@@ -48,6 +55,11 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
       }
     },
   );
+}
+
+/** The builds of an app, and one build. */
+function registerBuildReads(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/builds',
     {
@@ -69,6 +81,11 @@ export function buildsRoutes(fastify: FastifyInstance, engine: Engine): void {
     { schema: { tags: ['builds'], summary: 'One build', params: AppIdParams, response: { 200: BuildView, ...errorReplies(404) } } },
     async (req) => views.build(await engine.build(req.params.app, req.params.id)),
   );
+}
+
+/** A build's output: what it printed so far, or (follow=true) streamed until it ends. */
+function registerBuildLogs(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/builds/:id/logs',
     {
