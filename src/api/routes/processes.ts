@@ -6,6 +6,13 @@ import { AppParams, EnvQuery, ExecBody, List, LogsQuery, ProcessView } from '../
 import { actorOf, answeredHead, errorReplies, finiteQueryNumbers, streamReply } from '../route-helpers.js';
 
 export function processesRoutes(fastify: FastifyInstance, engine: Engine): void {
+  registerProcessList(fastify, engine);
+  registerLogs(fastify, engine);
+  registerExec(fastify, engine);
+}
+
+/** The running instances of an environment. */
+function registerProcessList(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/ps',
@@ -20,6 +27,11 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
     },
     (req) => engine.processes(req.params.app, req.query.env),
   );
+}
+
+/** An environment's logs: the last lines, or (follow=true) streamed until the caller leaves. */
+function registerLogs(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/logs',
     {
@@ -55,6 +67,11 @@ export function processesRoutes(fastify: FastifyInstance, engine: Engine): void 
       stream.on('error', () => res.end()).pipe(res);
     },
   );
+}
+
+/** A one-off command, its events streamed as NDJSON; the caller hanging up stops it. */
+function registerExec(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apps/:app/exec',
     {
