@@ -29,18 +29,29 @@ import { views } from '../views.js';
 type Made = Outcome & { readonly release: Release };
 const made = (r: Outcome): r is Made => r.release !== undefined;
 
-export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const toViews = (list: readonly ReleaseWithState[]): ReleaseView[] => list.map((r) => views.release(r.release, r.active, r.marks));
-  const view = async (releases: readonly Release[]): Promise<ReleaseView[]> => toViews(await engine.history.withState(releases));
-  /** The release made, its deployment (null when not promoted) and, for rollbacks, reverts and promotions, the plan. */
-  const change = async (r: ReleaseChangeResult | Made): Promise<ReleaseChange> => {
-    const [release] = await view([r.release]);
-    return { release, deployment: r.deployment ? views.deployment(r.deployment) : null, ...('plan' in r ? { plan: r.plan } : {}) };
-  };
-  /** Rollback, revert and promote: 200 with only the plan on a dry run, else 202 with the release made and its deployment. */
-  const planned = { 200: DryRunView, 202: ReleaseChange, ...errorReplies(400, 404, 409) };
+const releaseViews = (list: readonly ReleaseWithState[]): ReleaseView[] => list.map((r) => views.release(r.release, r.active, r.marks));
+const viewWithState = async (engine: Engine, releases: readonly Release[]): Promise<ReleaseView[]> => releaseViews(await engine.history.withState(releases));
+/** The release made, its deployment (null when not promoted) and, for rollbacks, reverts and promotions, the plan. */
+const changeView = async (engine: Engine, r: ReleaseChangeResult | Made): Promise<ReleaseChange> => {
+  const [release] = await viewWithState(engine, [r.release]);
+  return { release, deployment: r.deployment ? views.deployment(r.deployment) : null, ...('plan' in r ? { plan: r.plan } : {}) };
+};
+/** Rollback, revert and promote: 200 with only the plan on a dry run, else 202 with the release made and its deployment. */
+const plannedReplies = { 200: DryRunView, 202: ReleaseChange, ...errorReplies(400, 404, 409) };
 
+export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
+  registerReleaseReads(fastify, engine);
+  registerPromote(fastify, engine);
+  registerRollback(fastify, engine);
+  registerRevert(fastify, engine);
+  registerEnvPromote(fastify, engine);
+  registerDiff(fastify, engine);
+  registerConfig(fastify, engine);
+}
+
+/** The releases of an environment, and one release. */
+function registerReleaseReads(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/releases',
     {
@@ -54,7 +65,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
       preValidation: finiteQueryNumbers,
     },
     async (req) => {
-      return toViews(await engine.history.releases(req.params.app, req.query.env, req.query.limit));
+      return releaseViews(await engine.history.releases(req.params.app, req.query.env, req.query.limit));
     },
   );
   app.get(
@@ -67,8 +78,13 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
         response: { 200: ReleaseView, ...errorReplies(404) },
       },
     },
-    async (req) => (await view([await engine.release(req.params.app, req.params.id)]))[0],
+    async (req) => (await viewWithState(engine, [await engine.release(req.params.app, req.params.id)]))[0],
   );
+}
+
+/** Make one release active. */
+function registerPromote(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apps/:app/releases/:id/promote',
     {
@@ -80,8 +96,13 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
         response: { 202: ReleaseChange, ...errorReplies(400, 404, 409) },
       },
     },
-    async (req, reply) => reply.status(202).send(await change(await engine.promote(req.params.app, req.params.id, req.body.env, actorOf(req)))),
+    async (req, reply) => reply.status(202).send(await changeView(engine, await engine.promote(req.params.app, req.params.id, req.body.env, actorOf(req)))),
   );
+}
+
+/** Roll an environment back (or, dryRun, only plan it). */
+function registerRollback(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apps/:app/rollback',
     {
@@ -91,15 +112,20 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
           'Roll back: to a release (a copy of it is promoted), some components to earlier builds, or (neither) the environment to its state before the current release. dryRun: only the plan',
         params: AppParams,
         body: RollbackBody,
-        response: planned,
+        response: plannedReplies,
       },
     },
     async (req, reply) => {
       const { env, release, components, dryRun } = req.body;
       const r = await engine.releases.rollback(req.params.app, env, { release, components, dryRun, basis: basisIn(req.body), actor: actorOf(req) });
-      return made(r) ? reply.status(202).send(await change(r)) : reply.status(200).send({ plan: r.plan });
+      return made(r) ? reply.status(202).send(await changeView(engine, r)) : reply.status(200).send({ plan: r.plan });
     },
   );
+}
+
+/** Undo what one release changed (or, dryRun, only plan it). */
+function registerRevert(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apps/:app/releases/:id/revert',
     {
@@ -108,7 +134,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
         summary: 'Undo only what one release changed, keeping later changes. dryRun: only the plan',
         params: AppIdParams,
         body: RevertBody,
-        response: planned,
+        response: plannedReplies,
       },
     },
     async (req, reply) => {
@@ -117,9 +143,14 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
         basis: basisIn(req.body),
         actor: actorOf(req),
       });
-      return made(r) ? reply.status(202).send(await change(r)) : reply.status(200).send({ plan: r.plan });
+      return made(r) ? reply.status(202).send(await changeView(engine, r)) : reply.status(200).send({ plan: r.plan });
     },
   );
+}
+
+/** Promote one environment's active release to another (or, dryRun, only plan it). */
+function registerEnvPromote(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apps/:app/promote',
     {
@@ -128,14 +159,19 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
         summary: "Promote the active release of one environment (or some of its components) to another, with the target's own config. dryRun: only the plan",
         params: AppParams,
         body: PromoteEnvBody,
-        response: planned,
+        response: plannedReplies,
       },
     },
     async (req, reply) => {
       const r = await engine.releases.promote(req.params.app, { ...req.body, basis: basisIn(req.body), actor: actorOf(req) });
-      return made(r) ? reply.status(202).send(await change(r)) : reply.status(200).send({ plan: r.plan });
+      return made(r) ? reply.status(202).send(await changeView(engine, r)) : reply.status(200).send({ plan: r.plan });
     },
   );
+}
+
+/** Compare two releases. */
+function registerDiff(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/diff',
     {
@@ -152,6 +188,11 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
       return engine.releases.diff(req.params.app, req.query.from, req.query.to);
     },
   );
+}
+
+/** An environment's variables: read them, or set and unset them (a new release). */
+function registerConfig(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/env',
     {
@@ -178,7 +219,7 @@ export function releasesRoutes(fastify: FastifyInstance, engine: Engine): void {
     },
     async (req, reply) => {
       const { env, set, unset, promote } = req.body;
-      return reply.status(201).send(await change(await engine.changeConfig(req.params.app, env, { set, unset, promote }, actorOf(req))));
+      return reply.status(201).send(await changeView(engine, await engine.changeConfig(req.params.app, env, { set, unset, promote }, actorOf(req))));
     },
   );
 }
