@@ -40,22 +40,32 @@ function checkRunBody(body: unknown): { stories: string[]; build?: string } {
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
 
+const pipelineViews = async (engine: Engine, name: string): Promise<PipelineView[]> =>
+  (await engine.history.pipelines(name)).map((d) => ({
+    app: name,
+    name: d.def.name,
+    source: d.source,
+    tasks: d.def.tasks,
+    updatedAt: d.updatedAt,
+  }));
+
 export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void {
+  registerDefinitions(fastify, engine);
+  registerRunStart(fastify, engine);
+  registerRunReads(fastify, engine);
+  registerRunEvents(fastify, engine);
+  registerRunDecisions(fastify, engine);
+  registerStories(fastify, engine);
+}
+
+/** An app's pipeline definitions: read them, or define them. */
+function registerDefinitions(fastify: FastifyInstance, engine: Engine): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const runner = engine.pipelines;
-  const list = async (name: string): Promise<PipelineView[]> =>
-    (await engine.history.pipelines(name)).map((d) => ({
-      app: name,
-      name: d.def.name,
-      source: d.source,
-      tasks: d.def.tasks,
-      updatedAt: d.updatedAt,
-    }));
-
   app.get(
     '/api/apps/:app/pipelines',
     { schema: { tags: ['pipelines'], summary: 'Pipeline definitions', params: AppParams, response: { 200: List(PipelineView), ...errorReplies(404) } } },
-    (req) => list(req.params.app),
+    (req) => pipelineViews(engine, req.params.app),
   );
   app.put(
     '/api/apps/:app/pipelines',
@@ -71,9 +81,15 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
     async (req) => {
       await engine.apps.requireApp(req.params.app);
       await runner.define(req.params.app, req.body.pipelines, 'api', actorOf(req));
-      return list(req.params.app);
+      return pipelineViews(engine, req.params.app);
     },
   );
+}
+
+/** Start a run, from a source upload or a JSON request; a refused upload is drained so the client gets the error reply. */
+function registerRunStart(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const runner = engine.pipelines;
   app.post(
     '/api/apps/:app/pipelines/:name/runs',
     {
@@ -106,6 +122,12 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       }
     },
   );
+}
+
+/** Runs: an app's activity, one run, and its log lines. */
+function registerRunReads(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const runner = engine.pipelines;
   app.get(
     '/api/apps/:app/pipelines/runs',
     {
@@ -150,6 +172,12 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       return engine.history.runLogs(req.params.id);
     },
   );
+}
+
+/** A run's log as server-sent events, until the run stops moving. */
+function registerRunEvents(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const runner = engine.pipelines;
   const eventsSchema = {
     tags: ['pipelines'],
     summary: 'Server-sent events: `log` per line (past ones first), `end` with the run once it stops moving',
@@ -172,6 +200,12 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       final: () => runner.view(id),
     });
   });
+}
+
+/** Decide a run's approval task, or roll the run back. */
+function registerRunDecisions(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const runner = engine.pipelines;
   for (const [verb, approved] of [
     ['approve', true],
     ['reject', false],
@@ -210,6 +244,12 @@ export function pipelinesRoutes(fastify: FastifyInstance, engine: Engine): void 
       return reply.status(202).send(await runner.rollback(req.params.id, actorOf(req), reason, basisIn(req.body)));
     },
   );
+}
+
+/** Stories (work-item ids) and the runs that carried each one. */
+function registerStories(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const runner = engine.pipelines;
   app.get(
     '/api/apps/:app/stories',
     { schema: { tags: ['stories'], summary: 'Work-item ids seen on runs', params: AppParams, response: { 200: List(StoryView), ...errorReplies(404) } } },
