@@ -23,18 +23,26 @@ import {
 import { actorOf, basisIn, errorReplies } from '../route-helpers.js';
 import { views } from '../views.js';
 
-export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const result = async (r: { plan: PlanView; upgrade: UpgradeRecord; release: Release; deployment: Deployment }): Promise<UpgradeResult> => ({
-    upgrade: r.upgrade,
-    release: views.release(r.release, null),
-    deployment: views.deployment(r.deployment),
-    plan: r.plan,
-  });
-  /** 200 with only the plan on a dry run, else 202 with the record, the release and its deployment. */
-  const reply = (out: Planned) =>
-    out.upgrade === undefined ? { status: 200 as const, body: Promise.resolve({ plan: out.plan }) } : { status: 202 as const, body: result(out) };
+const upgradeResult = async (r: { plan: PlanView; upgrade: UpgradeRecord; release: Release; deployment: Deployment }): Promise<UpgradeResult> => ({
+  upgrade: r.upgrade,
+  release: views.release(r.release, null),
+  deployment: views.deployment(r.deployment),
+  plan: r.plan,
+});
+/** 200 with only the plan on a dry run, else 202 with the record, the release and its deployment. */
+const plannedReply = (out: Planned) =>
+  out.upgrade === undefined ? { status: 200 as const, body: Promise.resolve({ plan: out.plan }) } : { status: 202 as const, body: upgradeResult(out) };
 
+export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void {
+  registerTemplateLibrary(fastify, engine);
+  registerUpgradeStatus(fastify, engine);
+  registerUpgrade(fastify, engine);
+  registerUpgradeRollback(fastify, engine);
+}
+
+/** The shared library: templates with their versions, and publishing a new version. */
+function registerTemplateLibrary(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/templates',
     { schema: { tags: ['templates'], summary: 'App templates and their versions, newest first', response: { 200: List(TemplateView), ...errorReplies() } } },
@@ -66,7 +74,11 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
     },
     async (req) => views.template(req.params.name, await engine.templates.versions(req.params.name)),
   );
+}
 
+/** The template version an environment runs and its install and upgrade records. */
+function registerUpgradeStatus(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/apps/:app/upgrades',
     {
@@ -92,7 +104,11 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
       };
     },
   );
+}
 
+/** Install or upgrade a template version in an environment (or, dryRun, only plan it). */
+function registerUpgrade(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apps/:app/upgrade',
     {
@@ -107,7 +123,7 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
     async (req, res) => {
       const { env, template, version, dryRun } = req.body;
       const basis = basisIn(req.body);
-      const out = reply(
+      const out = plannedReply(
         await engine.templates.upgrade(req.params.app, env, {
           ...(template !== undefined ? { template } : {}),
           ...(version !== undefined ? { version } : {}),
@@ -119,7 +135,11 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
       return res.status(out.status).send(await out.body);
     },
   );
+}
 
+/** Roll an upgrade back (or, dryRun, only plan it). */
+function registerUpgradeRollback(fastify: FastifyInstance, engine: Engine): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apps/:app/upgrades/rollback',
     {
@@ -132,7 +152,7 @@ export function templatesRoutes(fastify: FastifyInstance, engine: Engine): void 
       },
     },
     async (req, res) => {
-      const out = reply(
+      const out = plannedReply(
         await engine.templates.rollback(req.params.app, req.body.env, {
           ...(req.body.upgrade !== undefined ? { id: req.body.upgrade } : {}),
           dryRun: req.body.dryRun,
