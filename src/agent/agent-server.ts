@@ -54,10 +54,25 @@ async function artifactProblems(desired: DesiredState, policy: ArtifactPolicy): 
 }
 
 export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: AgentServerOptions): FastifyInstance {
-  // A caller that never finishes its request (or opens connections without end) cannot hold the
-  // agent: headers within 10 s, a whole request within 60 s, at most 256 connections. Responses
-  // (rollouts, exec, logs -f) are streams and are not bounded.
-  const app = Fastify({
+  const app = createBoundedServer();
+  installGuard(app, options.token, logger);
+  registerJsonParser(app);
+  checkUrlNames(app);
+  installErrorReplies(app, logger);
+  registerStateRoutes(app, core);
+  registerDeployRoute(app, core, options);
+  registerExecRoute(app, core);
+  registerLogsRoute(app, core);
+  return app;
+}
+
+/**
+ * A caller that never finishes its request (or opens connections without end) cannot hold the
+ * agent: headers within 10 s, a whole request within 60 s, at most 256 connections. Responses
+ * (rollouts, exec, logs -f) are streams and are not bounded.
+ */
+function createBoundedServer(): FastifyInstance {
+  return Fastify({
     logger: false,
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
@@ -68,9 +83,10 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
       return server;
     },
   });
-  installGuard(app, options.token, logger);
-  registerJsonParser(app);
-  // App and env names come from the URL: the same rule as in a desired state, before any lookup.
+}
+
+/** App and env names come from the URL: the same rule as in a desired state, before any lookup. */
+function checkUrlNames(app: FastifyInstance): void {
   app.addHook('preHandler', async (req, reply) => {
     const params = req.params as Partial<AppParams> | undefined;
     for (const name of ['app', 'env'] as const) {
@@ -78,7 +94,10 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
       if (value !== undefined && !NAME.test(value)) return sendError(reply, 400, 'INVALID_NAME', `${name} must match ${NAME.source}`);
     }
   });
+}
 
+/** Errors as `{ error: { code, message } }`: the agent's own, invalid input, unknown routes; anything else is a logged 500. */
+function installErrorReplies(app: FastifyInstance, logger: AgentLogger): void {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof AgentHttpError) return sendError(reply, err.status, err.code, err.message);
     const status = err.statusCode ?? 500;
@@ -87,7 +106,10 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
     return sendError(reply, 500, 'INTERNAL', `agent error: ${err.message}`);
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url} on the agent`));
+}
 
+/** The plain JSON routes: the agent's health and state, one app/env observed, removed or snapshotted. */
+function registerStateRoutes(app: FastifyInstance, core: AgentCore): void {
   app.get('/v1/health', async () => ({ ok: true, pid: process.pid, version: core.version }));
 
   app.get('/v1/state', async () => core.state());
@@ -104,7 +126,10 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
   });
 
   app.post<{ Params: AppParams }>('/v1/apps/:app/:env/snapshot', async (req) => core.snapshot(req.params.app, req.params.env));
+}
 
+/** POST /v1/deploy: a validated desired state, rolled out, its events streamed as NDJSON. */
+function registerDeployRoute(app: FastifyInstance, core: AgentCore, options: AgentServerOptions): void {
   app.post('/v1/deploy', async (req, reply) => {
     const desired = validateDesiredState(req.body, options.limits);
     if (desired instanceof Error) return sendError(reply, 400, 'INVALID_DESIRED_STATE', desired.message);
@@ -126,7 +151,10 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
     send(await done);
     if (writable(out)) out.end();
   });
+}
 
+/** POST /v1/apps/:app/:env/exec: a command run in an app, its output streamed as NDJSON once it started. */
+function registerExecRoute(app: FastifyInstance, core: AgentCore): void {
   app.post<{ Params: AppParams }>('/v1/apps/:app/:env/exec', async (req, reply) => {
     const request = validateExecRequest(req.body);
     if (request instanceof Error) return sendError(reply, 400, 'INVALID_EXEC_REQUEST', request.message);
@@ -164,7 +192,10 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
       return sendError(reply, 500, 'EXEC_FAILED', `the command did not start: ${queued.map((e) => (e.type === 'output' ? e.text.trim() : '')).join(' ')}`);
     if (writable(out)) (out as ServerResponse).end();
   });
+}
 
+/** GET /v1/apps/:app/:env/logs: the last lines as text, then (with follow) new lines until the caller or the agent goes. */
+function registerLogsRoute(app: FastifyInstance, core: AgentCore): void {
   const followers = new Set<ServerResponse>();
   app.addHook('onClose', async () => {
     for (const res of followers) res.end();
@@ -195,6 +226,4 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
       followers.delete(res);
     });
   });
-
-  return app;
 }
