@@ -9,29 +9,24 @@
 import type { AutoRollback, DesiredComponent, DesiredState, ObservedApp } from '../protocol/agent-protocol.js';
 import type { AgentContext } from './agent-context.js';
 import { observeApp, persistApp } from './app-view.js';
-import type { ProbeResult } from './health-check.js';
-import { waitHealthy } from './health-check.js';
-import { FAILED_PROBES_TO_ACT, STEADY_PROBE_MS, monitorHealth } from './health-monitor.js';
+import { STEADY_PROBE_MS, monitorHealth } from './health-monitor.js';
 import type { Instance } from './instance.js';
 import { label } from './instance.js';
 import { startInstance } from './instance-start.js';
+import { instanceCrashed, instanceProbed, restartInstance } from './instance-restart.js';
 import { AppLog } from './log-files.js';
-import { freePort, killLeftoverGroup } from './proc-info.js';
-import { restartDelayMs, routedComponent, servesHttp } from './process-commands.js';
+import { routedComponent, servesHttp } from './process-commands.js';
 import type { ProxyBinding } from './proxy.js';
 import { Upstream } from './proxy.js';
 import { RouteSet } from './routing.js';
 import type { ReleaseWatch } from './release-watch.js';
-import { CRASHES_TO_ROLL_BACK, isWatched } from './release-watch.js';
+import { isWatched } from './release-watch.js';
 import { StandbyPool } from './standby.js';
 import { stopStandby } from './standby-claims.js';
 import type { PersistedApp } from './state-file.js';
 import { removeWorkDir } from './work-copy.js';
 import type { ProcessHandle } from './supervisor.js';
 import { describeExit } from './supervisor.js';
-
-/** Uptime after which a restart counts as a fresh failure again (backoff back to 1s). */
-const STABLE_MS = 30_000;
 
 export class AppRuntime {
   readonly app: string;
@@ -107,73 +102,13 @@ export class AppRuntime {
     void handle.exited.then((info) => {
       if (instance.handle !== handle || instance.stopping || this.closed) return;
       instance.state = 'crashed';
-      if (instance.role === 'live' || instance.role === 'standby') this.#crashed(instance, describeExit(info));
+      if (instance.role === 'live' || instance.role === 'standby') instanceCrashed(this, instance, describeExit(info));
     });
-  }
-
-  #crashed(instance: Instance, what: string): void {
-    instance.stopProbe?.();
-    instance.stopProbe = null;
-    const upSince = Date.parse(instance.startedAt);
-    if (Date.now() - upSince > STABLE_MS) instance.failures = 0;
-    const delay = restartDelayMs(instance.failures);
-    instance.failures++;
-    this.log.pump();
-    this.log.system(`${label(instance)} ${what}, restarting in ${delay / 1000}s`);
-    this.#unroute(instance);
-    void this.ctx.persist();
-    instance.restartTimer = setTimeout(() => void this.restart(instance), delay);
-    const watch = this.watch;
-    if (watch && instance.role === 'live' && instance.desired.release === watch.release && ++watch.crashes >= CRASHES_TO_ROLL_BACK) {
-      this.ctx.tripped(this, `its instances crashed ${watch.crashes} times within ${watch.windowMs / 1000}s of the switch (last: ${label(instance)} ${what})`);
-    }
   }
 
   /** Starts a live or standby instance again (after a crash, or when it was found dead at agent start). */
-  async restart(instance: Instance): Promise<void> {
-    instance.restartTimer = null;
-    if (instance.stopping || this.closed) return;
-    instance.restarts++;
-    if (instance.handle?.pid) killLeftoverGroup(instance.handle.pid);
-    try {
-      if (instance.port !== null) instance.port = await freePort(instance.port);
-      await this.ctx.slugs.ensure(instance.component.artifact);
-    } catch (err) {
-      return this.#crashed(instance, describeExit({ code: null, signal: null, error: (err as Error).message }));
-    }
-    if (instance.stopping || this.closed) return;
-    let handle: ProcessHandle;
-    try {
-      handle = await this.start(instance);
-    } catch (err) {
-      return this.#crashed(instance, describeExit({ code: null, signal: null, error: (err as Error).message }));
-    }
-    void this.ctx.persist();
-    const outcome = await waitHealthy({
-      port: servesHttp(instance.component) ? instance.port : null,
-      spec: instance.component.health,
-      exited: handle.exited,
-      signal: instance.abort.signal,
-    });
-    if (instance.handle !== handle || instance.stopping || this.closed) return;
-    if (outcome.ok) return this.markHealthy(instance);
-    if (outcome.reason === 'timeout') {
-      this.log.system(`${label(instance)} is not healthy after ${instance.component.health.timeoutMs / 1000}s (${outcome.detail})`);
-      await this.#recycle(instance, 'was not healthy');
-    }
-    // 'exited' is handled by watchExit(); 'aborted' means it is being stopped.
-  }
-
-  /** Stops an instance that runs but is not healthy, then restarts it like a crashed one. */
-  async #recycle(instance: Instance, what: string): Promise<void> {
-    instance.state = 'unhealthy';
-    instance.stopProbe?.();
-    instance.stopProbe = null;
-    this.#unroute(instance);
-    const handle = instance.handle;
-    instance.handle = null; // its exit is ours, not a crash for watchExit() to react to
-    await handle?.stop(this.ctx.stopGraceMs);
-    if (!instance.stopping && !this.closed) this.#crashed(instance, what);
+  restart(instance: Instance): Promise<void> {
+    return restartInstance(this, instance);
   }
 
   /** Records a started (or re-adopted) instance as up; live ones of a routed component get traffic. */
@@ -201,25 +136,12 @@ export class AppRuntime {
       port: instance.port,
       spec,
       interval: () => (isWatched(this, instance) ? spec.intervalMs : Math.max(spec.intervalMs, STEADY_PROBE_MS)),
-      onResult: (result) => this.#probed(instance, result),
+      onResult: (result) => instanceProbed(this, instance, result),
     });
   }
 
-  #probed(instance: Instance, result: ProbeResult): void {
-    if (instance.stopping || this.closed || (instance.state !== 'healthy' && instance.state !== 'standby')) return;
-    if (result.ok) {
-      instance.probeFailures = 0;
-      return;
-    }
-    if (++instance.probeFailures < FAILED_PROBES_TO_ACT) return;
-    const failed = `failed ${instance.probeFailures} health checks in a row (${result.detail})`;
-    if (isWatched(this, instance) && this.isRouted(instance) && this.ctx.tripped(this, `${label(instance)} ${failed}`)) return;
-    if (instance.role !== 'live' && instance.role !== 'standby') return;
-    this.log.system(`${label(instance)} ${failed}; restarting it`);
-    void this.#recycle(instance, 'was unhealthy');
-  }
-
-  #unroute(instance: Instance): void {
+  /** Takes `instance` out of the routed set (it crashed, or is being recycled or stopped). */
+  unroute(instance: Instance): void {
     const upstream = instance.upstream;
     if (!upstream) return;
     instance.upstream = null;
@@ -236,7 +158,7 @@ export class AppRuntime {
     instance.stopProbe?.();
     instance.stopProbe = null;
     instance.state = 'stopping';
-    this.#unroute(instance);
+    this.unroute(instance);
     const handle = instance.handle;
     if (handle) {
       say(`stopping ${label(instance)}${handle.pid !== null ? ` (pid ${handle.pid})` : ''}`);

@@ -18,10 +18,10 @@ const duration = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${
 /**
  * Retires `old` (the live instances of `oldDesired` until the switch to `desired`): on standby when
  * `keep` and the policy of `desired` allows it, else drained and stopped. `unused` ports are closed
- * once drained. Returns at once; the drain goes on in the background of `rt`.
+ * once drained. Returns at once; the drain goes on in the background of `runtime`.
  */
 export function retire(
-  rt: AppRuntime,
+  runtime: AppRuntime,
   old: readonly Instance[],
   oldDesired: DesiredState | null,
   keep: boolean,
@@ -45,32 +45,32 @@ export function retire(
     else if (instance.state === 'healthy' || instance.state === 'running') instance.state = 'standby';
   }
   if (kept.length > 0 && oldDesired) {
-    rt.standby.add(oldDesired, Date.now() + policy.keepMs);
+    runtime.standby.add(oldDesired, Date.now() + policy.keepMs);
     const stopping = workers.length
       ? `; stopping ${plural(workers.length, 'instance')} of ${[...new Set(workers.map((i) => i.component.name))].join(', ')} (no port: only HTTP components wait on standby)`
       : '';
     say(`Keeping ${plural(kept.length, 'instance')} of ${from} on warm standby for ${duration(policy.keepMs)}${stopping}`);
-    for (const set of rt.standby.trim(policy.count)) rt.track(stopStandby(rt, set, `at most ${plural(policy.count, 'release')} on standby`));
+    for (const set of runtime.standby.trim(policy.count)) runtime.track(stopStandby(runtime, set, `at most ${plural(policy.count, 'release')} on standby`));
   } else if (standby && workers.length > 0) {
     say(`Stopping ${plural(workers.length, 'instance')} of ${from} (no port: only HTTP components wait on standby)`);
   }
   // Workers serve no request to drain: they stop now, not after the drain of the HTTP instances.
-  rt.track(Promise.all(workers.map((i) => rt.stop(i))).then(() => void rt.ctx.persist()));
-  rt.track(
+  runtime.track(Promise.all(workers.map((i) => runtime.stop(i))).then(() => void runtime.ctx.persist()));
+  runtime.track(
     (async () => {
-      const plane = rt.ctx.plane;
-      const drained = await plane.drain(upstreams, desired.drainTimeoutMs, rt.lifetime);
-      if (rt.closed) return;
+      const plane = runtime.ctx.plane;
+      const drained = await plane.drain(upstreams, desired.drainTimeoutMs, runtime.lifetime);
+      if (runtime.closed) return;
       if (!drained) {
-        rt.log.system(
+        runtime.log.system(
           `Requests still in flight on ${from} after ${desired.drainTimeoutMs / 1000}s; ${kept.length ? 'cutting them' : 'stopping the old instances anyway'}`,
         );
         // A rollback may have made some of them live again meanwhile: only cut the others.
         plane.cut(old.filter((i) => i.role !== 'live' && i.upstream).map((i) => i.upstream as Upstream));
       }
       await Promise.all(unused.map((b) => b.close()));
-      await Promise.all(old.filter((i) => !kept.includes(i) && !workers.includes(i)).map((i) => rt.stop(i)));
-      void rt.ctx.persist();
+      await Promise.all(old.filter((i) => !kept.includes(i) && !workers.includes(i)).map((i) => runtime.stop(i)));
+      void runtime.ctx.persist();
     })(),
   );
 }
