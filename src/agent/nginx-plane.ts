@@ -159,11 +159,21 @@ export class NginxPlane implements DataPlane {
   changed(): void {
     if (this.#closed) return;
     this.#dirty = true;
-    this.#pending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#loop()).finally(() => (this.#pending = null));
+    this.#pending ??= this.#loop();
   }
 
+  /**
+   * Applies until nothing is dirty. The last check of `#dirty` and the clearing of `#pending`
+   * happen in one synchronous step: a change made while the loop ends either is seen by the check,
+   * or finds `#pending` cleared and starts a new loop (no change is left unapplied, no settle() returns early).
+   */
   async #loop(): Promise<void> {
-    while (this.#dirty && !this.#closed) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (;;) {
+      if (!this.#dirty || this.#closed) {
+        this.#pending = null;
+        return;
+      }
       this.#dirty = false;
       try {
         await this.#apply();
