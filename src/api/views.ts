@@ -19,6 +19,8 @@ export const views = {
       release: b.release,
       env: b.env,
       error: b.error,
+      deployment: b.deployment ?? null,
+      deployError: b.deployError ?? null,
       createdBy: b.createdBy,
       createdAt: b.createdAt,
       finishedAt: b.finishedAt,

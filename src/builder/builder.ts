@@ -6,13 +6,13 @@ import { RewindError, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { environmentNote } from '../domain/convox-manifest.js';
 import { MANIFEST_FILES, buildCommandArgv, readManifestFiles, type Manifest, type ManifestReading } from '../domain/manifest.js';
-import { makeRelease } from '../domain/release.js';
 import { valueOf } from '../domain/records.js';
 import type { Build } from '../domain/build.js';
 import type { BuildArtifacts, BuildOutput, BuildRecords, BuildResult } from './ports.js';
 import { CappedLog, buildLogPath, logKeepBytes, readBuildLog } from './build-log.js';
 import { runProcess } from './run-process.js';
 import { type BuildPlan, planComponents } from './build-plan.js';
+import { type DeployRelease, deployBuiltRelease, recordBuildRelease } from './build-release.js';
 
 export interface BuilderOptions {
   readonly store: BuildRecords;
@@ -30,6 +30,8 @@ export interface BuilderOptions {
   readonly checkManifest?: (app: string, manifest: Manifest) => Promise<void>;
   /** Called once a build succeeded and its release exists. */
   readonly afterBuild?: (build: Build, manifest: Manifest) => Promise<void>;
+  /** Starts the deployment of a release made by a build that asked for it (`deploy: true`). */
+  readonly deployRelease?: DeployRelease;
 }
 
 /** Turns an uploaded source tarball into a build: validate, run build commands, store the slug, make a release. */
@@ -46,7 +48,7 @@ export class Builder {
     app: string,
     env: string,
     body: Readable,
-    opts: { description?: string; actor: string; declaredBytes?: number; release?: boolean },
+    opts: { description?: string; actor: string; declaredBytes?: number; release?: boolean; deploy?: boolean },
   ): Promise<Build> {
     const { store, artifacts } = this.options;
     if (!(await store.apps.get(app))) throw notFound.app(app);
@@ -70,6 +72,7 @@ export class Builder {
       sourceHashes: plan.hashes,
       release: null,
       error: null,
+      deploy: opts.deploy === true && opts.release !== false,
       createdBy: opts.actor,
       createdAt: new Date().toISOString(),
       finishedAt: null,
@@ -204,10 +207,13 @@ export class Builder {
         if (this.options.afterBuild) await this.options.afterBuild(build, build.manifest);
         return await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: null });
       }
-      const release = await this.recordRelease(build, builds);
+      const release = await recordBuildRelease(store, build, builds);
       this.write(build.id, `--> build ${build.id} succeeded\n--> release ${release.id} created\n`);
       if (this.options.afterBuild) await this.options.afterBuild(build, build.manifest);
-      await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: release.id });
+      // The build stays running until its deployment has started, so whoever sees it succeed sees that too.
+      if (build.deploy) await store.builds.storeSlugs(build.id, slugs, builds);
+      const deployed = await deployBuiltRelease(this.options.deployRelease, build, release, (line) => this.write(build.id, line));
+      await finish({ status: 'succeeded', artifacts: slugs, uses: builds, release: release.id, ...deployed });
     } catch (e) {
       const error = `the build could not be stored: ${(e as Error).message}`;
       this.write(build.id, `--> ${error}\n`);
@@ -242,28 +248,6 @@ export class Builder {
       this.write(build.id, `--> ${c.name}: slug ${slug.sha256.slice(0, 12)} (${Math.ceil(slug.size / 1024)} KiB)\n`);
     }
     return { slugs };
-  }
-
-  /** The build's release in its environment, with the environment's config (its active release's): a build never picks up a staged change. */
-  private async recordRelease(build: Build, builds: Record<string, string>) {
-    const { store } = this.options;
-    const current = await store.releases.current(build.app, build.env);
-    const release = makeRelease({
-      app: build.app,
-      env: build.env,
-      kind: 'build',
-      builds,
-      config: current?.config ?? {},
-      manifest: build.manifest,
-      description: build.description,
-      source: null,
-      createdBy: build.createdBy,
-    });
-    await store.recordChange({
-      release,
-      audit: { actor: build.createdBy, action: 'release.create', app: build.app, env: build.env, subject: release.id, detail: { build: build.id } },
-    });
-    return release;
   }
 
   /** Runs one build command; resolves its exit code, null on timeout. */

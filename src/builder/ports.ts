@@ -39,6 +39,8 @@ export interface BuildResult {
   readonly uses?: Record<string, string>;
   readonly release?: string | null;
   readonly error?: string | null;
+  readonly deployment?: string | null;
+  readonly deployError?: string | null;
 }
 
 /** The records the builder reads and writes: apps and environments exist, build rows, releases, the audit log. */
@@ -51,6 +53,7 @@ export interface BuildRecords {
     insert(build: Build): Promise<void>;
     logs(id: string): Promise<string>;
     listRunning(): Promise<Build[]>;
+    storeSlugs(id: string, artifacts: Record<string, string>, uses: Record<string, string>): Promise<void>;
     finish(id: string, result: BuildResult & { readonly logs: string }, now: string): Promise<void>;
     reusable(app: string, component: string, sourceHash: string): Promise<Build | undefined>;
   };

@@ -65,9 +65,16 @@ async function describe(cli: Cli, g: GlobalOptions, dir: string, given?: string)
  * Packs DIR, uploads it (a progress bar on a terminal's stderr), streams the build's logs and
  * returns the succeeded build; a failed build throws `build B… failed: …` after its logs.
  */
-export async function buildSource(cli: Cli, g: GlobalOptions, app: string, dirArg: string, description?: string): Promise<BuildView> {
-  const desc = await describe(cli, g, resolve(dirArg), description);
-  const build = await uploadSource(cli, g, dirArg, (upload) => cli.client.createBuild(app, { env: g.env, description: desc }, upload), 'Starting build');
+export async function buildSource(
+  cli: Cli,
+  g: GlobalOptions,
+  app: string,
+  dirArg: string,
+  o: { description?: string; deploy?: boolean } = {},
+): Promise<BuildView> {
+  const desc = await describe(cli, g, resolve(dirArg), o.description);
+  const params = { env: g.env, description: desc, ...(o.deploy ? { deploy: true } : {}) };
+  const build = await uploadSource(cli, g, dirArg, (upload) => cli.client.createBuild(app, params, upload), 'Starting build');
   const tail = await pipeText(cli, await cli.client.buildLogs(app, build.id, true), { keep: g.json ? 20 : 0 });
   const final = await settled(cli, app, build.id);
   if (final.status !== 'succeeded') {
@@ -139,6 +146,16 @@ async function settled(cli: Cli, app: string, id: string): Promise<BuildView> {
   }
 }
 
+/** The release is kept: the build succeeded; only its deployment was refused. */
+function notDeployed(app: string, env: string, build: BuildView): RewindError {
+  const why = build.deployError ?? 'the server did not deploy it';
+  const promote = `rewind releases promote ${build.release} -a ${app}${env === 'production' ? '' : ` -e ${env}`}`;
+  return new RewindError(
+    'RELEASE_NOT_DEPLOYED',
+    `build ${build.id} made release ${build.release}, but it was not deployed: ${why}; promote it with "${promote}"`,
+  );
+}
+
 /** `rewind build [DIR]`, `rewind deploy [DIR]`, `rewind builds [--component NAME]`, `builds info BID`, `builds logs BID`. */
 export function registerBuilds(program: Command, cli: Cli): void {
   program
@@ -148,7 +165,7 @@ export function registerBuilds(program: Command, cli: Cli): void {
     .description('build DIR into a new release (not promoted)')
     .action(async (dir: string, o: { description?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
-      const build = await buildSource(cli, g, cli.app(g), dir, o.description);
+      const build = await buildSource(cli, g, cli.app(g), dir, { description: o.description });
       cli.out.result(build);
     });
 
@@ -156,17 +173,17 @@ export function registerBuilds(program: Command, cli: Cli): void {
     .command('deploy')
     .argument('[dir]', 'source directory', '.')
     .option('-d, --description <text>', 'build description (default: from git)')
-    .description('build DIR and promote the release it makes')
+    .description('build DIR and deploy the release it makes (one operation on the server)')
     .action(async (dir: string, o: { description?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = cli.app(g);
-      const build = await buildSource(cli, g, app, dir, o.description);
+      const build = await buildSource(cli, g, app, dir, { description: o.description, deploy: true });
       if (!build.release) throw new CliError(`build ${build.id} succeeded but made no release`);
+      if (!build.deployment) throw notDeployed(app, g.env, build);
       cli.out.start(`Promoting ${build.release}`);
-      const change = await cli.client.promoteRelease(app, build.release, g.env);
-      const deployment = change.deployment ? await followDeployment(cli, change.deployment) : null;
+      const deployment = await followDeployment(cli, await cli.client.getDeployment(build.deployment));
       cli.out.done();
-      cli.out.result({ build, release: change.release, deployment });
+      cli.out.result({ build, release: await cli.client.getRelease(app, build.release), deployment });
     });
 
   const builds = program

@@ -77,7 +77,7 @@ export class RewindClient {
   }
 
   /** Uploads a gzip tarball of the source; the build then runs on the server. */
-  createBuild(app: string, params: { env: string; description?: string }, upload: Upload) {
+  createBuild(app: string, params: { env: string; description?: string; deploy?: boolean }, upload: Upload) {
     return this.http.json<BuildView>({ method: 'POST', path: `/api/apps/${seg(app)}/builds`, query: params, upload });
   }
   /** With a component: that component's build history ("view more versions"). */

@@ -16,6 +16,8 @@ export const BuildView = Type.Object({
   release: Nullable(Type.String(), 'The release a succeeded build created (in the env it was uploaded for).'),
   env: Type.String(),
   error: Nullable(Type.String()),
+  deployment: Nullable(Type.String(), 'The deployment of the release, for a build uploaded with deploy=true.'),
+  deployError: Nullable(Type.String(), "Why a succeeded deploy=true build's release was not deployed (it is kept; promote it)."),
   createdBy: Type.String(),
   createdAt: Type.String(),
   finishedAt: Nullable(Type.String()),
@@ -29,5 +31,6 @@ export const BuildsQuery = Type.Object({
 export const BuildQuery = Type.Object({
   env: Type.String({ default: 'production' }),
   description: Type.Optional(Type.String({ maxLength: 500 })),
+  deploy: Type.Boolean({ default: false, description: 'deploy the release once built (what `rewind deploy` asks)' }),
 });
 export const FollowQuery = Type.Object({ follow: Type.Boolean({ default: false }) });

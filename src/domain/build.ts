@@ -23,6 +23,12 @@ export interface Build {
   readonly uses?: Readonly<Record<string, string>>;
   readonly release: string | null;
   readonly error: string | null;
+  /** Deploy the release once built (`rewind deploy`): one operation on the server. */
+  readonly deploy?: boolean;
+  /** The deployment a `deploy` build started, once succeeded. */
+  readonly deployment?: string | null;
+  /** Why a succeeded `deploy` build's release was not deployed (the environment was busy, say). */
+  readonly deployError?: string | null;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly finishedAt: string | null;

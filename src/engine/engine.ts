@@ -80,6 +80,7 @@ export class Engine {
       afterBuild: async (build, manifest) => {
         if (manifest.pipelines !== undefined) await this.pipelines.define(build.app, manifest.pipelines, 'manifest', build.createdBy);
       },
+      deployRelease: async (build, release) => (await this.deployer.start(release, { kind: 'promote', actor: build.createdBy })).id,
     });
     this.apps = new AppOps({
       store: options.store,
@@ -142,7 +143,8 @@ export class Engine {
 
   // ── builds ────────────────────────────────────────────────────────────
 
-  async createBuild(app: string, env: string, body: Readable, opts: { description?: string; actor: string; declaredBytes?: number }) {
+  /** With `deploy`, the build deploys the release it makes (`rewind deploy`): one operation, one request. */
+  async createBuild(app: string, env: string, body: Readable, opts: { description?: string; actor: string; declaredBytes?: number; deploy?: boolean }) {
     await this.requireEnv(app, env);
     return this.builder.create(app, env, body, opts);
   }

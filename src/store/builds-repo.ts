@@ -64,6 +64,9 @@ const toBuild = (r: Omit<BuildsTable, 'logs'>): Build => ({
   uses: JSON.parse(r.uses) as Record<string, string>,
   release: r.release,
   error: r.error,
+  deploy: r.deploy === 1,
+  deployment: r.deployment,
+  deployError: r.deploy_error,
   createdBy: r.created_by,
   createdAt: r.created_at,
   finishedAt: r.finished_at,
@@ -83,6 +86,9 @@ const COLUMNS = [
   'uses',
   'release',
   'error',
+  'deploy',
+  'deployment',
+  'deploy_error',
   'created_by',
   'created_at',
   'finished_at',
@@ -109,6 +115,9 @@ export class BuildsRepo {
         uses: JSON.stringify(b.uses ?? {}),
         release: b.release,
         error: b.error,
+        deploy: b.deploy ? 1 : 0,
+        deployment: null,
+        deploy_error: null,
         logs: '',
         created_by: b.createdBy,
         created_at: b.createdAt,
@@ -178,6 +187,15 @@ export class BuildsRepo {
     return r?.logs ?? '';
   }
 
+  /** A running build's slugs, before it finishes: what a deployment it starts itself reads (`rewind deploy`). */
+  async storeSlugs(id: string, artifacts: Record<string, string>, uses: Record<string, string>): Promise<void> {
+    await this.db
+      .updateTable('builds')
+      .set({ artifacts: JSON.stringify(artifacts), uses: JSON.stringify(uses) })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async finish(
     id: string,
     result: {
@@ -186,6 +204,8 @@ export class BuildsRepo {
       uses?: Record<string, string>;
       release?: string | null;
       error?: string | null;
+      deployment?: string | null;
+      deployError?: string | null;
       logs: string;
     },
     now: string,
@@ -198,6 +218,8 @@ export class BuildsRepo {
         ...(result.uses ? { uses: JSON.stringify(result.uses) } : {}),
         release: result.release ?? null,
         error: result.error ?? null,
+        deployment: result.deployment ?? null,
+        deploy_error: result.deployError ?? null,
         logs: result.logs,
         finished_at: now,
       })

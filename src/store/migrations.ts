@@ -244,6 +244,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_build_deploys': {
+    async up(db: Kysely<any>) {
+      // `rewind deploy`: a build asked to deploy its release, and the deployment it started (or why it could not).
+      await db.schema
+        .alterTable('builds')
+        .addColumn('deploy', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('builds').addColumn('deployment', 'text').execute();
+      await db.schema.alterTable('builds').addColumn('deploy_error', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -169,6 +169,12 @@ export interface BuildsTable {
   uses: string;
   release: string | null;
   error: string | null;
+  /** 1: deploy the release once built (`rewind deploy`) */
+  deploy: number;
+  /** the deployment a `deploy` build started */
+  deployment: string | null;
+  /** why a `deploy` build's release was not deployed */
+  deploy_error: string | null;
   logs: string;
   created_by: string;
   created_at: string;

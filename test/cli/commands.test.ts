@@ -41,6 +41,8 @@ const build = (over: Partial<BuildView> = {}): BuildView => ({
   release: null,
   env: 'production',
   error: null,
+  deployment: null,
+  deployError: null,
   createdBy: 'ann@laptop',
   createdAt: ago(0),
   finishedAt: null,
@@ -296,16 +298,16 @@ describe('rewind deploy (fake API)', () => {
       },
       'GET /api/apps/myapp/builds/BNEWBUILDX/logs': (_q, res) => dribble(res, 'text/plain', ['installing...\n', 'build', 'ing\ndone']),
       'GET /api/apps/myapp/builds/BNEWBUILDX': () => final,
-      'POST /api/apps/myapp/releases/RNEWRELEAS/promote': (_q, res) => {
-        res.statusCode = 202;
-        return { release: release('RNEWRELEAS'), deployment: deployment('DABCDEFGHI', { kind: 'deploy', release: 'RNEWRELEAS' }) };
-      },
+      'GET /api/apps/myapp/releases/RNEWRELEAS': () => release('RNEWRELEAS'),
+      'GET /api/deployments/DABCDEFGHI': () => deployment('DABCDEFGHI', { kind: 'promote', release: 'RNEWRELEAS' }),
       'GET /api/deployments/DABCDEFGHI/events': events(deployment('DABCDEFGHI', { state: 'succeeded', release: 'RNEWRELEAS' })),
     };
   }
 
-  it('packs, uploads, streams the build logs, promotes and streams the rollout', async () => {
-    const { api, env } = await serve(routes(build({ status: 'succeeded', release: 'RNEWRELEAS' })));
+  const deployed = (over: Partial<BuildView> = {}) => build({ status: 'succeeded', release: 'RNEWRELEAS', deployment: 'DABCDEFGHI', ...over });
+
+  it('packs, uploads with deploy=true, streams the build logs and the rollout the server started', async () => {
+    const { api, env } = await serve(routes(deployed()));
     const r = await rewind(['deploy', await source(), '-a', 'myapp', '-d', 'my change'], env);
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n')).toEqual([
@@ -329,11 +331,23 @@ describe('rewind deploy (fake API)', () => {
     expect(upload.query.get('description')).toBe('my change');
     expect(Number(upload.headers['content-length'])).toBe(upload.body.length);
     expect(gunzipSync(upload.body).toString('latin1')).toContain('node server.js');
-    expect(api.requests.find((q) => q.path.endsWith('/promote'))?.json()).toEqual({ env: 'production' });
+    expect(upload.query.get('deploy')).toBe('true');
+    expect(api.requests.filter((q) => q.method !== 'GET').map((q) => q.path)).toEqual(['/api/apps/myapp/builds']);
+  });
+
+  it('a release the server could not deploy exits 2, says why and how to promote it', async () => {
+    const busy = 'deployment DAAAAAAAAA is in progress in myapp/staging; wait for it or see "rewind releases -a myapp"';
+    const { env } = await serve(routes(deployed({ env: 'staging', deployment: null, deployError: busy })));
+    const r = await rewind(['deploy', await source(), '-a', 'myapp', '-e', 'staging'], env);
+    expect(r.code).toBe(2);
+    expect(r.stdout.split('\n').slice(-3)).toEqual(['Build:   BNEWBUILDX', 'Release: RNEWRELEAS', '']);
+    expect(r.stderr).toBe(
+      `error: build BNEWBUILDX made release RNEWRELEAS, but it was not deployed: ${busy}; promote it with "rewind releases promote RNEWRELEAS -a myapp -e staging"\n`,
+    );
   });
 
   it('shows a progress bar on a terminal stderr and keeps stdout lines clean', async () => {
-    const { env } = await serve(routes(build({ status: 'succeeded', release: 'RNEWRELEAS' })));
+    const { env } = await serve(routes(deployed()));
     const r = await rewind(['build', await source(), '-a', 'myapp'], { ...env, NO_COLOR: '1' }, true);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^\rUploading source\.\.\. \[-+\] {3}0% {2}0 B \/ .*\r\x1b\[K$/s);
@@ -358,7 +372,7 @@ describe('rewind deploy (fake API)', () => {
   });
 
   it('with --json prints {build, release, deployment} only', async () => {
-    const { env } = await serve(routes(build({ status: 'succeeded', release: 'RNEWRELEAS' })));
+    const { env } = await serve(routes(deployed()));
     const r = await rewind(['deploy', await source(), '-a', 'myapp', '--json'], env);
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as { build: BuildView; release: ReleaseView; deployment: DeploymentView };

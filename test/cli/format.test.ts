@@ -143,6 +143,8 @@ describe('other tables', () => {
       release: 'RABCDEFGHI',
       env: 'production',
       error: null,
+      deployment: null,
+      deployError: null,
       createdBy: 'ann@laptop',
       createdAt: ago(2 * H),
       finishedAt: ago(2 * H - 30 * S),

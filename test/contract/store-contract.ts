@@ -101,6 +101,37 @@ export function describeStore(name: string, makeStore: () => Promise<StoreUnderT
       expect((await store.deployments.allLive()).map((d) => d.id)).toEqual(['DBBBBBBBBBB']);
     });
 
+    it("keeps a deploy build's slugs while it runs, then its deployment or why there is none", async () => {
+      const build = (id: string) => ({
+        id,
+        app: 'shop',
+        env: 'production',
+        status: 'running' as const,
+        description: id,
+        manifest: { components: {} },
+        sourceSha256: 's',
+        components: ['web'],
+        artifacts: {},
+        sourceHashes: { web: 'h' },
+        release: null,
+        error: null,
+        deploy: true,
+        createdBy: 't',
+        createdAt: new Date().toISOString(),
+        finishedAt: null,
+      });
+      await store.builds.insert(build('BAAAAAAAAAA'));
+      await store.builds.insert(build('BBBBBBBBBBB'));
+      await store.builds.storeSlugs('BAAAAAAAAAA', { web: 'sha-a' }, { web: 'BAAAAAAAAAA' });
+      const running = await store.builds.byId('BAAAAAAAAAA');
+      expect([running?.status, running?.deploy, running?.artifacts, running?.uses]).toEqual(['running', true, { web: 'sha-a' }, { web: 'BAAAAAAAAAA' }]);
+      const now = new Date().toISOString();
+      await store.builds.finish('BAAAAAAAAAA', { status: 'succeeded', artifacts: { web: 'sha-a' }, release: 'RAAAAAAAAAA', deployment: 'DAAAAAAAAAA', logs: '' }, now);
+      await store.builds.finish('BBBBBBBBBBB', { status: 'succeeded', release: 'RBBBBBBBBBB', deployError: 'busy', logs: '' }, now);
+      const [a, b] = [await store.builds.byId('BAAAAAAAAAA'), await store.builds.byId('BBBBBBBBBBB')];
+      expect([a?.deployment, a?.deployError, b?.deployment, b?.deployError]).toEqual(['DAAAAAAAAAA', null, null, 'busy']);
+    });
+
     it('stores config once per distinct set of variables', async () => {
       await store.releases.insert(release('same'));
       await store.releases.insert(makeRelease({ ...release('same'), description: 'again' }));

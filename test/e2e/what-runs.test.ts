@@ -140,7 +140,12 @@ describe('what runs is what was recorded', () => {
         (await rw.api<Array<{ state: string }>>('/api/apps/runs/deployments?env=production')).body.some((d) => d.state === 'running' || d.state === 'pending');
       while (!(await deploying()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const refused = await Promise.all(dirs.slice(1).map((d) => rw.cli(['deploy', d, '-a', 'runs'])));
-      for (const r of refused) expect(r.stderr, r.stdout).toMatch(/in progress/);
+      for (const r of refused) {
+        // The build succeeded and its release is kept; the CLI says how to promote it.
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(/^error: build B[A-Z]{10} made release R[A-Z]{10}, but it was not deployed: deployment D[A-Z]{10} .* is in progress/);
+        expect(r.stderr).toMatch(/; promote it with "rewind releases promote R[A-Z]{10} -a runs"\n$/);
+      }
       expect((await first).code).toBe(0);
       await rw.settled('runs');
       const running = await active();

@@ -26,7 +26,7 @@ function registerBuildUpload(fastify: FastifyInstance, engine: Engine): void {
       config: { uploadTypes },
       schema: {
         tags: ['builds'],
-        summary: 'Upload a source tarball (application/gzip) and start a build',
+        summary: 'Upload a source tarball (application/gzip) and start a build; with deploy=true it then deploys its release',
         params: AppParams,
         querystring: BuildQuery,
         response: { 201: BuildView, ...errorReplies(400, 404, 413, 415, 422) },
@@ -45,6 +45,7 @@ function registerBuildUpload(fastify: FastifyInstance, engine: Engine): void {
       try {
         const build = await engine.createBuild(req.params.app, req.query.env, body, {
           description: req.query.description,
+          deploy: req.query.deploy,
           actor: actorOf(req),
           declaredBytes: req.headers['content-length'] ? Number(req.headers['content-length']) : undefined,
         });
