@@ -136,7 +136,10 @@ export const ERRORS = {
   INVALID_COMPONENT_LIST: cliOnly('a --components that names no component'),
   CONFIG_KEY_NOT_SET: cliOnly('rewind env get of a variable that is not set'),
   EMPTY_SOURCE: cliOnly('a source folder with no file to upload'),
-  RELEASE_NOT_DEPLOYED: { ...conflict(409, 'a deploy whose build made a release that could not be deployed (the environment was busy); promote it'), cli: true },
+  RELEASE_NOT_DEPLOYED: {
+    ...conflict(409, 'a deploy whose build made a release that could not be deployed (the environment was busy); promote it'),
+    cli: true,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -126,7 +126,11 @@ export function describeStore(name: string, makeStore: () => Promise<StoreUnderT
       const running = await store.builds.byId('BAAAAAAAAAA');
       expect([running?.status, running?.deploy, running?.artifacts, running?.uses]).toEqual(['running', true, { web: 'sha-a' }, { web: 'BAAAAAAAAAA' }]);
       const now = new Date().toISOString();
-      await store.builds.finish('BAAAAAAAAAA', { status: 'succeeded', artifacts: { web: 'sha-a' }, release: 'RAAAAAAAAAA', deployment: 'DAAAAAAAAAA', logs: '' }, now);
+      await store.builds.finish(
+        'BAAAAAAAAAA',
+        { status: 'succeeded', artifacts: { web: 'sha-a' }, release: 'RAAAAAAAAAA', deployment: 'DAAAAAAAAAA', logs: '' },
+        now,
+      );
       await store.builds.finish('BBBBBBBBBBB', { status: 'succeeded', release: 'RBBBBBBBBBB', deployError: 'busy', logs: '' }, now);
       const [a, b] = [await store.builds.byId('BAAAAAAAAAA'), await store.builds.byId('BBBBBBBBBBB')];
       expect([a?.deployment, a?.deployError, b?.deployment, b?.deployError]).toEqual(['DAAAAAAAAAA', null, null, 'busy']);
