@@ -1,7 +1,9 @@
 // Everything a benchmark run starts is registered here and ended by pid (never by name), also on
 // Ctrl-C or a crash, and its temp dirs are removed.
-import { readFileSync, rmSync } from 'node:fs';
-import { sleep } from './util.mjs';
+import { rmSync } from 'node:fs';
+
+// Ending a process by pid is the same for the benchmarks and the tests.
+export { alive, signal, stopPid } from '../../test/support/rewind-processes.mjs';
 
 const tasks = [];
 let running = null;
@@ -36,40 +38,6 @@ export function cleanupAll() {
     }
   })().finally(() => (running = null));
   return running;
-}
-
-/** True while `pid` runs (a zombie waiting for its parent to reap it counts as gone). */
-export function alive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
-export function signal(pid, sig) {
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; `pid` < 0 targets a process group. Resolves when gone. */
-export async function stopPid(pid, graceMs = 3000) {
-  const probe = Math.abs(pid);
-  if (!signal(pid, 'SIGTERM')) return;
-  const deadline = Date.now() + graceMs;
-  while (alive(probe) && Date.now() < deadline) await sleep(25);
-  if (alive(probe)) signal(pid, 'SIGKILL');
-  const hard = Date.now() + 2000;
-  while (alive(probe) && Date.now() < hard) await sleep(25);
 }
 
 /** On Ctrl-C, SIGTERM or a crash: run every cleanup task, then exit. */

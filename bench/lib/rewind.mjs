@@ -1,14 +1,18 @@
-// A real Rewind for the benchmarks: `rewind server` on port 0 with a temp data dir, the agent it
-// starts (or one started first by the benchmark), the CLI, and a way to stop all of it by pid.
+// A real Rewind for the benchmarks: the processes the end-to-end tests use too
+// (test/support/rewind-processes.mjs), started on a temp data dir and stopped at cleanup (also on
+// Ctrl-C), with a keep-alive API client, the CLI and the deployment event stream.
 import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { readSse } from '../../dist/contract/sse.js';
+import { RewindProcesses, processesUnder, rewindEnv } from '../../test/support/rewind-processes.mjs';
 import { alive, isInterrupted, onCleanup, removeDirLater, signal, stopPid } from './cleanup.mjs';
 import { BIN, ROOT, sleep } from './util.mjs';
+
+export { processesUnder };
 
 export async function tempDir(prefix) {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -25,75 +29,24 @@ export async function benchApp(version) {
   return dir;
 }
 
-/** This process's environment without Rewind's settings (a REWIND_TOKEN or REWIND_HTTP_PORT here must not leak in), plus `env`. */
-function cleanEnv(env) {
-  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REWIND_'))), ...env };
-}
-
-/** Spawns `node bin/rewind.js ARGS`; the child is stopped at cleanup if still running. */
-function spawnRewind(args, env) {
-  if (isInterrupted()) throw new Error('interrupted');
-  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (b) => (log = (log + b).slice(-20_000)));
-  child.stderr.on('data', (b) => (log = (log + b).slice(-20_000)));
-  onCleanup(() => (child.exitCode === null && child.signalCode === null ? stopPid(child.pid) : undefined));
-  return { child, log: () => log };
-}
-
-export class BenchRewind {
-  url = '';
-  serverPid = 0;
-  agentPid = 0;
-  #server = null;
+export class BenchRewind extends RewindProcesses {
   #pool = null;
   #stopping = null;
-
-  constructor(dataDir, env) {
-    this.dataDir = dataDir;
-    this.env = env;
-  }
 
   /**
    * Starts the server on `dataDir` (a new temp dir by default). With `agentArgs`, the agent is
    * started first with those extra arguments (e.g. ['--proxy', 'nginx']) and the server adopts it.
    */
   static async start({ dataDir, env = {}, agentArgs } = {}) {
-    const dir = dataDir ?? (await tempDir('rewind-bench-data-'));
-    const r = new BenchRewind(dir, { ...env, REWIND_DATA: dir });
+    if (isInterrupted()) throw new Error('interrupted');
+    const r = new BenchRewind(dataDir ?? (await tempDir('rewind-bench-data-')), env, (child) =>
+      onCleanup(() => (child.exitCode === null && child.signalCode === null ? stopPid(child.pid) : undefined)),
+    );
     onCleanup(() => r.stop());
-    if (agentArgs) await r.#startAgent(agentArgs);
-    await r.#startServer();
+    if (agentArgs) await r.startAgent(agentArgs);
+    await r.startServer();
+    r.#pool = new Pool(r.url, { connections: 16 });
     return r;
-  }
-
-  async #startAgent(extra) {
-    const { child, log } = spawnRewind(['agent', '--data', this.dataDir, '--port', '0', ...extra], this.env);
-    const info = await this.#waitFor(join(this.dataDir, 'agent', 'agent.json'), child, log);
-    this.agentPid = info.pid;
-  }
-
-  async #startServer() {
-    const { child, log } = spawnRewind(['server', '--port', '0', '--data', this.dataDir], this.env);
-    this.#server = child;
-    const info = await this.#waitFor(join(this.dataDir, 'server.json'), child, log, (i) => i.pid === child.pid);
-    this.url = info.url;
-    this.serverPid = child.pid;
-    this.agentPid = this.agentInfo().pid;
-    this.#pool = new Pool(this.url, { connections: 16 });
-  }
-
-  async #waitFor(file, child, log, accept = () => true) {
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`rewind ${child.spawnargs[2]} exited with ${child.exitCode}: ${log()}`);
-      try {
-        const info = JSON.parse(readFileSync(file, 'utf8'));
-        if (accept(info)) return info;
-      } catch {}
-      await sleep(50);
-    }
-    throw new Error(`rewind ${child.spawnargs[2]} did not start within 30 s: ${log()}`);
   }
 
   /**
@@ -106,7 +59,9 @@ export class BenchRewind {
     signal(old, 'SIGKILL');
     while (alive(old)) await sleep(1);
     const startedAt = performance.now();
-    const { child, log } = spawnRewind(['agent', '--data', this.dataDir, '--port', '0'], this.env);
+    let agentLog = '';
+    const child = this.spawn(['agent', '--data', this.dataDir, '--port', '0'], (b) => (agentLog = (agentLog + b).slice(-20_000)));
+    const log = () => agentLog;
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       try {
@@ -120,10 +75,6 @@ export class BenchRewind {
       await sleep(5);
     }
     throw new Error(`no agent answered within 30 s after the restart: ${log()}`);
-  }
-
-  agentInfo() {
-    return JSON.parse(readFileSync(join(this.dataDir, 'agent', 'agent.json'), 'utf8'));
   }
 
   /** The API's credential: the admin token the server made in its data dir. */
@@ -153,7 +104,7 @@ export class BenchRewind {
   cliJson(args) {
     return new Promise((resolveRun, reject) => {
       const child = spawn(process.execPath, [BIN, ...args, '--json'], {
-        env: cleanEnv({ REWIND_HOST: this.url, REWIND_DATA: this.dataDir, NO_COLOR: '1' }),
+        env: rewindEnv({ REWIND_HOST: this.url, REWIND_DATA: this.dataDir, NO_COLOR: '1' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const stopLater = onCleanup(() => stopPid(child.pid));
@@ -209,84 +160,12 @@ export class BenchRewind {
     throw new Error(`the event stream of deployment ${id} ended without an end event`);
   }
 
-  /** The agent's token (it creates agent.token in its folder; REWIND_AGENT_TOKEN overrides it). */
-  agentToken() {
-    return this.env.REWIND_AGENT_TOKEN || process.env.REWIND_AGENT_TOKEN || readFileSync(join(this.dataDir, 'agent', 'agent.token'), 'utf8').trim();
-  }
-
-  async agentState() {
-    const res = await fetch(`${this.agentInfo().url}/v1/state`, { headers: { authorization: `Bearer ${this.agentToken()}` } });
-    return res.json();
-  }
-
-  /** Pids of every instance the agent knows of, from its API, else from its state file. */
-  async instancePids() {
-    const pids = new Set();
-    try {
-      for (const a of (await this.agentState()).apps) for (const i of a.instances) if (i.pid) pids.add(i.pid);
-    } catch {
-      try {
-        const state = JSON.parse(readFileSync(join(this.dataDir, 'agent', 'agent-state.json'), 'utf8'));
-        for (const a of state.apps ?? []) for (const i of a.instances ?? []) if (i.pid) pids.add(i.pid);
-      } catch {}
-    }
-    return pids;
-  }
-
-  /** Stops the server, the agent and every instance (by pid / process group), then removes the data dir. */
+  /** Stops everything (once, whoever asks: the phase's own `finally` or an interrupt's cleanup). */
   stop() {
-    // One stop for everyone: the phase's own `finally` and an interrupt's cleanup may both call it.
-    this.#stopping ??= this.#stop();
+    this.#stopping ??= (async () => {
+      await this.#pool?.close().catch(() => {});
+      await super.stop();
+    })();
     return this.#stopping;
   }
-
-  async #stop() {
-    await this.#pool?.close().catch(() => {});
-    const known = await this.instancePids();
-    let agent = this.agentPid;
-    try {
-      agent = this.agentInfo().pid;
-    } catch {}
-    if (this.#server && this.#server.exitCode === null) await stopPid(this.#server.pid, 5000);
-    if (agent) await stopPid(agent, 5000);
-    // Instances run in their own process groups and outlive the agent. A rollout may have started
-    // some after the snapshot above: the state file the agent wrote last and the processes whose
-    // working directory is in our data dir catch those.
-    for (const pid of await this.instancePids()) known.add(pid);
-    for (const pid of processesUnder(this.dataDir)) known.add(pid);
-    await Promise.all([...known].map((pid) => stopPid(-pid, 3000).then(() => stopPid(pid, 1000))));
-    const left = [this.serverPid, agent, ...known].filter((pid) => pid && alive(pid));
-    rmSync(this.dataDir, { recursive: true, force: true });
-    if (left.length) throw new Error(`processes still running after stop: ${left.join(', ')}`);
-  }
-}
-
-/**
- * Pids of the processes that run inside `dir` or name it on their command line (instances, builds,
- * an nginx the agent started with its prefix there): Linux /proc; empty elsewhere.
- */
-export function processesUnder(dir) {
-  const out = [];
-  try {
-    dir = realpathSync(dir);
-  } catch {
-    return out;
-  }
-  let entries = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cwd = readlinkSync(`/proc/${name}/cwd`);
-      // nginx rewrites its command line into one string ("nginx: master process … -p DIR/…"): look for the path anywhere.
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const inside = cwd === dir || cwd.startsWith(`${dir}/`) || ` ${cmdline} `.includes(` ${dir}/`) || ` ${cmdline} `.includes(` ${dir} `);
-      if (Number(name) !== process.pid && inside) out.push(Number(name));
-    } catch {}
-  }
-  return out;
 }

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { type AgentState, BIN, ROOT, RewindProcesses } from '../support/rewind-processes.mjs';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'rewind.js');
+export { ROOT };
 
 export interface RunResult {
   readonly code: number;
@@ -20,78 +20,48 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A real Rewind for end-to-end tests: the `rewind server` process on a random port with a temp
- * data dir, the agent it starts, and the CLI binary. stop() ends every process it started, by pid.
+ * data dir, the agent it starts, and the CLI binary. Its processes are those of the benchmarks
+ * (test/support/rewind-processes.mjs); stop() ends every one of them by pid.
  */
 export class Rewind {
-  url = '';
-  private server: ChildProcess | null = null;
-  private readonly pids = new Set<number>();
-  serverLog = '';
-
   private constructor(
-    readonly dataDir: string,
+    private readonly processes: RewindProcesses,
     private readonly env: Record<string, string>,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<Rewind> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'rewind-e2e-'));
-    const r = new Rewind(dataDir, env);
+    const r = new Rewind(new RewindProcesses(await mkdtemp(join(tmpdir(), 'rewind-e2e-')), env), env);
     await r.startServer();
     return r;
   }
 
-  async startServer(): Promise<void> {
-    await rm(join(this.dataDir, 'server.json'), { force: true });
-    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data', this.dataDir], {
-      env: { ...process.env, ...this.env, REWIND_DATA: this.dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (b) => (this.serverLog += b));
-    child.stderr!.on('data', (b) => (this.serverLog += b));
-    this.server = child;
-    this.pids.add(child.pid!);
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`rewind server exited with ${child.exitCode}: ${this.serverLog}`);
-      const info = await readFile(join(this.dataDir, 'server.json'), 'utf8').catch(() => null);
-      if (info) {
-        const { url, pid } = JSON.parse(info) as { url: string; pid: number };
-        if (pid === child.pid) {
-          this.url = url;
-          break;
-        }
-      }
-      await sleep(50);
-    }
-    if (!this.url) throw new Error(`rewind server did not start: ${this.serverLog}`);
-    const agent = await this.agentInfo();
-    this.pids.add(agent.pid);
+  get url(): string {
+    return this.processes.url;
+  }
+  get dataDir(): string {
+    return this.processes.dataDir;
+  }
+  get serverLog(): string {
+    return this.processes.serverLog;
+  }
+
+  /** Starts the server (again, after killServer) on the same data dir. */
+  startServer(): Promise<void> {
+    return this.processes.startServer();
   }
 
   /** Kills the server process (not the agent). */
-  async killServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const s = this.server;
-    if (!s || s.exitCode !== null) return;
-    const exited = new Promise((r) => s.once('exit', r));
-    s.kill(signal);
-    await exited;
-    this.server = null;
+  killServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    return this.processes.killServer(signal);
   }
 
   /** The agent's agent.json, and the token it wants (agent.token beside it, or REWIND_AGENT_TOKEN). */
   async agentInfo(): Promise<{ pid: number; url: string; token: string }> {
-    const info = JSON.parse(await readFile(join(this.dataDir, 'agent', 'agent.json'), 'utf8')) as { pid: number; url: string };
-    const token = this.env.REWIND_AGENT_TOKEN || process.env.REWIND_AGENT_TOKEN || (await readFile(join(this.dataDir, 'agent', 'agent.token'), 'utf8')).trim();
-    return { ...info, token };
+    return { ...this.processes.agentInfo(), token: this.processes.agentToken() };
   }
 
-  async agentState(): Promise<{
-    apps: Array<{ app: string; env: string; release: string | null; instances: Array<{ pid: number | null; release: string; state: string }> }>;
-  }> {
-    const { url, token } = await this.agentInfo();
-    const res = await fetch(`${url}/v1/state`, { headers: { authorization: `Bearer ${token}` } });
-    if (!res.ok) throw new Error(`the agent answered ${res.status} to GET /v1/state: ${await res.text()}`);
-    return res.json() as never;
+  agentState(): Promise<AgentState> {
+    return this.processes.agentState();
   }
 
   /** Runs the real CLI binary against this server. */
@@ -174,17 +144,9 @@ export class Rewind {
     throw new Error(`deployments of ${app}/${env} did not settle`);
   }
 
-  async stop(): Promise<void> {
-    await this.killServer('SIGTERM').catch(() => {});
-    const instancePids: number[] = [];
-    try {
-      const state = await this.agentState();
-      for (const a of state.apps) for (const i of a.instances) if (i.pid) instancePids.push(i.pid);
-    } catch {}
-    if (existsSync(join(this.dataDir, 'agent', 'agent.json'))) this.pids.add((await this.agentInfo()).pid);
-    for (const pid of this.pids) kill(pid, 'SIGKILL');
-    for (const pid of instancePids) kill(-pid, 'SIGKILL');
-    await rm(this.dataDir, { recursive: true, force: true });
+  /** Stops the server, the agent and every instance by pid, and removes the data dir. */
+  stop(): Promise<void> {
+    return this.processes.stop();
   }
 }
 
@@ -251,12 +213,6 @@ export function useDir(make: () => Promise<string>): { readonly path: string } {
       return path;
     },
   };
-}
-
-function kill(pid: number, signal: NodeJS.Signals) {
-  try {
-    process.kill(pid, signal);
-  } catch {}
 }
 
 /** A copy of examples/hello in a temp dir, with its VERSION set. */
