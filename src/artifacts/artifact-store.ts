@@ -130,7 +130,8 @@ export class ArtifactStore {
         else stream.resume();
       });
     } catch (e) {
-      out.destroy();
+      // The file may still be opening: remove it only once the stream has closed, or it outlives the rm.
+      if (!out.closed) await new Promise((closed) => out.once('close', closed).destroy());
       await rm(tmpPath, { force: true });
       throw e;
     }
