@@ -4,14 +4,16 @@ import type { AppRuntime } from './app-runtime.js';
 import { observeInstance, persistInstance } from './instance.js';
 import type { PersistedApp } from './state-file.js';
 
+/** What the observed state and the state file both say of an app runtime. */
+function identity(runtime: AppRuntime) {
+  return { app: runtime.app, env: runtime.env, release: runtime.release, proxyPort: runtime.proxy.port || runtime.wantedProxyPort };
+}
+
 export function observeApp(runtime: AppRuntime): ObservedApp {
   const { routes, undeployed } = runtime.routing.ports();
   const watch = runtime.watch;
   return {
-    app: runtime.app,
-    env: runtime.env,
-    release: runtime.release,
-    proxyPort: runtime.proxy.port || runtime.wantedProxyPort,
+    ...identity(runtime),
     ...(runtime.rollout ? { rollout: { ...runtime.rollout } } : {}),
     instances: runtime.instances.map((i) => observeInstance(i, i.role === 'standby' ? runtime.standby.get(i.desired.release)?.until : undefined)),
     ...(Object.keys(routes).length ? { routes } : {}),
@@ -25,10 +27,7 @@ export function persistApp(runtime: AppRuntime): PersistedApp {
   const { routes, undeployed } = runtime.routing.ports();
   const watch = runtime.watch;
   return {
-    app: runtime.app,
-    env: runtime.env,
-    release: runtime.release,
-    proxyPort: runtime.proxy.port || runtime.wantedProxyPort,
+    ...identity(runtime),
     desired: runtime.desired,
     instances: runtime.instances.map((i) => persistInstance(i, runtime.log.offsetOf(i.id))),
     previous: runtime.previous,

@@ -17,21 +17,17 @@ export type ComponentSource =
   | { readonly kind: 'warm'; readonly component: DesiredComponent; readonly instances: readonly Instance[]; readonly from: string }
   | { readonly kind: 'start'; readonly component: DesiredComponent };
 
+/** What a process of component `c` runs, but for the config: its files, command, port, health and scale. */
+export function processFields(c: DesiredComponent): unknown[] {
+  return [c.artifact.sha256, c.command ?? null, c.static ?? null, c.port, c.health.path ?? null, c.health.timeoutMs, c.health.intervalMs, c.scale];
+}
+
+/** The config of a desired state in key order. */
+export const sortedConfig = (desired: DesiredState) => Object.entries(desired.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
 /** What the processes of component `c` run in `desired`; equal keys mean interchangeable instances. */
 export function componentKey(desired: DesiredState, c: DesiredComponent): string {
-  const config = Object.entries(desired.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([
-    c.name,
-    c.artifact.sha256,
-    c.command ?? null,
-    c.static ?? null,
-    c.port,
-    c.health.path ?? null,
-    c.health.timeoutMs,
-    c.health.intervalMs,
-    c.scale,
-    config,
-  ]);
+  return JSON.stringify([c.name, ...processFields(c), sortedConfig(desired)]);
 }
 
 const up = (i: Instance) => !i.stopping && i.handle !== null;

@@ -6,24 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { DesiredState } from '../protocol/agent-protocol.js';
 import { DEFAULT_STANDBY } from '../protocol/agent-protocol.js';
+import { processFields, sortedConfig } from './rollout-plan.js';
 
 /** What the instances of a desired state run: per component its build, command, files, port, health and scale, plus the config. */
 export function fingerprint(desired: DesiredState): string {
   const components = [...desired.components]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((c) => [
-      c.name,
-      c.build,
-      c.artifact.sha256,
-      c.command ?? null,
-      c.static ?? null,
-      c.port,
-      c.health.path ?? null,
-      c.health.timeoutMs,
-      c.health.intervalMs,
-      c.scale,
-    ]);
-  const config = Object.entries(desired.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .map((c) => [c.name, c.build, ...processFields(c)]);
+  const config = sortedConfig(desired);
   return createHash('sha256').update(JSON.stringify({ components, config })).digest('hex');
 }
 

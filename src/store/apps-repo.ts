@@ -1,18 +1,12 @@
 import type { EnvSettings } from '../domain/env-settings.js';
+import type { Selectable } from 'kysely';
 import type { Db } from './db.js';
+import type { EnvironmentsTable } from './schema.js';
 import type { AppRow, EnvironmentRow } from '../domain/environment.js';
 
 export type { AppRow, EnvironmentRow };
 
-const toEnv = (r: {
-  app: string;
-  name: string;
-  position: number;
-  proxy_port: number;
-  active_release: string | null;
-  created_at: string;
-  settings: string;
-}): EnvironmentRow => ({
+const toEnv = (r: Selectable<EnvironmentsTable>): EnvironmentRow => ({
   app: r.app,
   name: r.name,
   position: r.position,
