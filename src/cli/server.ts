@@ -42,11 +42,15 @@ export function registerServer(program: Command, cli: Cli): void {
       '--public-url <url>',
       'the URL people reach the server by, e.g. https://rewind.example.com (default: REWIND_PUBLIC_URL); its host name is accepted, others get 421',
     )
+    .option(
+      '--database <url>',
+      'keep the store in PostgreSQL, e.g. postgres://rewind@db.internal/rewind (default: REWIND_DATABASE_URL, else SQLite in the data dir)',
+    )
     .option('--insecure-no-auth', 'serve the API with no authentication at all: anyone who reaches the port can run commands as this user (for tests only)')
     .description('run the Rewind API server (and a local agent if none runs) until Ctrl-C')
     .action(
       async (
-        o: { port: string; host: string; data?: string; httpPort?: string; proxy?: string; publicUrl?: string; insecureNoAuth?: boolean },
+        o: { port: string; host: string; data?: string; httpPort?: string; proxy?: string; publicUrl?: string; database?: string; insecureNoAuth?: boolean },
         cmd: Command,
       ) => {
         cli.globals(cmd);
@@ -59,6 +63,7 @@ export function registerServer(program: Command, cli: Cli): void {
           ...(o.proxy ? { proxy: o.proxy as 'builtin' | 'nginx' } : {}),
           ...publicUrl(o.publicUrl ?? cli.io.env.REWIND_PUBLIC_URL),
           ...(o.insecureNoAuth ? { insecureNoAuth: true } : {}),
+          ...databaseUrl(o.database ?? cli.io.env.REWIND_DATABASE_URL),
         };
         if (!['127.0.0.1', 'localhost', '::1'].includes(o.host) && !opts.publicUrl?.startsWith('https:')) {
           cli.warn(
@@ -69,6 +74,21 @@ export function registerServer(program: Command, cli: Cli): void {
         await serveUntilInterrupted(cli, 'server', () => startServer(opts), { dataDir: opts.dataDir }, serverHints);
       },
     );
+}
+
+/** --database / REWIND_DATABASE_URL: a postgres:// URL, or a usage error that does not repeat a password. */
+function databaseUrl(value: string | undefined): { databaseUrl?: string } {
+  if (!value) return {};
+  const usage = '--database (REWIND_DATABASE_URL) must be a PostgreSQL URL such as postgres://rewind@127.0.0.1:5432/rewind';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CliError(`${usage}; it is not a URL`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new CliError(`${usage}, not ${url.protocol}//…`);
+  if (url.pathname.length <= 1) throw new CliError(`${usage}: it names no database (the /NAME at its end)`);
+  return { databaseUrl: value };
 }
 
 /** --public-url / REWIND_PUBLIC_URL: an http(s) URL, or a usage error. */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
-import { Store } from '../store/store.js';
+import { Store, redactedUrl } from '../store/store.js';
 import { createTarget } from '../targets/create-target.js';
 import { singleTarget, type TargetResolver } from '../targets/target.js';
 import { DEFAULT_LIMITS, buildApp } from '../api/app.js';
@@ -23,14 +23,16 @@ export interface ServerOptions {
   readonly publicUrl?: string;
   /** Serve without authentication (tests only): anyone who reaches the port may run anything. */
   readonly insecureNoAuth?: boolean;
+  /** The store in PostgreSQL (`postgres://…`) instead of SQLite in the data dir. */
+  readonly databaseUrl?: string;
 }
 
 /** The data dir and what holds secrets in it (config values, tokens, logs) are the user's alone. */
-function privateDataDir(dataDir: string): void {
+function privateDataDir(dataDir: string, sqlite: boolean): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
   // SQLite gives the WAL and shared-memory files the mode of the database file.
-  for (const file of ['rewind.db', 'server.log']) closeSync(openSync(join(dataDir, file), 'a', 0o600));
+  for (const file of sqlite ? ['rewind.db', 'server.log'] : ['server.log']) closeSync(openSync(join(dataDir, file), 'a', 0o600));
   for (const file of readdirSync(dataDir)) if (/^rewind\.db|\.log$|\.token$|\.key$/.test(file)) chmodSync(join(dataDir, file), 0o600);
 }
 
@@ -95,11 +97,12 @@ function limitsFromEnv() {
 /** `rewind server`: store, agent, engine and API; recovers unfinished work before it listens. */
 export async function startServer(o: ServerOptions): Promise<{ url: string; port: number; loginUrl: string | null; close(): Promise<void> }> {
   const dataDir = resolve(o.dataDir);
-  privateDataDir(dataDir);
+  privateDataDir(dataDir, !o.databaseUrl);
   const log = pino({ level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), mkdir: true, sync: false }));
   // The control plane must not die of one bug in a background task: log it (it is a bug) and go on.
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (a bug in Rewind)'));
-  const store = await Store.openSqlite(dataDir);
+  const store = o.databaseUrl ? await Store.openPostgres(o.databaseUrl) : await Store.openSqlite(dataDir);
+  log.info({ store: o.databaseUrl ? redactedUrl(o.databaseUrl) : join(dataDir, 'rewind.db') }, 'store open');
   const binPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'rewind.js');
   const agentDir = join(dataDir, 'agent');
   const agentOptions = {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from './db.js';
+import { type Db, serialized } from './db.js';
 import type { DeploymentsTable } from './schema.js';
 import type { Deployment, DeploymentEvent, DeploymentKind } from '../domain/deployment.js';
 
@@ -19,7 +19,9 @@ const toDeployment = (r: DeploymentsTable): Deployment => ({
   finishedAt: r.finished_at,
 });
 
-export const isUniqueViolation = (e: unknown) => /UNIQUE constraint|duplicate key/i.test(String((e as Error)?.message));
+/** A unique index refused a write: SQLite's "UNIQUE constraint failed", PostgreSQL's SQLSTATE 23505. */
+export const isUniqueViolation = (e: unknown) =>
+  (e as { code?: unknown })?.code === '23505' || /UNIQUE constraint|duplicate key/i.test(String((e as Error)?.message));
 
 export class DeploymentsRepo {
   constructor(private readonly db: Db) {}
@@ -96,12 +98,14 @@ export class DeploymentsRepo {
   }
 
   async appendEvent(id: string, at: string, message: string): Promise<DeploymentEvent> {
-    // The next number is computed inside the INSERT: concurrent appends never collide.
-    const row = await this.db
-      .insertInto('deployment_events')
-      .values({ deployment: id, seq: sql<number>`(select coalesce(max(seq), 0) + 1 from deployment_events where deployment = ${id})`, at, message })
-      .returning('seq')
-      .executeTakeFirstOrThrow();
+    // The next number is computed inside the INSERT, one writer of the deployment at a time: concurrent appends never collide.
+    const row = await serialized(this.db, `deployment-events:${id}`, (w) =>
+      w
+        .insertInto('deployment_events')
+        .values({ deployment: id, seq: sql<number>`(select coalesce(max(seq), 0) + 1 from deployment_events where deployment = ${id})`, at, message })
+        .returning('seq')
+        .executeTakeFirstOrThrow(),
+    );
     return { seq: Number(row.seq), at, message };
   }
 

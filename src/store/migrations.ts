@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { isPostgres } from './dialect.js';
 
 /** Migrations live in code so the compiled package carries them. Never edit one that shipped: add the next. */
 const migrations: Record<string, Migration> = {
@@ -89,7 +90,8 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('audit')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        // SQLite's rowid alias; the same numbering on PostgreSQL is an identity column.
+        .addColumn('id', 'integer', (c) => (isPostgres(db) ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('action', 'text', (c) => c.notNull())

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { PipelineDef } from '../domain/pipeline.js';
-import type { Db } from './db.js';
+import { type Db, serialized } from './db.js';
 import type { PipelineRunsTable, PipelineTasksTable } from './schema.js';
 import type { PipelineLog, PipelineRun, PipelineStory, PipelineTask } from '../domain/pipeline-run.js';
 import type { RollbackStatus, RunStatus, TaskStatus } from '../domain/states.js';
@@ -143,11 +143,13 @@ export class PipelinesRepo {
   }
 
   async appendLog(run: string, section: 'run' | 'rollback', task: number | null, message: string, at: string): Promise<PipelineLog> {
-    const row = await this.db
-      .insertInto('pipeline_logs')
-      .values({ run, seq: sql<number>`(select coalesce(max(seq), 0) + 1 from pipeline_logs where run = ${run})`, section, task, at, message })
-      .returning('seq')
-      .executeTakeFirstOrThrow();
+    const row = await serialized(this.db, `pipeline-logs:${run}`, (w) =>
+      w
+        .insertInto('pipeline_logs')
+        .values({ run, seq: sql<number>`(select coalesce(max(seq), 0) + 1 from pipeline_logs where run = ${run})`, section, task, at, message })
+        .returning('seq')
+        .executeTakeFirstOrThrow(),
+    );
     return { seq: Number(row.seq), at, section, task, message };
   }
 

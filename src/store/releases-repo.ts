@@ -4,7 +4,7 @@ import type { Config } from '../domain/config.js';
 import { sortConfig } from '../domain/config.js';
 import type { Manifest } from '../domain/manifest.js';
 import type { Release, ReleaseKind } from '../domain/release.js';
-import type { Db } from './db.js';
+import { type Db, serialized } from './db.js';
 import type { Database, ReleasesTable } from './schema.js';
 
 type Row = ReleasesTable & { vars: string };
@@ -43,24 +43,26 @@ export class ReleasesRepo {
       .values({ id: cid, vars })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
-    await tx
-      .insertInto('releases')
-      .values({
-        id: release.id,
-        app: release.app,
-        env: release.env,
-        // Computed inside the INSERT, so two releases made at once never get the same number.
-        seq: sql<number>`(select coalesce(max(seq), 0) + 1 from releases where app = ${release.app} and env = ${release.env})`,
-        kind: release.kind,
-        builds: JSON.stringify(release.builds),
-        config_id: cid,
-        manifest: JSON.stringify(release.manifest),
-        description: release.description,
-        source: release.source,
-        created_by: release.createdBy,
-        created_at: release.createdAt,
-      })
-      .execute();
+    await serialized(tx as Db, `releases:${release.app}/${release.env}`, (w) =>
+      w
+        .insertInto('releases')
+        .values({
+          id: release.id,
+          app: release.app,
+          env: release.env,
+          // Computed inside the INSERT, one writer of app/env at a time: two releases made at once never share a number.
+          seq: sql<number>`(select coalesce(max(seq), 0) + 1 from releases where app = ${release.app} and env = ${release.env})`,
+          kind: release.kind,
+          builds: JSON.stringify(release.builds),
+          config_id: cid,
+          manifest: JSON.stringify(release.manifest),
+          description: release.description,
+          source: release.source,
+          created_by: release.createdBy,
+          created_at: release.createdAt,
+        })
+        .execute(),
+    );
   }
 
   async get(app: string, id: string): Promise<Release | undefined> {

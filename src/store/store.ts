@@ -1,7 +1,7 @@
 import { AppsRepo } from './apps-repo.js';
 import { type AuditInput, AuditRepo } from './audit-repo.js';
 import { BuildsRepo } from './builds-repo.js';
-import { type Db, openSqlite } from './db.js';
+import { type Db, openPostgres, openSqlite } from './db.js';
 import { DeploymentsRepo } from './deployments-repo.js';
 import { PipelinesRepo } from './pipelines-repo.js';
 import { type Change, recordChange } from './record-change.js';
@@ -42,7 +42,27 @@ export class Store {
     return new Store(await openSqlite(dataDir));
   }
 
+  /** The store in PostgreSQL at `url`; a server that cannot reach it says where it looked (never the password). */
+  static async openPostgres(url: string): Promise<Store> {
+    try {
+      return new Store(await openPostgres(url));
+    } catch (e) {
+      throw new Error(`cannot open the PostgreSQL store at ${redactedUrl(url)}: ${(e as Error).message}`);
+    }
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+}
+
+/** A database URL without its password, for messages and logs. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return 'an invalid URL';
   }
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Config } from '../domain/config.js';
-import type { Db } from './db.js';
+import { type Db, serialized } from './db.js';
 import type { TemplateVersionsTable, UpgradesTable } from './schema.js';
 import type { TemplateVersion, Upgrade } from '../domain/template.js';
 
@@ -44,23 +44,25 @@ export class TemplatesRepo {
 
   /** Adds a version; its seq is computed inside the INSERT, so two publications never share one. */
   async publish(v: Omit<TemplateVersion, 'seq'>): Promise<void> {
-    await this.db
-      .insertInto('template_versions')
-      .values({
-        template: v.template,
-        version: v.version,
-        seq: sql<number>`(select coalesce(max(seq), 0) + 1 from template_versions where template = ${v.template})`,
-        source_app: v.sourceApp,
-        source_env: v.sourceEnv,
-        source_release: v.sourceRelease,
-        artifacts: JSON.stringify(v.artifacts),
-        manifest: JSON.stringify(v.manifest),
-        config: JSON.stringify(v.config),
-        note: v.note,
-        created_by: v.createdBy,
-        created_at: v.createdAt,
-      })
-      .execute();
+    await serialized(this.db, `template-versions:${v.template}`, (w) =>
+      w
+        .insertInto('template_versions')
+        .values({
+          template: v.template,
+          version: v.version,
+          seq: sql<number>`(select coalesce(max(seq), 0) + 1 from template_versions where template = ${v.template})`,
+          source_app: v.sourceApp,
+          source_env: v.sourceEnv,
+          source_release: v.sourceRelease,
+          artifacts: JSON.stringify(v.artifacts),
+          manifest: JSON.stringify(v.manifest),
+          config: JSON.stringify(v.config),
+          note: v.note,
+          created_by: v.createdBy,
+          created_at: v.createdAt,
+        })
+        .execute(),
+    );
   }
 
   /** Every version, of one template or of all, newest first within a template. */

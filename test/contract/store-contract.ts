@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeRelease } from '../../src/domain/release.js';
+import { isUniqueViolation } from '../../src/store/deployments-repo.js';
 import type { Store } from '../../src/store/store.js';
 
 /** An open, empty, migrated store, and how to throw it away. */
@@ -94,7 +95,11 @@ export function describeStore(name: string, makeStore: () => Promise<StoreUnderT
       await store.releases.insert(r);
       await store.deployments.insert(deployment('DAAAAAAAAAA', r.id));
       expect((await store.deployments.live('shop', 'production'))?.id).toBe('DAAAAAAAAAA');
-      await expect(store.deployments.insert(deployment('DBBBBBBBBBB', r.id))).rejects.toThrow(/UNIQUE/);
+      const refused = await store.deployments.insert(deployment('DBBBBBBBBBB', r.id)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isUniqueViolation(refused), String(refused)).toBe(true);
       await store.deployments.finish('DAAAAAAAAAA', 'succeeded', null, new Date().toISOString());
       expect(await store.deployments.live('shop', 'production')).toBeUndefined();
       await expect(store.deployments.insert(deployment('DBBBBBBBBBB', r.id))).resolves.toBeUndefined();

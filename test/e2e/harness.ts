@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { PostgresDatabases } from '../support/postgres.js';
 import { type AgentState, BIN, ROOT, RewindProcesses } from '../support/rewind-processes.mjs';
 
 export { ROOT };
@@ -27,10 +28,17 @@ export class Rewind {
   private constructor(
     private readonly processes: RewindProcesses,
     private readonly env: Record<string, string>,
+    private readonly databases?: PostgresDatabases,
   ) {}
 
+  /**
+   * With REWIND_TEST_STORE=postgres in the test's environment, the server keeps its store in a new
+   * PostgreSQL database (dropped at stop): every end-to-end suite can run on either store.
+   */
   static async start(env: Record<string, string> = {}): Promise<Rewind> {
-    const r = new Rewind(new RewindProcesses(await mkdtemp(join(tmpdir(), 'rewind-e2e-')), env), env);
+    const databases = process.env.REWIND_TEST_STORE === 'postgres' && !env.REWIND_DATABASE_URL ? await PostgresDatabases.create() : undefined;
+    const withStore = databases ? { ...env, REWIND_DATABASE_URL: await databases.clone() } : env;
+    const r = new Rewind(new RewindProcesses(await mkdtemp(join(tmpdir(), 'rewind-e2e-')), withStore), withStore, databases);
     await r.startServer();
     return r;
   }
@@ -145,8 +153,12 @@ export class Rewind {
   }
 
   /** Stops the server, the agent and every instance by pid, and removes the data dir. */
-  stop(): Promise<void> {
-    return this.processes.stop();
+  async stop(): Promise<void> {
+    try {
+      await this.processes.stop();
+    } finally {
+      await this.databases?.drop();
+    }
   }
 }
 
