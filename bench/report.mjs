@@ -261,6 +261,21 @@ ${table(['Clients', 'created', 'requests', 'releases/s', 'latency p50 / p99', 's
 `;
 }
 
+function cliSection(cli) {
+  const rows = [
+    ['`node -e 0`', 'node'],
+    ['`rewind --version`', 'version'],
+    ['`rewind releases -a APP`', 'releases'],
+    ['`rewind releases rollback --help`', 'rollbackHelp'],
+  ].map(([label, key]) => [label, v(cli.ms[key], ' ms'), key === 'node' ? '1.00×' : v(cli.ratio[key], '×')]);
+  return `## CLI start
+
+From exec to exit, medians of ${cli.rounds} rounds that run the commands in a new order each time.
+
+${table(['command', 'median', '× node -e 0'], rows)}
+`;
+}
+
 function memorySection(r) {
   const rows = [];
   for (const [phase, m] of Object.entries(r.dataPlane?.memory ?? {}))
@@ -336,6 +351,7 @@ export function renderReport(r) {
     parts.push(rollbackSection(r.dataPlane), switchesSection(r.dataPlane.switches), restartSection(r.dataPlane.agentRestarts), proxySection(r.dataPlane.proxy));
   parts.push(nginxModeSection(r.nginxMode));
   if (r.controlPlane) parts.push(controlSection(r.controlPlane));
+  if (r.cliStart) parts.push(cliSection(r.cliStart));
   parts.push(memorySection(r), METHOD);
   return parts.join('\n');
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark against the compiled Rewind (dist/), writes
 // bench/results/latest.json and a dated copy, and regenerates docs/benchmarks.md.
-// BENCH_QUICK=1: a short smoke run. BENCH_ONLY=data|control|nginx: one phase (for development).
+// BENCH_QUICK=1: a short smoke run. BENCH_ONLY=data|control|nginx|cli: one phase (for development).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { CpuWatch } from './lib/cpu-watch.mjs';
 import { findNginx } from './lib/nginx.mjs';
 import { judge } from './lib/targets.mjs';
 import { machine, QUICK, ROOT, say } from './lib/util.mjs';
+import { cliStart } from './phases/cli-start.mjs';
 import { controlPlane } from './phases/control-plane.mjs';
 import { dataPlane } from './phases/data-plane.mjs';
 import { nginxMode } from './phases/nginx-mode.mjs';
@@ -28,6 +29,7 @@ const cfg = QUICK
       releases: 10_000,
       listRequests: 200,
       createRequests: 100,
+      cliRounds: 5,
     }
   : {
       rollbacks: 50,
@@ -41,6 +43,7 @@ const cfg = QUICK
       releases: 100_000,
       listRequests: 1000,
       createRequests: 1000,
+      cliRounds: 30,
     };
 const only = process.env.BENCH_ONLY;
 const wanted = (phase) => !only || only.split(',').includes(phase);
@@ -85,6 +88,7 @@ async function phase(name, fn) {
 result.dataPlane = await phase('data', () => dataPlane(cfg, nginx));
 result.nginxMode = await phase('nginx', () => nginxMode(cfg, nginx));
 result.controlPlane = await phase('control', () => controlPlane(cfg));
+result.cliStart = await phase('cli', () => cliStart(cfg));
 result.seconds.total = Math.round((Date.now() - started) / 100) / 10;
 result.targets = judge(result);
 

@@ -151,6 +151,28 @@ export function judge(r) {
       met: null,
       note: r.errors?.control ? `failed: ${r.errors.control}` : 'control-plane phase skipped',
     });
+  const cli = r.cliStart;
+  const CLI_COMMANDS = { version: 'rewind --version', releases: 'rewind releases', rollbackHelp: 'rewind releases rollback --help' };
+  for (const [key, label] of Object.entries(CLI_COMMANDS)) {
+    const ratio = cli?.ratio?.[key];
+    out.push(
+      ratio == null
+        ? {
+            id: `cli-start-${key}`,
+            target: `${label} ≤ 1.5× \`node -e 0\``,
+            value: 'not measured',
+            met: null,
+            note: r.errors?.cli ? `failed: ${r.errors.cli}` : 'cli phase skipped',
+          }
+        : {
+            id: `cli-start-${key}`,
+            target: `${label} ≤ 1.5× \`node -e 0\``,
+            value: `${ratio}×`,
+            met: ratio <= 1.5,
+            note: `${cli.ms[key]} ms vs ${cli.ms.node} ms (medians of ${cli.rounds} interleaved rounds)${key === 'releases' ? '; includes one API call to a local server' : ''}`,
+          },
+    );
+  }
   // A quick run measures too little to judge a target: its numbers are shown, its verdicts withheld.
   if (r.quick) return out.map((t) => (t.met === null ? t : { ...t, met: null, note: `quick run (BENCH_QUICK=1), not a verdict; ${t.note}` }));
   return out;

@@ -1,7 +1,6 @@
 /** The HTTP transport under the CLI's API client: one request path (token, JSON or gzip body, timeouts), failures as RewindErrors, and the streamed answers (text, SSE, NDJSON). */
 import { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { readNdjson } from '../protocol/ndjson.js';
 import { UnreachableError, errorFromResponse, networkCode } from './errors.js';
 import { readSse } from '../contract/sse.js';
@@ -38,7 +37,8 @@ export interface Call {
 
 /** Sends calls to one Rewind server over one connection pool; an error answer or a lost connection is thrown as a RewindError. */
 export class ApiTransport {
-  private readonly dispatcher = new Agent({ connect: { timeout: 10_000 } });
+  // undici is loaded on the first call: `rewind --version` and `--help` never pay for it.
+  private dispatcher: Promise<{ agent: Agent; request: typeof import('undici').request }> | undefined;
   readonly host: string;
 
   constructor(private readonly opts: ClientOptions) {
@@ -87,11 +87,13 @@ export class ApiTransport {
     }
     let res: Dispatcher.ResponseData;
     try {
+      this.dispatcher ??= import('undici').then(({ Agent, request }) => ({ agent: new Agent({ connect: { timeout: 10_000 } }), request }));
+      const { agent, request } = await this.dispatcher;
       res = await request(url, {
         method: call.method ?? 'GET',
         headers,
         body,
-        dispatcher: this.dispatcher,
+        dispatcher: agent,
         signal: call.signal ?? (call.stream ? this.opts.signal : undefined),
         bodyTimeout: call.stream ? 0 : undefined,
         headersTimeout: call.upload ? 0 : undefined,
@@ -105,7 +107,7 @@ export class ApiTransport {
 
   /** Closes the connection pool, so the process can exit at once. */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (this.dispatcher) await (await this.dispatcher).agent.close();
   }
 
   private async collect(body: Dispatcher.ResponseData['body']): Promise<string> {

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import type { PipelineLogView, PipelineRunView, RunRollbackPlanView } from '../contract/index.js';
 import { uploadSource } from './builds.js';
 import type { Cli } from './context.js';
@@ -71,6 +70,7 @@ function registerPipelinesDefine(pipelines: Command, cli: Cli): void {
     .description('define or redefine pipelines through the API')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
+      const { parse: parseYaml } = await import('yaml');
       const doc = parseYaml(await readFile(file, 'utf8')) as Record<string, unknown> | null;
       const value = doc && typeof doc === 'object' && 'pipelines' in doc ? doc.pipelines : doc;
       cli.out.start(`Defining pipelines of ${cli.app(g)}`);
