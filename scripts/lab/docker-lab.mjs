@@ -13,7 +13,7 @@
 // Tests find the daemon at REWIND_TEST_DOCKER_HOST=unix:///run/rewind-lab/docker.sock and the registry
 // at REWIND_TEST_REGISTRY=127.0.0.1:PORT (`start` prints both).
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { startLabRegistry, stopLabRegistry } from './lab-registry.mjs';
 import { buildTestImages } from './lab-images.mjs';
@@ -112,10 +112,20 @@ async function startDockerd(lab) {
     if (exited !== null) throw new Error(`dockerd exited (${exited}) before answering; see ${LAB.dockerdLog}:\n${logTail(LAB.dockerdLog)}`);
     return (await engine('GET', '/_ping').catch(() => null))?.status === 200;
   });
+  shareWithSudoUser();
   const containerdPid = readPid(`${LAB.execRoot}/containerd/containerd.pid`);
   if (containerdPid) lab.pids.containerd = containerdPid;
   writeLab(lab);
   return `pid ${child.pid}, containerd ${containerdPid ?? '?'}`;
+}
+
+/** Under sudo, the socket goes to the user who ran it: the tests run as that user (who is root through sudo anyway). */
+function shareWithSudoUser() {
+  const uid = Number(process.env.SUDO_UID);
+  const gid = Number(process.env.SUDO_GID);
+  if (!Number.isInteger(uid) || uid <= 0 || !Number.isInteger(gid)) return;
+  chownSync(LAB.runDir, uid, gid);
+  chownSync(LAB.socket, uid, gid);
 }
 
 function readPid(file) {
