@@ -282,7 +282,7 @@ async function stop() {
   await attempt('unmount leftovers', () => unmountLeftovers());
   await attempt('remove interfaces', () => removeInterfaces(lab));
   await attempt('remove files', () => {
-    for (const p of [LAB.socket, LAB.json, LAB.varDir, LAB.runDir]) rmSync(p, { recursive: true, force: true });
+    for (const p of [LAB.socket, LAB.json, LAB.daemonJson, LAB.imagesDir, LAB.varDir, LAB.runDir]) rmSync(p, { recursive: true, force: true });
     return `${LAB.varDir}, ${LAB.runDir}, ${LAB.json} (logs kept in ${LAB.stateDir})`;
   });
   if (failed.length) throw new Error(failed.join('; '));
