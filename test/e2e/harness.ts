@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { request as httpRequest, type ClientRequest } from 'node:http';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
+import pg from 'pg';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { PostgresDatabases } from '../support/postgres.js';
 import { type AgentState, BIN, ROOT, RewindProcesses } from '../support/rewind-processes.mjs';
@@ -51,6 +52,20 @@ export class Rewind {
   }
   get serverLog(): string {
     return this.processes.serverLog;
+  }
+
+  /** How big the store is: SQLite's rewind.db, or the PostgreSQL database the server uses. */
+  async storeBytes(): Promise<number> {
+    const url = this.env.REWIND_DATABASE_URL;
+    if (!url) return (await stat(join(this.dataDir, 'rewind.db'))).size;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ bytes: string }>('select pg_database_size(current_database()) as bytes');
+      return Number(rows[0].bytes);
+    } finally {
+      await client.end();
+    }
   }
 
   /** Starts the server (again, after killServer) on the same data dir. */
