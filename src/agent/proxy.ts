@@ -1,76 +1,20 @@
 /**
- * The built-in reverse proxy of one port of an app/env. Requests go round-robin to the current
- * upstream set through keep-alive undici Pools; the set is swapped with one reference assignment.
- * Each upstream tracks what is in flight on it (requests, streams, tunnels) so that a replaced set
- * can be drained, and what is still open after the drain timeout can be cut.
+ * The built-in reverse proxy of one port of an app/env (or of an edge route). Requests go
+ * round-robin (by weight) to the current upstream set through keep-alive undici Pools
+ * (upstream.ts); the set is swapped with one reference assignment. Each upstream tracks what is in
+ * flight on it so that a replaced set can be drained, and what is still open after the drain
+ * timeout can be cut.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
 import { clientResponseHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { errorPage } from './proxy-pages.js';
+import { HEADERS_TIMEOUT_MS, pickWeighted, type Upstream } from './upstream.js';
 
-/** One instance as the proxy sees it. */
-export class Upstream {
-  readonly id: string;
-  readonly port: number;
-  readonly pool: Pool;
-  /** Cancels of the exchanges in flight: requests, streamed responses, upgraded tunnels. */
-  readonly #active = new Set<() => void>();
-
-  constructor(id: string, port: number) {
-    this.id = id;
-    this.port = port;
-    this.pool = new Pool(`http://127.0.0.1:${port}`, {
-      connections: 256,
-      keepAliveTimeout: 4000,
-      keepAliveMaxTimeout: 60_000,
-      connect: { timeout: 5000 },
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      // Streamed responses (SSE, long downloads) may pause for long; only connecting must be quick.
-      bodyTimeout: 0,
-    });
-  }
-
-  get inflight(): number {
-    return this.#active.size;
-  }
-
-  /** Records an exchange in flight; call the returned function when it is over. */
-  track(cancel: () => void): () => void {
-    this.#active.add(cancel);
-    return () => this.#active.delete(cancel);
-  }
-
-  /** Ends every exchange still in flight (the drain timeout passed). */
-  cut(): void {
-    for (const cancel of [...this.#active]) cancel();
-    this.#active.clear();
-  }
-
-  /** Closes the pool once idle; destroys it if that takes more than a few seconds. */
-  async close(): Promise<void> {
-    const closed = this.pool.close().catch(() => {});
-    const late = await Promise.race([closed.then(() => false), sleep(3000, true, { ref: false })]);
-    if (late) await this.pool.destroy().catch(() => {});
-  }
-}
-
-const HEADERS_TIMEOUT_MS = 120_000;
-
-/** Waits until nothing is in flight on `upstreams`, or `timeoutMs`; true when they drained. */
-export async function drain(upstreams: readonly Upstream[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (upstreams.some((u) => u.inflight > 0)) {
-    if (Date.now() >= deadline || signal?.aborted) return false;
-    await sleep(25);
-  }
-  return true;
-}
+export { drain, Upstream } from './upstream.js';
 
 /** Methods that may be sent twice (RFC 9110 §9.2.2, as nginx reads it): retried once on another instance. */
 const NON_IDEMPOTENT = new Set(['POST', 'PATCH', 'LOCK']);
@@ -90,6 +34,16 @@ export interface ProxyBinding {
   close(): Promise<void>;
 }
 
+/** How hard the proxy tries other upstreams; the defaults are the local routes'. */
+export interface RetryPolicy {
+  /** How many other upstreams an idempotent request without a body is tried on after an error before any answer; default 1. */
+  readonly attempts: number;
+  /** For how long an upstream whose connection failed is passed over while others remain; 0 (default): never. */
+  readonly ejectMs: number;
+}
+
+export const LOCAL_RETRY: RetryPolicy = { attempts: 1, ejectMs: 0 };
+
 export class AppProxy implements ProxyBinding {
   readonly app: string;
   readonly env: string;
@@ -100,10 +54,14 @@ export class AppProxy implements ProxyBinding {
   readonly #tunnels = new Set<Socket>();
   #next = 0;
   #port = 0;
+  #retry: RetryPolicy;
+  /** Settles once the listener is closed and every connection ended. */
+  #closed: Promise<void> | null = null;
 
-  constructor(app: string, env: string) {
+  constructor(app: string, env: string, retry: RetryPolicy = LOCAL_RETRY) {
     this.app = app;
     this.env = env;
+    this.#retry = retry;
     this.#server = createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handle(req, res));
     this.#server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
     this.#server.on('clientError', (_err, socket) => socket.destroy());
@@ -117,8 +75,14 @@ export class AppProxy implements ProxyBinding {
     return this.#upstreams;
   }
 
-  async listen(port: number): Promise<void> {
-    this.#port = await listenLocal(this.#server, port);
+  /** Listens on host:port (default 127.0.0.1; port 0: a free one). */
+  async listen(port: number, host?: string): Promise<void> {
+    this.#port = await listenLocal(this.#server, port, host);
+    this.#closed = null;
+  }
+
+  setRetry(retry: RetryPolicy): void {
+    this.#retry = retry;
   }
 
   setUpstreams(next: readonly Upstream[]): void {
@@ -129,20 +93,35 @@ export class AppProxy implements ProxyBinding {
     this.#notDeployed = component;
   }
 
+  /** Takes no new connection from now on (idle ones are closed); requests in flight go on until close(). */
+  stopAccepting(): void {
+    if (this.#port) this.#closed ??= new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
   async close(): Promise<void> {
-    const closed = this.#port ? new Promise<void>((resolve) => this.#server.close(() => resolve())) : Promise.resolve();
+    this.stopAccepting();
+    const closed = this.#closed ?? Promise.resolve();
     this.#server.closeAllConnections();
     for (const socket of this.#tunnels) socket.destroy();
     await closed;
     this.#upstreams = [];
   }
 
-  #pick(exclude?: Upstream): Upstream | undefined {
+  /** The next upstream, not one of `tried` (unless the only one was tried once: the set may have changed since). */
+  #pick(tried: readonly Upstream[] = []): Upstream | undefined {
     const all = this.#upstreams;
-    const pool = exclude && all.length > 1 ? all.filter((u) => u !== exclude) : all;
+    const fresh = tried.length ? all.filter((u) => !tried.includes(u)) : all;
+    const pool = fresh.length ? fresh : tried.length === 1 ? all : [];
     if (pool.length === 0) return undefined;
+    const now = Date.now();
+    const working = this.#retry.ejectMs ? pool.filter((u) => u.failedUntil <= now) : pool;
     this.#next = (this.#next + 1) % 1_000_000_007;
-    return pool[this.#next % pool.length];
+    return pickWeighted(working.length ? working : pool, this.#next);
+  }
+
+  /** A connection to `upstream` failed: with ejection on, the others get the requests for a while. */
+  #failed(upstream: Upstream): void {
+    if (this.#retry.ejectMs) upstream.failedUntil = Date.now() + this.#retry.ejectMs;
   }
 
   /** Serves one request (also called by the shared host-name port). Never rejects. */
@@ -162,6 +141,7 @@ export class AppProxy implements ProxyBinding {
     });
     const method = req.method ?? 'GET';
     const retriable = !NON_IDEMPOTENT.has(method) && !hasBody;
+    const tried: Upstream[] = [];
     for (let attempt = 0; ; attempt++) {
       try {
         await this.#forward(upstream, req, res, method, headers, hasBody, abort);
@@ -179,7 +159,9 @@ export class AppProxy implements ProxyBinding {
         if (code === 'UND_ERR_HEADERS_TIMEOUT')
           return errorPage(req, res, 504, `the upstream of ${this.app} (${this.env}) did not answer within ${HEADERS_TIMEOUT_MS / 1000}s`);
         // An instance that died under the request (or was stopped): try another one, or the new set.
-        const next: Upstream | undefined = attempt === 0 && retriable ? this.#pick(upstream) : undefined;
+        this.#failed(upstream);
+        tried.push(upstream);
+        const next: Upstream | undefined = attempt < this.#retry.attempts && retriable ? this.#pick(tried) : undefined;
         if (!next) return errorPage(req, res, 502, `the upstream of ${this.app} (${this.env}) failed: ${code}`);
         upstream = next;
       }
@@ -217,7 +199,7 @@ export class AppProxy implements ProxyBinding {
   upgrade(req: IncomingMessage, socket: Socket, head: Buffer, retried?: Upstream): void {
     socket.on('error', () => socket.destroy());
     if (this.#notDeployed !== null) return rawError(socket, 404, this.#notDeployedMessage());
-    const upstream = this.#pick(retried);
+    const upstream = this.#pick(retried ? [retried] : []);
     if (!upstream) return rawError(socket, 503, this.#noReleaseMessage());
     const forwarded = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, proto: 'http' });
     forwarded.connection = 'Upgrade';
@@ -225,7 +207,7 @@ export class AppProxy implements ProxyBinding {
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
     for (const [name, value] of Object.entries(forwarded)) for (const v of [value].flat()) lines.push(`${name}: ${v}`);
     let connected = false;
-    const target = connect({ host: '127.0.0.1', port: upstream.port }, () => {
+    const target = connect({ host: upstream.host, port: upstream.port }, () => {
       connected = true;
       target.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) target.write(head);
@@ -244,6 +226,7 @@ export class AppProxy implements ProxyBinding {
       release();
       if (socket.destroyed) return;
       // Refused before anything was sent: the instance is gone, another one may take it.
+      if (!connected) this.#failed(upstream);
       if (!connected && retried === undefined && this.#upstreams.length > 0) return this.upgrade(req, socket, head, upstream);
       rawError(socket, 502, `the upstream of ${this.app} (${this.env}) failed`);
     });
@@ -277,11 +260,11 @@ function errorCode(err: unknown): string {
   return e.code ?? e.message ?? String(err);
 }
 
-/** Listens on 127.0.0.1:port (0: a free one) and resolves with the port it got. */
-export function listenLocal(server: Server, port: number): Promise<number> {
+/** Listens on host:port (default 127.0.0.1; port 0: a free one) and resolves with the port it got. */
+export function listenLocal(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, host: '127.0.0.1' }, () => {
+    server.listen({ port, host }, () => {
       server.off('error', reject);
       const address = server.address();
       resolve(typeof address === 'object' && address ? address.port : port);
