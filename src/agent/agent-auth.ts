@@ -45,8 +45,8 @@ export function refusal(req: Pick<FastifyRequest, 'method' | 'headers'>, authori
     };
   }
   const type = (h['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (req.method === 'POST' && type !== 'application/json') {
-    return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'the agent takes POST bodies as application/json only' };
+  if ((req.method === 'POST' || req.method === 'PUT') && type !== 'application/json') {
+    return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the agent takes ${req.method} bodies as application/json only` };
   }
   return null;
 }

@@ -11,6 +11,7 @@ import { AgentHttpError } from './agent-http-error.js';
 import { AppRuntime } from './app-runtime.js';
 import type { DataPlane } from './data-plane.js';
 import { BuiltinPlane } from './data-plane.js';
+import { EdgeSet } from './edge-set.js';
 import { execInApp } from './exec-in-app.js';
 import { label } from './instance.js';
 import { disarmWatch, recordAutoRollback } from './release-watch.js';
@@ -30,6 +31,8 @@ export interface AgentCoreOptions {
   readonly stopGraceMs?: number;
   /** Who serves the proxy ports; default: the agent itself. */
   readonly plane?: DataPlane;
+  /** The address edge routes listen on; default 127.0.0.1. */
+  readonly edgeHost?: string;
 }
 
 const key = runtimeKey;
@@ -37,6 +40,8 @@ const key = runtimeKey;
 export class AgentCore {
   readonly version: string;
   readonly plane: DataPlane;
+  /** The edge routes: always served by the built-in proxy, whichever the data plane. */
+  readonly edges: EdgeSet;
   readonly #ctx: AgentContext;
   readonly #runtimes = new Map<string, AppRuntime>();
   readonly #state: StateWriter;
@@ -47,9 +52,10 @@ export class AgentCore {
     this.plane = opts.plane ?? new BuiltinPlane();
     this.#state = new StateWriter(
       opts.dataDir,
-      () => ({ version: 1, apps: [...this.#runtimes.values()].map((rt) => rt.toPersisted()) }),
+      () => ({ version: 1, apps: [...this.#runtimes.values()].map((rt) => rt.toPersisted()), ...this.edges.persisted() }),
       (err) => opts.logger.error({ err }, 'cannot write the agent state file'),
     );
+    this.edges = new EdgeSet({ host: opts.edgeHost ?? '127.0.0.1', logger: opts.logger, persist: () => this.persist() });
     this.#ctx = {
       dataDir: opts.dataDir,
       slugs: opts.slugs,
@@ -215,6 +221,7 @@ export class AgentCore {
       [...this.#runtimes.values()].flatMap((rt) => rt.instances.flatMap((i) => [i.workDir, workDirPath(this.#ctx.dataDir, rt.app, rt.env, label(i))])),
     );
     await sweepWorkDirs(this.#ctx.dataDir, kept).catch((err: Error) => this.#ctx.logger.warn({ err }, 'cannot remove old working copies'));
+    await this.edges.restore(state);
     await this.persist();
     await this.plane.settle().catch((err: Error) => this.#ctx.logger.error({ err }, 'the proxy did not take the re-adopted routes'));
   }
@@ -224,6 +231,7 @@ export class AgentCore {
     this.#closing = true;
     this.#ctx.slugs.close();
     await Promise.all([...this.#runtimes.values()].map((rt) => rt.close(stopInstances)));
+    await this.edges.close();
     await this.plane.close(stopInstances);
     await this.persist();
   }

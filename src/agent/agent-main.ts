@@ -3,6 +3,7 @@
  * calls runAgentProcess; tests call runAgent in-process.
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { AgentInfo } from '../protocol/agent-protocol.js';
@@ -46,8 +47,13 @@ export interface RunAgentOptions {
   readonly artifactRoot?: string;
   /** The largest artifact the agent reads; default DEFAULT_MAX_ARTIFACT_MB MiB. */
   readonly maxArtifactBytes?: number;
-  /** The ports apps may be given (proxy and route ports); default DEFAULT_PORT_RANGE. */
+  /** The ports apps may be given (proxy, route and edge ports); default DEFAULT_PORT_RANGE. */
   readonly portRange?: PortRange;
+  /**
+   * The address edge routes (PUT /v1/edge/…) listen on: an IP literal, e.g. 0.0.0.0 on a Swarm node.
+   * Default REWIND_EDGE_HOST, else 127.0.0.1.
+   */
+  readonly edgeHost?: string;
 }
 
 export interface PortRange {
@@ -122,6 +128,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const host = opts.host ?? '127.0.0.1';
   const logger: AgentLogger =
     opts.log === false ? silent : (opts.log ?? pino({ name: 'rewind-agent', level: process.env.REWIND_LOG_LEVEL ?? 'info' }, pino.destination(2)));
+  const edgeHost = opts.edgeHost ?? (process.env.REWIND_EDGE_HOST || '127.0.0.1');
+  if (isIP(edgeHost) === 0) throw new Error(`the edge host must be an IP address (e.g. 0.0.0.0 or 127.0.0.1), not ${JSON.stringify(edgeHost)}`);
   secureAgentDir(dataDir);
   lockDataDir(dataDir);
   try {
@@ -139,6 +147,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
       version: agentVersion(),
       ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
       ...(plane ? { plane } : {}),
+      edgeHost,
     });
     // Re-adopt before the API answers, so the control plane never sees a half-loaded agent.
     await core.adopt(loadState(dataDir, logger));

@@ -17,6 +17,7 @@ import type { AgentLogger } from './agent-context.js';
 import type { ArtifactPolicy } from './artifact-policy.js';
 import { artifactProblem } from './artifact-policy.js';
 import type { DesiredLimits } from './desired-validation.js';
+import { registerEdgeRoutes } from './edge-routes.js';
 import { NAME, validateDesiredState } from './desired-validation.js';
 import { validateExecRequest } from './exec.js';
 
@@ -63,6 +64,7 @@ export function buildAgentServer(core: AgentCore, logger: AgentLogger, options: 
   registerDeployRoute(app, core, options);
   registerExecRoute(app, core);
   registerLogsRoute(app, core);
+  registerEdgeRoutes(app, core.edges, options.limits.ports);
   return app;
 }
 

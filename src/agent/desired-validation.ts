@@ -4,10 +4,11 @@
  */
 import { isAbsolute } from 'node:path';
 import type { DesiredComponent, DesiredState } from '../protocol/agent-protocol.js';
+import { NAME } from '../protocol/names.js';
 import { routedComponent, servesHttp } from './process-commands.js';
 
 /** App, environment and component names (same rule as the control plane's). */
-export const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+export { NAME };
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/;
 const SHA256 = /^[a-f0-9]{64}$/;
 const RELEASE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

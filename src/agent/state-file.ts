@@ -7,6 +7,7 @@ import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AutoRollback, DesiredState } from '../protocol/agent-protocol.js';
 import { AGENT_STATE_FILE } from '../protocol/agent-protocol.js';
+import type { ResolvedEdgeRoute } from '../protocol/edge-protocol.js';
 
 /**
  * live: part of the running release. starting: new in an unfinished rollout. draining: replaced,
@@ -55,6 +56,9 @@ export interface PersistedApp {
 export interface PersistedState {
   readonly version: 1;
   readonly apps: readonly PersistedApp[];
+  /** The edge routes (edge-set.ts), and the fence each deleted one left. */
+  readonly edges?: readonly ResolvedEdgeRoute[];
+  readonly deletedEdges?: readonly { readonly app: string; readonly env: string; readonly fence: number }[];
 }
 
 export const EMPTY_STATE: PersistedState = { version: 1, apps: [] };
@@ -136,7 +140,12 @@ export function readState(dataDir: string): PersistedState {
   if (parsed.version !== 1 || !Array.isArray(parsed.apps)) {
     throw new Error(`${stateFilePath(dataDir)} is not an agent state file (version ${String(parsed.version)})`);
   }
-  return { version: 1, apps: parsed.apps };
+  return {
+    version: 1,
+    apps: parsed.apps,
+    ...(Array.isArray(parsed.edges) ? { edges: parsed.edges } : {}),
+    ...(Array.isArray(parsed.deletedEdges) ? { deletedEdges: parsed.deletedEdges } : {}),
+  };
 }
 
 /** writeFileAtomic, with the file system work done off the event loop. */
