@@ -88,6 +88,21 @@ function tail(path: string, lines: number): string {
   }
 }
 
+/** The agent's lock file (src/agent/agent-main.ts writes it: `PID START`). */
+const LOCK_FILE = 'agent.lock';
+
+/** The live process other than `not` that holds the agent lock of dataDir, if any. */
+function lockHolder(dataDir: string, not: number | undefined): number | null {
+  try {
+    const holder = Number(readFileSync(join(dataDir, LOCK_FILE), 'utf8').trim().split(' ')[0]);
+    if (!Number.isInteger(holder) || holder <= 0 || holder === not) return null;
+    process.kill(holder, 0);
+    return holder;
+  } catch {
+    return null;
+  }
+}
+
 export async function ensureLocalAgent(opts: EnsureLocalAgentOptions): Promise<LocalAgentInfo> {
   const existing = readAgentInfo(opts.dataDir);
   if (existing && (await agentAnswers(existing))) return existing;
@@ -109,13 +124,16 @@ export async function ensureLocalAgent(opts: EnsureLocalAgentOptions): Promise<L
   opts.log?.info({ pid, dataDir: opts.dataDir }, 'starting the local Rewind agent');
 
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  // Ours lost the race to another agent starting at the same time: wait for that one instead.
+  let raced = false;
   while (Date.now() < deadline) {
     await sleep(100);
     const info = readAgentInfo(opts.dataDir);
     // Ours, or another agent that won a race to start: either way one agent answers for dataDir.
     const fresh = info && (info.pid !== existing?.pid || info.startedAt !== existing.startedAt) ? info : null;
     if (fresh && (await agentAnswers(fresh))) return fresh;
-    if (exited !== null && !fresh) break;
+    raced ||= exited !== null && lockHolder(opts.dataDir, pid) !== null;
+    if (exited !== null && !fresh && !raced) break;
   }
   const why = exited !== null ? `it exited (${exited})` : `it did not answer within ${(opts.timeoutMs ?? 10_000) / 1000}s`;
   const log = tail(logPath, 15);

@@ -5,10 +5,11 @@
  * The agent is compiled with tsc into node_modules/.cache/rewind-agent-test (vitest runs TS, node
  * does not) and started by fixtures/run-agent.mjs, which takes the CLI's `agent --data DIR --port N`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freePort, isAlive } from '../../src/agent/proc-info.js';
+import { freePort, isAlive, processStartTime } from '../../src/agent/proc-info.js';
 import type { AgentEvent, AgentInfo } from '../../src/protocol/agent-protocol.js';
 import { ensureLocalAgent, readAgentInfo, type LocalAgentInfo } from '../../src/targets/local-agent-process.js';
 import { LocalTarget } from '../../src/targets/local-target.js';
@@ -119,3 +120,32 @@ it('survives SIGKILL: a restarted agent re-adopts the same pids (standby include
     await target.close();
   }
 }, 40_000);
+
+// The bench's agent-restart race (issue 14 item 5): the server starts an agent while another one
+// is taking the data dir. Ours exits ("another agent is using …"), and the server must then wait
+// for the one that won, not fail with AGENT_UNAVAILABLE.
+it('waits for the agent that holds the data dir when the one it started loses the race', async () => {
+  const dir = join(tempDir(), 'raced', 'agent');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A live process holds the agent's lock while ours starts (as the bench's new agent does).
+  const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+  started.push(holder.pid!);
+  writeFileSync(join(dir, 'agent.lock'), `${holder.pid} ${processStartTime(holder.pid!) ?? ''}\n`, { mode: 0o600 });
+  const ensured = ensureLocalAgent({ dataDir: dir, binPath: join(FIXTURES, 'run-agent.mjs'), timeoutMs: 10_000 });
+  // Ours has lost by now; then the winner comes up for real.
+  await waitFor('the agent it started to give up', () => readFileSync(join(dir, 'agent.log'), 'utf8').includes('another agent'), 5000);
+  // ensureLocalAgent looks every 100 ms: let it see its agent gone while the lock is held.
+  await new Promise((r) => setTimeout(r, 500));
+  holder.kill('SIGKILL');
+  await waitFor('the holder to die', () => !isAlive(holder.pid!));
+  rmSync(join(dir, 'agent.lock'));
+  const winner = spawn(process.execPath, [join(FIXTURES, 'run-agent.mjs'), 'agent', '--data', dirname(dir), '--port', '0'], {
+    stdio: 'ignore',
+    env: process.env,
+  });
+  started.push(winner.pid!);
+  const info = await ensured;
+  expect(info.pid).toBe(winner.pid);
+  expect(await get(Number(new URL(info.url).port), '/v1/health', { authorization: `Bearer ${info.token}` })).toMatchObject({ status: 200 });
+  killRecorded(dir);
+}, 30_000);
