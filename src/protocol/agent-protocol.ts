@@ -26,6 +26,12 @@ export interface DesiredComponent {
   /** The build this component runs (for reporting) and its slug tarball (tar.gz, content-addressed). */
   readonly build: string;
   readonly artifact: { readonly sha256: string; readonly path: string };
+  /**
+   * An image component: the container image it runs, pinned by digest (`repo@sha256:…`) or by
+   * image id (`sha256:…`), never by a tag that can move. Only a Swarm target runs images; the
+   * agent runs `artifact`.
+   */
+  readonly image?: string;
 }
 
 export interface DesiredState {

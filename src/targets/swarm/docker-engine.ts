@@ -199,11 +199,14 @@ export class DockerEngine {
 
   /**
    * A service's recent output, not followed: the last `tail` lines of each of its tasks (all tasks,
-   * running or not, in Docker's order), `since` in Unix seconds.
+   * running or not, in Docker's order), `since` in Unix seconds. `timestamps` starts each line with
+   * Docker's RFC 3339 time; `details` then adds its attributes (`com.docker.swarm.task.id=…,…`).
    */
-  async serviceLogs(id: string, options: { tail?: number; since?: number } = {}): Promise<LogLine[]> {
+  async serviceLogs(id: string, options: { tail?: number; since?: number; timestamps?: boolean; details?: boolean } = {}): Promise<LogLine[]> {
     const query: Record<string, string> = { stdout: '1', stderr: '1', tail: String(options.tail ?? 100) };
     if (options.since !== undefined) query.since = String(options.since);
+    if (options.timestamps) query.timestamps = '1';
+    if (options.details) query.details = '1';
     return demuxLogs(await this.#call('GET', `/services/${seg(id)}/logs`, { query }));
   }
 
