@@ -64,14 +64,27 @@ export class PostgresDatabases {
   async dropClone(url: string): Promise<void> {
     const name = new URL(url).pathname.slice(1);
     if (!this.clones.delete(name)) return;
-    await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+    await admin((c) => dropDatabase(c, name));
   }
 
   async drop(): Promise<void> {
     const names = [...this.clones, this.template];
     this.clones.clear();
     await admin(async (c) => {
-      for (const name of names) await c.query(`drop database if exists ${name} with (force)`);
+      for (const name of names) await dropDatabase(c, name);
     });
   }
+}
+
+/**
+ * Drops a database once its connections are gone. A closed pg pool resolves before its sockets
+ * have closed, and a forced drop would end those with an error nobody listens to; force is only
+ * for what is still connected after a few seconds.
+ */
+async function dropDatabase(c: pg.Client, name: string): Promise<void> {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    const { rows } = await c.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
+    if (Number(rows[0].n) === 0) break;
+  }
+  await c.query(`drop database if exists ${name} with (force)`);
 }
