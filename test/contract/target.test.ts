@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { runAgent } from '../../src/agent/agent-main.js';
 import { freePort } from '../../src/agent/proc-info.js';
 import { LocalTarget } from '../../src/targets/local-target.js';
+import { DockerEngine } from '../../src/targets/swarm/docker-engine.js';
 import { artifactRoot, desiredState, packApp, removeTempDirs, stopAgent, tempDir, web } from '../agent/helpers.js';
 import { MemoryTargetDouble } from '../doubles/memory-target.js';
+import { dockerHost, labImages, labTarget, labTitle, newRun, removeRun, requireLabInCi, swarmDesired } from '../targets/swarm-lab.js';
 import type { DesiredSpec, TargetUnderTest } from './target-contract.js';
+import { describe, it } from 'vitest';
 import { describeTarget } from './target-contract.js';
 
 /** The fixture app's desired state (test/agent/fixtures/app): `HEALTH=fail` makes its /health answer 500. */
@@ -55,5 +58,39 @@ async function memoryDouble(): Promise<TargetUnderTest> {
   return { target, desired: (spec) => fixtureState(spec, artifact), dispose: () => target.close() };
 }
 
+/**
+ * The Swarm target on the lab's one-node swarm (REWIND_TEST_DOCKER_HOST): one image component
+ * `web`, v1 = rewind-test/web:1.11, v2 = :1.12, failHealth = :broken (no /health), pinned by image
+ * id. Its services carry this run's label and are all removed afterwards.
+ */
+async function swarmTarget(): Promise<TargetUnderTest> {
+  const engine = new DockerEngine(dockerHost!);
+  const images = await labImages(engine).finally(() => engine.close());
+  const { run, labels } = newRun();
+  const target = labTarget(labels);
+  return {
+    target,
+    async desired(spec) {
+      const image = spec.failHealth ? images.broken : spec.version === 'v1' ? images.v1 : images.v2;
+      const health = { path: '/health', timeoutMs: spec.failHealth ? 1500 : 10_000, intervalMs: 100 };
+      return swarmDesired({ ...spec, image, health });
+    },
+    async dispose() {
+      try {
+        await removeRun(run);
+      } finally {
+        await target.close();
+      }
+    },
+  };
+}
+
 describeTarget('local agent', localTarget);
 describeTarget('in-memory double', memoryDouble);
+requireLabInCi('Target contract (swarm)');
+if (dockerHost) describeTarget(labTitle('swarm'), swarmTarget);
+else if (process.env.CI !== 'true') {
+  describe.skip(`Target contract (${labTitle('swarm')})`, () => {
+    it('applies, observes, logs and removes on a swarm', () => {});
+  });
+}
