@@ -38,8 +38,7 @@ export function registerApps(program: Command, cli: Cli): void {
     .action(async (_o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const list = await cli.client.listApps();
-      cli.out.lines(appsTable(list, g.env));
-      cli.out.result(list);
+      cli.out.show(list, appsTable(list, g.env));
     });
 
   apps
@@ -73,7 +72,6 @@ export function registerApps(program: Command, cli: Cli): void {
     .action(async (name: string | undefined, _o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = await cli.client.getApp(cli.app(g, name));
-      cli.out.lines(appInfo(app));
-      cli.out.result(app);
+      cli.out.show(app, appInfo(app));
     });
 }

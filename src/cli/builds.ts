@@ -194,8 +194,7 @@ export function registerBuilds(program: Command, cli: Cli): void {
     .action(async (o: { limit: string; component?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const list = await cli.client.listBuilds(cli.app(g), positive(o.limit, '--limit'), o.component);
-      cli.out.lines(o.component ? componentBuildsTable(list) : buildsTable(list));
-      cli.out.result(list);
+      cli.out.show(list, o.component ? componentBuildsTable(list) : buildsTable(list));
     });
 
   builds
@@ -205,8 +204,7 @@ export function registerBuilds(program: Command, cli: Cli): void {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const build = await cli.client.getBuild(cli.app(g), id);
-      cli.out.lines(buildInfo(build));
-      cli.out.result(build);
+      cli.out.show(build, buildInfo(build));
     });
 
   builds

@@ -90,6 +90,12 @@ export class Output {
     this.open = false;
   }
 
+  /** What a command found: `lines` for people, or `value` as the JSON document of a --json run. */
+  show(value: unknown, lines: readonly string[]): void {
+    this.lines(lines);
+    this.result(value);
+  }
+
   /** The final JSON document of a --json run. */
   result(value: unknown): void {
     if (this.json) this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

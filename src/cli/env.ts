@@ -34,8 +34,7 @@ export function registerEnv(program: Command, cli: Cli): void {
     .action(async (_o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const current = await cli.client.getEnv(cli.app(g), g.env);
-      cli.out.lines(configLines(current.config));
-      cli.out.result(current);
+      cli.out.show(current, configLines(current.config));
     });
 
   env

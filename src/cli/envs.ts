@@ -34,8 +34,7 @@ export function registerEnvs(program: Command, cli: Cli): void {
     .action(async (_o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const list = await cli.client.listEnvironments(cli.app(g));
-      cli.out.lines(envsTable(list));
-      cli.out.result(list);
+      cli.out.show(list, envsTable(list));
     });
 
   envs

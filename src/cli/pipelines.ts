@@ -76,8 +76,7 @@ function registerPipelinesDefine(pipelines: Command, cli: Cli): void {
       cli.out.start(`Defining pipelines of ${cli.app(g)}`);
       const list = await cli.client.definePipelines(cli.app(g), value);
       cli.out.done();
-      cli.out.lines(pipelinesTable(list));
-      cli.out.result(list);
+      cli.out.show(list, pipelinesTable(list));
     });
 }
 
@@ -128,8 +127,7 @@ function registerPipelinesActivity(pipelines: Command, cli: Cli): void {
     .action(async (o: { story?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const runs = await cli.client.listRuns(cli.app(g), o.story);
-      cli.out.lines(activityTable(runs));
-      cli.out.result(runs);
+      cli.out.show(runs, activityTable(runs));
     });
 }
 
@@ -142,8 +140,7 @@ function registerPipelinesShow(pipelines: Command, cli: Cli): void {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       cli.globals(cmd);
       const run = await cli.client.getRun(id);
-      cli.out.lines(runLines(run, await cli.client.runLogs(id)));
-      cli.out.result(run);
+      cli.out.show(run, runLines(run, await cli.client.runLogs(id)));
     });
 }
 
@@ -182,8 +179,7 @@ function registerPipelinesRollback(pipelines: Command, cli: Cli): void {
       if (o.dryRun || (cli.interactive && !o.yes)) {
         plan = await cli.client.rollbackRunPlan(id);
         if (o.dryRun) {
-          cli.out.lines(runRollbackLines(plan));
-          cli.out.result({ plan });
+          cli.out.show({ plan }, runRollbackLines(plan));
           return;
         }
         show(cli, runRollbackLines(plan));
@@ -226,7 +222,6 @@ function registerStoriesShow(stories: Command, cli: Cli): void {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const story = await cli.client.getStory(cli.app(g), id);
-      cli.out.lines(activityTable(story.runs));
-      cli.out.result(story);
+      cli.out.show(story, activityTable(story.runs));
     });
 }

@@ -46,8 +46,7 @@ function registerPsList(program: Command, cli: Cli): void {
     .action(async (_o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const ps = await cli.client.listProcesses(cli.app(g), g.env);
-      cli.out.lines(psTable(ps));
-      cli.out.result(ps);
+      cli.out.show(ps, psTable(ps));
     });
 }
 

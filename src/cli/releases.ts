@@ -56,8 +56,7 @@ function registerReleasesList(program: Command, cli: Cli): Command {
     .action(async (o: { limit: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const list = await cli.client.listReleases(cli.app(g), g.env, positive(o.limit, '--limit'));
-      cli.out.lines(releasesTable(list));
-      cli.out.result(list);
+      cli.out.show(list, releasesTable(list));
     });
 }
 
@@ -70,8 +69,7 @@ function registerReleasesInfo(releases: Command, cli: Cli): void {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const release = await cli.client.getRelease(cli.app(g), id);
-      cli.out.lines(releaseInfo(release));
-      cli.out.result(release);
+      cli.out.show(release, releaseInfo(release));
     });
 }
 
@@ -167,7 +165,6 @@ function registerDiff(program: Command, cli: Cli): void {
     .action(async (from: string, to: string, _o: unknown, cmd: Command) => {
       const g = cli.globals(cmd);
       const plan = await cli.client.diff(cli.app(g), from, to);
-      cli.out.lines(diffLines(plan));
-      cli.out.result(plan);
+      cli.out.show(plan, diffLines(plan));
     });
 }

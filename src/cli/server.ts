@@ -18,8 +18,7 @@ export async function serveUntilInterrupted(
     const service = await start();
     cli.out.line(`Rewind ${name} listening on ${service.url}`);
     cli.out.line(`Data: ${String(info.dataDir)}`);
-    cli.out.lines(hints(service));
-    cli.out.result({ url: service.url, ...info });
+    cli.out.show({ url: service.url, ...info }, hints(service));
     await interrupt.wait;
     cli.out.start(`Stopping ${name}`);
     await service.close();
