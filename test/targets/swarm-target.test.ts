@@ -336,6 +336,27 @@ describe.skipIf(!dockerHost)(labTitle('Swarm target'), () => {
       await expect(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
     });
 
+    it('removes a replaced release that is not kept warm only once the edges drained it', async () => {
+      const port = await freePort();
+      const draining = labTarget(labels, { edges: [{ url: agent.url, token: agent.token }] });
+      others.push(draining);
+      const at = (release: string, image: string) =>
+        draining.apply({ ...swarmDesired({ app: 'drain', env: 'production', release, image }), proxyPort: port, drainTimeoutMs: 1000 }, () => {});
+      await at('RONE', images.v1);
+      expect((await at('RTWO', images.v2)).ok).toBe(true);
+      expect(await body(port)).toBe('rewind-test web 1.12');
+      const edge = await (await fetch(`${agent.url}/v1/edge/drain/production`, { headers: { authorization: `Bearer ${agent.token}` } })).json();
+      expect(edge).toMatchObject({ port, drainMs: 1000, upstreams: [{ host: '127.0.0.1' }] });
+      const observed = await draining.observe('drain', 'production');
+      expect(observed?.instances.map((i) => [i.release, i.state])).toEqual([
+        ['RTWO', 'healthy'],
+        ['RONE', 'stopping'],
+      ]);
+      const deadline = Date.now() + 6000;
+      while (Object.keys(await byRelease('drain')).length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(Object.keys(await byRelease('drain'))).toEqual(['RTWO']);
+    });
+
     it('switches nothing when no edge takes the route', async () => {
       const nowhere = labTarget(labels, { edges: [{ url: 'http://127.0.0.1:1', token: 'x' }] });
       others.push(nowhere);

@@ -25,6 +25,8 @@ export const LABEL = {
   current: 'rewind.current',
   /** Epoch ms until which a replaced release's services stay as warm standby. */
   standbyUntil: 'rewind.standby-until',
+  /** Epoch ms until which a replaced release that is not kept warm lets the edges drain its requests. */
+  drainUntil: 'rewind.drain-until',
 } as const;
 
 /** Docker's limit for a service name (it becomes a DNS label). */

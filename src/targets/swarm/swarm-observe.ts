@@ -19,10 +19,11 @@ export interface RolloutNote {
 
 const STARTING = new Set(['new', 'allocated', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
 
-type Role = 'current' | 'standby' | 'other';
+type Role = 'current' | 'standby' | 'draining' | 'other';
 
 function stateOf(task: Task, role: Role, hasPort: boolean): InstanceState {
   const s = task.Status.State;
+  if (role === 'draining') return 'stopping';
   if (s === 'running') return role === 'standby' ? 'standby' : role === 'other' ? 'starting' : hasPort ? 'healthy' : 'running';
   if (STARTING.has(s)) return 'starting';
   if (s === 'failed' || s === 'rejected') return 'crashed';
@@ -31,7 +32,8 @@ function stateOf(task: Task, role: Role, hasPort: boolean): InstanceState {
 
 function roleOf(state: EnvState, release: ReleaseServices | undefined): Role {
   if (release && release === state.current) return 'current';
-  return release?.standbyUntil != null ? 'standby' : 'other';
+  if (release?.standbyUntil != null) return 'standby';
+  return release?.drainUntil != null ? 'draining' : 'other';
 }
 
 function instancesOf(service: Service, tasks: readonly Task[], state: EnvState): ObservedInstance[] {

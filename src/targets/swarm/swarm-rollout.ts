@@ -126,12 +126,12 @@ async function switchTo(ctx: RolloutContext, desired: DesiredState, previous: st
   const services = placed.map((p) => state.services.find((s) => s.ID === p.id) ?? p.name);
   const gone = services.find((s): s is string => typeof s === 'string');
   if (gone !== undefined) throw new RolloutFailed(`service ${gone} disappeared before the switch`);
-  const release: ReleaseServices = { release: desired.release, services: services as Service[], fence: 0, standbyUntil: null };
+  const release: ReleaseServices = { release: desired.release, services: services as Service[], fence: 0, standbyUntil: null, drainUntil: null };
   const fence = nextFence(state, Date.now());
   const routing = { engine: ctx.engine, edges: ctx.edges, say: ctx.say };
-  if (ctx.edges.length > 0) await routeTo(routing, release, desired.app, desired.env, desired.proxyPort, fence);
+  if (ctx.edges.length > 0) await routeTo(routing, release, desired.app, desired.env, desired.proxyPort, fence, desired.drainTimeoutMs);
   const builds = new Map(placed.map((p) => [p.id, p.component.build]));
-  const identity = (s: Service) => ({ release: desired.release, build: builds.get(s.ID) ?? '', deployment: desired.deployment });
+  const identity = (s: Service) => ({ release: desired.release, build: builds.get(s.ID) ?? '', deployment: desired.deployment, proxyPort: desired.proxyPort });
   try {
     await markCurrent(ctx.engine, release.services, identity, fence, ctx.say);
   } catch (err) {
@@ -148,8 +148,12 @@ async function retire(ctx: RolloutContext, desired: DesiredState, previous: stri
   const state = await readEnv(ctx.engine, ctx.scope, desired.app, desired.env);
   const replaced = previous === null || previous === desired.release ? undefined : state.releases.get(previous);
   if (replaced && standby.keepMs > 0 && standby.count > 0) {
-    await markStandby(ctx.engine, replaced, Date.now() + standby.keepMs, ctx.say);
+    await markStandby(ctx.engine, replaced, LABEL.standbyUntil, Date.now() + standby.keepMs, ctx.say);
     ctx.say(`Keeping ${plural(replaced.services.length, 'service')} of ${previous} on warm standby for ${seconds(standby.keepMs)}`);
+  } else if (replaced && ctx.edges.length > 0 && desired.drainTimeoutMs > 0) {
+    // The edges drain the replaced upstreams for drainMs: their tasks go only after that.
+    await markStandby(ctx.engine, replaced, LABEL.drainUntil, Date.now() + desired.drainTimeoutMs, ctx.say);
+    ctx.say(`Removing the services of ${previous} once the edges drained them (${seconds(desired.drainTimeoutMs)})`);
   }
   await sweep(ctx.engine, await readEnv(ctx.engine, ctx.scope, desired.app, desired.env), standby.count, new Set(), ctx.say);
 }

@@ -23,13 +23,13 @@ function tally(r: Routing, outcomes: readonly EdgeOutcome[], what: string): numb
  * Routes app/env's port to the release's tasks on every edge, with `fence`. Throws when no edge
  * took it (nothing routes to the release then); an edge that missed it gets the next route.
  */
-export async function routeTo(r: Routing, release: ReleaseServices, app: string, env: string, port: number, fence: number): Promise<void> {
+export async function routeTo(r: Routing, release: ReleaseServices, app: string, env: string, port: number, fence: number, drainMs: number): Promise<void> {
   const upstreams = await upstreamsOf(r.engine, release);
   if (upstreams.length === 0) {
     r.say(`${release.release} has no running HTTP task: no edge route to send`);
     return;
   }
-  const outcomes = await pushRoute(r.edges, app, env, { port, fence, upstreams });
+  const outcomes = await pushRoute(r.edges, app, env, { port, fence, upstreams, drainMs });
   const took = tally(r, outcomes, `the route of ${release.release}`);
   if (took === 0) throw new Error(`no edge took the route of ${release.release} (${outcomes[0].url} ${outcomes[0].error})`);
   const where = upstreams.map((u) => `${u.host}:${u.port}`).join(', ');

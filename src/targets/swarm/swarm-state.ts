@@ -14,6 +14,8 @@ export interface ReleaseServices {
   readonly fence: number;
   /** While it is on warm standby: until when (epoch ms). */
   readonly standbyUntil: number | null;
+  /** Replaced and not kept warm, while the edges drain its requests: until when (epoch ms). */
+  readonly drainUntil: number | null;
 }
 
 export interface EnvState {
@@ -36,8 +38,11 @@ export const labelOf = (s: Service, key: string): string | undefined => s.Spec.L
 
 function releaseOf(release: string, services: Service[]): ReleaseServices {
   const fences = services.map((s) => numberLabel(s.Spec.Labels, LABEL.current) ?? 0);
-  const untils = services.flatMap((s) => numberLabel(s.Spec.Labels, LABEL.standbyUntil) ?? []);
-  return { release, services, fence: Math.max(0, ...fences), standbyUntil: untils.length > 0 ? Math.min(...untils) : null };
+  const earliest = (key: string) => {
+    const untils = services.flatMap((s) => numberLabel(s.Spec.Labels, key) ?? []);
+    return untils.length > 0 ? Math.min(...untils) : null;
+  };
+  return { release, services, fence: Math.max(0, ...fences), standbyUntil: earliest(LABEL.standbyUntil), drainUntil: earliest(LABEL.drainUntil) };
 }
 
 /** Groups app/env's services by release and picks the current one. */

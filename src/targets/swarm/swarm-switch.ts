@@ -55,6 +55,7 @@ export interface Identity {
   readonly release: string;
   readonly build: string;
   readonly deployment?: string;
+  readonly proxyPort: number;
 }
 
 /**
@@ -75,7 +76,9 @@ export async function markCurrent(
     return {
       [LABEL.current]: String(fence),
       [LABEL.standbyUntil]: null,
+      [LABEL.drainUntil]: null,
       [LABEL.release]: who.release,
+      [LABEL.proxyPort]: String(who.proxyPort),
       [LABEL.build]: who.build,
       [LABEL.deployment]: who.deployment ?? null,
     };
@@ -95,24 +98,31 @@ export async function markCurrent(
   }
 }
 
-/** Marks the replaced release's services as warm standby until `until`; a refused one is said, and left to the next sweep. */
-export async function markStandby(engine: DockerEngine, release: ReleaseServices, until: number, say: (m: string) => void): Promise<void> {
+/** Marks the replaced release's services as kept (warm standby, or draining) until `until`; a refused one is said, and left to the next sweep. */
+export async function markStandby(
+  engine: DockerEngine,
+  release: ReleaseServices,
+  label: typeof LABEL.standbyUntil | typeof LABEL.drainUntil,
+  until: number,
+  say: (m: string) => void,
+): Promise<void> {
   for (const s of release.services) {
-    await relabel(engine, s, { [LABEL.standbyUntil]: String(until) }, `keeping ${release.release} on standby`).catch((err: Error) =>
-      say(`Could not keep ${s.Spec.Name} on standby: ${err.message}`),
+    await relabel(engine, s, { [label]: String(until) }, `keeping ${release.release}`).catch((err: Error) =>
+      say(`Could not keep ${s.Spec.Name}: ${err.message}`),
     );
   }
 }
 
 /**
  * The services to remove: every release but the current one, the `exempt` ones (being applied),
- * and the `count` most recently replaced ones still within their standby time.
+ * the `count` most recently replaced ones still within their standby time, and those draining.
  */
 export function sweepable(state: EnvState, count: number, now: number, exempt: ReadonlySet<string>): ReleaseServices[] {
   const warm = standbyOf(state)
     .filter((r) => (r.standbyUntil ?? 0) > now && !exempt.has(r.release))
     .slice(0, Math.max(0, count));
-  const keep = new Set([state.current, ...warm]);
+  const draining = [...state.releases.values()].filter((r) => (r.drainUntil ?? 0) > now);
+  const keep = new Set([state.current, ...warm, ...draining]);
   return [...state.releases.values()].filter((r) => !keep.has(r) && !exempt.has(r.release));
 }
 
@@ -124,10 +134,13 @@ export async function sweep(engine: DockerEngine, state: EnvState, count: number
     engine,
     gone.flatMap((r) => r.services.map((s) => s.ID)),
   );
-  const standby = gone.filter((r) => r.standbyUntil !== null).map((r) => r.release);
-  const other = gone.filter((r) => r.standbyUntil === null).map((r) => r.release);
+  const of = (pick: (r: ReleaseServices) => boolean) => gone.filter(pick).map((r) => r.release);
+  const standby = of((r) => r.standbyUntil !== null);
+  const drained = of((r) => r.standbyUntil === null && r.drainUntil !== null);
+  const other = of((r) => r.standbyUntil === null && r.drainUntil === null);
   if (standby.length > 0) say(`Removed the standby services of ${standby.join(', ')}`);
-  if (other.length > 0) say(`Removed the leftover services of ${other.join(', ')} (never switched to, or no longer kept)`);
+  if (drained.length > 0) say(`Removed the drained services of ${drained.join(', ')}`);
+  if (other.length > 0) say(`Removed the services of ${other.join(', ')} (replaced, or never switched to)`);
 }
 
 export const componentOf = (s: Service) => labelOf(s, LABEL.component);

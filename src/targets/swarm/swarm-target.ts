@@ -16,7 +16,7 @@ import { observeEnv, type RolloutNote } from './swarm-observe.js';
 import type { EdgeAgent } from './swarm-edges.js';
 import { runRollout } from './swarm-rollout.js';
 import { unroute } from './swarm-routing.js';
-import { readAll, readEnv, standbyOf } from './swarm-state.js';
+import { readAll, readEnv } from './swarm-state.js';
 import { nextFence, removeServices, sweep } from './swarm-switch.js';
 
 export interface SwarmTargetOptions {
@@ -93,8 +93,9 @@ export class SwarmTarget implements Target {
     clearTimeout(this.#timers.get(key));
     this.#timers.delete(key);
     const state = await readEnv(this.#engine, this.#scope, desired.app, desired.env);
-    const until = Math.min(...standbyOf(state).map((r) => r.standbyUntil ?? Number.POSITIVE_INFINITY));
-    if (!Number.isFinite(until)) return;
+    const kept = [...state.releases.values()].filter((r) => r !== state.current);
+    const until = Math.min(...kept.flatMap((r) => [r.standbyUntil, r.drainUntil]).map((t) => t ?? Number.POSITIVE_INFINITY));
+    if (!Number.isFinite(until)) return; // nothing kept: nothing to remove later
     const count = (desired.standby ?? DEFAULT_STANDBY).count;
     const say = (message: string) => this.#own.add(key, new Date().toISOString(), message);
     const timer = setTimeout(
