@@ -20,6 +20,7 @@ export interface ServerStartOptions {
   readonly proxy?: 'builtin' | 'nginx';
   readonly publicUrl?: string;
   readonly insecureNoAuth?: boolean;
+  readonly databaseUrl?: string;
 }
 
 /** `rewind agent`'s settings. */
@@ -40,6 +41,8 @@ export interface CliCapabilities {
   loadGitDescribe(): Promise<{ describeGit(dir: string): Promise<string | null> }>;
   /** The control plane: store, agent, engine and API. */
   loadServer(): Promise<{ startServer(o: ServerStartOptions): Promise<RunningService> }>;
+  /** `rewind store copy`: every record of one store into another, empty one, checked table by table. */
+  loadStoreCopy(): Promise<{ copyStores(from: string, to: string): Promise<ReadonlyArray<{ table: string; rows: number; digest: string }>> }>;
   /** The agent: supervisor and proxy. */
   loadAgent(): Promise<{ runAgent(o: AgentStartOptions): Promise<RunningService> }>;
 }

@@ -21,6 +21,7 @@ import { registerTemplates } from './templates.js';
 import { registerPs } from './ps.js';
 import { registerReleases } from './releases.js';
 import { registerServer } from './server.js';
+import { registerStore } from './store.js';
 
 export type { CliIO } from './context.js';
 
@@ -60,6 +61,7 @@ export function buildProgram(cli: Cli): Command {
   registerPipelines(program, cli);
   registerTemplates(program, cli);
   registerServer(program, cli);
+  registerStore(program, cli);
   registerConsole(program, cli);
   registerAgent(program, cli);
   return program;

@@ -17,6 +17,7 @@ export const capabilities: CliCapabilities = {
   loadGitDescribe: () => import('../builder/git-describe.js'),
   loadServer: () => import('./server.js'),
   loadAgent: () => import('../agent/agent-main.js'),
+  loadStoreCopy: () => import('../store/copy.js'),
 };
 
 /** Runs `rewind ARGV` in-process and resolves to its exit code; never throws. */

@@ -1,6 +1,7 @@
 import { AppsRepo } from './apps-repo.js';
 import { type AuditInput, AuditRepo } from './audit-repo.js';
 import { BuildsRepo } from './builds-repo.js';
+import { redactedUrl } from '../domain/urls.js';
 import { type Db, openPostgres, openSqlite } from './db.js';
 import { DeploymentsRepo } from './deployments-repo.js';
 import { PipelinesRepo } from './pipelines-repo.js';
@@ -56,13 +57,4 @@ export class Store {
   }
 }
 
-/** A database URL without its password, for messages and logs. */
-export function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '****';
-    return u.toString();
-  } catch {
-    return 'an invalid URL';
-  }
-}
+export { redactedUrl };

@@ -73,6 +73,14 @@ export class Rewind {
     return this.processes.startServer();
   }
 
+  /** Stops the server (SIGTERM) and starts it again on the same data dir with `env` added (another store, say). */
+  async restartServer(env: Record<string, string>): Promise<void> {
+    await this.processes.killServer('SIGTERM');
+    Object.assign(this.processes.env, env);
+    Object.assign(this.env, env);
+    await this.processes.startServer();
+  }
+
   /** Kills the server process (not the agent). */
   killServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     return this.processes.killServer(signal);
