@@ -13,7 +13,7 @@ import type { AgentEvent, DesiredState } from '../../src/protocol/agent-protocol
 import { DockerEngine } from '../../src/targets/swarm/docker-engine.js';
 import type { Service, ServiceSpec } from '../../src/targets/swarm/docker-types.js';
 import { isoOf, parseServiceLine } from '../../src/targets/swarm/swarm-logs.js';
-import { isPinnedImage, MAX_SERVICE_NAME, serviceName } from '../../src/targets/swarm/swarm-names.js';
+import { isPinnedImage, MAX_SERVICE_NAME, refusalOf, serviceName } from '../../src/targets/swarm/swarm-names.js';
 import type { SwarmTarget } from '../../src/targets/swarm/swarm-target.js';
 import { artifactRoot, removeTempDirs, stopAgent, tempDir } from '../agent/helpers.js';
 import { dockerHost, type LabImages, labImages, labTarget, labTitle, newRun, removeRun, requireLabInCi, type SwarmSpec, swarmDesired } from './swarm-lab.js';
@@ -38,6 +38,14 @@ describe('Swarm service names and pinned images (no daemon needed)', () => {
     expect(parseServiceLine('2026-12-08T00:00:18Z plain')).toEqual({ at: '2026-12-08T00:00:18.000Z', task: null, message: 'plain' });
     expect(parseServiceLine('not a time')).toBeNull();
     expect(isoOf('2026-12-08T01:00:00.5+01:00')).toBe('2026-12-08T00:00:00.500Z');
+  });
+
+  it('refuses, as one line, what a Swarm cannot run', () => {
+    const ok = swarmDesired({ app: 'shop', env: 'production', release: 'RONE', image: `sha256:${'a'.repeat(64)}` });
+    expect(refusalOf(ok)).toBeNull();
+    expect(refusalOf({ ...ok, components: [] })).toBe('release RONE has no components; a Swarm release runs at least one image component');
+    expect(refusalOf({ ...ok, config: { PORT: 'http' } })).toBe('config PORT=http is not a port number (1-65535)');
+    expect(refusalOf({ ...ok, components: [{ ...ok.components[0], scale: -1 }] })).toBe('component web: scale must be a whole number >= 0, not -1');
   });
 
   it('takes images pinned by digest or id only', () => {
@@ -112,6 +120,17 @@ describe.skipIf(!dockerHost)(labTitle('Swarm target'), () => {
       ['RONE', 'healthy'],
     ]);
     for (const i of observed!.instances) expect(await body(i.port!)).toBe('rewind-test web 1.11');
+  });
+
+  it.skipIf(!process.env.REWIND_TEST_REGISTRY)('runs an image pinned by the lab registry’s digest (REWIND_TEST_REGISTRY)', async () => {
+    const registry = process.env.REWIND_TEST_REGISTRY!;
+    const pushed = await engine.imageInspect(`${registry}/rewind-test/web:1.12`);
+    const digest = pushed.repoDigests.find((d) => d.startsWith(`${registry}/`))!;
+    expect(digest).toMatch(/@sha256:[0-9a-f]{64}$/);
+    const { result } = await apply({ app: 'digest', env: 'production', release: 'RONE', image: digest });
+    expect(result).toEqual({ ok: true, release: 'RONE' });
+    const [instance] = (await target.observe('digest', 'production'))!.instances;
+    expect(await body(instance.port!)).toBe('rewind-test web 1.12');
   });
 
   it('refuses a component without an image, or with a tag, and changes nothing', async () => {

@@ -55,6 +55,8 @@ export function isPinnedImage(image: string): boolean {
 
 /** Why a desired state cannot run on a Swarm, as one line, or null when it can. */
 export function refusalOf(desired: DesiredState): string | null {
+  // The current release is recorded on its services' labels: a release without one has nowhere to be.
+  if (desired.components.length === 0) return `release ${desired.release} has no components; a Swarm release runs at least one image component`;
   for (const c of desired.components) {
     if (c.image === undefined) {
       return `component ${c.name} has no image: a Swarm target runs image components only (source components on Swarm are not built yet)`;
