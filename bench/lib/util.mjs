@@ -1,7 +1,6 @@
 // Small helpers shared by the benchmark phases: statistics, ports, machine facts, memory.
 import { execFileSync } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,17 +36,7 @@ export function summary(values) {
   };
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort } from '../../test/support/rewind-processes.mjs';
 
 /** Peak and current resident memory of `pid` in MB (Linux /proc), or null elsewhere / when gone. */
 export function memoryOf(pid) {

@@ -3,20 +3,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/support/rewind-processes.mjs';
 import { streamError, TEST_IMAGES, TEST_REPO } from './lab-images.mjs';
 import { engine, LAB, pidAlive, stopPid, waitFor } from './lab-common.mjs';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function answers(addr) {
   return new Promise((resolve) => {

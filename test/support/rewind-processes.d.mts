@@ -8,6 +8,7 @@ export declare function signal(pid: number, sig: NodeJS.Signals): boolean;
 export declare function stopPid(pid: number, graceMs?: number): Promise<void>;
 export declare function rewindEnv(env?: Record<string, string>): Record<string, string>;
 export declare function processesUnder(dir: string): number[];
+export declare function freePort(): Promise<number>;
 
 export interface AgentState {
   apps: Array<{ app: string; env: string; release: string | null; instances: Array<{ pid: number | null; release: string; state: string }> }>;

@@ -5,6 +5,7 @@
 // inside the data dir. Plain JavaScript, so the benchmarks run it with node alone.
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,6 +46,18 @@ export async function stopPid(pid, graceMs = 3000) {
   if (alive(probe)) signal(pid, 'SIGKILL');
   const hard = Date.now() + 2000;
   while (alive(probe) && Date.now() < hard) await sleep(25);
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolvePort(port));
+    });
+  });
 }
 
 /** This process's environment without Rewind's settings (a REWIND_TOKEN here must not leak in), plus `env`. */
