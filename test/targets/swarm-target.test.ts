@@ -5,6 +5,7 @@
  * against the lab daemon at REWIND_TEST_DOCKER_HOST (skipped when unset, an error in CI); every
  * service it makes carries this run's label and is removed in afterAll.
  */
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../../src/agent/agent-main.js';
@@ -17,6 +18,24 @@ import { isPinnedImage, MAX_SERVICE_NAME, refusalOf, serviceName } from '../../s
 import type { SwarmTarget } from '../../src/targets/swarm/swarm-target.js';
 import { artifactRoot, removeTempDirs, stopAgent, tempDir } from '../agent/helpers.js';
 import { dockerHost, type LabImages, labImages, labTarget, labTitle, newRun, removeRun, requireLabInCi, type SwarmSpec, swarmDesired } from './swarm-lab.js';
+
+/** SIGKILLs a container through the lab daemon's API, as a crash would. */
+function killContainer(id: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath: dockerHost!.replace(/^unix:\/\//, ''), path: `/v1.41/containers/${id}/kill?signal=KILL`, method: 'POST' }, (res) => {
+      res.resume();
+      res.statusCode === 204 ? resolve() : reject(new Error(`kill ${id} answered ${res.statusCode}`));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const text = async (stream: NodeJS.ReadableStream): Promise<string> => {
+  let out = '';
+  for await (const chunk of stream) out += String(chunk);
+  return out;
+};
 
 describe('Swarm service names and pinned images (no daemon needed)', () => {
   it('names a service rw-<app>-<env>-<release>-<component>, lower-case, within 63 characters', () => {
@@ -323,11 +342,17 @@ describe.skipIf(!dockerHost)(labTitle('Swarm target'), () => {
         removeTempDirs();
       }
     });
+    /** Each test's targets see only their own services (a target with edges routes every app/env it sees). */
+    const scoped = (name: string) => ({ ...labels, 'rewind.test.scope': name });
+    const edgeOf = async (app: string) => {
+      const res = await fetch(`${agent.url}/v1/edge/${app}/production`, { headers: { authorization: `Bearer ${agent.token}` } });
+      return res.json() as Promise<{ port: number; fence: number; drainMs: number; upstreams: { host: string; port: number }[] }>;
+    };
 
     it('routes the edge port to the current release, back to the warm one on rollback, and away on remove', async () => {
       const port = await freePort();
       const unreachable = { url: 'http://127.0.0.1:1', token: 'x' };
-      const edged = labTarget(labels, { edges: [{ url: agent.url, token: agent.token }, unreachable] });
+      const edged = labTarget(scoped('edge'), { edges: [{ url: agent.url, token: agent.token }, unreachable] });
       others.push(edged);
       const spec = (release: string, image: string): SwarmSpec => ({ app: 'edge', env: 'production', release, image, standby: WARM, config: {} });
       const withPort = async (s: SwarmSpec) => {
@@ -357,15 +382,14 @@ describe.skipIf(!dockerHost)(labTitle('Swarm target'), () => {
 
     it('removes a replaced release that is not kept warm only once the edges drained it', async () => {
       const port = await freePort();
-      const draining = labTarget(labels, { edges: [{ url: agent.url, token: agent.token }] });
+      const draining = labTarget(scoped('drain'), { edges: [{ url: agent.url, token: agent.token }], watchMs: 0 });
       others.push(draining);
       const at = (release: string, image: string) =>
         draining.apply({ ...swarmDesired({ app: 'drain', env: 'production', release, image }), proxyPort: port, drainTimeoutMs: 1000 }, () => {});
       await at('RONE', images.v1);
       expect((await at('RTWO', images.v2)).ok).toBe(true);
       expect(await body(port)).toBe('rewind-test web 1.12');
-      const edge = await (await fetch(`${agent.url}/v1/edge/drain/production`, { headers: { authorization: `Bearer ${agent.token}` } })).json();
-      expect(edge).toMatchObject({ port, drainMs: 1000, upstreams: [{ host: '127.0.0.1' }] });
+      expect(await edgeOf('drain')).toMatchObject({ port, drainMs: 1000, upstreams: [{ host: '127.0.0.1' }] });
       const observed = await draining.observe('drain', 'production');
       expect(observed?.instances.map((i) => [i.release, i.state])).toEqual([
         ['RTWO', 'healthy'],
@@ -376,10 +400,39 @@ describe.skipIf(!dockerHost)(labTitle('Swarm target'), () => {
       expect(Object.keys(await byRelease('drain'))).toEqual(['RTWO']);
     });
 
+    it('routes around a task Swarm restarted: the watch sends its new address', async () => {
+      const port = await freePort();
+      const watched = labTarget(scoped('watch'), { edges: [{ url: agent.url, token: agent.token }], watchMs: 200 });
+      others.push(watched);
+      const desired = { ...swarmDesired({ app: 'watch', env: 'production', release: 'RONE', image: images.v1, scale: 2 }), proxyPort: port };
+      expect((await watched.apply(desired, () => {})).ok).toBe(true);
+      const before = await edgeOf('watch');
+      expect(before.upstreams).toHaveLength(2);
+      const [victim] = (await watched.observe('watch', 'production'))!.instances;
+      const [service] = await servicesOf('watch');
+      const task = (await engine.listTasks({ service: service.ID })).find((t) => t.ID === victim.id)!;
+      await killContainer(task.Status.ContainerStatus!.ContainerID!);
+      // Swarm starts a new task (restart on failure) on another host port; the watch routes to it.
+      const deadline = Date.now() + 20_000;
+      let after = before;
+      while (Date.now() < deadline) {
+        after = await edgeOf('watch');
+        if (after.fence > before.fence && after.upstreams.length === 2 && !after.upstreams.some((u) => u.port === victim.port)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(after.fence).toBeGreaterThan(before.fence);
+      expect(after.upstreams.map((u) => u.port)).not.toContain(victim.port);
+      expect(after.upstreams).toHaveLength(2);
+      expect(await body(port)).toBe('rewind-test web 1.11');
+      const lines = (await text(await watched.logs('watch', 'production', { follow: false, lines: 50 }))).split('\n');
+      expect(lines.some((l) => / swarm The tasks of RONE changed: edges route port \d+ to /.test(l))).toBe(true);
+    });
+
     it('switches nothing when no edge takes the route', async () => {
-      const nowhere = labTarget(labels, { edges: [{ url: 'http://127.0.0.1:1', token: 'x' }] });
-      others.push(nowhere);
-      await apply({ app: 'noedge', env: 'production', release: 'RONE', image: images.v1 });
+      const plain = labTarget(scoped('noedge'));
+      const nowhere = labTarget(scoped('noedge'), { edges: [{ url: 'http://127.0.0.1:1', token: 'x' }], watchMs: 0 });
+      others.push(plain, nowhere);
+      await apply({ app: 'noedge', env: 'production', release: 'RONE', image: images.v1 }, plain);
       const { result } = await apply({ app: 'noedge', env: 'production', release: 'RTWO', image: images.v2 }, nowhere);
       expect(result).toMatchObject({
         ok: false,

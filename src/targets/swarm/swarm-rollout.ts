@@ -5,6 +5,7 @@
  * services this apply created are removed; the previous release keeps serving.
  */
 import { DEFAULT_STANDBY, type DesiredState } from '../../protocol/agent-protocol.js';
+import type { EdgeUpstream } from '../../protocol/edge-protocol.js';
 import type { ApplyResult } from '../target.js';
 import type { DockerEngine } from './docker-engine.js';
 import type { Labels, Service } from './docker-types.js';
@@ -25,6 +26,10 @@ export interface RolloutContext {
   readonly say: (message: string) => void;
   /** The edge agents that route app/env's port (decision 0009); none: no routing. */
   readonly edges: readonly EdgeAgent[];
+  /** The lowest fence this switch may take (above the routes the target's watch sent). */
+  readonly fenceFloor?: number;
+  /** Told of the route a switch sent. */
+  readonly routed?: (fence: number, port: number, upstreams: readonly EdgeUpstream[]) => void;
 }
 
 class RolloutFailed extends Error {}
@@ -127,9 +132,9 @@ async function switchTo(ctx: RolloutContext, desired: DesiredState, previous: st
   const gone = services.find((s): s is string => typeof s === 'string');
   if (gone !== undefined) throw new RolloutFailed(`service ${gone} disappeared before the switch`);
   const release: ReleaseServices = { release: desired.release, services: services as Service[], fence: 0, standbyUntil: null, drainUntil: null };
-  const fence = nextFence(state, Date.now());
+  const fence = Math.max(nextFence(state, Date.now()), ctx.fenceFloor ?? 0);
   const routing = { engine: ctx.engine, edges: ctx.edges, say: ctx.say };
-  if (ctx.edges.length > 0) await routeTo(routing, release, desired.app, desired.env, desired.proxyPort, fence, desired.drainTimeoutMs);
+  const upstreams = ctx.edges.length > 0 ? await routeTo(routing, release, desired.app, desired.env, desired.proxyPort, fence, desired.drainTimeoutMs) : [];
   const builds = new Map(placed.map((p) => [p.id, p.component.build]));
   const identity = (s: Service) => ({ release: desired.release, build: builds.get(s.ID) ?? '', deployment: desired.deployment, proxyPort: desired.proxyPort });
   try {
@@ -138,6 +143,7 @@ async function switchTo(ctx: RolloutContext, desired: DesiredState, previous: st
     if (ctx.edges.length > 0) await restoreRoute(routing, state, previous, desired.proxyPort, fence + 1).catch(() => {});
     throw err;
   }
+  if (upstreams.length > 0) ctx.routed?.(fence, desired.proxyPort, upstreams);
   const tasks = desired.components.reduce((n, c) => n + c.scale, 0);
   ctx.say(`Switched to ${desired.release} (${plural(tasks, 'task')}, fence ${fence})`);
 }

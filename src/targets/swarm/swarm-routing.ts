@@ -3,6 +3,7 @@
  * current-release labels change, so that a refusal by every edge switches nothing; when the label
  * update is then refused, the edges get the previous release's route back with a higher fence.
  */
+import type { EdgeUpstream } from '../../protocol/edge-protocol.js';
 import type { DockerEngine } from './docker-engine.js';
 import { deleteRoute, type EdgeAgent, type EdgeOutcome, pushRoute, upstreamsOf } from './swarm-edges.js';
 import type { EnvState, ReleaseServices } from './swarm-state.js';
@@ -22,18 +23,28 @@ function tally(r: Routing, outcomes: readonly EdgeOutcome[], what: string): numb
 /**
  * Routes app/env's port to the release's tasks on every edge, with `fence`. Throws when no edge
  * took it (nothing routes to the release then); an edge that missed it gets the next route.
+ * Resolves with the upstreams sent (none when the release serves no HTTP).
  */
-export async function routeTo(r: Routing, release: ReleaseServices, app: string, env: string, port: number, fence: number, drainMs: number): Promise<void> {
+export async function routeTo(
+  r: Routing,
+  release: ReleaseServices,
+  app: string,
+  env: string,
+  port: number,
+  fence: number,
+  drainMs: number,
+): Promise<EdgeUpstream[]> {
   const upstreams = await upstreamsOf(r.engine, release);
   if (upstreams.length === 0) {
     r.say(`${release.release} has no running HTTP task: no edge route to send`);
-    return;
+    return upstreams;
   }
   const outcomes = await pushRoute(r.edges, app, env, { port, fence, upstreams, drainMs });
   const took = tally(r, outcomes, `the route of ${release.release}`);
   if (took === 0) throw new Error(`no edge took the route of ${release.release} (${outcomes[0].url} ${outcomes[0].error})`);
   const where = upstreams.map((u) => `${u.host}:${u.port}`).join(', ');
   r.say(`Edges route port ${port} to ${release.release} (${where}) on ${took} of ${r.edges.length} edges, fence ${fence}`);
+  return upstreams;
 }
 
 /** After a failed switch: the previous release's route again (or none), with a fence above the failed one's. */

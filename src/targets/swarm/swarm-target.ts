@@ -14,10 +14,11 @@ import type { Labels } from './docker-types.js';
 import { lastLines, OwnLines, serviceLines } from './swarm-logs.js';
 import { observeEnv, type RolloutNote } from './swarm-observe.js';
 import type { EdgeAgent } from './swarm-edges.js';
-import { runRollout } from './swarm-rollout.js';
+import { type RolloutContext, runRollout } from './swarm-rollout.js';
 import { unroute } from './swarm-routing.js';
 import { readAll, readEnv } from './swarm-state.js';
 import { nextFence, removeServices, sweep } from './swarm-switch.js';
+import { RouteWatch } from './swarm-watch.js';
 
 export interface SwarmTargetOptions {
   /** A swarm manager's Docker host (`unix:///var/run/docker.sock`, `tcp://HOST:2376`), or a client to use; the target closes it. */
@@ -33,6 +34,8 @@ export interface SwarmTargetOptions {
    * app/env's route, `desired.proxyPort` to the current release's tasks. None: no routing.
    */
   readonly edges?: readonly EdgeAgent[];
+  /** With edges: how often the current releases' tasks are read, to route around restarted or rescheduled ones; default 2000 ms, 0 never. */
+  readonly watchMs?: number;
 }
 
 const keyOf = (app: string, env: string) => JSON.stringify([app, env]);
@@ -44,11 +47,39 @@ export class SwarmTarget implements Target {
   readonly #rollouts = new Map<string, RolloutNote>();
   readonly #own = new OwnLines();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #removing = new Set<string>();
+  readonly #watch: RouteWatch | null = null;
 
   constructor(options: SwarmTargetOptions) {
     this.#engine = typeof options.docker === 'string' ? new DockerEngine(options.docker, { tls: options.tls }) : options.docker;
     this.#scope = options.labels ?? {};
     this.#options = options;
+    const edges = options.edges ?? [];
+    const intervalMs = options.watchMs ?? 2000;
+    if (edges.length > 0 && intervalMs > 0) {
+      this.#watch = new RouteWatch({
+        engine: this.#engine,
+        scope: this.#scope,
+        edges,
+        intervalMs,
+        busy: (app, env) => this.#rollouts.has(keyOf(app, env)) || this.#removing.has(keyOf(app, env)),
+        say: (app, env, message) => this.#own.add(keyOf(app, env), new Date().toISOString(), message),
+      });
+      this.#watch.start();
+    }
+  }
+
+  #context(desired: DesiredState, say: (message: string) => void): RolloutContext {
+    const watch = this.#watch;
+    return {
+      engine: this.#engine,
+      scope: this.#scope,
+      startTimeoutMs: this.#options.startTimeoutMs ?? 120_000,
+      say,
+      edges: this.#options.edges ?? [],
+      fenceFloor: watch?.floor(desired.app, desired.env),
+      routed: watch ? (fence, port, upstreams) => watch.sent(desired.app, desired.env, fence, port, upstreams) : undefined,
+    };
   }
 
   async apply(desired: DesiredState, onEvent: (event: AgentEvent) => void): Promise<ApplyResult> {
@@ -64,16 +95,8 @@ export class SwarmTarget implements Target {
     };
     let result: ApplyResult;
     try {
-      result = await runRollout(
-        {
-          engine: this.#engine,
-          scope: this.#scope,
-          startTimeoutMs: this.#options.startTimeoutMs ?? 120_000,
-          say,
-          edges: this.#options.edges ?? [],
-        },
-        desired,
-      );
+      await this.#watch?.idle(); // a route the watch is sending now must not cross this rollout's
+      result = await runRollout(this.#context(desired, say), desired);
     } finally {
       this.#rollouts.delete(key);
     }
@@ -132,6 +155,16 @@ export class SwarmTarget implements Target {
     const key = keyOf(app, env);
     clearTimeout(this.#timers.get(key));
     this.#timers.delete(key);
+    this.#removing.add(key);
+    try {
+      await this.#watch?.idle();
+      await this.#remove(app, env, key);
+    } finally {
+      this.#removing.delete(key);
+    }
+  }
+
+  async #remove(app: string, env: string, key: string): Promise<void> {
     const state = await readEnv(this.#engine, this.#scope, app, env);
     // The route first, so that no edge sends requests to tasks that are going.
     const say = (message: string) => this.#own.add(key, new Date().toISOString(), message);
@@ -144,6 +177,7 @@ export class SwarmTarget implements Target {
   }
 
   async close(): Promise<void> {
+    await this.#watch?.stop();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     await this.#engine.close();
