@@ -288,6 +288,8 @@ function memorySection(r) {
       v(r.nginxMode.memory.server?.peakMb, ' MB'),
       v(r.nginxMode.memory.server?.rssMb, ' MB'),
     ]);
+  if (r.agentMemory?.serving)
+    rows.push([`${r.agentMemory.apps} apps served (agent only)`, v(r.agentMemory.serving.peakMb, ' MB'), v(r.agentMemory.serving.rssMb, ' MB'), '–', '–']);
   if (r.controlPlane?.memory)
     rows.push([
       `control plane (${int(r.controlPlane.releases)} releases)`,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark against the compiled Rewind (dist/), writes
 // bench/results/latest.json and a dated copy, and regenerates docs/benchmarks.md.
-// BENCH_QUICK=1: a short smoke run. BENCH_ONLY=data|control|nginx|cli: one phase (for development).
+// BENCH_QUICK=1: a short smoke run. BENCH_ONLY=data|control|nginx|cli|memory: one phase (for development).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { CpuWatch } from './lib/cpu-watch.mjs';
 import { findNginx } from './lib/nginx.mjs';
 import { judge } from './lib/targets.mjs';
 import { machine, QUICK, ROOT, say } from './lib/util.mjs';
+import { agentMemory } from './phases/agent-memory.mjs';
 import { cliStart } from './phases/cli-start.mjs';
 import { controlPlane } from './phases/control-plane.mjs';
 import { dataPlane } from './phases/data-plane.mjs';
@@ -30,6 +31,8 @@ const cfg = QUICK
       listRequests: 200,
       createRequests: 100,
       cliRounds: 5,
+      memoryApps: 5,
+      memoryRequests: 20,
     }
   : {
       rollbacks: 50,
@@ -44,6 +47,8 @@ const cfg = QUICK
       listRequests: 1000,
       createRequests: 1000,
       cliRounds: 30,
+      memoryApps: 50,
+      memoryRequests: 100,
     };
 const only = process.env.BENCH_ONLY;
 const wanted = (phase) => !only || only.split(',').includes(phase);
@@ -89,6 +94,7 @@ result.dataPlane = await phase('data', () => dataPlane(cfg, nginx));
 result.nginxMode = await phase('nginx', () => nginxMode(cfg, nginx));
 result.controlPlane = await phase('control', () => controlPlane(cfg));
 result.cliStart = await phase('cli', () => cliStart(cfg));
+result.agentMemory = await phase('memory', () => agentMemory(cfg));
 result.seconds.total = Math.round((Date.now() - started) / 100) / 10;
 result.targets = judge(result);
 

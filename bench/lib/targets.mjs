@@ -173,6 +173,24 @@ export function judge(r) {
           },
     );
   }
+  const mem = r.agentMemory;
+  out.push(
+    mem?.serving?.rssMb == null
+      ? {
+          id: 'agent-memory',
+          target: 'agent ≤ 100 MB resident serving 50 apps',
+          value: 'not measured',
+          met: null,
+          note: r.errors?.memory ? `failed: ${r.errors.memory}` : 'memory phase skipped',
+        }
+      : {
+          id: 'agent-memory',
+          target: 'agent ≤ 100 MB resident serving 50 apps',
+          value: `${mem.serving.rssMb} MB`,
+          met: mem.apps >= 50 ? mem.serving.rssMb <= 100 : null,
+          note: `peak ${mem.serving.peakMb} MB; ${mem.apps} apps, ${mem.instances} instances, ${mem.requestsPerApp} requests to each through its proxy; ${mem.idle?.rssMb} MB before the first deploy${mem.apps < 50 ? '; fewer than 50 apps, not a verdict' : ''}`,
+        },
+  );
   // A quick run measures too little to judge a target: its numbers are shown, its verdicts withheld.
   if (r.quick) return out.map((t) => (t.met === null ? t : { ...t, met: null, note: `quick run (BENCH_QUICK=1), not a verdict; ${t.note}` }));
   return out;
