@@ -320,6 +320,17 @@ describe.skipIf(!dockerHost)(labTitle('Swarm target'), () => {
     console.log(`swarm: missing image failed in ${missing.ms} ms, failed health in ${broken.ms} ms`);
   });
 
+  it('says so when the service name is taken by a service it does not manage', async () => {
+    const name = 'rw-taken-production-rone-web';
+    await engine.createService({ Name: name, Labels: labels, TaskTemplate: { ContainerSpec: { Image: images.v1 } }, Mode: { Replicated: { Replicas: 0 } } });
+    const { result } = await apply({ app: 'taken', env: 'production', release: 'RONE', image: images.v1 });
+    expect(result).toEqual({
+      ok: false,
+      release: null,
+      error: `a service named ${name} already exists that this target does not manage (other labels); remove it or rename it, then deploy again`,
+    });
+  });
+
   it('refuses a second apply of an app/env while one runs', async () => {
     const first = apply({ app: 'busy', env: 'production', release: 'RONE', image: images.v1 });
     await expect(target.apply(swarmDesired({ app: 'busy', env: 'production', release: 'RTWO', image: images.v2 }), () => {})).rejects.toMatchObject({

@@ -8,6 +8,7 @@
  */
 import type { DesiredComponent, DesiredState } from '../../protocol/agent-protocol.js';
 import type { DockerEngine } from './docker-engine.js';
+import { EngineConflictError } from './docker-errors.js';
 import type { Labels, Service } from './docker-types.js';
 import { containerPortOf, LABEL, specFingerprint } from './swarm-names.js';
 import { serviceSpecOf } from './swarm-spec.js';
@@ -82,7 +83,11 @@ export async function bringUp(b: BringUp, desired: DesiredState, state: EnvState
 
 async function create(b: BringUp, desired: DesiredState, c: DesiredComponent): Promise<Placed> {
   const spec = serviceSpecOf(desired, c, b.scope);
-  const { id, warnings } = await b.engine.createService(spec);
+  const { id, warnings } = await b.engine.createService(spec).catch((err: unknown) => {
+    if (!(err instanceof EngineConflictError && err.reason === 'conflict')) throw err;
+    // Not one of this target's (those are found by their labels): someone else's, or another target's labels.
+    throw new Error(`a service named ${spec.Name} already exists that this target does not manage (other labels); remove it or rename it, then deploy again`);
+  });
   b.say(`starting ${c.name}: service ${spec.Name} (${plural(c.scale, 'task')}, image ${shortImage(c.image!)})`);
   for (const w of warnings) b.say(`docker: ${w}`);
   return placedOf(c, id, spec.Name!, desired, true);
