@@ -60,7 +60,7 @@ function join(existing: string | string[] | undefined, value: string): string {
 /** The headers sent upstream: end-to-end headers (Host kept) plus who asked, for which host, over what. */
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: ClientInfo): Record<string, string | string[]> {
   const out = withoutHopByHop(headers as HeaderBag);
-  // Node answers `Expect: 100-continue` itself; undici refuses to send it.
+  // Node answered `Expect: 100-continue` to the client already; the upstream must not wait for one.
   delete out.expect;
   const ip = clientIp(client.remoteAddress);
   const host = typeof headers.host === 'string' ? headers.host : undefined;

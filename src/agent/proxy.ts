@@ -1,6 +1,6 @@
 /**
  * The built-in reverse proxy of one port of an app/env (or of an edge route). Requests go
- * round-robin (by weight) to the current upstream set through keep-alive undici Pools
+ * round-robin (by weight) to the current upstream set over kept-alive connections (node:http)
  * (upstream.ts); the set is swapped with one reference assignment. Each upstream tracks what is in
  * flight on it so that a replaced set can be drained, and what is still open after the drain
  * timeout can be cut.
@@ -156,7 +156,7 @@ export class AppProxy implements ProxyBinding {
           return;
         }
         const code = errorCode(err);
-        if (code === 'UND_ERR_HEADERS_TIMEOUT')
+        if (code === 'HEADERS_TIMEOUT')
           return errorPage(req, res, 504, `the upstream of ${this.app} (${this.env}) did not answer within ${HEADERS_TIMEOUT_MS / 1000}s`);
         // An instance that died under the request (or was stopped): try another one, or the new set.
         this.#failed(upstream);
@@ -179,17 +179,11 @@ export class AppProxy implements ProxyBinding {
   ): Promise<void> {
     const done = upstream.track(() => abort.abort());
     try {
-      const answer = await upstream.pool.request({
-        method: method as 'GET',
-        path: req.url ?? '/',
-        headers,
-        body: hasBody ? req : null,
-        signal: abort.signal,
-      });
-      res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers));
+      const answer = await upstream.send({ method, path: req.url ?? '/', headers, body: hasBody ? req : null, signal: abort.signal });
+      res.writeHead(answer.statusCode ?? 502, clientResponseHeaders(answer.headers));
       // A streamed answer (SSE, chunked) may send its first byte much later: the client gets its headers now.
       if (answer.headers['content-length'] === undefined) res.flushHeaders();
-      await pipeline(answer.body, res);
+      await pipeline(answer, res);
     } finally {
       done();
     }

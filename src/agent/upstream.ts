@@ -1,13 +1,30 @@
 /**
  * One upstream of the built-in proxy: a local instance (127.0.0.1:port) or, for an edge route, a
- * task on any host. Requests go through a keep-alive undici Pool; the upstream tracks what is in
+ * task on any host. Requests go through a keep-alive `http.Agent`; the upstream tracks what is in
  * flight on it (requests, streams, tunnels) so that a replaced set can be drained, and what is
  * still open after the drain timeout can be cut.
  */
+import { Agent, type IncomingMessage, request } from 'node:http';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
 
 export const HEADERS_TIMEOUT_MS = 120_000;
+/** How long a connection to an upstream may take to open. */
+const CONNECT_TIMEOUT_MS = 5000;
+/** Idle kept-alive connections are closed before Node's servers close theirs (5 s), so none is reused as it closes. */
+const IDLE_KEEPALIVE_MS = 4000;
+
+/** A failed exchange with its cause as a code (`ECONNREFUSED`, `HEADERS_TIMEOUT`, …). */
+const failure = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+/** One request to an upstream: its target and headers, the body to stream (or none), and what cancels it. */
+export interface UpstreamRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: Readable | null;
+  readonly signal: AbortSignal;
+}
 
 export interface UpstreamOptions {
   /** An IPv4/IPv6 literal (no brackets) or a host name; default 127.0.0.1 (a local instance). */
@@ -24,7 +41,7 @@ export class Upstream {
   readonly id: string;
   readonly host: string;
   readonly port: number;
-  readonly pool: Pool;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_KEEPALIVE_MS });
   /** Its share of the requests; changed in place when an edge route changes only the weight. */
   weight: number;
   /** Until when (epoch ms) the proxy prefers the others: a connection to it failed. 0: never failed. */
@@ -37,14 +54,35 @@ export class Upstream {
     this.host = options.host ?? '127.0.0.1';
     this.port = port;
     this.weight = options.weight ?? 1;
-    this.pool = new Pool(`http://${urlHost(this.host)}:${port}`, {
-      connections: 256,
-      keepAliveTimeout: 4000,
-      keepAliveMaxTimeout: 60_000,
-      connect: { timeout: 5000 },
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      // Streamed responses (SSE, long downloads) may pause for long; only connecting must be quick.
-      bodyTimeout: 0,
+  }
+
+  /**
+   * Sends `o` and resolves with the answer's head, its body unread. Connecting must be quick and
+   * the head must come within HEADERS_TIMEOUT_MS; a streamed body (SSE, a long download) may pause
+   * for as long as it likes.
+   */
+  send(o: UpstreamRequest): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: this.host, port: this.port, method: o.method, path: o.path, headers: o.headers, agent: this.#agent, signal: o.signal },
+        (answer) => {
+          clearTimeout(headers);
+          resolve(answer);
+        },
+      );
+      const headers = setTimeout(() => req.destroy(failure('no answer in time', 'HEADERS_TIMEOUT')), HEADERS_TIMEOUT_MS);
+      req.once('error', (err) => {
+        clearTimeout(headers);
+        reject(err);
+      });
+      req.once('socket', (socket) => {
+        if (!socket.connecting) return;
+        const connect = setTimeout(() => req.destroy(failure('connect timed out', 'ECONNREFUSED')), CONNECT_TIMEOUT_MS);
+        socket.once('connect', () => clearTimeout(connect));
+        socket.once('close', () => clearTimeout(connect));
+      });
+      if (o.body) o.body.pipe(req);
+      else req.end();
     });
   }
 
@@ -64,11 +102,10 @@ export class Upstream {
     this.#active.clear();
   }
 
-  /** Closes the pool once idle; destroys it if that takes more than a few seconds. */
+  /** Closes the kept-alive connections once nothing is in flight, or after a few seconds. */
   async close(): Promise<void> {
-    const closed = this.pool.close().catch(() => {});
-    const late = await Promise.race([closed.then(() => false), sleep(3000, true, { ref: false })]);
-    if (late) await this.pool.destroy().catch(() => {});
+    for (const deadline = Date.now() + 3000; this.inflight > 0 && Date.now() < deadline; ) await sleep(25, undefined, { ref: false });
+    this.#agent.destroy();
   }
 }
 
