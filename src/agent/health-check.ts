@@ -2,10 +2,11 @@
  * Health of a starting instance: HTTP GET of the health path (2xx/3xx), else a TCP connect to its
  * port, else the process staying up for a moment. Polled until a deadline, like Kamal's boot.
  */
-import { request } from 'node:http';
-import { connect } from 'node:net';
 import type { HealthSpec } from '../protocol/agent-protocol.js';
+import { probeHttp as probeOn, probeTcp as tcpOn } from '../protocol/health-probe.js';
 import type { ExitInfo } from './supervisor.js';
+
+export type { ProbeResult } from '../protocol/health-probe.js';
 
 export type HealthOutcome =
   | { readonly ok: true }
@@ -13,44 +14,15 @@ export type HealthOutcome =
   | { readonly ok: false; readonly reason: 'exited'; readonly exit: ExitInfo }
   | { readonly ok: false; readonly reason: 'aborted' };
 
-export interface ProbeResult {
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
 /** Human description of a health check, for log lines: "GET /health, 30s". */
 export function describeHealth(spec: HealthSpec, hasPort: boolean): string {
   const how = !hasPort ? `up for ${Math.min(2000, spec.timeoutMs) / 1000}s` : spec.path ? `GET ${spec.path}` : 'TCP connect';
   return `${how} within ${spec.timeoutMs / 1000}s`;
 }
 
-export function probeHttp(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'rewind-agent/health', connection: 'close' } },
-      (res) => {
-        res.resume();
-        const status = res.statusCode ?? 0;
-        resolve({ ok: status >= 200 && status < 400, detail: `GET ${path} answered ${status}` });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs}ms`)));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, detail: `GET ${path}: ${err.code ?? err.message}` }));
-    req.end();
-  });
-}
-
-export function probeTcp(port: number, timeoutMs: number): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, timeout: timeoutMs });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve({ ok: true, detail: `port ${port} accepts connections` });
-    });
-    socket.once('timeout', () => socket.destroy(new Error('timeout')));
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, detail: `port ${port}: ${err.code ?? err.message}` }));
-  });
-}
+/** Probes of an instance on this host. */
+export const probeHttp = (port: number, path: string, timeoutMs: number) => probeOn('127.0.0.1', port, path, timeoutMs);
+export const probeTcp = (port: number, timeoutMs: number) => tcpOn('127.0.0.1', port, timeoutMs);
 
 export interface WaitHealthyOptions {
   readonly port: number | null;
