@@ -180,7 +180,8 @@ describe('--insecure-no-auth', () => {
     child.stderr.on('data', (b) => (out += b));
     try {
       const deadline = Date.now() + 20_000;
-      while (!/listening on (\S+)/.test(out) && Date.now() < deadline) await sleep(50);
+      // The hints come in their own write after the listening line: wait for them too.
+      while (!/listening on (\S+)[\s\S]*Console: /.test(out) && Date.now() < deadline) await sleep(50);
       const url = /listening on (\S+)/.exec(out)?.[1];
       expect(url, out).toBeDefined();
       expect(out).toContain('no authentication');
