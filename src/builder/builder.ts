@@ -8,7 +8,8 @@ import { environmentNote } from '../domain/convox-manifest.js';
 import { MANIFEST_FILES, buildCommandArgv, readManifestFiles, type Manifest, type ManifestReading } from '../domain/manifest.js';
 import { valueOf } from '../domain/records.js';
 import type { Build } from '../domain/build.js';
-import type { BuildArtifacts, BuildOutput, BuildRecords, BuildResult } from './ports.js';
+import { IMAGE_ARTIFACT } from '../domain/image-ref.js';
+import type { BuildArtifacts, BuildOutput, BuildRecords, BuildResult, ResolveImage } from './ports.js';
 import { CappedLog, buildLogPath, logKeepBytes, readBuildLog } from './build-log.js';
 import { runProcess } from './run-process.js';
 import { type BuildPlan, planComponents } from './build-plan.js';
@@ -32,6 +33,8 @@ export interface BuilderOptions {
   readonly afterBuild?: (build: Build, manifest: Manifest) => Promise<void>;
   /** Starts the deployment of a release made by a build that asked for it (`deploy: true`). */
   readonly deployRelease?: DeployRelease;
+  /** Pins image components' references where the environment runs; without it an image component is refused. */
+  readonly resolveImage?: ResolveImage;
 }
 
 /** Turns an uploaded source tarball into a build: validate, run build commands, store the slug, make a release. */
@@ -56,7 +59,7 @@ export class Builder {
     const upload = await artifacts.receive(body, { maxBytes: this.options.maxUploadBytes, declaredBytes: opts.declaredBytes });
     await mkdir(join(this.options.dataDir, 'builds'), { recursive: true });
     const workDir = await mkdtemp(join(this.options.dataDir, 'builds', 'work-'));
-    const plan = await this.readSource(app, upload, workDir);
+    const plan = await this.readSource({ app, env }, upload, workDir);
     const manifest = plan.reading.manifest;
     const source = await artifacts.putFile(upload.tmpPath);
     const build: Build = {
@@ -153,7 +156,7 @@ export class Builder {
   }
 
   /** Unpacks the upload, reads its manifest and plans its components; on any refusal removes what it made and throws. */
-  private async readSource(app: string, upload: { size: number; tmpPath: string }, workDir: string): Promise<BuildPlan> {
+  private async readSource(where: { app: string; env: string }, upload: { size: number; tmpPath: string }, workDir: string): Promise<BuildPlan> {
     try {
       if (upload.size === 0) throw new RewindError('EMPTY_UPLOAD', 'the upload is empty; send a gzip tarball of the source (rewind build DIR does this)');
       await this.options.artifacts.unpack(upload.tmpPath, join(workDir, 'src'));
@@ -163,8 +166,8 @@ export class Builder {
         if (text !== undefined) files[f] = text;
       }
       const reading = readManifestFiles(files);
-      await this.options.checkManifest?.(app, reading.manifest);
-      return await planComponents(this.options, app, join(workDir, 'src'), reading);
+      await this.options.checkManifest?.(where.app, reading.manifest);
+      return await planComponents(this.options, where, join(workDir, 'src'), reading);
     } catch (e) {
       await rm(workDir, { recursive: true, force: true });
       await rm(upload.tmpPath, { force: true });
@@ -231,6 +234,13 @@ export class Builder {
     const slugs: Record<string, string> = {};
     for (const name of plan.build) {
       const c = build.manifest.components[name];
+      const image = valueOf(plan.images, name);
+      if (image !== undefined) {
+        // An image is not packed: the build records its pin, which a release then runs exactly.
+        slugs[name] = `${IMAGE_ARTIFACT}${image}`;
+        this.write(build.id, `--> ${c.name}: image ${c.image} pinned as ${image}\n`);
+        continue;
+      }
       const dir = join(workDir, 'src', c.path ?? '.');
       if (c.build) {
         this.write(build.id, `--> building ${c.name}: ${c.build}\n`);

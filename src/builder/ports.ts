@@ -72,3 +72,15 @@ export interface BuildOutput {
   publish(buildId: string, text: string): void;
   end(buildId: string): void;
 }
+
+/** An image reference pinned where the environment runs: `pinned` is what a release runs (`repo@sha256:…` or an image id), `digest` its sha256. */
+export interface PinnedImage {
+  readonly pinned: string;
+  readonly digest: string;
+}
+
+/**
+ * Pins image component `component`'s reference for app/env (the engine asks the environment's target);
+ * throws a one-line RewindError when the target runs no images or does not have it.
+ */
+export type ResolveImage = (app: string, env: string, ref: string, component: string) => Promise<PinnedImage>;

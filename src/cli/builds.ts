@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { imageOfArtifact } from '../domain/image-ref.js';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,11 +23,22 @@ export function buildsTable(builds: readonly BuildView[], now: number = Date.now
   );
 }
 
-/** One component's build history ("view more versions"): `ID  STATUS  CREATED  DESCRIPTION`, newest first. */
-export function componentBuildsTable(builds: readonly BuildView[], now: number = Date.now()): string[] {
+/**
+ * One component's build history ("view more versions"): `ID  STATUS  CREATED  DESCRIPTION`, newest
+ * first; for an image component also the IMAGE each build pinned (`repo@sha256:0123456789ab`).
+ */
+export function componentBuildsTable(builds: readonly BuildView[], now: number = Date.now(), component?: string): string[] {
+  const imageOf = (b: BuildView) => (component === undefined ? undefined : imageOfArtifact(b.artifacts[component]));
+  if (!builds.some((b) => imageOf(b) !== undefined)) {
+    return table(
+      ['ID', 'STATUS', 'CREATED', 'DESCRIPTION'],
+      builds.map((b) => [b.id, b.status, relativeTime(b.createdAt, now), b.description]),
+    );
+  }
+  const short = (image: string | undefined) => image?.replace(/(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '$1') ?? '';
   return table(
-    ['ID', 'STATUS', 'CREATED', 'DESCRIPTION'],
-    builds.map((b) => [b.id, b.status, relativeTime(b.createdAt, now), b.description]),
+    ['ID', 'STATUS', 'CREATED', 'IMAGE', 'DESCRIPTION'],
+    builds.map((b) => [b.id, b.status, relativeTime(b.createdAt, now), short(imageOf(b)), b.description]),
   );
 }
 
@@ -194,7 +206,7 @@ export function registerBuilds(program: Command, cli: Cli): void {
     .action(async (o: { limit: string; component?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const list = await cli.client.listBuilds(cli.app(g), positive(o.limit, '--limit'), o.component);
-      cli.out.show(list, o.component ? componentBuildsTable(list) : buildsTable(list));
+      cli.out.show(list, o.component ? componentBuildsTable(list, Date.now(), o.component) : buildsTable(list));
     });
 
   builds

@@ -126,6 +126,19 @@ export const ERRORS = {
   UNSUPPORTED_BY_TARGET: user(400, 'the target of the environment cannot do that (backups, commands)'),
   AGENT_REFUSED: user(400, 'the agent refused the desired state or command as invalid'),
   AGENT_UNAVAILABLE: conflict(503, 'the agent cannot be reached'),
+  IMAGE_NEEDS_SWARM: {
+    ...user(400, 'a build of an image component for an environment whose target runs no images (local)'),
+    message: (component: string, ref: string) =>
+      `component ${component} is an image (${ref}); images run on a swarm target: create the environment with --target`,
+  },
+  IMAGE_NOT_FOUND: user(400, "an image component whose image the target's Docker Engine does not have"),
+  INVALID_TARGET: user(400, 'a target whose Docker host does not answer, is not a swarm manager, or whose URL, registry or edge is malformed'),
+  TARGET_NOT_FOUND: {
+    ...user(404, 'no target has that name'),
+    message: (name: string) => `target "${name}" does not exist; see "rewind targets" or add it with "rewind targets add ${name} --swarm --docker-host URL"`,
+  },
+  TARGET_EXISTS: conflict(409, 'a target with that name exists already (local always does)'),
+  TARGET_IN_USE: conflict(409, 'a remove of a target that environments still use'),
   // Only the CLI raises these.
   NO_APP: { ...cliOnly('no app in -a or REWIND_APP'), message: () => 'no app given; pass -a APP or set REWIND_APP' },
   INVALID_NUMBER: cliOnly('an option that must be a whole number'),

@@ -14,6 +14,12 @@ export interface ComponentSpec {
   readonly path?: string;
   /** Folder (relative to the component's folder) served as files instead of a process. */
   readonly static?: string;
+  /**
+   * An image component: the container image it runs (`rewind-test/web:1.12`), as written; a build
+   * records it pinned by digest. It has no command, build, path or static folder; only a Swarm
+   * target runs images.
+   */
+  readonly image?: string;
   /** Serves HTTP on $PORT. */
   readonly port: boolean;
   readonly health: HealthSpec;

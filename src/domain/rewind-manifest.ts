@@ -27,8 +27,9 @@ import {
 } from './manifest-yaml.js';
 import type { Ctx, Issues } from './manifest-yaml.js';
 import type { ComponentSpec, Manifest } from './manifest-types.js';
+import { parseImageRef } from './image-ref.js';
 
-export const COMPONENT_KEYS = ['build', 'command', 'path', 'port', 'health', 'scale', 'static'] as const;
+export const COMPONENT_KEYS = ['build', 'command', 'image', 'path', 'port', 'health', 'scale', 'static'] as const;
 export const HEALTH_KEYS = ['path', 'timeout', 'interval'] as const;
 export const TOP_LEVEL_KEYS = ['components', 'pipelines'] as const;
 
@@ -107,6 +108,7 @@ function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>, notes: string[]):
   const before = issues.count;
   const fields = componentFields(ctx, path, node);
   const command = readText(ctx, path, fields, 'command');
+  const image = readImage(ctx, path, fields);
   const build = readText(ctx, path, fields, 'build');
   const staticDir = readFolder(ctx, path, fields, 'static');
   const folder = readFolder(ctx, path, fields, 'path');
@@ -116,17 +118,13 @@ function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>, notes: string[]):
   const scale = readScale(ctx, path, fields.get('scale'));
   const health = readHealth(ctx, path, fields.get('health'), port);
 
-  const commandField = fields.get('command');
-  if (commandField && fields.has('static')) {
-    issues.add(commandField.pair.key, path, 'has both command and static; a static component serves files and runs no command');
-  } else if (!commandField && !fields.has('static')) {
-    issues.add(pair.key, path, 'needs a command (or static: FOLDER)');
-  }
+  checkKind(ctx, pair, path, fields);
 
   if (issues.count > before) return undefined;
   return component({
     name,
     ...(command !== undefined && { command }),
+    ...(image !== undefined && { image }),
     ...(build !== undefined && { build }),
     ...(dir !== undefined && { path: dir }),
     ...(staticDir !== undefined && { static: staticDir }),
@@ -134,6 +132,37 @@ function readComponent(ctx: Ctx, pair: Pair<unknown, unknown>, notes: string[]):
     health,
     scale,
   });
+}
+
+/** A component runs a command, serves a static folder, or runs an image: exactly one of them. */
+function checkKind(ctx: Ctx, pair: Pair<unknown, unknown>, path: string, fields: Map<string, Field>): void {
+  const commandField = fields.get('command');
+  const imageField = fields.get('image');
+  if (imageField) {
+    const others = (['command', 'build', 'static', 'path'] as const).filter((k) => fields.has(k));
+    if (others.length > 0) {
+      ctx.issues.add(imageField.pair.key, path, `has both image and ${others.join(', ')}; an image component runs its image and has no ${others.join(', ')}`);
+    }
+  } else if (commandField && fields.has('static')) {
+    ctx.issues.add(commandField.pair.key, path, 'has both command and static; a static component serves files and runs no command');
+  } else if (!commandField && !fields.has('static')) {
+    ctx.issues.add(pair.key, path, 'needs a command (or static: FOLDER, or image: IMAGE)');
+  }
+}
+
+/** `image:`: a container image reference Docker would accept (`NAME[:TAG]`, `REGISTRY/NAME[:TAG][@sha256:…]`, `sha256:…`). */
+function readImage(ctx: Ctx, path: string, fields: Map<string, Field>): string | undefined {
+  const ref = readText(ctx, path, fields, 'image');
+  if (ref === undefined) return undefined;
+  if (parseImageRef(ref) === null) {
+    ctx.issues.add(
+      fields.get('image')!.node,
+      `${path}.image`,
+      `must be an image reference like rewind-test/web:1.12 or HOST:PORT/NAME:TAG (lowercase name, optional tag and @sha256 digest), got ${describeText(ref)}`,
+    );
+    return undefined;
+  }
+  return ref;
 }
 
 /** The known keys of a component's settings; any other key is an issue. */

@@ -3,7 +3,7 @@ import type { Release } from '../domain/release.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
 import type { DeployerOptions } from './deployer.js';
-import { desiredStateFor, slugKey } from './desired-state.js';
+import { type ComponentArtifact, componentArtifact, desiredStateFor, slugKey } from './desired-state.js';
 import { markUndone } from './mark-undone.js';
 import { freePort } from './free-port.js';
 
@@ -26,11 +26,14 @@ export async function rollOut(o: DeployerOptions, journal: DeploymentJournal, d:
   await journal.event(d.id, first);
   const env = await store.apps.environment(d.app, d.env);
   if (!env) return journal.finishDeployment(d, false, 'the environment was deleted');
-  const artifacts = new Map<string, { sha256: string; path: string }>();
+  const artifacts = new Map<string, ComponentArtifact>();
   for (const [component, id] of Object.entries(release.builds)) {
     const sha = (await store.builds.byId(id))?.artifacts[component];
     if (!sha) return journal.finishDeployment(d, false, `build ${id} has no stored slug for ${component}`);
-    artifacts.set(slugKey(id, component), { sha256: sha, path: o.artifacts.path(sha) });
+    artifacts.set(
+      slugKey(id, component),
+      componentArtifact(sha, (slug) => o.artifacts.path(slug)),
+    );
   }
   const s = effectiveSettings(env.settings, o.defaults);
   const desired = desiredStateFor({

@@ -1,13 +1,14 @@
 import type { Release } from '../domain/release.js';
 import type { DesiredState } from '../protocol/agent-protocol.js';
 import { valueOf } from '../domain/records.js';
+import { imageOfArtifact } from '../domain/image-ref.js';
 
 export interface DesiredStateInput {
   readonly release: Release;
   readonly deployment?: string;
   readonly proxyPort: number;
-  /** `${build}/${component}` → { sha256, path } of that component's slug (see slugKey) */
-  readonly artifacts: ReadonlyMap<string, { sha256: string; path: string }>;
+  /** `${build}/${component}` → { sha256, path } of that component's slug (see slugKey), or the pinned image of an image component */
+  readonly artifacts: ReadonlyMap<string, ComponentArtifact>;
   /** component → stable proxy port, for HTTP components other than the one on proxyPort */
   readonly routes?: Readonly<Record<string, number>>;
   readonly drainTimeoutMs: number;
@@ -33,7 +34,8 @@ export function desiredStateFor(input: DesiredStateInput): DesiredState {
         health: c.health,
         scale: c.scale,
         build,
-        artifact,
+        artifact: { sha256: artifact.sha256, path: artifact.path },
+        ...(artifact.image !== undefined ? { image: artifact.image } : {}),
       };
     });
   return {
@@ -49,6 +51,20 @@ export function desiredStateFor(input: DesiredStateInput): DesiredState {
     ...(input.standby ? { standby: input.standby } : {}),
     ...(input.autoRollbackMs ? { autoRollback: { windowMs: input.autoRollbackMs } } : {}),
   };
+}
+
+/** What a component's build runs: a slug (its sha256 and file), or for an image component its pinned image (no file). */
+export interface ComponentArtifact {
+  readonly sha256: string;
+  readonly path: string;
+  readonly image?: string;
+}
+
+/** A build's `artifacts[component]` entry as the desired state carries it: `image:PINNED` or a slug's sha256. */
+export function componentArtifact(entry: string, slugPath: (sha256: string) => string): ComponentArtifact {
+  const image = imageOfArtifact(entry);
+  if (image === undefined) return { sha256: entry, path: slugPath(entry) };
+  return { sha256: image.slice(image.indexOf('sha256:') + 'sha256:'.length), path: '', image };
 }
 
 export const slugKey = (build: string, component: string) => `${build}/${component}`;

@@ -23,6 +23,7 @@ import { PipelineRunner } from './pipeline-runner.js';
 import { EventHub } from './event-hub.js';
 import { AppOps } from './app-ops.js';
 import { History } from './history.js';
+import { imagePins } from './image-pins.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -81,6 +82,7 @@ export class Engine {
         if (manifest.pipelines !== undefined) await this.pipelines.define(build.app, manifest.pipelines, 'manifest', build.createdBy);
       },
       deployRelease: async (build, release) => (await this.deployer.start(release, { kind: 'promote', actor: build.createdBy })).id,
+      resolveImage: imagePins(options.targets),
     });
     this.apps = new AppOps({
       store: options.store,

@@ -38,6 +38,11 @@ export interface Target {
    * with its output and exit. `signal` stops it. Optional: a target without it can't run commands.
    */
   exec?(app: string, env: string, request: ExecRequest, signal: AbortSignal): Promise<AsyncIterable<ExecEvent>>;
+  /**
+   * Pins an image reference as this target would run it (`repo@sha256:…`, or an image id), for a
+   * build of an image component. Optional: a target without it runs no images.
+   */
+  resolveImage?(ref: string): Promise<{ readonly pinned: string; readonly digest: string }>;
   /** Stops every instance of app/env and frees its proxy port. */
   remove(app: string, env: string): Promise<void>;
   close(): Promise<void>;

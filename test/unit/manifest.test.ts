@@ -153,7 +153,7 @@ describe('parseManifest: valid manifests and defaults', () => {
 describe('parseManifest: errors', () => {
   it('reports an unknown key with the known ones', () => {
     expect(messageOf(yml('components:', '  web:', '    command: x', '    scal: 2'))).toBe(
-      'rewind.yml:4: components.web.scal is not a known key (known: build, command, path, port, health, scale, static)',
+      'rewind.yml:4: components.web.scal is not a known key (known: build, command, image, path, port, health, scale, static)',
     );
   });
 
@@ -173,18 +173,22 @@ describe('parseManifest: errors', () => {
     expect(e.status).toBe(422);
     expect(e.message).toBe(
       [
-        'rewind.yml:4: components.web.scal is not a known key (known: build, command, path, port, health, scale, static)',
+        'rewind.yml:4: components.web.scal is not a known key (known: build, command, image, path, port, health, scale, static)',
         'rewind.yml:6: components.web.scale must be a whole number from 1 to 20, got "two"',
-        'rewind.yml:7: components.worker needs a command (or static: FOLDER)',
+        'rewind.yml:7: components.worker needs a command (or static: FOLDER, or image: IMAGE)',
         'rewind.yml:8: components.worker.port must be true, false or a port number from 1 to 65535 (the app listens on $PORT), got 0',
       ].join('; '),
     );
     expect(e.details).toEqual({
       file: 'rewind.yml',
       errors: [
-        { line: 4, path: 'components.web.scal', message: 'components.web.scal is not a known key (known: build, command, path, port, health, scale, static)' },
+        {
+          line: 4,
+          path: 'components.web.scal',
+          message: 'components.web.scal is not a known key (known: build, command, image, path, port, health, scale, static)',
+        },
         { line: 6, path: 'components.web.scale', message: 'components.web.scale must be a whole number from 1 to 20, got "two"' },
-        { line: 7, path: 'components.worker', message: 'components.worker needs a command (or static: FOLDER)' },
+        { line: 7, path: 'components.worker', message: 'components.worker needs a command (or static: FOLDER, or image: IMAGE)' },
         {
           line: 8,
           path: 'components.worker.port',
@@ -196,13 +200,15 @@ describe('parseManifest: errors', () => {
 
   it('uses the file name it is given', () => {
     expect(errorOf(() => parseManifest(yml('components:', '  web: {}'), 'app/rewind.yml')).message).toBe(
-      'app/rewind.yml:2: components.web needs a command (or static: FOLDER)',
+      'app/rewind.yml:2: components.web needs a command (or static: FOLDER, or image: IMAGE)',
     );
   });
 
   it('needs a command or static', () => {
-    expect(messageOf(yml('components:', '  web:', '    build: npm ci'))).toBe('rewind.yml:2: components.web needs a command (or static: FOLDER)');
-    expect(messageOf(yml('components:', '  web:'))).toBe('rewind.yml:2: components.web needs a command (or static: FOLDER)');
+    expect(messageOf(yml('components:', '  web:', '    build: npm ci'))).toBe(
+      'rewind.yml:2: components.web needs a command (or static: FOLDER, or image: IMAGE)',
+    );
+    expect(messageOf(yml('components:', '  web:'))).toBe('rewind.yml:2: components.web needs a command (or static: FOLDER, or image: IMAGE)');
   });
 
   it('refuses command together with static', () => {

@@ -19,6 +19,7 @@ import { unroute } from './swarm-routing.js';
 import { readAll, readEnv } from './swarm-state.js';
 import { nextFence, removeServices, sweep } from './swarm-switch.js';
 import { RouteWatch } from './swarm-watch.js';
+import { type PinnedImage, pinImage } from './swarm-images.js';
 
 export interface SwarmTargetOptions {
   /** A swarm manager's Docker host (`unix:///var/run/docker.sock`, `tcp://HOST:2376`), or a client to use; the target closes it. */
@@ -149,6 +150,11 @@ export class SwarmTarget implements Target {
     const state = await readEnv(this.#engine, this.#scope, app, env);
     const lines = [...(await serviceLines(this.#engine, state, options.lines)), ...this.#own.of(keyOf(app, env))];
     return Readable.from(lastLines(lines, options.lines));
+  }
+
+  /** An image component's reference pinned on the manager: the registry's digest when it names a registry, else the image id. */
+  resolveImage(ref: string): Promise<PinnedImage> {
+    return pinImage(this.#engine, ref);
   }
 
   async remove(app: string, env: string): Promise<void> {
