@@ -3,8 +3,6 @@
  * failure becomes one `error: …` line on stderr and a non-zero exit code. The program's entry is
  * src/main/rewind.ts, which lends it the server, the agent, source packing and git.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerApps } from './apps.js';
@@ -18,21 +16,13 @@ import { registerEnvs } from './envs.js';
 import { ExitStatus, describeFailure } from './errors.js';
 import { registerPipelines } from './pipelines.js';
 import { registerTemplates } from './templates.js';
+import { version } from './version.js';
 import { registerPs } from './ps.js';
 import { registerReleases } from './releases.js';
 import { registerServer } from './server.js';
 import { registerStore } from './store.js';
 
 export type { CliIO } from './context.js';
-
-function version(): string {
-  try {
-    const pkg = fileURLToPath(new URL('../../package.json', import.meta.url));
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** The whole command tree; global options are inherited by every subcommand. */
 export function buildProgram(cli: Cli): Command {

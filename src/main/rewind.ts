@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliCapabilities } from '../cli/capabilities.js';
 import type { CliIO } from '../cli/context.js';
-import { run as runCli } from '../cli/main.js';
+import { version } from '../cli/version.js';
 
 export type { CliIO } from '../cli/context.js';
 
@@ -21,7 +21,7 @@ export const capabilities: CliCapabilities = {
 };
 
 /** Runs `rewind ARGV` in-process and resolves to its exit code; never throws. */
-export const run = (argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> => runCli(argv, capabilities, io);
+export const run = async (argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> => (await import('../cli/main.js')).run(argv, capabilities, io);
 
 /** True when this module is the program: `node dist/main/rewind.js` or `bin/rewind.js` (which imports it). */
 function isMain(): boolean {
@@ -44,5 +44,8 @@ if (isMain()) {
       throw err;
     });
   }
-  process.exitCode = await run(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  // `rewind --version` loads nothing else: the command tree costs more than Node's own start.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) process.stdout.write(`${version()}\n`);
+  else process.exitCode = await run(argv);
 }

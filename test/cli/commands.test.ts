@@ -424,3 +424,15 @@ describe('other commands (fake API)', () => {
     expect(Object.fromEntries(api.requests[0].query)).toEqual({ env: 'production', follow: 'true', lines: '5' });
   });
 });
+
+describe('rewind --version', () => {
+  it('prints the package version, from the program itself (which loads no command for it) and in-process', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const root = join(import.meta.dirname, '..', '..');
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V'])
+      expect(execFileSync(process.execPath, [join(root, 'bin', 'rewind.js'), flag], { encoding: 'utf8' })).toBe(`${version}\n`);
+    expect(await rewind(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
