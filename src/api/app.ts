@@ -20,6 +20,7 @@ import { pipelinesRoutes } from './routes/pipelines.js';
 import { processesRoutes } from './routes/processes.js';
 import { releasesRoutes } from './routes/releases.js';
 import { templatesRoutes } from './routes/templates.js';
+import { targetsRoutes } from './routes/targets.js';
 
 export const VERSION = '0.1.0';
 
@@ -98,6 +99,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   eventsRoutes(app, o.engine);
   pipelinesRoutes(app, o.engine);
   templatesRoutes(app, o.engine);
+  targetsRoutes(app, o.engine);
   authRoutes(app, o.auth, (req) => o.publicUrl?.replace(/\/+$/, '') ?? `http://${req.headers.host}`);
   consoleRoutes(app, o.engine);
   registerUnmatched(app);

@@ -28,6 +28,8 @@ import type {
   UpgradeRequest,
   UpgradeRollbackRequest,
   TemplateVersionView,
+  TargetView,
+  CreateTargetRequest,
   TemplateView,
   UpgradeResult,
   UpgradeStatusView,
@@ -124,11 +126,21 @@ export class RewindClient {
   listEnvironments(app: string) {
     return this.http.json<EnvironmentView[]>({ path: `/api/apps/${seg(app)}/envs` });
   }
-  createEnvironment(app: string, name: string, place: { after?: string; before?: string } = {}) {
+  createEnvironment(app: string, name: string, place: { after?: string; before?: string; target?: string } = {}) {
     return this.http.json<EnvironmentView>({ method: 'POST', path: `/api/apps/${seg(app)}/envs`, json: { name, ...place } });
   }
   async deleteEnvironment(app: string, env: string, force: boolean): Promise<void> {
     await this.http.send({ method: 'DELETE', path: `/api/apps/${seg(app)}/envs/${seg(env)}`, query: { force: force || undefined } });
+  }
+
+  listTargets() {
+    return this.http.json<TargetView[]>({ path: '/api/targets' });
+  }
+  addTarget(req: CreateTargetRequest) {
+    return this.http.json<TargetView>({ method: 'POST', path: '/api/targets', json: req });
+  }
+  async removeTarget(name: string): Promise<void> {
+    await this.http.send({ method: 'DELETE', path: `/api/targets/${seg(name)}` });
   }
 
   getSettings(app: string, env: string) {

@@ -26,7 +26,7 @@ export function envsTable(envs: readonly EnvironmentView[]): string[] {
   return table(['NAME', 'RELEASE', 'HEALTH', 'URL'], rows);
 }
 
-/** `rewind envs`, `envs create NAME [--after ENV | --before ENV]`, `envs delete NAME [--force]`. */
+/** `rewind envs`, `envs create NAME [--after ENV | --before ENV] [--target NAME]`, `envs delete NAME [--force]`. */
 export function registerEnvs(program: Command, cli: Cli): void {
   const envs = program
     .command('envs')
@@ -42,14 +42,16 @@ export function registerEnvs(program: Command, cli: Cli): void {
     .argument('<name>', 'environment name, e.g. test')
     .option('--after <env>', 'place it after this environment (default: last)')
     .option('--before <env>', 'place it before this environment (e.g. test before production)')
+    .option('--target <name>', 'where it runs: local (the default) or a target of "rewind targets"')
     .description('create an environment with its own config, releases and URL')
-    .action(async (name: string, o: { after?: string; before?: string }, cmd: Command) => {
+    .action(async (name: string, o: { after?: string; before?: string; target?: string }, cmd: Command) => {
       const g = cli.globals(cmd);
       const app = cli.app(g);
       cli.out.start(`Creating ${name}`);
-      const env = await cli.client.createEnvironment(app, name, { after: o.after, before: o.before });
+      const env = await cli.client.createEnvironment(app, name, { after: o.after, before: o.before, target: o.target });
       cli.out.done();
       cli.out.line(`URL: ${env.url}`);
+      if (env.target !== undefined && env.target !== 'local') cli.out.line(`Target: ${env.target}`);
       cli.out.result(env);
     });
 

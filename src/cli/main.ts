@@ -16,6 +16,7 @@ import { registerEnvs } from './envs.js';
 import { ExitStatus, describeFailure } from './errors.js';
 import { registerPipelines } from './pipelines.js';
 import { registerTemplates } from './templates.js';
+import { registerTargets } from './targets.js';
 import { version } from './version.js';
 import { registerPs } from './ps.js';
 import { registerReleases } from './releases.js';
@@ -50,6 +51,7 @@ export function buildProgram(cli: Cli): Command {
   registerPs(program, cli);
   registerPipelines(program, cli);
   registerTemplates(program, cli);
+  registerTargets(program, cli);
   registerServer(program, cli);
   registerStore(program, cli);
   registerConsole(program, cli);

@@ -12,6 +12,7 @@ export const EnvironmentView = Type.Object({
   url: Type.String({ description: 'http://127.0.0.1:PORT' }),
   health: Type.String({ description: 'healthy | unhealthy | empty (runs nothing) | unknown (agent unreachable) | deploying' }),
   components: StringMap('component → URL, for HTTP components other than the one at `url`'),
+  target: Type.String({ description: 'where it runs: local, or a target of GET /api/targets' }),
   createdAt: Type.String(),
 });
 export type EnvironmentView = View<typeof EnvironmentView>;
@@ -41,7 +42,12 @@ export type EnvConfigView = View<typeof EnvConfigView>;
 
 export const EnvParams = Type.Object({ app: Type.String(), env: Type.String() });
 export const CreateEnvBody = Type.Object(
-  { name: Type.String(), after: Type.Optional(Type.String()), before: Type.Optional(Type.String()) },
+  {
+    name: Type.String(),
+    after: Type.Optional(Type.String()),
+    before: Type.Optional(Type.String()),
+    target: Type.Optional(Type.String({ description: 'where it runs: local (the default) or a target of GET /api/targets' })),
+  },
   { additionalProperties: false },
 );
 export const ForceQuery = Type.Object({ force: Type.Boolean({ default: false }) });

@@ -11,3 +11,4 @@ export * from './audit.js';
 export * from './pipelines.js';
 export * from './templates.js';
 export * from './auth.js';
+export * from './targets.js';

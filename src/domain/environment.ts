@@ -14,6 +14,8 @@ export interface EnvironmentRow {
   readonly activeRelease: string | null;
   readonly createdAt: string;
   readonly settings: EnvSettings;
+  /** Where it runs: `local`, or the name of a target (see `rewind targets`). */
+  readonly target: string;
 }
 
 /** An environment as the engine reports it: where it serves and how healthy it is. */
@@ -29,6 +31,8 @@ export interface EnvironmentSummary {
   readonly health: string;
   /** component → URL, for HTTP components other than the one at `url` */
   readonly components: Readonly<Record<string, string>>;
+  /** Where it runs: `local`, or the name of a target. */
+  readonly target: string;
   readonly createdAt: string;
 }
 

@@ -5,6 +5,8 @@ import { APP_NAME, ENV_NAME } from '../domain/ids.js';
 import { effectiveSettings, mergeSettings, type DataPlaneDefaults } from '../domain/env-settings.js';
 import type { Store } from '../store/store.js';
 import type { TargetResolver } from '../targets/target.js';
+import { TargetOps } from './target-ops.js';
+import { registryOf } from './target-registry.js';
 import { appSummary, observeAll } from './app-views.js';
 import { freePort } from './free-port.js';
 
@@ -53,7 +55,9 @@ export class AppOps {
     }
     for (const env of await this.store.apps.environments(name)) await this.options.targets.forEnv(name, env.name).remove(name, env.name);
     const builds = await this.store.builds.idsOf(name);
+    const envs = await this.store.apps.environments(name);
     await this.store.apps.delete(name);
+    for (const env of envs) registryOf(this.options.targets)?.unassign(name, env.name);
     await this.options.removeBuildLogs(builds);
     await this.store.recordAudit({ actor, action: 'app.delete', app: name });
   }
@@ -89,7 +93,8 @@ export class AppOps {
     return (await this.get(app)).environments;
   }
 
-  async createEnvironment(app: string, name: string, place: { after?: string; before?: string }, actor: string): Promise<EnvironmentSummary> {
+  /** `place.target`: where it runs (default local); a target must exist. */
+  async createEnvironment(app: string, name: string, place: { after?: string; before?: string; target?: string }, actor: string): Promise<EnvironmentSummary> {
     await this.requireApp(app);
     if (typeof name !== 'string' || !ENV_NAME.test(name)) {
       throw new RewindError(
@@ -101,9 +106,11 @@ export class AppOps {
       throw new RewindError('APP_EXISTS', `environment "${name}" already exists in app "${app}"; see "rewind envs -a ${app}"`);
     if (place.after !== undefined && place.before !== undefined) throw new RewindError('CONFLICTING_OPTIONS', 'give --after or --before, not both');
     for (const anchor of [place.after, place.before]) if (anchor !== undefined) await this.requireEnv(app, anchor);
+    const target = await new TargetOps(this.store, this.options.targets).requireTarget(place.target);
     const port = await this.freeProxyPort();
-    await this.store.apps.createEnvironment(app, name, place, port, new Date().toISOString());
-    await this.store.recordAudit({ actor, action: 'environment.create', app, env: name, detail: { ...place, proxyPort: port } });
+    await this.store.apps.createEnvironment(app, name, place, port, new Date().toISOString(), target);
+    registryOf(this.options.targets)?.assign(app, name, target);
+    await this.store.recordAudit({ actor, action: 'environment.create', app, env: name, detail: { ...place, target, proxyPort: port } });
     return (await this.environments(app)).find((e) => e.name === name)!;
   }
 
@@ -126,6 +133,7 @@ export class AppOps {
     }
     await target.remove(app, name);
     await this.store.apps.deleteEnvironment(app, name);
+    registryOf(this.options.targets)?.unassign(app, name);
     await this.store.recordAudit({ actor, action: 'environment.delete', app, env: name, detail: { force, activeRelease: env.activeRelease } });
   }
 

@@ -44,6 +44,7 @@ async function envSummary(sources: AppViewSources, e: EnvironmentRow, observed: 
     url: `http://${proxyHost}:${e.proxyPort}`,
     health,
     components: Object.fromEntries(Object.entries(ports).map(([c, p]) => [c, `http://${proxyHost}:${p}`])),
+    target: e.target,
     createdAt: e.createdAt,
   };
 }

@@ -24,6 +24,7 @@ import { EventHub } from './event-hub.js';
 import { AppOps } from './app-ops.js';
 import { History } from './history.js';
 import { imagePins } from './image-pins.js';
+import { TargetOps } from './target-ops.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -64,6 +65,8 @@ export class Engine {
   readonly monitor: AutoRollbackMonitor;
   readonly deploymentEvents = new EventHub<DeploymentEvent>();
   readonly buildOutput = new EventHub<string>();
+  /** Where environments run besides local (`rewind targets`). */
+  readonly targets: TargetOps;
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -92,6 +95,7 @@ export class Engine {
       removeBuildLogs: (builds) => this.builder.removeLogs(builds),
     });
     this.history = new History(options.store, this.apps);
+    this.targets = new TargetOps(options.store, options.targets);
     this.deployer = new Deployer({
       store: options.store,
       targets: options.targets,

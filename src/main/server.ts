@@ -5,8 +5,11 @@ import pino, { type Logger } from 'pino';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { Store, redactedUrl } from '../store/store.js';
-import { createTarget } from '../targets/create-target.js';
-import { singleTarget, type TargetResolver } from '../targets/target.js';
+import { createSwarmTarget, createTarget } from '../targets/create-target.js';
+import type { Target, TargetResolver } from '../targets/target.js';
+import { TargetRegistry } from '../engine/target-registry.js';
+import type { TargetRow } from '../domain/target.js';
+import { readAgentToken } from '../protocol/agent-token.js';
 import { DEFAULT_LIMITS, buildApp } from '../api/app.js';
 import { LoginCodes, Sessions, loadCredentials } from '../api/credentials.js';
 
@@ -94,6 +97,12 @@ function limitsFromEnv() {
   };
 }
 
+/** A target of `rewind targets`: its edges are Rewind agents, called with the local agent's token (never logged). */
+function targetOfRow(row: TargetRow, agentDir: string): Target {
+  const token = row.edges.length > 0 ? readAgentToken(agentDir) : null;
+  return createSwarmTarget({ kind: 'swarm', dockerHost: row.dockerHost, edges: token ? row.edges.map((url) => ({ url, token })) : [] });
+}
+
 /** `rewind server`: store, agent, engine and API; recovers unfinished work before it listens. */
 export async function startServer(o: ServerOptions): Promise<{ url: string; port: number; loginUrl: string | null; close(): Promise<void> }> {
   const dataDir = resolve(o.dataDir);
@@ -113,7 +122,8 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
     ...(o.proxy ? { proxy: o.proxy } : {}),
   };
   const { target, agentUrl } = await createTarget({ kind: 'local', agent: agentOptions });
-  const engine = new Engine(engineOptions(store, singleTarget(target), dataDir, log));
+  const targets = await new TargetRegistry(target, (row) => targetOfRow(row, agentDir)).load(store);
+  const engine = new Engine(engineOptions(store, targets, dataDir, log));
   await engine.recover();
   const publicUrl = o.publicUrl ?? (process.env.REWIND_PUBLIC_URL || undefined);
   const auth = authOptions(dataDir, publicUrl, o.insecureNoAuth ?? false);
@@ -139,6 +149,7 @@ export async function startServer(o: ServerOptions): Promise<{ url: string; port
       await app.close();
       clearTimeout(cut);
       await engine.close();
+      await targets.close();
       await target.close();
       await store.close();
       log.flush();

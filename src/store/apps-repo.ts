@@ -14,6 +14,7 @@ const toEnv = (r: Selectable<EnvironmentsTable>): EnvironmentRow => ({
   activeRelease: r.active_release,
   createdAt: r.created_at,
   settings: JSON.parse(r.settings) as EnvSettings,
+  target: r.target,
 });
 
 /** Apps and their environments. */
@@ -85,7 +86,14 @@ export class AppsRepo {
   }
 
   /** Adds an environment after or before another one (else last), shifting the ones behind it. */
-  async createEnvironment(app: string, name: string, place: { after?: string; before?: string }, proxyPort: number, now: string): Promise<void> {
+  async createEnvironment(
+    app: string,
+    name: string,
+    place: { after?: string; before?: string },
+    proxyPort: number,
+    now: string,
+    target = 'local',
+  ): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       const envs = await tx.selectFrom('environments').select(['name', 'position']).where('app', '=', app).orderBy('position').execute();
       const before = place.before === undefined ? undefined : envs.find((e) => e.name === place.before);
@@ -97,7 +105,7 @@ export class AppsRepo {
         .where('app', '=', app)
         .where('position', '>=', position)
         .execute();
-      await tx.insertInto('environments').values({ app, name, position, proxy_port: proxyPort, active_release: null, created_at: now }).execute();
+      await tx.insertInto('environments').values({ app, name, position, proxy_port: proxyPort, active_release: null, created_at: now, target }).execute();
     });
   }
 

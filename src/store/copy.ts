@@ -12,6 +12,7 @@ import type { Database } from './schema.js';
 
 /** Every table, parents before the tables that refer to them. */
 const TABLES = [
+  'targets',
   'apps',
   'environments',
   'builds',

@@ -257,6 +257,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('builds').addColumn('deploy_error', 'text').execute();
     },
   },
+  '0007_targets': {
+    async up(db: Kysely<any>) {
+      // Where environments run (issue 12 item 3): `local` is no row, it always exists.
+      await db.schema
+        .createTable('targets')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('docker_host', 'text', (c) => c.notNull())
+        .addColumn('registry', 'text')
+        // JSON: the edges' URLs (decision 0009); null: none
+        .addColumn('edges', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .alterTable('environments')
+        .addColumn('target', 'text', (c) => c.notNull().defaultTo('local'))
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

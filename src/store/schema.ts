@@ -19,6 +19,19 @@ export interface Database {
   run_stories: RunStoriesTable;
   template_versions: TemplateVersionsTable;
   upgrades: UpgradesTable;
+  targets: TargetsTable;
+}
+
+export interface TargetsTable {
+  name: string;
+  /** swarm */
+  kind: string;
+  docker_host: string;
+  registry: string | null;
+  /** JSON string[] of the edges' URLs, or null */
+  edges: string | null;
+  created_by: string;
+  created_at: string;
 }
 
 export interface PipelinesTable {
@@ -151,6 +164,8 @@ export interface EnvironmentsTable {
   active_release: string | null;
   created_at: string;
   settings: Generated<string>;
+  /** The target's name; `local` (the default) is no row of targets */
+  target: Generated<string>;
 }
 
 export interface BuildsTable {

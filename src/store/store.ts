@@ -8,6 +8,7 @@ import { PipelinesRepo } from './pipelines-repo.js';
 import { type Change, recordChange } from './record-change.js';
 import { TemplatesRepo } from './templates-repo.js';
 import { ReleasesRepo } from './releases-repo.js';
+import { TargetsRepo } from './targets-repo.js';
 
 /** All repositories over one database. */
 export class Store {
@@ -18,6 +19,7 @@ export class Store {
   readonly audit: AuditRepo;
   readonly pipelines: PipelinesRepo;
   readonly templates: TemplatesRepo;
+  readonly targets: TargetsRepo;
 
   constructor(readonly db: Db) {
     this.apps = new AppsRepo(db);
@@ -27,6 +29,7 @@ export class Store {
     this.audit = new AuditRepo(db);
     this.pipelines = new PipelinesRepo(db);
     this.templates = new TemplatesRepo(db);
+    this.targets = new TargetsRepo(db);
   }
 
   /** Writes a change (its release, pending deployment and audit entry) in one transaction: see `recordChange`. */

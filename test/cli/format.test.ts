@@ -191,6 +191,7 @@ describe('other tables', () => {
           url: 'http://127.0.0.1:7101',
           health: 'healthy',
           components: {},
+          target: 'local',
           createdAt: ago(D),
         },
         {
@@ -202,6 +203,7 @@ describe('other tables', () => {
           url: 'http://127.0.0.1:7102',
           health: 'empty',
           components: {},
+          target: 'local',
           createdAt: ago(D),
         },
       ],

@@ -87,6 +87,7 @@ describe('plan format', () => {
       url: 'http://127.0.0.1:4001',
       health: 'empty',
       components: {},
+      target: 'local',
       createdAt: at(0),
       ...over,
     });
@@ -325,6 +326,7 @@ describe('rewind envs (fake API)', () => {
       url: 'http://127.0.0.1:4001',
       health: 'empty',
       components: {},
+      target: 'local',
       createdAt: at(0),
     };
     const { api, env } = await serve({

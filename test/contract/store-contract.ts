@@ -188,6 +188,36 @@ export function describeStore(name: string, makeStore: () => Promise<StoreUnderT
       expect(await store.pipelines.definition('shop', 'ship')).toBeUndefined();
     });
 
+    it('keeps targets, the target of each environment (local by default), and refuses to delete a target in use', async () => {
+      expect(await store.targets.list()).toEqual([]);
+      expect((await store.apps.environment('shop', 'production'))?.target).toBe('local');
+      const lab = {
+        name: 'lab',
+        kind: 'swarm' as const,
+        dockerHost: 'unix:///run/lab/docker.sock',
+        registry: '127.0.0.1:5000',
+        edges: ['http://127.0.0.1:7000'],
+        createdBy: 'ann',
+        createdAt: new Date().toISOString(),
+      };
+      await store.targets.insert(lab);
+      await store.targets.insert({ ...lab, name: 'bare', registry: null, edges: [] });
+      expect(await store.targets.get('lab')).toEqual(lab);
+      expect((await store.targets.list()).map((t) => [t.name, t.registry, t.edges])).toEqual([
+        ['bare', null, []],
+        ['lab', '127.0.0.1:5000', ['http://127.0.0.1:7000']],
+      ]);
+      await store.apps.createEnvironment('shop', 'prod', {}, 40003, new Date().toISOString(), 'lab');
+      expect((await store.apps.environment('shop', 'prod'))?.target).toBe('lab');
+      expect(await store.targets.users('lab')).toEqual(['shop/prod']);
+      expect(await store.targets.users('local')).toEqual(['shop/production']);
+      expect(await store.targets.delete('lab')).toBe(false);
+      expect(await store.targets.get('lab')).toEqual(lab);
+      await store.apps.deleteEnvironment('shop', 'prod');
+      expect(await store.targets.delete('lab')).toBe(true);
+      expect((await store.targets.list()).map((t) => t.name)).toEqual(['bare']);
+    });
+
     it('lists no template versions in an empty store', async () => {
       expect(await store.templates.versions()).toEqual([]);
       expect(await store.templates.upgrades('shop', 'production')).toEqual([]);

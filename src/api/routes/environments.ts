@@ -24,16 +24,16 @@ export function environmentsRoutes(fastify: FastifyInstance, engine: Engine): vo
     {
       schema: {
         tags: ['environments'],
-        summary: 'Create an environment (after or before another one, else last)',
+        summary: 'Create an environment (after or before another one, else last; on local unless a target is given)',
         params: AppParams,
         body: CreateEnvBody,
         response: { 201: EnvironmentView, ...errorReplies(400, 404, 409) },
       },
     },
-    async (req, reply) =>
-      reply
-        .status(201)
-        .send(await engine.apps.createEnvironment(req.params.app, req.body.name, { after: req.body.after, before: req.body.before }, actorOf(req))),
+    async (req, reply) => {
+      const { name, ...place } = req.body;
+      return reply.status(201).send(await engine.apps.createEnvironment(req.params.app, name, place, actorOf(req)));
+    },
   );
   app.get(
     '/api/apps/:app/envs/:env/settings',
