@@ -1,0 +1,129 @@
+/**
+ * The Swarm target end to end (issue 12 items 1 and 3): a real server, a target added with
+ * `rewind targets add`, an environment on it, image components deployed, rolled back (warm: the
+ * Swarm service of 1.11 answers again) and a component rolled back, all through the CLI. What the
+ * tasks answer is read on their published ports (the Swarm target's observe gives them).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DockerEngine } from '../../src/targets/swarm/docker-engine.js';
+import { useDirs, useRewind } from './harness.js';
+
+const dockerHost = process.env.REWIND_TEST_DOCKER_HOST;
+const title = dockerHost
+  ? `an environment on a Swarm target, against the lab at ${dockerHost}`
+  : 'an environment on a Swarm target: skipped, REWIND_TEST_DOCKER_HOST is unset (start one: node scripts/lab/docker-lab.mjs start)';
+
+if (!dockerHost && process.env.CI === 'true') {
+  describe(title, () => {
+    it('runs in CI (REWIND_TEST_DOCKER_HOST is unset)', () => {
+      throw new Error('CI=true but REWIND_TEST_DOCKER_HOST is unset: .ci/run starts the lab (node scripts/lab/docker-lab.mjs start) and exports it');
+    });
+  });
+}
+
+interface Proc {
+  readonly id: string;
+  readonly release: string;
+  readonly build: string;
+  readonly state: string;
+  readonly port: number | null;
+}
+
+describe.skipIf(!dockerHost)(title, () => {
+  const rw = useRewind();
+  const dirs = useDirs();
+  // A name of its own: the lab is shared, and every service of this app is removed at the end.
+  const app = `shop-${randomBytes(3).toString('hex')}`;
+  const timings: string[] = [];
+
+  afterAll(async () => {
+    await rw.cli(['apps', 'delete', app]).catch(() => undefined);
+    const engine = new DockerEngine(dockerHost!);
+    try {
+      const left = await engine.listServices({ 'rewind.app': app });
+      await Promise.all(left.map((s) => engine.removeService(s.ID).catch(() => undefined)));
+    } finally {
+      await engine.close();
+    }
+    console.log(`swarm e2e timings: ${timings.join(', ')}`);
+  });
+
+  const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const result = await run();
+    timings.push(`${what} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  };
+  const source = async (tag: string) => {
+    const dir = await mkdtemp(join(tmpdir(), 'rewind-swarm-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'rewind.yml'), `components:\n  web:\n    image: rewind-test/web:${tag}\n    port: 80\n`);
+    return dir;
+  };
+  const ps = async (): Promise<Proc[]> => JSON.parse((await rw.ok(['ps', '-a', app, '-e', 'prod', '--json'])).stdout) as Proc[];
+  const active = async () =>
+    (JSON.parse((await rw.ok(['envs', '-a', app, '--json'])).stdout) as { name: string; activeRelease: string }[]).find((e) => e.name === 'prod')!
+      .activeRelease;
+  /** What the running tasks of the active release answer on their published ports. */
+  const served = async () => {
+    const release = await active();
+    const tasks = (await ps()).filter((p) => p.release === release && p.state === 'healthy');
+    expect(tasks.length).toBeGreaterThan(0);
+    const bodies = await Promise.all(
+      tasks.map(async (t) => (await (await fetch(`http://127.0.0.1:${t.port}/`, { signal: AbortSignal.timeout(5000) })).text()).trim()),
+    );
+    return [...new Set(bodies)];
+  };
+  const buildIn = (stdout: string) => /^Build:\s+(B[A-Z]{10})$/m.exec(stdout)![1];
+
+  it('deploys 1.11 then 1.12, rolls back warm to 1.11, and rolls web forward to the 1.12 build', async () => {
+    await rw.ok(['targets', 'add', 'lab', '--swarm', '--docker-host', dockerHost!]);
+    await rw.ok(['apps', 'create', app]);
+    await rw.ok(['envs', 'create', 'prod', '--target', 'lab', '-a', app]);
+    const deploy = async (tag: string) =>
+      buildIn((await rw.ok(['deploy', await source(tag), '-a', app, '-e', 'prod', '-d', `web ${tag}`], { timeoutMs: 120_000 })).stdout);
+
+    const b1 = await timed('deploy 1.11', () => deploy('1.11'));
+    expect(await served()).toEqual(['rewind-test web 1.11']);
+    const r1 = await active();
+    const tasks1 = (await ps()).filter((p) => p.release === r1).map((p) => p.id);
+
+    const b2 = await timed('deploy 1.12', () => deploy('1.12'));
+    expect(await served()).toEqual(['rewind-test web 1.12']);
+    const r2 = await active();
+    expect(r2).not.toBe(r1);
+    // ps shows the tasks of both: 1.12 serving, 1.11 warm.
+    const both = await ps();
+    expect(new Set(both.map((p) => p.release))).toEqual(new Set([r1, r2]));
+
+    // The image versions of web, like any build: each with its pin.
+    const history = (await rw.ok(['builds', '-a', app, '--component', 'web'])).stdout.trim().split('\n');
+    expect(history[0]).toMatch(/^ID\s+STATUS\s+CREATED\s+IMAGE\s+DESCRIPTION$/);
+    expect(history.slice(1).map((l) => /^(B[A-Z]{10})\s+succeeded\s+.*\ssha256:[0-9a-f]{12}\s+web 1\.1\d$/.exec(l)?.[1])).toEqual([b2, b1]);
+
+    // Rollback to the previous release: the 1.11 service is warm, its tasks answer again.
+    const rb = await timed('rollback (warm)', () => rw.ok(['releases', 'rollback', '-a', app, '-e', 'prod'], { timeoutMs: 120_000 }));
+    expect(rb.stdout).toContain('OK');
+    expect(await served()).toEqual(['rewind-test web 1.11']);
+    const r3 = await active();
+    const tasks3 = (await ps()).filter((p) => p.release === r3 && p.state === 'healthy').map((p) => p.id);
+    expect(tasks3.sort()).toEqual(tasks1.sort());
+
+    // A component rollback of web to the 1.12 build.
+    await timed('component rollback', () => rw.ok(['releases', 'rollback', '-a', app, '-e', 'prod', '--component', `web=${b2}`], { timeoutMs: 120_000 }));
+    expect(await served()).toEqual(['rewind-test web 1.12']);
+
+    await rw.ok(['apps', 'delete', app]);
+    const engine = new DockerEngine(dockerHost!);
+    try {
+      expect(await engine.listServices({ 'rewind.app': app })).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+    await rw.ok(['targets', 'remove', 'lab']);
+  });
+});
