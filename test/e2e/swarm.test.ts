@@ -13,6 +13,7 @@ import { DockerEngine } from '../../src/targets/swarm/docker-engine.js';
 import { useDirs, useRewind } from './harness.js';
 
 const dockerHost = process.env.REWIND_TEST_DOCKER_HOST;
+const registry = process.env.REWIND_TEST_REGISTRY;
 const title = dockerHost
   ? `an environment on a Swarm target, against the lab at ${dockerHost}`
   : 'an environment on a Swarm target: skipped, REWIND_TEST_DOCKER_HOST is unset (start one: node scripts/lab/docker-lab.mjs start)';
@@ -38,13 +39,14 @@ describe.skipIf(!dockerHost)(title, () => {
   const dirs = useDirs();
   // A name of its own: the lab is shared, and every service of this app is removed at the end.
   const app = `shop-${randomBytes(3).toString('hex')}`;
+  const pulled = `${app}-reg`;
   const timings: string[] = [];
 
   afterAll(async () => {
-    await rw.cli(['apps', 'delete', app]).catch(() => undefined);
+    for (const name of [app, pulled]) await rw.cli(['apps', 'delete', name]).catch(() => undefined);
     const engine = new DockerEngine(dockerHost!);
     try {
-      const left = await engine.listServices({ 'rewind.app': app });
+      const left = [...(await engine.listServices({ 'rewind.app': app })), ...(await engine.listServices({ 'rewind.app': pulled }))];
       await Promise.all(left.map((s) => engine.removeService(s.ID).catch(() => undefined)));
     } finally {
       await engine.close();
@@ -58,20 +60,19 @@ describe.skipIf(!dockerHost)(title, () => {
     timings.push(`${what} ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return result;
   };
-  const source = async (tag: string) => {
+  const source = async (tag: string, repository = 'rewind-test/web') => {
     const dir = await mkdtemp(join(tmpdir(), 'rewind-swarm-'));
     dirs.push(dir);
-    await writeFile(join(dir, 'rewind.yml'), `components:\n  web:\n    image: rewind-test/web:${tag}\n    port: 80\n`);
+    await writeFile(join(dir, 'rewind.yml'), `components:\n  web:\n    image: ${repository}:${tag}\n    port: 80\n`);
     return dir;
   };
-  const ps = async (): Promise<Proc[]> => JSON.parse((await rw.ok(['ps', '-a', app, '-e', 'prod', '--json'])).stdout) as Proc[];
-  const active = async () =>
-    (JSON.parse((await rw.ok(['envs', '-a', app, '--json'])).stdout) as { name: string; activeRelease: string }[]).find((e) => e.name === 'prod')!
-      .activeRelease;
+  const ps = async (of = app): Promise<Proc[]> => JSON.parse((await rw.ok(['ps', '-a', of, '-e', 'prod', '--json'])).stdout) as Proc[];
+  const active = async (of = app) =>
+    (JSON.parse((await rw.ok(['envs', '-a', of, '--json'])).stdout) as { name: string; activeRelease: string }[]).find((e) => e.name === 'prod')!.activeRelease;
   /** What the running tasks of the active release answer on their published ports. */
-  const served = async () => {
-    const release = await active();
-    const tasks = (await ps()).filter((p) => p.release === release && p.state === 'healthy');
+  const served = async (of = app) => {
+    const release = await active(of);
+    const tasks = (await ps(of)).filter((p) => p.release === release && p.state === 'healthy');
     expect(tasks.length).toBeGreaterThan(0);
     const bodies = await Promise.all(
       tasks.map(async (t) => (await (await fetch(`http://127.0.0.1:${t.port}/`, { signal: AbortSignal.timeout(5000) })).text()).trim()),
@@ -124,6 +125,17 @@ describe.skipIf(!dockerHost)(title, () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it.skipIf(!registry)(`pins an image of the registry by the registry's digest and runs it (registry ${registry})`, async () => {
+    await rw.ok(['apps', 'create', pulled]);
+    await rw.ok(['envs', 'create', 'prod', '--target', 'lab', '-a', pulled]);
+    const dir = await source('1.12', `${registry}/rewind-test/web`);
+    const out = await timed('deploy from the registry', () => rw.ok(['deploy', dir, '-a', pulled, '-e', 'prod'], { timeoutMs: 120_000 }));
+    const build = JSON.parse((await rw.ok(['builds', 'info', buildIn(out.stdout), '-a', pulled, '--json'])).stdout) as { artifacts: Record<string, string> };
+    expect(build.artifacts.web).toMatch(new RegExp(`^image:${registry!.replace(/\./g, '\\.')}/rewind-test/web@sha256:[0-9a-f]{64}$`));
+    expect(await served(pulled)).toEqual(['rewind-test web 1.12']);
+    await rw.ok(['apps', 'delete', pulled]);
     await rw.ok(['targets', 'remove', 'lab']);
   });
 });
