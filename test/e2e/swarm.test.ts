@@ -40,13 +40,14 @@ describe.skipIf(!dockerHost)(title, () => {
   // A name of its own: the lab is shared, and every service of this app is removed at the end.
   const app = `shop-${randomBytes(3).toString('hex')}`;
   const pulled = `${app}-reg`;
+  const edged = `${app}-edge`;
   const timings: string[] = [];
 
   afterAll(async () => {
-    for (const name of [app, pulled]) await rw.cli(['apps', 'delete', name]).catch(() => undefined);
+    for (const name of [app, pulled, edged]) await rw.cli(['apps', 'delete', name]).catch(() => undefined);
     const engine = new DockerEngine(dockerHost!);
     try {
-      const left = [...(await engine.listServices({ 'rewind.app': app })), ...(await engine.listServices({ 'rewind.app': pulled }))];
+      const left = (await Promise.all([app, pulled, edged].map((name) => engine.listServices({ 'rewind.app': name })))).flat();
       await Promise.all(left.map((s) => engine.removeService(s.ID).catch(() => undefined)));
     } finally {
       await engine.close();
@@ -136,6 +137,22 @@ describe.skipIf(!dockerHost)(title, () => {
     expect(build.artifacts.web).toMatch(new RegExp(`^image:${registry!.replace(/\./g, '\\.')}/rewind-test/web@sha256:[0-9a-f]{64}$`));
     expect(await served(pulled)).toEqual(['rewind-test web 1.12']);
     await rw.ok(['apps', 'delete', pulled]);
-    await rw.ok(['targets', 'remove', 'lab']);
+  });
+
+  it("serves the environment's URL through the local agent's edge, and a rollback swaps the edge's route", async () => {
+    const agent = await rw.agentInfo();
+    await rw.ok(['targets', 'add', 'edged', '--swarm', '--docker-host', dockerHost!, '--edge', agent.url]);
+    await rw.ok(['apps', 'create', edged]);
+    const env = JSON.parse((await rw.ok(['envs', 'create', 'prod', '--target', 'edged', '-a', edged, '--json'])).stdout) as { url: string };
+    const url = env.url;
+    const page = async () => (await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text()).trim();
+    await rw.ok(['deploy', await source('1.11'), '-a', edged, '-e', 'prod'], { timeoutMs: 120_000 });
+    expect(await page()).toBe('rewind-test web 1.11');
+    await rw.ok(['deploy', await source('1.12'), '-a', edged, '-e', 'prod'], { timeoutMs: 120_000 });
+    expect(await page()).toBe('rewind-test web 1.12');
+    await timed('rollback through the edge', () => rw.ok(['releases', 'rollback', '-a', edged, '-e', 'prod'], { timeoutMs: 120_000 }));
+    expect(await page()).toBe('rewind-test web 1.11');
+    await rw.ok(['apps', 'delete', edged]);
+    await expect(fetch(url, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   });
 });
