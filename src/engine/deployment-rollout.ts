@@ -1,4 +1,5 @@
 import { effectiveSettings } from '../domain/env-settings.js';
+import { messageOf } from '../domain/errors.js';
 import type { Release } from '../domain/release.js';
 import type { Deployment } from '../store/deployments-repo.js';
 import type { Store } from '../store/store.js';
@@ -46,9 +47,12 @@ export async function rollOut(o: DeployerOptions, journal: DeploymentJournal, d:
     standby: { keepMs: s.standbyMinutes * 60_000, count: s.standbyCount },
     autoRollbackMs: s.autoRollbackSeconds * 1000,
   });
+  const target = o.targets.forEnv(d.app, d.env);
+  // A release with images promoted (or rolled) into an environment whose target runs none.
+  const image = desired.components.find((c) => c.image !== undefined);
+  if (image && !target.resolveImage) return journal.finishDeployment(d, false, messageOf('IMAGE_NEEDS_SWARM', image.name, image.image!));
   let chain = Promise.resolve();
-  const result = await o.targets
-    .forEnv(d.app, d.env)
+  const result = await target
     .apply(desired, (e) => {
       if (e.type === 'log') chain = chain.then(() => journal.event(d.id, e.message, e.at));
     })

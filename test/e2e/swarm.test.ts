@@ -119,6 +119,12 @@ describe.skipIf(!dockerHost)(title, () => {
     await timed('component rollback', () => rw.ok(['releases', 'rollback', '-a', app, '-e', 'prod', '--component', `web=${b2}`], { timeoutMs: 120_000 }));
     expect(await served()).toEqual(['rewind-test web 1.12']);
 
+    // Promoted into the app's production (local), the images are refused in one line and nothing changes there.
+    const promoted = await rw.fails(['promote', '--from', 'prod', '--to', 'production', '-a', app, '--yes']);
+    expect(promoted.stderr).toContain('component web is an image (sha256:');
+    expect(promoted.stderr).toContain('images run on a swarm target: create the environment with --target');
+    expect((await rw.ok(['ps', '-a', app, '--json'])).stdout.trim()).toBe('[]');
+
     await rw.ok(['apps', 'delete', app]);
     const engine = new DockerEngine(dockerHost!);
     try {
