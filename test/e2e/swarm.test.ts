@@ -158,6 +158,11 @@ describe.skipIf(!dockerHost)(title, () => {
     expect(await page()).toBe('rewind-test web 1.12');
     await timed('rollback through the edge', () => rw.ok(['releases', 'rollback', '-a', edged, '-e', 'prod'], { timeoutMs: 120_000 }));
     expect(await page()).toBe('rewind-test web 1.11');
+    // A restarted server loads which environment runs where, and finds the release running.
+    await rw.restartServer({});
+    expect((await rw.ok(['ps', '-a', edged, '-e', 'prod'])).stdout).toMatch(/web/);
+    await rw.ok(['deploy', await source('1.12'), '-a', edged, '-e', 'prod'], { timeoutMs: 120_000 });
+    expect(await page()).toBe('rewind-test web 1.12');
     await rw.ok(['apps', 'delete', edged]);
     await expect(fetch(url, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   });
