@@ -9,14 +9,17 @@ import { positive } from './options.js';
 import { onInterrupt } from './signals.js';
 
 /** `ID  COMPONENT  RELEASE  STATUS  PID  PORT  STARTED  MEM`. */
+/** With a NODE column when the target runs on several hosts (Swarm), so a rescheduled task shows where it went. */
 export function psTable(ps: readonly ProcessView[], now: number = Date.now()): string[] {
+  const nodes = ps.some((p) => p.node !== null);
   return table(
-    ['ID', 'COMPONENT', 'RELEASE', 'STATUS', 'PID', 'PORT', 'STARTED', 'MEM'],
+    ['ID', 'COMPONENT', 'RELEASE', 'STATUS', ...(nodes ? ['NODE'] : []), 'PID', 'PORT', 'STARTED', 'MEM'],
     ps.map((p) => [
       p.id,
       p.component,
       p.release,
       p.state,
+      ...(nodes ? [p.node ?? ''] : []),
       p.pid === null ? '' : String(p.pid),
       p.port === null ? '' : String(p.port),
       relativeTime(p.startedAt, now),

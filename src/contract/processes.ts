@@ -15,6 +15,7 @@ export const ProcessView = Type.Object({
   restarts: Type.Integer(),
   rss: Nullable(Type.Number(), 'resident memory in bytes'),
   standbyUntil: Nullable(Type.String(), 'For warm-standby instances: when they will be stopped.'),
+  node: Nullable(Type.String(), 'The host it runs on, for a target of several hosts (a Swarm node); null on local.'),
 });
 export type ProcessView = View<typeof ProcessView>;
 

@@ -57,4 +57,6 @@ export interface ProcessInfo {
   readonly rss: number | null;
   /** For warm-standby instances: when they will be stopped. */
   readonly standbyUntil: string | null;
+  /** The host it runs on, for a target of several hosts (a Swarm node); null on `local`. */
+  readonly node: string | null;
 }

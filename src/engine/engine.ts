@@ -248,6 +248,7 @@ export class Engine {
       restarts: i.restarts,
       rss: i.rss ?? null,
       standbyUntil: i.standbyUntil ?? null,
+      node: i.node ?? null,
     }));
   }
 

@@ -83,6 +83,8 @@ export interface ObservedInstance {
   readonly rss?: number;
   /** For standby instances (state `standby`, or crashed/restarting while on standby): when they are stopped. */
   readonly standbyUntil?: string;
+  /** The host it runs on, for a target of several hosts (a Swarm node's name); absent on the local agent. */
+  readonly node?: string;
 }
 
 /** A switch back to the previous release that the agent made on its own (DesiredState.autoRollback). */

@@ -169,11 +169,18 @@ describe('other tables', () => {
       restarts: 0,
       rss: 50 * 1024 * 1024,
       standbyUntil: null,
+      node: null,
     };
     expect(psTable([p, { ...p, id: 'worker.1', component: 'worker', pid: null, port: null, rss: null, state: 'crashed' }], NOW)).toEqual([
       'ID        COMPONENT  RELEASE     STATUS   PID   PORT   STARTED     MEM',
       'web.1     web        RABCDEFGHI  healthy  4242  41000  3 days ago  50.0 MB',
       'worker.1  worker     RABCDEFGHI  crashed               3 days ago',
+    ]);
+    // On a target of several hosts, where each task runs.
+    const task = { ...p, id: 'x1y2z3', pid: null, port: 30001, rss: null, node: 'node-b' };
+    expect(psTable([task], NOW)).toEqual([
+      'ID      COMPONENT  RELEASE     STATUS   NODE    PID  PORT   STARTED     MEM',
+      'x1y2z3  web        RABCDEFGHI  healthy  node-b       30001  3 days ago',
     ]);
   });
 

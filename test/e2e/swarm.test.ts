@@ -28,6 +28,7 @@ if (!dockerHost && process.env.CI === 'true') {
 
 interface Proc {
   readonly id: string;
+  readonly node: string | null;
   readonly release: string;
   readonly build: string;
   readonly state: string;
@@ -101,6 +102,17 @@ describe.skipIf(!dockerHost)(title, () => {
     // ps shows the tasks of both: 1.12 serving, 1.11 warm.
     const both = await ps();
     expect(new Set(both.map((p) => p.release))).toEqual(new Set([r1, r2]));
+    // Each task names the node it runs on (the lab's one node), in --json and as a NODE column.
+    const docker = new DockerEngine(dockerHost!);
+    const node = await docker
+      .listNodes()
+      .then((nodes) => nodes[0].Description?.Hostname)
+      .finally(() => docker.close());
+    expect(node).toEqual(expect.any(String));
+    expect(new Set(both.map((p) => p.node))).toEqual(new Set([node]));
+    const table = (await rw.ok(['ps', '-a', app, '-e', 'prod'])).stdout.trim().split('\n');
+    expect(table[0]).toMatch(/^ID\s+COMPONENT\s+RELEASE\s+STATUS\s+NODE\s+PID\s+PORT\s+STARTED\s+MEM$/);
+    expect(table.slice(1).every((l) => l.includes(` ${node} `))).toBe(true);
 
     // The image versions of web, like any build: each with its pin.
     const history = (await rw.ok(['builds', '-a', app, '--component', 'web'])).stdout.trim().split('\n');

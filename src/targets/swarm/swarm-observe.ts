@@ -36,7 +36,7 @@ function roleOf(state: EnvState, release: ReleaseServices | undefined): Role {
   return release?.drainUntil != null ? 'draining' : 'other';
 }
 
-function instancesOf(service: Service, tasks: readonly Task[], state: EnvState): ObservedInstance[] {
+function instancesOf(service: Service, tasks: readonly Task[], state: EnvState, nodes: ReadonlyMap<string, string>): ObservedInstance[] {
   const release = labelOf(service, LABEL.release) ?? '';
   const r = state.releases.get(release);
   const role = roleOf(state, r);
@@ -53,6 +53,7 @@ function instancesOf(service: Service, tasks: readonly Task[], state: EnvState):
     startedAt: isoOf(task.Status.Timestamp ?? '') ?? isoOf(service.CreatedAt) ?? service.CreatedAt,
     restarts: tasks.filter((t) => t.Slot === task.Slot && t !== task && (t.Status.State === 'failed' || t.Status.State === 'rejected')).length,
     ...(role === 'standby' && r?.standbyUntil ? { standbyUntil: new Date(r.standbyUntil).toISOString() } : {}),
+    ...(task.NodeID && nodes.has(task.NodeID) ? { node: nodes.get(task.NodeID) } : {}),
   }));
 }
 
@@ -61,7 +62,9 @@ const rank = (i: ObservedInstance, current: string | null) => `${i.release === c
 /** The observed app/env; null when no service of it runs. */
 export async function observeEnv(engine: DockerEngine, state: EnvState, rollout?: RolloutNote): Promise<ObservedApp | null> {
   if (state.services.length === 0) return null;
-  const perService = await Promise.all(state.services.map(async (s) => instancesOf(s, await engine.listTasks({ service: s.ID }), state)));
+  // Each task's node by name (else its address): where a rescheduled task went.
+  const nodes = new Map((await engine.listNodes()).map((n) => [n.ID, n.Description?.Hostname || n.Status.Addr || n.ID]));
+  const perService = await Promise.all(state.services.map(async (s) => instancesOf(s, await engine.listTasks({ service: s.ID }), state, nodes)));
   const release = state.current?.release ?? null;
   const instances = perService.flat().sort((a, b) => (rank(a, release) < rank(b, release) ? -1 : 1));
   const proxyPort = Number(labelOf((state.current?.services ?? state.services)[0], LABEL.proxyPort) ?? 0);

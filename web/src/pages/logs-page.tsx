@@ -15,6 +15,8 @@ export function LogsPage({ app }: { app: string }) {
 
 function Processes({ app, env }: { app: string; env: string }) {
   const ps = useResource(`ps:${app}:${env}`, () => rewind.ps(app, env), aboutApp(app));
+  // On a target of several hosts (Swarm) each instance names its node.
+  const nodes = ps.data?.some((p) => p.node) ?? false;
   return (
     <>
       <section className="section">
@@ -30,6 +32,7 @@ function Processes({ app, env }: { app: string; env: string }) {
                 <th scope="col">State</th>
                 <th scope="col">Release</th>
                 <th scope="col">Build</th>
+                {nodes && <th scope="col">Node</th>}
                 <th scope="col">PID</th>
                 <th scope="col">Started</th>
                 <th scope="col">Restarts</th>
@@ -51,6 +54,7 @@ function Processes({ app, env }: { app: string; env: string }) {
                   <td>
                     <Id>{p.build}</Id>
                   </td>
+                  {nodes && <td>{p.node ?? '—'}</td>}
                   <td>{p.pid ?? '—'}</td>
                   <td>
                     <Ago at={p.startedAt} />
