@@ -45,6 +45,7 @@ let agentDir: string;
 let artifacts: string;
 let agent: RunningAgent;
 let proxyPort: number;
+let edgePort: number;
 let v1: Artifact;
 let v2: Artifact;
 const others: Array<{ agent: RunningAgent | undefined; dir: string }> = [];
@@ -57,6 +58,7 @@ beforeAll(async () => {
   [v1, v2] = await Promise.all([packApp('v1'), packApp('v2')]);
   agent = await runAgent({ dataDir: agentDir, port: 0, log: false, stopGraceMs: 2000 });
   proxyPort = await freePort();
+  edgePort = await freePort();
   const first = await deploy(agent, desiredState('RONE', proxyPort, [web(v1, { scale: 2 })]));
   expect(first.result).toMatchObject({ ok: true });
 });
@@ -68,7 +70,7 @@ afterAll(async () => {
 });
 
 interface Route {
-  readonly method: 'GET' | 'HEAD' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly body?: () => unknown;
 }
@@ -88,6 +90,12 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/apps/shop/production/logs?lines=5' },
   { method: 'GET', path: '/v1/apps/shop/production/logs?follow=1' },
   { method: 'GET', path: '/%76%31/state' },
+  // The Swarm edge: routes to tasks on other hosts.
+  { method: 'GET', path: '/v1/edge' },
+  { method: 'GET', path: '/v1/edge/shop/production' },
+  { method: 'PUT', path: '/v1/edge/shop/production', body: () => ({ port: edgePort, fence: 1, upstreams: [{ host: '127.0.0.1', port: proxyPort }] }) },
+  { method: 'DELETE', path: '/v1/edge/shop/production' },
+  { method: 'GET', path: '/%76%31/edge' },
   { method: 'GET', path: '/v1/nothing-here' },
   { method: 'POST', path: '/v1/nothing-here', body: () => ({}) },
 ];
@@ -174,7 +182,7 @@ describe('the agent answers only its control plane', () => {
     const seen: string[] = [];
     for (const route of ROUTES) {
       for (const variant of VARIANTS) {
-        if (variant.postOnly && route.method !== 'POST') continue;
+        if (variant.postOnly && route.method !== 'POST' && route.method !== 'PUT') continue;
         const { status, text, ms } = await send(route, variant);
         const what = `${route.method} ${route.path} with ${variant.name}`;
         seen.push(`${what}: ${status}`);
@@ -192,6 +200,8 @@ describe('the agent answers only its control plane', () => {
     expect(listing(join(agentDir, 'snapshots'))).toEqual([]);
     expect(listing(join(agentDir, 'slugs'))).toEqual(slugsBefore);
     expect((await request(`http://127.0.0.1:${proxyPort}/`)).statusCode).toBe(200);
+    const edges = await request(`${agent.url}/v1/edge`, { headers: auth(agent) });
+    expect(await edges.body.json()).toEqual({ edges: [] });
   });
 
   it('says what is missing in a 401, and asks for a bearer token', async () => {

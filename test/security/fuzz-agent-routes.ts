@@ -48,6 +48,23 @@ const EXEC: Schema = { type: 'object', required: ['command'], properties: { comm
  * The agent's routes. `pools` (filled by the caller) keep the seeded app off the routes that
  * would change it behind the server's back (DELETE, deploy).
  */
+/** An edge route (src/protocol/edge-protocol.ts): a port on this node and the tasks behind it. */
+const EDGE: Schema = {
+  type: 'object',
+  required: ['port', 'fence', 'upstreams'],
+  properties: {
+    port: int(1024, 65535),
+    fence: int(0, 100),
+    upstreams: {
+      type: 'array',
+      maxItems: 3,
+      items: { type: 'object', required: ['host', 'port'], properties: { host: str, port: int(1, 65535), weight: int(1, 100) } },
+    },
+    drainMs: int(0, 500),
+    retry: { type: 'object', properties: { attempts: int(0, 10), ejectMs: int(0, 1000) } },
+  },
+};
+
 export function agentOperations(o: { readonly readPools: Pools; readonly writePools: Pools }): Operation[] {
   const op = (method: string, path: string, extra: Partial<Operation> = {}): Operation => ({ target: 'agent', method, path, params: [], ...extra });
   return [
@@ -58,6 +75,10 @@ export function agentOperations(o: { readonly readPools: Pools; readonly writePo
     op('POST', '/v1/apps/{app}/{env}/snapshot', { params: appEnv, body: { type: 'object' }, pools: o.readPools }),
     op('POST', '/v1/deploy', { body: DESIRED_STATE, pools: o.writePools }),
     op('POST', '/v1/apps/{app}/{env}/exec', { params: appEnv, body: EXEC, pools: o.readPools }),
+    op('GET', '/v1/edge'),
+    op('GET', '/v1/edge/{app}/{env}', { params: appEnv, pools: o.readPools }),
+    op('PUT', '/v1/edge/{app}/{env}', { params: appEnv, body: EDGE, pools: o.writePools }),
+    op('DELETE', '/v1/edge/{app}/{env}', { params: [...appEnv, { name: 'fence', in: 'query', schema: int(0, 100) }], pools: o.writePools }),
     op('GET', '/v1/apps/{app}/{env}/logs', {
       params: [...appEnv, { name: 'lines', in: 'query', schema: int(0, 10_000) }, { name: 'follow', in: 'query', schema: { type: 'boolean' } }],
       pools: o.readPools,
