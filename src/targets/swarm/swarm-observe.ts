@@ -60,10 +60,13 @@ function instancesOf(service: Service, tasks: readonly Task[], state: EnvState, 
 const rank = (i: ObservedInstance, current: string | null) => `${i.release === current ? 0 : 1}\0${i.release}\0${i.component}\0${i.id}`;
 
 /** The observed app/env; null when no service of it runs. */
-export async function observeEnv(engine: DockerEngine, state: EnvState, rollout?: RolloutNote): Promise<ObservedApp | null> {
+export async function observeEnv(
+  engine: DockerEngine,
+  state: EnvState,
+  nodes: ReadonlyMap<string, string>,
+  rollout?: RolloutNote,
+): Promise<ObservedApp | null> {
   if (state.services.length === 0) return null;
-  // Each task's node by name (else its address): where a rescheduled task went.
-  const nodes = new Map((await engine.listNodes()).map((n) => [n.ID, n.Description?.Hostname || n.Status.Addr || n.ID]));
   const perService = await Promise.all(state.services.map(async (s) => instancesOf(s, await engine.listTasks({ service: s.ID }), state, nodes)));
   const release = state.current?.release ?? null;
   const instances = perService.flat().sort((a, b) => (rank(a, release) < rank(b, release) ? -1 : 1));

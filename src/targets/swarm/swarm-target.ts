@@ -17,6 +17,7 @@ import type { EdgeAgent } from './swarm-edges.js';
 import { type RolloutContext, runRollout } from './swarm-rollout.js';
 import { unroute } from './swarm-routing.js';
 import { readAll, readEnv } from './swarm-state.js';
+import { nodeNames } from './swarm-tasks.js';
 import { nextFence, removeServices, sweep } from './swarm-switch.js';
 import { RouteWatch } from './swarm-watch.js';
 import { type PinnedImage, pinImage } from './swarm-images.js';
@@ -137,12 +138,14 @@ export class SwarmTarget implements Target {
   }
 
   async observe(app: string, env: string): Promise<ObservedApp | null> {
-    return observeEnv(this.#engine, await readEnv(this.#engine, this.#scope, app, env), this.#rollouts.get(keyOf(app, env)));
+    const [state, nodes] = await Promise.all([readEnv(this.#engine, this.#scope, app, env), nodeNames(this.#engine)]);
+    return observeEnv(this.#engine, state, nodes, this.#rollouts.get(keyOf(app, env)));
   }
 
   async observeAll(): Promise<readonly ObservedApp[]> {
-    const all = await readAll(this.#engine, this.#scope);
-    const observed = await Promise.all(all.map((state) => observeEnv(this.#engine, state, this.#rollouts.get(keyOf(state.app, state.env)))));
+    // One look at the nodes for every environment.
+    const [all, nodes] = await Promise.all([readAll(this.#engine, this.#scope), nodeNames(this.#engine)]);
+    const observed = await Promise.all(all.map((state) => observeEnv(this.#engine, state, nodes, this.#rollouts.get(keyOf(state.app, state.env)))));
     return observed.filter((o): o is ObservedApp => o !== null);
   }
 

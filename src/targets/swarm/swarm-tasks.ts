@@ -30,6 +30,11 @@ export function publishedPort(task: Task, targetPort: number | null): number | n
   return task.Status.PortStatus?.Ports?.find((p) => p.TargetPort === targetPort)?.PublishedPort ?? null;
 }
 
+/** node id → its name for people (its hostname, else its address): where `rewind ps` says a task runs. */
+export async function nodeNames(engine: DockerEngine): Promise<Map<string, string>> {
+  return new Map((await engine.listNodes()).map((n) => [n.ID, n.Description?.Hostname || n.Status.Addr || n.ID]));
+}
+
 /** node id → the address its tasks answer on (`Status.Addr`). */
 export async function nodeAddresses(engine: DockerEngine): Promise<Map<string, string>> {
   return new Map((await engine.listNodes()).flatMap((n) => (n.Status.Addr ? [[n.ID, n.Status.Addr] as const] : [])));
